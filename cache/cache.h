@@ -1,0 +1,187 @@
+/* cache.h - framefs page cache: a fixed pool of frames indexed by (ino, pgno).
+ *
+ * Interface, in the order a client uses it (xv6 bio.c style):
+ *
+ *   c = cache_new(&cfg);                    allocate the pool once
+ *   fr = cache_lookup(c, ino, pgno, 0);     hit path: a pinned frame, or NULL
+ *   rc = cache_get(c, ino, pgno, 0, &fr);   full path: 0 = hit, 1 = miss (fr is
+ *                                           LOADING: fill cache_frame_data(fr),
+ *                                           then cache_load_done(c, fr, err)),
+ *                                           -ENOBUFS = no free frame: evict first
+ *   cache_mark_dirty(c, fr);                after writing into a pinned frame
+ *   cache_unpin(c, fr);                     do not touch fr after this
+ *
+ *   cache_evict_begin / cache_evict_end     eviction in two steps, so that the
+ *                                           caller can invalidate the kernel's
+ *                                           copy in between (DESIGN.md)
+ *   cache_writeback_collect / _done         flushing dirty frames of one file
+ *   cache_drop_file                         truncate / unlink
+ *
+ * Every function may be called from any thread.  No function does I/O or
+ * copies page data; callers copy into and out of pinned frames without any
+ * cache lock held.  Errors are negative errnos; pointer returns are NULL.
+ */
+#ifndef FRAMEFS_CACHE_H
+#define FRAMEFS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct cache;
+struct frame;
+
+/* Frame states.  EVICTING is a flag on top of CLEAN/DIRTY/WRITEBACK, but
+ * cache_frame_state() reports it as a state of its own. */
+enum frame_state {
+	FRAME_FREE = 0,		/* on the free list, in no index */
+	FRAME_LOADING,		/* indexed; the missing thread is filling it */
+	FRAME_CLEAN,		/* same bytes as the store */
+	FRAME_DIRTY,		/* newer than the store */
+	FRAME_WRITEBACK,	/* being written to the store */
+	FRAME_EVICTING,		/* between cache_evict_begin and _end */
+};
+
+struct cache_config {
+	uint32_t nframes;	/* pool size, >= 1 */
+	uint32_t page_size;	/* bytes, power of two >= 512; 0 = 4096 */
+	const char *policy;	/* registered policy name; NULL = "lru" */
+	bool metadata_only;	/* no page data (the simulator) */
+};
+
+/* Flags of cache_lookup() and cache_get(). */
+#define CACHE_WRITE	0x1u	/* the access writes: it does not revive an
+				 * evicting frame (kernel write-back during
+				 * invalidation is not a new reference) */
+#define CACHE_NOCREATE	0x2u	/* cache_get: -ENOENT instead of inserting */
+
+/* A snapshot of the counters (monotonic) and gauges.  Field names are the
+ * names cache_stats_print() and the .framefs/stats file use. */
+struct cache_stats {
+	uint64_t lookups;		/* hits + misses */
+	uint64_t hits;
+	uint64_t misses;		/* lookups that inserted or found nothing */
+	uint64_t inserts;
+	uint64_t evictions;		/* frames freed by eviction */
+	uint64_t evictions_dirty;	/* of those, dirtied while evicting */
+	uint64_t evict_aborts;		/* evictions undone: page used again */
+	uint64_t pins;
+	uint64_t dirty_marks;		/* clean -> dirty transitions */
+	uint64_t writebacks;		/* frames written back successfully */
+	uint64_t writeback_errors;
+	uint64_t load_errors;
+	uint64_t drops;			/* frames dropped by truncate/unlink */
+	uint32_t frames_total;
+	uint32_t frames_free;
+	uint32_t frames_resident;
+	uint32_t frames_dirty;		/* dirty + under write-back */
+	uint32_t files;			/* files with resident frames */
+	uint32_t page_size;
+};
+
+/* cache_new: returns NULL with errno set (EINVAL: bad config or unknown
+ * policy; ENOMEM). */
+struct cache *cache_new(const struct cache_config *cfg);
+void cache_free(struct cache *c);	/* frames must be unpinned */
+
+const char *cache_policy_name(const struct cache *c);
+uint32_t cache_page_size(const struct cache *c);
+uint32_t cache_nframes(const struct cache *c);
+
+/* Hit path: returns the resident frame for (ino, pgno) pinned, or NULL if
+ * the page is not resident (waits while another thread loads it).  A hit
+ * takes no lock for policies whose hit only sets a bit (FIFO, CLOCK). */
+struct frame *cache_lookup(struct cache *c, uint64_t ino, uint64_t pgno,
+			   unsigned flags);
+
+/* Full path; see the interface above.  Waits while another thread loads the
+ * same page.  Returns 0 (hit, *out pinned), 1 (miss, *out pinned and
+ * LOADING), -ENOENT (CACHE_NOCREATE and absent) or -ENOBUFS. */
+int cache_get(struct cache *c, uint64_t ino, uint64_t pgno, unsigned flags,
+	      struct frame **out);
+
+/* Ends LOADING.  err == 0: the frame is CLEAN and stays pinned by the
+ * caller.  err < 0: the frame is freed, the caller's pin is gone, and
+ * threads waiting for the page retry (and load it themselves). */
+void cache_load_done(struct cache *c, struct frame *fr, int err);
+
+void cache_pin(struct cache *c, struct frame *fr);	/* fr already pinned */
+void cache_unpin(struct cache *c, struct frame *fr);
+
+/* The caller holds a pin and has written into the frame. */
+void cache_mark_dirty(struct cache *c, struct frame *fr);
+
+/* Eviction, in two steps (DESIGN.md "Eviction of frame F").
+ * cache_evict_begin: asks the policy for a victim (never pinned, loading,
+ * dirty or under write-back) and marks it EVICTING.  Returns 0 and *out;
+ * -EAGAIN if every resident frame that is not busy is dirty (run the
+ * flusher); -EBUSY if all are pinned or loading; -ENOENT if none is resident.
+ * cache_evict_end: returns 0 when the frame was freed; -EBUSY when a read
+ * used the page meanwhile (eviction aborted, the frame stays); -EAGAIN when
+ * it is dirty or under write-back: write it back, then call again. */
+int cache_evict_begin(struct cache *c, struct frame **out);
+int cache_evict_end(struct cache *c, struct frame *fr);
+/* Both steps at once, for callers with no kernel copy to invalidate.
+ * Returns 0 or the error of cache_evict_begin. */
+int cache_evict_one(struct cache *c);
+/* Gives up an eviction that cache_evict_end answered -EAGAIN. */
+void cache_evict_cancel(struct cache *c, struct frame *fr);
+
+/* Write-back.  cache_writeback_collect moves up to max DIRTY frames of ino to
+ * WRITEBACK, pins them, stores them in out[] sorted by pgno (so contiguous
+ * runs can be coalesced) and returns how many.  For each, the caller writes
+ * the data and calls cache_writeback_done with 0 or a negative errno; on error
+ * the frame stays dirty and the error is recorded for cache_file_error(). */
+int cache_writeback_collect(struct cache *c, uint64_t ino,
+			    struct frame **out, int max);
+void cache_writeback_done(struct cache *c, struct frame *fr, int err);
+/* The file whose dirty frames are oldest (Linux's b_dirty order): 0 and
+ * *ino, *dirtied_ms (CLOCK_MONOTONIC ms), or -ENOENT if nothing is dirty. */
+int cache_dirty_oldest(struct cache *c, uint64_t *ino, uint64_t *dirtied_ms);
+uint32_t cache_file_ndirty(struct cache *c, uint64_t ino);
+uint32_t cache_file_nresident(struct cache *c, uint64_t ino);
+
+/* Write-back errors, errseq style (Linux's errseq_t): at open, sample
+ * since = cache_file_error_seq(); at fsync/close, cache_file_error()
+ * returns the newest error recorded after *since (or 0) and moves *since
+ * forward, so each open file sees each error once. */
+uint32_t cache_file_error_seq(struct cache *c, uint64_t ino);
+int cache_file_error(struct cache *c, uint64_t ino, uint32_t *since);
+/* Forget a file's error history (the inode is gone). */
+void cache_file_forget(struct cache *c, uint64_t ino);
+
+/* Drops the frames of ino with pgno >= from_pgno, dirty ones included (the
+ * caller truncates or deletes the file).  Waits for frames that are pinned,
+ * loading, evicting or under write-back.  Returns how many were dropped. */
+uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno);
+
+/* Frame accessors; fr must be pinned (or EVICTING, for the evictor). */
+void *cache_frame_data(struct cache *c, struct frame *fr);	/* NULL if
+								 * metadata_only */
+void cache_frame_key(struct cache *c, const struct frame *fr, uint64_t *ino,
+		     uint64_t *pgno);
+uint32_t cache_frame_no(struct cache *c, const struct frame *fr);
+enum frame_state cache_frame_state(struct cache *c, const struct frame *fr);
+const char *frame_state_name(enum frame_state s);
+
+void cache_stats(struct cache *c, struct cache_stats *st);
+void cache_stats_print(const struct cache_stats *st, FILE *out);
+/* Bytes of metadata per frame: core frame + index + policy (no ghosts). */
+size_t cache_meta_bytes_per_frame(struct cache *c);
+
+/* Calls fn for each resident frame in frame-number order, under the cache
+ * lock: fn must not call back into the cache.  For listings (.framefs/frames,
+ * the simulator's --step). */
+void cache_foreach_frame(struct cache *c,
+			 void (*fn)(void *arg, uint32_t fno, uint64_t ino,
+				    uint64_t pgno, enum frame_state s),
+			 void *arg);
+/* Prints the policy's own view (queue order, hand, bits) on one line. */
+void cache_policy_show(struct cache *c, FILE *out);
+
+/* Checks every invariant of the pool, index, file lists and policy.
+ * Returns 0, or -EUCLEAN after printing the first violation to stderr. */
+int cache_check(struct cache *c);
+
+#endif
