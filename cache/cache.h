@@ -115,8 +115,9 @@ void cache_mark_dirty(struct cache *c, struct frame *fr);
 /* Eviction, in two steps (DESIGN.md "Eviction of frame F").
  * cache_evict_begin: asks the policy for a victim (never pinned, loading,
  * dirty or under write-back) and marks it EVICTING.  Returns 0 and *out;
- * -EAGAIN if every resident frame that is not busy is dirty (run the
- * flusher); -EBUSY if all are pinned or loading; -ENOENT if none is resident.
+ * -EAGAIN if none is evictable and some are dirty (run the flusher);
+ * -EBUSY if none is evictable and none dirty (all pinned or loading);
+ * -ENOENT if none is resident.
  * cache_evict_end: returns 0 when the frame was freed; -EBUSY when a read
  * used the page meanwhile (eviction aborted, the frame stays); -EAGAIN when
  * it is dirty or under write-back: write it back, then call again. */

@@ -1,0 +1,453 @@
+/* test_cache.c - the cache core: configuration, the frame life cycle,
+ * the eviction protocol, write-back and its errors, truncation, counters. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cache.h"
+
+static struct cache *new_cache(const char *policy, uint32_t nframes,
+			       bool meta)
+{
+	struct cache_config cfg = {
+		.nframes = nframes, .policy = policy, .metadata_only = meta,
+	};
+	struct cache *c = cache_new(&cfg);
+
+	assert_non_null(c);
+	return c;
+}
+
+/* Brings (ino, pgno) in, clean, and returns it pinned. */
+static struct frame *load(struct cache *c, uint64_t ino, uint64_t pgno)
+{
+	struct frame *fr;
+
+	assert_int_equal(cache_get(c, ino, pgno, 0, &fr), 1);
+	assert_int_equal(cache_frame_state(c, fr), FRAME_LOADING);
+	cache_load_done(c, fr, 0);
+	assert_int_equal(cache_frame_state(c, fr), FRAME_CLEAN);
+	return fr;
+}
+
+static void test_cache_config_errors(void **state)
+{
+	struct cache_config bad_size = { .nframes = 4, .page_size = 3000 };
+	struct cache_config small = { .nframes = 4, .page_size = 256 };
+	struct cache_config none = { .nframes = 0 };
+	struct cache_config unknown = { .nframes = 4, .policy = "nosuch" };
+	struct cache_config big_page = { .nframes = 4, .page_size = 65536 };
+	struct cache *c;
+
+	(void)state;
+	errno = 0;
+	assert_null(cache_new(&bad_size));
+	assert_int_equal(errno, EINVAL);
+	assert_null(cache_new(&small));
+	assert_null(cache_new(&none));
+	assert_null(cache_new(&unknown));
+	assert_int_equal(errno, EINVAL);
+	c = cache_new(&big_page);
+	assert_non_null(c);
+	assert_int_equal(cache_page_size(c), 65536);
+	assert_string_equal(cache_policy_name(c), "lru");	/* default */
+	cache_free(c);
+	cache_free(NULL);
+}
+
+/* Each frame owns its own page of data; metadata-only has none. */
+static void test_cache_frame_data(void **state)
+{
+	struct cache *c = new_cache("fifo", 8, false);
+	struct cache *m = new_cache("fifo", 8, true);
+	struct frame *a = load(c, 1, 0), *b = load(c, 1, 1);
+	struct frame *x = load(m, 1, 0);
+	unsigned char *pa = cache_frame_data(c, a), *pb = cache_frame_data(c, b);
+
+	(void)state;
+	assert_non_null(pa);
+	assert_true(pa + 4096 == pb || pb + 4096 == pa);
+	memset(pa, 0xaa, 4096);
+	memset(pb, 0x55, 4096);
+	assert_int_equal(pa[4095], 0xaa);
+	assert_null(cache_frame_data(m, x));
+	cache_unpin(c, a);
+	cache_unpin(c, b);
+	cache_unpin(m, x);
+	cache_free(c);
+	cache_free(m);
+}
+
+/* Miss, hit, absent, full. */
+static void test_cache_get_lookup(void **state)
+{
+	struct cache *c = new_cache("lru", 2, true);
+	struct frame *a, *b, *fr;
+	struct cache_stats st;
+	uint64_t ino, pgno;
+
+	(void)state;
+	assert_null(cache_lookup(c, 1, 0, 0));
+	assert_int_equal(cache_get(c, 1, 0, CACHE_NOCREATE, &fr), -ENOENT);
+	a = load(c, 1, 0);
+	b = load(c, 2, 0);		/* same pgno, other file */
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(cache_lookup(c, 1, 0, 0), a);
+	assert_int_equal(cache_get(c, 2, 0, 0, &fr), 0);
+	assert_ptr_equal(fr, b);
+	cache_frame_key(c, fr, &ino, &pgno);
+	assert_true(ino == 2 && pgno == 0);
+	assert_int_equal(cache_get(c, 3, 0, 0, &fr), -ENOBUFS);
+	cache_unpin(c, a);
+	cache_unpin(c, a);
+	cache_unpin(c, b);
+	cache_unpin(c, b);
+	cache_stats(c, &st);
+	/* misses: lookup(1,0), NOCREATE, two loads; hits: lookup, get. */
+	assert_int_equal(st.misses, 4);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.inserts, 2);
+	assert_int_equal(st.pins, 4);
+	assert_int_equal(st.frames_resident, 2);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* A failed load frees the frame; the next access loads again. */
+static void test_cache_load_error(void **state)
+{
+	struct cache *c = new_cache("clock", 2, true);
+	struct frame *fr;
+	struct cache_stats st;
+
+	(void)state;
+	assert_int_equal(cache_get(c, 1, 5, 0, &fr), 1);
+	cache_load_done(c, fr, -EIO);
+	assert_int_equal(cache_check(c), 0);
+	assert_null(cache_lookup(c, 1, 5, 0));
+	assert_int_equal(cache_get(c, 1, 5, 0, &fr), 1);
+	cache_load_done(c, fr, 0);
+	cache_unpin(c, fr);
+	cache_stats(c, &st);
+	assert_int_equal(st.load_errors, 1);
+	assert_int_equal(st.frames_resident, 1);
+	cache_free(c);
+}
+
+/* A thread asking for a page another thread is loading waits for it and
+ * then hits, instead of loading it twice. */
+struct waiter { struct cache *c; int rc; struct frame *fr; };
+
+static void *wait_for_page(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->rc = cache_get(w->c, 1, 9, 0, &w->fr);
+	return NULL;
+}
+
+static void test_cache_waits_for_loading(void **state)
+{
+	struct cache *c = new_cache("lru", 4, true);
+	struct waiter w = { .c = c, .rc = -1 };
+	struct frame *fr;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(cache_get(c, 1, 9, 0, &fr), 1);
+	pthread_create(&t, NULL, wait_for_page, &w);
+	usleep(50 * 1000);
+	assert_int_equal(__atomic_load_n(&w.rc, __ATOMIC_SEQ_CST), -1);
+	cache_load_done(c, fr, 0);
+	pthread_join(t, NULL);
+	assert_int_equal(w.rc, 0);
+	assert_ptr_equal(w.fr, fr);
+	cache_unpin(c, fr);
+	cache_unpin(c, fr);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* DESIGN.md's eviction protocol, step by step. */
+static void test_cache_evict_revived_by_read(void **state)
+{
+	struct cache *c = new_cache("fifo", 2, true);
+	struct frame *fr = load(c, 1, 0), *v, *r;
+	struct cache_stats st;
+
+	(void)state;
+	cache_unpin(c, fr);
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	assert_ptr_equal(v, fr);
+	assert_int_equal(cache_frame_state(c, v), FRAME_EVICTING);
+	r = cache_lookup(c, 1, 0, 0);		/* a READ serves the page */
+	assert_ptr_equal(r, v);
+	cache_unpin(c, r);
+	assert_int_equal(cache_evict_end(c, v), -EBUSY);
+	assert_int_equal(cache_frame_state(c, v), FRAME_CLEAN);
+	assert_ptr_equal(cache_lookup(c, 1, 0, 0), v);
+	cache_unpin(c, v);
+	cache_stats(c, &st);
+	assert_int_equal(st.evict_aborts, 1);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+static void test_cache_evict_dirtied_during_inval(void **state)
+{
+	struct cache *c = new_cache("lru", 2, true);
+	struct frame *fr = load(c, 1, 3), *v, *w, *wb[2];
+	struct cache_stats st;
+
+	(void)state;
+	cache_unpin(c, fr);
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	/* The kernel writes its dirty copy back while we invalidate: a WRITE
+	 * does not count as a new use of the page. */
+	w = cache_lookup(c, 1, 3, CACHE_WRITE);
+	assert_ptr_equal(w, v);
+	cache_mark_dirty(c, w);
+	cache_unpin(c, w);
+	assert_int_equal(cache_frame_state(c, v), FRAME_EVICTING);
+	assert_int_equal(cache_evict_end(c, v), -EAGAIN);	/* write first */
+	assert_int_equal(cache_file_ndirty(c, 1), 1);
+	assert_int_equal(cache_writeback_collect(c, 1, wb, 2), 1);
+	assert_ptr_equal(wb[0], v);
+	cache_writeback_done(c, wb[0], 0);
+	assert_int_equal(cache_evict_end(c, v), 0);
+	assert_null(cache_lookup(c, 1, 3, 0));
+	cache_stats(c, &st);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.evictions_dirty, 1);
+	assert_int_equal(st.writebacks, 1);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* A write that is copying in (pinned, not yet dirty) is waited for. */
+struct late_writer { struct cache *c; struct frame *fr; };
+
+static void *write_late(void *arg)
+{
+	struct late_writer *lw = arg;
+
+	usleep(50 * 1000);
+	cache_mark_dirty(lw->c, lw->fr);
+	cache_unpin(lw->c, lw->fr);
+	return NULL;
+}
+
+static void test_cache_evict_waits_for_writer(void **state)
+{
+	struct cache *c = new_cache("clock", 2, true);
+	struct frame *fr = load(c, 1, 0), *v;
+	struct late_writer lw = { .c = c };
+	pthread_t t;
+
+	(void)state;
+	cache_unpin(c, fr);
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	lw.fr = cache_lookup(c, 1, 0, CACHE_WRITE);
+	assert_ptr_equal(lw.fr, v);
+	pthread_create(&t, NULL, write_late, &lw);
+	assert_int_equal(cache_evict_end(c, v), -EAGAIN);
+	pthread_join(t, NULL);
+	cache_evict_cancel(c, v);
+	assert_int_equal(cache_frame_state(c, v), FRAME_DIRTY);
+	assert_int_equal(cache_check(c), 0);
+	cache_drop_file(c, 1, 0);
+	cache_free(c);
+}
+
+/* Dirty and pinned frames are never victims; the core says why. */
+static void test_cache_evict_reports_why(void **state)
+{
+	struct cache *c = new_cache("lru", 2, true);
+	struct frame *a = load(c, 1, 0), *b = load(c, 1, 1), *v;
+
+	(void)state;
+	assert_int_equal(cache_evict_begin(c, &v), -EBUSY);	/* pinned */
+	cache_mark_dirty(c, a);
+	cache_unpin(c, a);
+	/* b is pinned, a is dirty: flushing a would help. */
+	assert_int_equal(cache_evict_begin(c, &v), -EAGAIN);
+	cache_mark_dirty(c, b);
+	cache_unpin(c, b);
+	assert_int_equal(cache_evict_begin(c, &v), -EAGAIN);	/* flush! */
+	assert_int_equal(cache_check(c), 0);
+	cache_drop_file(c, 1, 0);
+	assert_int_equal(cache_evict_begin(c, &v), -ENOENT);
+	cache_free(c);
+}
+
+/* Write-back: sorted for coalescing, re-dirty during write-back, errors
+ * kept dirty and reported once per open file (errseq). */
+static void test_cache_writeback(void **state)
+{
+	struct cache *c = new_cache("fifo", 8, true);
+	uint64_t order[] = { 7, 2, 5, 0 };
+	struct frame *fr[4], *wb[8];
+	uint32_t seen_a = 0, seen_b = 0;
+	uint64_t ino, when;
+	int n;
+
+	(void)state;
+	assert_int_equal(cache_dirty_oldest(c, &ino, &when), -ENOENT);
+	for (int i = 0; i < 4; i++) {
+		fr[i] = load(c, 4, order[i]);
+		cache_mark_dirty(c, fr[i]);
+		cache_unpin(c, fr[i]);
+	}
+	fr[0] = load(c, 9, 0);
+	cache_mark_dirty(c, fr[0]);
+	cache_unpin(c, fr[0]);
+	assert_int_equal(cache_dirty_oldest(c, &ino, &when), 0);
+	assert_int_equal(ino, 4);			/* dirtied first */
+	assert_int_equal(cache_file_ndirty(c, 4), 4);
+
+	n = cache_writeback_collect(c, 4, wb, 8);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < n; i++) {
+		static const uint64_t sorted[] = { 0, 2, 5, 7 };
+		uint64_t i2, p;
+
+		cache_frame_key(c, wb[i], &i2, &p);
+		assert_int_equal(p, sorted[i]);
+	}
+	/* Collected frames are not collected twice. */
+	assert_int_equal(cache_writeback_collect(c, 4, wb + 4, 4), 0);
+	/* Page 2 is written again while on its way to the store. */
+	cache_pin(c, wb[1]);
+	cache_mark_dirty(c, wb[1]);
+	cache_unpin(c, wb[1]);
+	cache_writeback_done(c, wb[0], 0);
+	cache_writeback_done(c, wb[1], 0);
+	cache_writeback_done(c, wb[2], -ENOSPC);
+	cache_writeback_done(c, wb[3], 0);
+	assert_int_equal(cache_check(c), 0);
+	assert_int_equal(cache_file_ndirty(c, 4), 2);	/* 2 again, 5 failed */
+	assert_int_equal(cache_frame_state(c, wb[1]), FRAME_DIRTY);
+	assert_int_equal(cache_frame_state(c, wb[2]), FRAME_DIRTY);
+	assert_int_equal(cache_frame_state(c, wb[0]), FRAME_CLEAN);
+
+	/* Two open files sampled before the error each see it once; one
+	 * opened after does not. */
+	{
+		uint32_t seen_c = cache_file_error_seq(c, 4);
+
+		assert_int_equal(cache_file_error(c, 4, &seen_a), -ENOSPC);
+		assert_int_equal(cache_file_error(c, 4, &seen_a), 0);
+		assert_int_equal(cache_file_error(c, 4, &seen_b), -ENOSPC);
+		assert_int_equal(cache_file_error(c, 4, &seen_c), 0);
+	}
+	/* The retry succeeds; nothing was dropped. */
+	n = cache_writeback_collect(c, 4, wb, 8);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++)
+		cache_writeback_done(c, wb[i], 0);
+	assert_int_equal(cache_file_ndirty(c, 4), 0);
+	assert_int_equal(cache_dirty_oldest(c, &ino, &when), 0);
+	assert_int_equal(ino, 9);
+	assert_int_equal(cache_check(c), 0);
+	/* The error record outlives the frames until the file is forgotten. */
+	cache_drop_file(c, 4, 0);
+	assert_int_equal(cache_file_error_seq(c, 4), 1);
+	cache_file_forget(c, 4);
+	assert_int_equal(cache_file_error_seq(c, 4), 0);
+	cache_drop_file(c, 9, 0);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* Truncation drops frames past the new end, dirty ones too, and waits for a
+ * frame another thread has pinned. */
+struct holder { struct cache *c; struct frame *fr; };
+
+static void *unpin_late(void *arg)
+{
+	struct holder *h = arg;
+
+	usleep(50 * 1000);
+	cache_unpin(h->c, h->fr);
+	return NULL;
+}
+
+static void test_cache_drop_file(void **state)
+{
+	struct cache *c = new_cache("lru", 16, false);
+	struct holder h = { .c = c };
+	struct cache_stats st;
+	pthread_t t;
+
+	(void)state;
+	for (uint64_t p = 0; p < 10; p++) {
+		struct frame *fr = load(c, 3, p);
+
+		if (p % 2)
+			cache_mark_dirty(c, fr);
+		cache_unpin(c, fr);
+	}
+	h.fr = cache_lookup(c, 3, 8, 0);
+	pthread_create(&t, NULL, unpin_late, &h);
+	assert_int_equal(cache_drop_file(c, 3, 6), 4);	/* 6 7 8 9 */
+	pthread_join(t, NULL);
+	assert_int_equal(cache_file_nresident(c, 3), 6);
+	assert_int_equal(cache_file_ndirty(c, 3), 3);	/* 1 3 5 */
+	assert_null(cache_lookup(c, 3, 8, 0));
+	assert_int_equal(cache_check(c), 0);
+	assert_int_equal(cache_drop_file(c, 3, 0), 6);
+	cache_stats(c, &st);
+	assert_int_equal(st.drops, 10);
+	assert_int_equal(st.frames_dirty, 0);
+	assert_int_equal(st.files, 0);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+static void test_cache_stats_print(void **state)
+{
+	struct cache *c = new_cache("clock", 4, true);
+	struct cache_stats st;
+	char buf[2048] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	(void)state;
+	cache_unpin(c, load(c, 1, 1));
+	cache_stats(c, &st);
+	cache_stats_print(&st, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "frames_total 4\n"));
+	assert_non_null(strstr(buf, "frames_free 3\n"));
+	assert_non_null(strstr(buf, "misses 1\n"));
+	assert_non_null(strstr(buf, "evictions_dirty 0\n"));
+	cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cache_config_errors),
+		cmocka_unit_test(test_cache_frame_data),
+		cmocka_unit_test(test_cache_get_lookup),
+		cmocka_unit_test(test_cache_load_error),
+		cmocka_unit_test(test_cache_waits_for_loading),
+		cmocka_unit_test(test_cache_evict_revived_by_read),
+		cmocka_unit_test(test_cache_evict_dirtied_during_inval),
+		cmocka_unit_test(test_cache_evict_waits_for_writer),
+		cmocka_unit_test(test_cache_evict_reports_why),
+		cmocka_unit_test(test_cache_writeback),
+		cmocka_unit_test(test_cache_drop_file),
+		cmocka_unit_test(test_cache_stats_print),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
