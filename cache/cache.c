@@ -1263,7 +1263,7 @@ static int check_locked(struct cache *c)
 	/* Step 1: the free list. */
 	for (uint32_t fno = c->free_head; fno != FRAME_NONE;
 	     fno = c->frames[fno].hnext) {
-		uint32_t w = c->frames[fno].word;
+		uint32_t w = LOAD_RLX(&c->frames[fno].word);
 
 		CHECK(fno < c->nframes, "free list link %u out of range", fno);
 		CHECK(!seen[fno], "frame %u twice on the free list", fno);
@@ -1287,7 +1287,7 @@ static int check_locked(struct cache *c)
 			seen[fno] = 2;
 			CHECK((key_hash(f->ino, f->pgno) & c->bucket_mask) == b,
 			      "frame %u in the wrong bucket", fno);
-			CHECK(fw_state(f->word) != FRAME_FREE,
+			CHECK(fw_state(LOAD_RLX(&f->word)) != FRAME_FREE,
 			      "indexed frame %u is free", fno);
 			nindexed++;
 		}
@@ -1307,7 +1307,7 @@ static int check_locked(struct cache *c)
 			      (unsigned long)cf->ino);
 			for (; n < cf->nres; n++) {
 				struct frame *f = &c->frames[fno];
-				uint32_t s = fw_state(f->word);
+				uint32_t s = fw_state(LOAD_RLX(&f->word));
 				bool dirty = s == FRAME_DIRTY ||
 					     s == FRAME_WRITEBACK;
 
