@@ -18,14 +18,29 @@
  *
  * The hit path takes no lock (Linux's find_get_page under RCU is the model):
  * frames are never freed, only reused, so a reader may walk an index chain
- * while it changes.  It reads the key racily, pins with a CAS that succeeds
- * only on a live state (CLEAN, DIRTY, WRITEBACK), then re-reads the key: if
- * the frame was reused meanwhile, it unpins and falls back to the locked
- * path, which is authoritative.  A racing walk can only miss, never return a
- * wrong page, because a live frame's key is written before the release that
- * made it live and at most one live frame holds a given key.  For policies
- * whose hit only sets a bit (FIFO, CLOCK) the whole hit is lock-free; LRU
- * takes cache->lock to move the frame.  Counters are per-thread slots.
+ * while it changes.  It reads the key racily, pins the frame if its state is
+ * live (CLEAN, DIRTY, WRITEBACK), then re-reads the key: if the frame was
+ * reused meanwhile, it unpins and falls back to the locked path, which is
+ * authoritative.  A racing walk can only miss, never return a wrong page,
+ * because a live frame's key is written before the release that made it
+ * live and at most one live frame holds a given key.
+ *
+ * Hit pins write nothing shared.  A pin count in the frame would make every
+ * hit an atomic read-modify-write of a line all readers share, and two
+ * threads hitting the same frames would bounce those lines between cores
+ * (measured: two threads slower than one).  So the hit path pins with a
+ * hazard pointer (Michael, 2004): it publishes the frame number in one of
+ * its own thread's slots (struct hp_block, its own cache line), then checks
+ * the frame's word.  Whoever frees a frame first marks it EVICTING, then
+ * scans the slots; both sides use sequentially consistent accesses, so
+ * either the reader sees EVICTING (and falls back to a counted pin in the
+ * word, which aborts the eviction) or the freer sees the slot (and leaves
+ * the frame).  Hazard pins belong to the thread that took them: unpin a
+ * frame on the thread that looked it up.  Threads beyond HP_THREADS, or
+ * holding more than HP_SLOTS pins, get counted pins, which are always
+ * correct, only slower.  For policies whose hit only sets a bit (FIFO,
+ * CLOCK) a hit is then read-only on shared lines; LRU takes cache->lock to
+ * move the frame.  Counters are per-thread slots as well.
  *
  * Invariants (cache_check() verifies them all):
  *   - each frame is either FREE and on the free list, or indexed exactly once
@@ -110,6 +125,14 @@ enum cnt {
 };
 
 #define NSLOTS 16		/* counter slots; threads share beyond that */
+#define HP_THREADS 64		/* threads with hazard slots, per cache */
+#define HP_SLOTS 4		/* hazard pins a thread can hold at once */
+
+/* One thread's hazard pins: written by the owner, scanned by freers. */
+struct hp_block {
+	uint32_t slot[HP_SLOTS];	/* frame numbers or FRAME_NONE; atomic */
+	uint64_t owner;			/* thread token, 0 = unclaimed; atomic */
+} __attribute__((aligned(64)));
 
 struct cnt_slot {
 	uint64_t v[CNT__N];	/* atomic adds; one thread per slot mostly */
@@ -135,6 +158,10 @@ struct cache {
 	uint32_t nfiles;		/* lock; records in ftab */
 	struct cfile *dirty_head;	/* lock; oldest dirtied first */
 	struct cfile *dirty_tail;
+	uint64_t id;			/* unique per cache_new, for the TLS */
+	uint32_t hp_nblocks;		/* atomic; claimed hp blocks so far */
+	uint32_t hp_waiters;		/* atomic; droppers waiting on hazards */
+	struct hp_block hp[HP_THREADS];
 	struct cnt_slot slots[NSLOTS];
 };
 
@@ -230,6 +257,7 @@ static void unpin_raw(struct cache *c, struct frame *f)
 	uint32_t old = __atomic_fetch_sub(&f->word, FW_PIN_ONE,
 					  __ATOMIC_RELEASE);
 
+	/* No counted pin: a hit pin unpinned on another thread. */
 	assert(fw_pins(old) >= 1);
 	if (fw_pins(old) == 1 && (old & FW_WAITERS)) {
 		pthread_mutex_lock(&c->lock);
@@ -252,6 +280,143 @@ static bool want_unpin(struct frame *f)
 					      true, __ATOMIC_ACQ_REL,
 					      __ATOMIC_RELAXED));
 	return true;
+}
+
+/* ---- hazard pins ------------------------------------------------------ */
+
+static __thread uint64_t tls_cache_id;	/* the cache tls_hp belongs to */
+static __thread struct hp_block *tls_hp;
+
+static uint64_t thread_token(void)
+{
+	static uint64_t next;
+	static __thread uint64_t token;
+
+	if (!token)
+		token = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+	return token;
+}
+
+/* This thread's hazard block in c, claiming one on first use; NULL when
+ * all are taken (the thread then uses counted pins). */
+static struct hp_block *hp_register(struct cache *c)
+{
+	uint64_t me = thread_token(), zero;
+	struct hp_block *mine = NULL;
+
+	for (uint32_t i = 0; i < HP_THREADS && !mine; i++)
+		if (LOAD_RLX(&c->hp[i].owner) == me)
+			mine = &c->hp[i];
+	for (uint32_t i = 0; i < HP_THREADS && !mine; i++) {
+		zero = 0;
+		if (__atomic_compare_exchange_n(&c->hp[i].owner, &zero, me,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			uint32_t n = LOAD_RLX(&c->hp_nblocks);
+
+			while (n < i + 1 &&
+			       !__atomic_compare_exchange_n(&c->hp_nblocks, &n,
+							    i + 1, true,
+							    __ATOMIC_SEQ_CST,
+							    __ATOMIC_RELAXED))
+				;
+			mine = &c->hp[i];
+		}
+	}
+	tls_cache_id = c->id;
+	tls_hp = mine;
+	return mine;
+}
+
+static inline struct hp_block *hp_mine(struct cache *c)
+{
+	return tls_cache_id == c->id ? tls_hp : hp_register(c);
+}
+
+/* Pins f with a hazard slot if it is live and not being freed.  Returns
+ * false if it could not (no slot, or the state says otherwise): the caller
+ * then takes a counted pin. */
+static bool hp_pin(struct cache *c, struct frame *f)
+{
+	struct hp_block *b = hp_mine(c);
+	uint32_t fno = fno_of(c, f), w, s;
+
+	if (!b)
+		return false;
+	for (int i = 0; i < HP_SLOTS; i++) {
+		if (LOAD_RLX(&b->slot[i]) != FRAME_NONE)
+			continue;
+		__atomic_store_n(&b->slot[i], fno, __ATOMIC_SEQ_CST);
+		w = __atomic_load_n(&f->word, __ATOMIC_SEQ_CST);
+		s = fw_state(w);
+		if ((s == FRAME_CLEAN || s == FRAME_DIRTY ||
+		     s == FRAME_WRITEBACK) && !(w & FW_EVICTING))
+			return true;
+		STORE_REL(&b->slot[i], FRAME_NONE);
+		return false;
+	}
+	return false;
+}
+
+/* Drops a hazard pin of this thread on fno; false if it holds none. */
+static bool hp_unpin(struct cache *c, uint32_t fno)
+{
+	struct hp_block *b = hp_mine(c);
+
+	if (!b)
+		return false;
+	for (int i = 0; i < HP_SLOTS; i++) {
+		if (LOAD_RLX(&b->slot[i]) == fno) {
+			__atomic_store_n(&b->slot[i], FRAME_NONE,
+					 __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&c->hp_waiters, __ATOMIC_SEQ_CST)) {
+				pthread_mutex_lock(&c->lock);
+				pthread_cond_broadcast(&c->cv);
+				pthread_mutex_unlock(&c->lock);
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does this thread hold a hazard pin on fno?  For assertions. */
+static bool hp_mine_holds(struct cache *c, uint32_t fno)
+{
+	struct hp_block *b = hp_mine(c);
+
+	for (int i = 0; b && i < HP_SLOTS; i++)
+		if (LOAD_RLX(&b->slot[i]) == fno)
+			return true;
+	return false;
+}
+
+/* Does any thread hold a hazard pin on fno?  The caller has just marked
+ * the frame EVICTING (seq_cst), so pins taken after this scan fail. */
+static bool hp_busy(struct cache *c, uint32_t fno)
+{
+	uint32_t n = __atomic_load_n(&c->hp_nblocks, __ATOMIC_SEQ_CST);
+
+	for (uint32_t i = 0; i < n; i++)
+		for (int j = 0; j < HP_SLOTS; j++)
+			if (__atomic_load_n(&c->hp[i].slot[j],
+					    __ATOMIC_SEQ_CST) == fno)
+				return true;
+	return false;
+}
+
+/* Marks a frame with no counted pins EVICTING, seq_cst, if no hazard pin
+ * holds it; false (and the word as it was) otherwise.  Lock held. */
+static bool freeze(struct cache *c, struct frame *f, uint32_t w)
+{
+	if (fw_pins(w) ||
+	    !__atomic_compare_exchange_n(&f->word, &w, w | FW_EVICTING, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return false;
+	if (!hp_busy(c, fno_of(c, f)))
+		return true;
+	word_change(f, fw_state(w), 0, FW_EVICTING | FW_REVIVED);
+	return false;
 }
 
 /* ---- index (lock held for changes) ------------------------------------ */
@@ -494,6 +659,14 @@ struct cache *cache_new(const struct cache_config *cfg)
 	pthread_cond_init(&c->cv, NULL);
 	c->nframes = cfg->nframes;
 	c->page_shift = (uint32_t)__builtin_ctz(page_size);
+	{
+		static uint64_t next_id;
+
+		c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	}
+	for (int i = 0; i < HP_THREADS; i++)
+		for (int j = 0; j < HP_SLOTS; j++)
+			c->hp[i].slot[j] = FRAME_NONE;
 
 	/* Step 2: frames, all free, and the index. */
 	while (nb < cfg->nframes)
@@ -593,11 +766,11 @@ static struct frame *lookup_fast(struct cache *c, uint64_t ino, uint64_t pgno,
 		struct frame *f = &c->frames[fno];
 
 		if (LOAD_RLX(&f->ino) == ino && LOAD_RLX(&f->pgno) == pgno) {
-			if (!pin_live(f, flags))
+			if (!hp_pin(c, f) && !pin_live(f, flags))
 				return NULL;
 			if (LOAD_RLX(&f->ino) != ino ||
 			    LOAD_RLX(&f->pgno) != pgno) {
-				unpin_raw(c, f);
+				cache_unpin(c, f);
 				return NULL;
 			}
 			return f;
@@ -741,14 +914,16 @@ void cache_pin(struct cache *c, struct frame *fr)
 	uint32_t old = __atomic_fetch_add(&fr->word, FW_PIN_ONE,
 					  __ATOMIC_ACQUIRE);
 
-	assert(fw_pins(old) >= 1 || (old & FW_EVICTING));
+	assert(fw_pins(old) >= 1 || (old & FW_EVICTING) ||
+	       hp_mine_holds(c, fno_of(c, fr)));
 	(void)old;
 	cnt_add(c, CNT_PINS, 1);
 }
 
 void cache_unpin(struct cache *c, struct frame *fr)
 {
-	unpin_raw(c, fr);
+	if (!hp_unpin(c, fno_of(c, fr)))
+		unpin_raw(c, fr);
 }
 
 void cache_mark_dirty(struct cache *c, struct frame *fr)
@@ -757,7 +932,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 
 	pthread_mutex_lock(&c->lock);
 	w = LOAD_RLX(&fr->word);
-	assert(fw_pins(w) >= 1);
+	assert(fw_pins(w) >= 1 || hp_mine_holds(c, fno));
 	switch (fw_state(w)) {
 	case FRAME_CLEAN:
 		word_change(fr, FRAME_DIRTY,
@@ -789,7 +964,11 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 		goto out_unlock;
 	}
 	/* A victim the policy found unpinned may be pinned by a lock-free hit
-	 * before we mark it; then it is in use, and we ask again. */
+	 * before we mark it; then it is in use.  Such frames stay marked while
+	 * we ask again, so that the policy passes over them. */
+	struct frame *held[8];
+	int nheld = 0;
+
 	for (int tries = 0; tries < 8; tries++) {
 		uint32_t fno = c->policy->ops->victim(c->policy);
 		struct frame *f;
@@ -797,21 +976,25 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 
 		if (fno == FRAME_NONE) {
 			rc = c->ndirty ? -EAGAIN : -EBUSY;
-			goto out_unlock;
+			break;
 		}
 		f = &c->frames[fno];
 		w = LOAD_RLX(&f->word);
 		assert(fw_state(w) == FRAME_CLEAN && !(w & FW_EVICTING));
-		if (fw_pins(w) == 0 &&
-		    __atomic_compare_exchange_n(&f->word, &w, w | FW_EVICTING,
-						false, __ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED)) {
+		if (freeze(c, f, w)) {
 			CACHE_TRACE((stderr, "evict_begin frame %u", fno));
 			*out = f;
 			rc = 0;
-			goto out_unlock;
+			break;
 		}
+		if (__atomic_compare_exchange_n(&f->word, &w, w | FW_EVICTING,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			held[nheld++] = f;
 	}
+	while (nheld--)
+		word_change(held[nheld], FRAME_CLEAN, 0,
+			    FW_EVICTING | FW_REVIVED);
 out_unlock:
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -1046,6 +1229,8 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 	struct cfile *cf;
 
 	pthread_mutex_lock(&c->lock);
+	/* Hazard unpins broadcast cv while this is nonzero. */
+	__atomic_add_fetch(&c->hp_waiters, 1, __ATOMIC_SEQ_CST);
 	while ((cf = file_find(c, ino)) != NULL) {
 		uint32_t busy = 0, n = cf->nres, fno = cf->head;
 		bool again = false;
@@ -1072,11 +1257,22 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 					again = true;
 				continue;
 			}
+			if (!freeze(c, f, w)) {
+				/* Pinned just now, or hazard-pinned. */
+				if (want_unpin(f) || hp_busy(c, fno_of(c, f)))
+					busy++;
+				else
+					again = true;
+				continue;
+			}
+			w |= FW_EVICTING;
 			if (!__atomic_compare_exchange_n(&f->word, &w,
 							 FRAME_FREE, false,
 							 __ATOMIC_ACQ_REL,
 							 __ATOMIC_RELAXED)) {
-				again = true;	/* pinned just now */
+				/* A counted pin came in meanwhile. */
+				word_change(f, s, 0, FW_EVICTING | FW_REVIVED);
+				again = true;
 				continue;
 			}
 			frame_release(c, fno_of(c, f), s, POLICY_DROPPED);
@@ -1090,6 +1286,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			break;
 		pthread_cond_wait(&c->cv, &c->lock);
 	}
+	__atomic_sub_fetch(&c->hp_waiters, 1, __ATOMIC_SEQ_CST);
 	HOT_CHECK(c);
 	pthread_mutex_unlock(&c->lock);
 	cnt_add(c, CNT_DROPS, dropped);

@@ -17,9 +17,12 @@
  *   cache_writeback_collect / _done         flushing dirty frames of one file
  *   cache_drop_file                         truncate / unlink
  *
- * Every function may be called from any thread.  No function does I/O or
- * copies page data; callers copy into and out of pinned frames without any
- * cache lock held.  Errors are negative errnos; pointer returns are NULL.
+ * Every function may be called from any thread, but a pin taken by
+ * cache_lookup or cache_get is dropped by the thread that took it (hit pins
+ * live in per-thread slots).  No function does I/O or copies page data;
+ * callers copy into and out of pinned frames without any cache lock held.
+ * A thread holding pins must not call cache_drop_file on the same pages.
+ * Errors are negative errnos; pointer returns are NULL.
  */
 #ifndef FRAMEFS_CACHE_H
 #define FRAMEFS_CACHE_H
@@ -106,7 +109,9 @@ int cache_get(struct cache *c, uint64_t ino, uint64_t pgno, unsigned flags,
  * threads waiting for the page retry (and load it themselves). */
 void cache_load_done(struct cache *c, struct frame *fr, int err);
 
-void cache_pin(struct cache *c, struct frame *fr);	/* fr already pinned */
+/* Another pin on a frame the caller has pinned.  It is a counted pin, so
+ * it may be handed to and dropped by another thread. */
+void cache_pin(struct cache *c, struct frame *fr);
 void cache_unpin(struct cache *c, struct frame *fr);
 
 /* The caller holds a pin and has written into the frame. */

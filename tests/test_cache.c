@@ -151,6 +151,8 @@ static void *wait_for_page(void *arg)
 	struct waiter *w = arg;
 
 	w->rc = cache_get(w->c, 1, 9, 0, &w->fr);
+	if (w->rc == 0)
+		cache_unpin(w->c, w->fr);
 	return NULL;
 }
 
@@ -170,7 +172,6 @@ static void test_cache_waits_for_loading(void **state)
 	pthread_join(t, NULL);
 	assert_int_equal(w.rc, 0);
 	assert_ptr_equal(w.fr, fr);
-	cache_unpin(c, fr);
 	cache_unpin(c, fr);
 	assert_int_equal(cache_check(c), 0);
 	cache_free(c);
@@ -258,6 +259,8 @@ static void test_cache_evict_waits_for_writer(void **state)
 	assert_int_equal(cache_evict_begin(c, &v), 0);
 	lw.fr = cache_lookup(c, 1, 0, CACHE_WRITE);
 	assert_ptr_equal(lw.fr, v);
+	cache_pin(c, lw.fr);		/* hand it to the writer thread */
+	cache_unpin(c, lw.fr);
 	pthread_create(&t, NULL, write_late, &lw);
 	assert_int_equal(cache_evict_end(c, v), -EAGAIN);
 	pthread_join(t, NULL);
@@ -396,7 +399,10 @@ static void test_cache_drop_file(void **state)
 			cache_mark_dirty(c, fr);
 		cache_unpin(c, fr);
 	}
+	/* Hand a pin to another thread: a counted one, via cache_pin. */
 	h.fr = cache_lookup(c, 3, 8, 0);
+	cache_pin(c, h.fr);
+	cache_unpin(c, h.fr);
 	pthread_create(&t, NULL, unpin_late, &h);
 	assert_int_equal(cache_drop_file(c, 3, 6), 4);	/* 6 7 8 9 */
 	pthread_join(t, NULL);
@@ -409,6 +415,77 @@ static void test_cache_drop_file(void **state)
 	assert_int_equal(st.drops, 10);
 	assert_int_equal(st.frames_dirty, 0);
 	assert_int_equal(st.files, 0);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* Hit pins live in per-thread slots (4 of them); more pins than that are
+ * counted in the frame.  Either kind keeps a frame from being evicted. */
+static void test_cache_hit_pins_beyond_slots(void **state)
+{
+	struct cache *c = new_cache("fifo", 8, true);
+	struct frame *fr[8], *v;
+
+	(void)state;
+	for (uint64_t p = 0; p < 8; p++)
+		cache_unpin(c, load(c, 1, p));
+	for (uint64_t p = 0; p < 8; p++)
+		assert_non_null(fr[p] = cache_lookup(c, 1, p, 0));
+	assert_int_equal(cache_evict_begin(c, &v), -EBUSY);
+	cache_unpin(c, fr[5]);			/* a counted one */
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	assert_ptr_equal(v, fr[5]);
+	assert_int_equal(cache_evict_end(c, v), 0);
+	cache_unpin(c, fr[0]);			/* a slot one */
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	assert_ptr_equal(v, fr[0]);
+	assert_int_equal(cache_evict_end(c, v), 0);
+	for (uint64_t p = 1; p < 8; p++)
+		if (p != 5)
+			cache_unpin(c, fr[p]);
+	assert_int_equal(cache_check(c), 0);
+	while (cache_evict_one(c) == 0)
+		;
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
+/* Truncation waits for a hit pin another thread holds in its slot. */
+struct slot_holder {
+	struct cache *c;
+	int pinned;			/* atomic */
+	int released;			/* atomic */
+};
+
+static void *hold_hit_pin(void *arg)
+{
+	struct slot_holder *h = arg;
+	struct frame *fr = cache_lookup(h->c, 2, 1, 0);
+
+	assert_non_null(fr);
+	__atomic_store_n(&h->pinned, 1, __ATOMIC_SEQ_CST);
+	usleep(50 * 1000);
+	__atomic_store_n(&h->released, 1, __ATOMIC_SEQ_CST);
+	cache_unpin(h->c, fr);
+	return NULL;
+}
+
+static void test_cache_drop_waits_for_hit_pin(void **state)
+{
+	struct cache *c = new_cache("clock", 4, true);
+	struct slot_holder h = { .c = c };
+	pthread_t t;
+
+	(void)state;
+	cache_unpin(c, load(c, 2, 0));
+	cache_unpin(c, load(c, 2, 1));
+	pthread_create(&t, NULL, hold_hit_pin, &h);
+	while (!__atomic_load_n(&h.pinned, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	assert_int_equal(cache_drop_file(c, 2, 0), 2);
+	assert_int_equal(__atomic_load_n(&h.released, __ATOMIC_SEQ_CST), 1);
+	pthread_join(t, NULL);
+	assert_int_equal(cache_file_nresident(c, 2), 0);
 	assert_int_equal(cache_check(c), 0);
 	cache_free(c);
 }
@@ -446,6 +523,8 @@ int main(void)
 		cmocka_unit_test(test_cache_evict_reports_why),
 		cmocka_unit_test(test_cache_writeback),
 		cmocka_unit_test(test_cache_drop_file),
+		cmocka_unit_test(test_cache_hit_pins_beyond_slots),
+		cmocka_unit_test(test_cache_drop_waits_for_hit_pin),
 		cmocka_unit_test(test_cache_stats_print),
 	};
 
