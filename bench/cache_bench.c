@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "hash.h"
 
 #define PROG "cache_bench"
 
@@ -158,18 +159,6 @@ static void die(const char *what, int err)
 {
 	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
 	exit(1);
-}
-
-/* The core's key hash (cache.c key_hash), so that the probe spreads keys
- * the way the index does. */
-static inline uint32_t key_hash(uint64_t ino, uint64_t pgno)
-{
-	uint64_t x = ino * 0x9e3779b97f4a7c15ull ^ pgno;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return (uint32_t)x;
 }
 
 static uint64_t rng_next(uint64_t *s)	/* xorshift64* */

@@ -62,6 +62,7 @@
  */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "hash.h"
 #include "policy.h"
 
 #include <assert.h>
@@ -198,16 +199,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static inline uint32_t key_hash(uint64_t ino, uint64_t pgno)
-{
-	uint64_t x = ino * 0x9e3779b97f4a7c15ull ^ pgno;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return (uint32_t)x;
 }
 
 static inline uint32_t fno_of(const struct cache *c, const struct frame *f)
