@@ -128,6 +128,9 @@ enum cnt {
 #define NSLOTS 16		/* counter slots; threads share beyond that */
 #define HP_THREADS 64		/* threads with hazard slots, per cache */
 #define HP_SLOTS 4		/* hazard pins a thread can hold at once */
+/* evict_begin passes over hazard-pinned frames; there are at most this
+ * many, plus a few counted-pinned between victim() and our CAS. */
+#define EVICT_HELD_MAX (HP_THREADS * HP_SLOTS + 16)
 
 /* One thread's hazard pins: written by the owner, scanned by freers. */
 struct hp_block {
@@ -162,6 +165,7 @@ struct cache {
 	uint64_t id;			/* unique per cache_new, for the TLS */
 	uint32_t hp_nblocks;		/* atomic; claimed hp blocks so far */
 	uint32_t hp_waiters;		/* atomic; droppers waiting on hazards */
+	struct frame *evict_held[EVICT_HELD_MAX]; /* lock; evict_begin's */
 	struct hp_block hp[HP_THREADS];
 	struct cnt_slot slots[NSLOTS];
 };
@@ -288,40 +292,55 @@ static uint64_t thread_token(void)
 	return token;
 }
 
-/* This thread's hazard block in c, claiming one on first use; NULL when
- * all are taken (the thread then uses counted pins). */
-static struct hp_block *hp_register(struct cache *c)
+/* This thread's hazard block in c, or NULL.  With claim, takes a free
+ * block on first use (NULL when all are taken: the thread then uses counted
+ * pins).  Only hp_pin claims, so threads that merely unpin or assert do not
+ * use up blocks. */
+static struct hp_block *hp_find(struct cache *c, bool claim)
 {
 	uint64_t me = thread_token(), zero;
 	struct hp_block *mine = NULL;
 
+	if (tls_cache_id == c->id)
+		return tls_hp;
 	for (uint32_t i = 0; i < HP_THREADS && !mine; i++)
 		if (LOAD_RLX(&c->hp[i].owner) == me)
 			mine = &c->hp[i];
-	for (uint32_t i = 0; i < HP_THREADS && !mine; i++) {
+	for (uint32_t i = 0; i < HP_THREADS && !mine && claim; i++) {
 		zero = 0;
 		if (__atomic_compare_exchange_n(&c->hp[i].owner, &zero, me,
-						false, __ATOMIC_ACQ_REL,
+						false, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED)) {
-			uint32_t n = LOAD_RLX(&c->hp_nblocks);
+			uint32_t n = __atomic_load_n(&c->hp_nblocks,
+						     __ATOMIC_SEQ_CST);
 
 			while (n < i + 1 &&
 			       !__atomic_compare_exchange_n(&c->hp_nblocks, &n,
-							    i + 1, true,
+							    i + 1, false,
 							    __ATOMIC_SEQ_CST,
-							    __ATOMIC_RELAXED))
+							    __ATOMIC_SEQ_CST))
 				;
 			mine = &c->hp[i];
 		}
 	}
-	tls_cache_id = c->id;
-	tls_hp = mine;
+	if (mine || claim) {
+		tls_cache_id = c->id;
+		tls_hp = mine;
+	}
 	return mine;
 }
 
-static inline struct hp_block *hp_mine(struct cache *c)
+/* Empties a slot.  A cache_drop_file may be waiting for it: the store is
+ * sequentially consistent against its hp_waiters increment, so either it
+ * sees the slot empty or we see it waiting and wake it. */
+static void hp_clear(struct cache *c, struct hp_block *b, int i)
 {
-	return tls_cache_id == c->id ? tls_hp : hp_register(c);
+	__atomic_store_n(&b->slot[i], FRAME_NONE, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->hp_waiters, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 /* Pins f with a hazard slot if it is live and not being freed.  Returns
@@ -329,7 +348,7 @@ static inline struct hp_block *hp_mine(struct cache *c)
  * then takes a counted pin. */
 static bool hp_pin(struct cache *c, struct frame *f)
 {
-	struct hp_block *b = hp_mine(c);
+	struct hp_block *b = hp_find(c, true);
 	uint32_t fno = fno_of(c, f), w, s;
 
 	if (!b)
@@ -343,7 +362,7 @@ static bool hp_pin(struct cache *c, struct frame *f)
 		if ((s == FRAME_CLEAN || s == FRAME_DIRTY ||
 		     s == FRAME_WRITEBACK) && !(w & FW_EVICTING))
 			return true;
-		STORE_REL(&b->slot[i], FRAME_NONE);
+		hp_clear(c, b, i);
 		return false;
 	}
 	return false;
@@ -352,19 +371,13 @@ static bool hp_pin(struct cache *c, struct frame *f)
 /* Drops a hazard pin of this thread on fno; false if it holds none. */
 static bool hp_unpin(struct cache *c, uint32_t fno)
 {
-	struct hp_block *b = hp_mine(c);
+	struct hp_block *b = hp_find(c, false);
 
 	if (!b)
 		return false;
 	for (int i = 0; i < HP_SLOTS; i++) {
 		if (LOAD_RLX(&b->slot[i]) == fno) {
-			__atomic_store_n(&b->slot[i], FRAME_NONE,
-					 __ATOMIC_SEQ_CST);
-			if (__atomic_load_n(&c->hp_waiters, __ATOMIC_SEQ_CST)) {
-				pthread_mutex_lock(&c->lock);
-				pthread_cond_broadcast(&c->cv);
-				pthread_mutex_unlock(&c->lock);
-			}
+			hp_clear(c, b, i);
 			return true;
 		}
 	}
@@ -374,7 +387,7 @@ static bool hp_unpin(struct cache *c, uint32_t fno)
 /* Does this thread hold a hazard pin on fno?  For assertions. */
 static bool hp_mine_holds(struct cache *c, uint32_t fno)
 {
-	struct hp_block *b = hp_mine(c);
+	struct hp_block *b = hp_find(c, false);
 
 	for (int i = 0; b && i < HP_SLOTS; i++)
 		if (LOAD_RLX(&b->slot[i]) == fno)
@@ -957,10 +970,11 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 	/* A victim the policy found unpinned may be pinned by a lock-free hit
 	 * before we mark it; then it is in use.  Such frames stay marked while
 	 * we ask again, so that the policy passes over them. */
-	struct frame *held[8];
+	struct frame **held = c->evict_held;
 	int nheld = 0;
 
-	for (int tries = 0; tries < 8; tries++) {
+	rc = -EBUSY;
+	for (int tries = 0; tries < EVICT_HELD_MAX; tries++) {
 		uint32_t fno = c->policy->ops->victim(c->policy);
 		struct frame *f;
 		uint32_t w;
@@ -982,6 +996,7 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 						false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED))
 			held[nheld++] = f;
+		rc = c->ndirty ? -EAGAIN : -EBUSY;
 	}
 	while (nheld--)
 		word_change(held[nheld], FRAME_CLEAN, 0,

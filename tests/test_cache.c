@@ -490,6 +490,67 @@ static void test_cache_drop_waits_for_hit_pin(void **state)
 	cache_free(c);
 }
 
+/* Hit pins are invisible to the policy, so it may offer hit-pinned frames
+ * first; evict_begin must pass over all of them (12 here, the 12 oldest)
+ * and find the evictable ones behind. */
+struct pin_four {
+	struct cache *c;
+	uint64_t first;
+	int *ready, *go;		/* atomic */
+};
+
+static void *pin_four_pages(void *arg)
+{
+	struct pin_four *p = arg;
+	struct frame *fr[4];
+
+	for (int i = 0; i < 4; i++)
+		assert_non_null(fr[i] = cache_lookup(p->c, 1, p->first + i, 0));
+	__atomic_add_fetch(p->ready, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(p->go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	for (int i = 0; i < 4; i++)
+		cache_unpin(p->c, fr[i]);
+	return NULL;
+}
+
+static void test_cache_evict_passes_hit_pins(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		const char *policy = (const char *[]){ "fifo", "lru",
+						       "clock" }[k];
+		struct cache *c = new_cache(policy, 32, true);
+		int ready = 0, go = 0;
+		struct pin_four p[3];
+		pthread_t t[3];
+		struct frame *v;
+		uint64_t ino, pgno;
+
+		for (uint64_t pg = 0; pg < 32; pg++)
+			cache_unpin(c, load(c, 1, pg));
+		for (int i = 0; i < 3; i++) {
+			p[i] = (struct pin_four){ c, 4 * (uint64_t)i, &ready,
+						  &go };
+			pthread_create(&t[i], NULL, pin_four_pages, &p[i]);
+		}
+		while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < 3)
+			usleep(1000);
+		for (int n = 0; n < 20; n++) {
+			assert_int_equal(cache_evict_begin(c, &v), 0);
+			cache_frame_key(c, v, &ino, &pgno);
+			assert_true(pgno >= 12);
+			assert_int_equal(cache_evict_end(c, v), 0);
+		}
+		assert_int_equal(cache_evict_begin(c, &v), -EBUSY);
+		__atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
+		assert_int_equal(cache_check(c), 0);
+		cache_free(c);
+	}
+}
+
 static void test_cache_stats_print(void **state)
 {
 	struct cache *c = new_cache("clock", 4, true);
@@ -525,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_cache_drop_file),
 		cmocka_unit_test(test_cache_hit_pins_beyond_slots),
 		cmocka_unit_test(test_cache_drop_waits_for_hit_pin),
+		cmocka_unit_test(test_cache_evict_passes_hit_pins),
 		cmocka_unit_test(test_cache_stats_print),
 	};
 
