@@ -1404,6 +1404,14 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->page_size = 1u << c->page_shift;
 }
 
+void cache_counts(struct cache *c, uint32_t *nfree, uint32_t *ndirty)
+{
+	pthread_mutex_lock(&c->lock);
+	*nfree = c->nfree;
+	*ndirty = c->ndirty;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cache_stats_print(const struct cache_stats *st, FILE *out)
 {
 #define P(f) fprintf(out, "%s %llu\n", #f, (unsigned long long)st->f)

@@ -172,6 +172,9 @@ enum frame_state cache_frame_state(struct cache *c, const struct frame *fr);
 const char *frame_state_name(enum frame_state s);
 
 void cache_stats(struct cache *c, struct cache_stats *st);
+/* The two gauges the daemon's threads poll (cheaper than cache_stats):
+ * free frames and dirty frames (dirty + under write-back). */
+void cache_counts(struct cache *c, uint32_t *nfree, uint32_t *ndirty);
 void cache_stats_print(const struct cache_stats *st, FILE *out);
 /* Bytes of metadata per frame: core frame + index + policy (no ghosts). */
 size_t cache_meta_bytes_per_frame(struct cache *c);

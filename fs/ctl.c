@@ -1,0 +1,393 @@
+/* ctl.c - MOUNT/.framefs/: the daemon's counters and frames as files.
+ *
+ *   stats    "name value" per line, like /proc/vmstat; counters are
+ *            monotonic except across "reset"
+ *   frames   one line per resident frame: "fno id pgno state"
+ *   files    one line per file with frames or reads:
+ *            "id ino size resident dirty reads frame_hits frame_misses path"
+ *            (path last, so it may hold spaces; ino is the st_ino clients
+ *            see, id the cache key that `frames` and trace= use)
+ *   control  write one command per line: drop, sync, reset, refscan N,
+ *            fault read|write ERRNO|off; reading it lists them
+ *
+ * The directory is not listed in the root; lookups of it work.  Each open
+ * takes a snapshot (direct_io, so st_size 0 does not stop reads): a reader
+ * sees one consistent text however small its reads are.
+ */
+#include "framefs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	fuse_ino_t nodeid;
+	mode_t mode;
+} ctl_files[] = {
+	{ "stats", CTL_STATS, S_IFREG | 0444 },
+	{ "frames", CTL_FRAMES, S_IFREG | 0444 },
+	{ "files", CTL_FILES, S_IFREG | 0444 },
+	{ "control", CTL_CONTROL, S_IFREG | 0644 },
+};
+#define NCTL (sizeof(ctl_files) / sizeof(ctl_files[0]))
+
+static const char control_help[] =
+	"# commands, one per line (echo CMD > control):\n"
+	"# drop                   evict every clean frame (kernel copies too)\n"
+	"# sync                   write back every dirty frame now\n"
+	"# reset                  counters in stats start again from 0\n"
+	"# refscan N              reference scan at N pages/s (0 = off)\n"
+	"# fault read|write ERR   the store fails with ERR (EIO, ENOSPC, ...)\n"
+	"# fault read|write off   the store works again\n";
+
+struct ctl_fh {
+	char *buf;
+	size_t len;
+};
+
+bool ctl_is(fuse_ino_t nodeid)
+{
+	return nodeid >= CTL_DIR && nodeid < CTL__END;
+}
+
+static void ctl_stat(fuse_ino_t nodeid, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = nodeid;
+	st->st_nlink = 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	if (nodeid == CTL_DIR) {
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		return;
+	}
+	for (size_t i = 0; i < NCTL; i++)
+		if (ctl_files[i].nodeid == nodeid)
+			st->st_mode = ctl_files[i].mode;
+}
+
+void ctl_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+		const char *name)
+{
+	struct fuse_entry_param e = { 0 };
+
+	(void)fs;
+	if (parent == FUSE_ROOT_ID && !strcmp(name, CTL_DIRNAME)) {
+		e.ino = CTL_DIR;
+	} else if (parent == CTL_DIR) {
+		for (size_t i = 0; i < NCTL; i++)
+			if (!strcmp(name, ctl_files[i].name))
+				e.ino = ctl_files[i].nodeid;
+	}
+	if (!e.ino) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	ctl_stat(e.ino, &e.attr);
+	e.attr_timeout = 1.0;
+	e.entry_timeout = 1.0;
+	fuse_reply_entry(req, &e);
+}
+
+void ctl_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct stat st;
+
+	(void)fs;
+	ctl_stat(nodeid, &st);
+	fuse_reply_attr(req, &st, 1.0);
+}
+
+void ctl_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+		 bool plus)
+{
+	char *buf = calloc(1, size);
+	size_t used = 0;
+
+	(void)fs;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off; i < NCTL + 2; i++) {
+		const char *name = i == 0 ? "." : i == 1 ? ".." :
+				   ctl_files[i - 2].name;
+		fuse_ino_t nodeid = i == 0 ? CTL_DIR : i == 1 ? FUSE_ROOT_ID :
+				    ctl_files[i - 2].nodeid;
+		struct fuse_entry_param e = { 0 };
+		size_t n;
+
+		ctl_stat(nodeid, &e.attr);
+		if (plus) {
+			/* "." and ".." get no lookup count (ino 0 = none). */
+			e.ino = i < 2 ? 0 : nodeid;
+			e.attr.st_ino = nodeid;
+			e.attr_timeout = e.entry_timeout = 1.0;
+			n = fuse_add_direntry_plus(req, buf + used, size - used,
+						   name, &e, (off_t)i + 1);
+		} else {
+			n = fuse_add_direntry(req, buf + used, size - used,
+					      name, &e.attr, (off_t)i + 1);
+		}
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+/* ---- contents --------------------------------------------------------- */
+
+#define D(f) ((unsigned long long)(n.f - b.f))
+
+void ctl_stats_print(struct fs *fs, FILE *out)
+{
+	struct fs_counters n, b = fs->base;
+	struct cache_stats cs;
+	struct store_stats ss;
+
+	cache_stats(fs->cache, &cs);
+	store_stats(fs->store, &ss);
+	memcpy(&n, &fs->n, sizeof(n));
+	fprintf(out, "policy %s\npage_size %u\n", cache_policy_name(fs->cache),
+		fs->page_size);
+	fprintf(out, "frames_total %u\nframes_free %u\nframes_resident %u\n"
+		"frames_dirty %u\nfiles %u\n", cs.frames_total, cs.frames_free,
+		cs.frames_resident, cs.frames_dirty, cs.files);
+	fprintf(out, "reads %llu\nread_bytes %llu\nframe_hits %llu\n"
+		"frame_misses %llu\nwrites %llu\nwrite_bytes %llu\n"
+		"writepages %llu\nwrite_throttles %llu\nframe_waits %llu\n",
+		D(reads), D(read_bytes), D(frame_hits), D(frame_misses),
+		D(writes), D(write_bytes), D(writepages), D(write_throttles),
+		D(frame_waits));
+	fprintf(out, "inval_calls %llu\nrefscan_invalidations %llu\n"
+		"flushes %llu\nflush_errors %llu\nfsyncs %llu\n",
+		D(inval_calls), D(refscan_invalidations), D(flushes),
+		D(flush_errors), D(fsyncs));
+	fprintf(out, "cache_lookups %llu\ncache_hits %llu\ncache_misses %llu\n"
+		"evictions %llu\nevictions_dirty %llu\nevict_aborts %llu\n"
+		"dirty_marks %llu\nwritebacks %llu\nwriteback_errors %llu\n"
+		"load_errors %llu\ndrops %llu\n",
+		(unsigned long long)cs.lookups, (unsigned long long)cs.hits,
+		(unsigned long long)cs.misses, (unsigned long long)cs.evictions,
+		(unsigned long long)cs.evictions_dirty,
+		(unsigned long long)cs.evict_aborts,
+		(unsigned long long)cs.dirty_marks,
+		(unsigned long long)cs.writebacks,
+		(unsigned long long)cs.writeback_errors,
+		(unsigned long long)cs.load_errors,
+		(unsigned long long)cs.drops);
+	fprintf(out, "store_reads %llu\nstore_writes %llu\nstore_fsyncs %llu\n"
+		"store_errors %llu\nstore_read_bytes %llu\n"
+		"store_write_bytes %llu\nstore_delay_us %llu\n",
+		(unsigned long long)ss.store_reads,
+		(unsigned long long)ss.store_writes,
+		(unsigned long long)ss.store_fsyncs,
+		(unsigned long long)ss.store_errors,
+		(unsigned long long)ss.store_read_bytes,
+		(unsigned long long)ss.store_write_bytes,
+		(unsigned long long)ss.store_delay_us);
+	fprintf(out, "refscan_pages_per_s %u\nreadahead_kb %u\n"
+		"dirty_background_pct %u\ndirty_max_pct %u\n"
+		"dirty_expire_ms %u\nstore_latency %s\n",
+		__atomic_load_n(&fs->refscan, __ATOMIC_RELAXED),
+		fs->o.readahead_kb, fs->o.dirty_background_pct,
+		fs->o.dirty_max_pct, fs->o.dirty_expire_ms,
+		store_latency_name(fs->o.lat_kind));
+}
+#undef D
+
+static void frame_line(void *arg, uint32_t fno, uint64_t ino, uint64_t pgno,
+		       enum frame_state s)
+{
+	fprintf(arg, "%u %llu %llu %s\n", fno, (unsigned long long)ino,
+		(unsigned long long)pgno, frame_state_name(s));
+}
+
+struct files_arg {
+	struct fs *fs;
+	FILE *out;
+};
+
+static void file_line(void *arg, struct inode *in)
+{
+	struct files_arg *a = arg;
+	uint32_t res = cache_file_nresident(a->fs->cache, in->id);
+	char path[4096];
+	uint64_t reads = __atomic_load_n(&in->reads, __ATOMIC_RELAXED);
+
+	if (!res && !reads)
+		return;
+	/* Under itab_lock: readlink of our own fd does not block. */
+	if (!inode_path(a->fs, in, path, sizeof(path)))
+		strcpy(path, "?");
+	fprintf(a->out, "%llu %llu %llu %u %u %llu %llu %llu %s\n",
+		(unsigned long long)in->id, (unsigned long long)in->bino,
+		(unsigned long long)inode_size(in), res,
+		cache_file_ndirty(a->fs->cache, in->id),
+		(unsigned long long)reads,
+		(unsigned long long)__atomic_load_n(&in->frame_hits,
+						    __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&in->frame_misses,
+						    __ATOMIC_RELAXED),
+		path);
+}
+
+void ctl_open(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid,
+	      struct fuse_file_info *fi)
+{
+	struct ctl_fh *fh = calloc(1, sizeof(*fh));
+	FILE *out;
+
+	if (!fh || nodeid == CTL_DIR) {
+		free(fh);
+		fuse_reply_err(req, fh ? EISDIR : ENOMEM);
+		return;
+	}
+	if (nodeid != CTL_CONTROL && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		free(fh);
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	out = open_memstream(&fh->buf, &fh->len);
+	if (!out) {
+		free(fh);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	switch (nodeid) {
+	case CTL_STATS:
+		ctl_stats_print(fs, out);
+		break;
+	case CTL_FRAMES:
+		cache_foreach_frame(fs->cache, frame_line, out);
+		break;
+	case CTL_FILES: {
+		struct files_arg a = { fs, out };
+
+		inode_foreach(fs, file_line, &a);
+		break;
+	}
+	case CTL_CONTROL:
+		fputs(control_help, out);
+		break;
+	}
+	fclose(out);
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->direct_io = 1;
+	fi->nonseekable = 0;
+	fuse_reply_open(req, fi);
+}
+
+void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct ctl_fh *fh = (struct ctl_fh *)(uintptr_t)fi->fh;
+
+	(void)fs;
+	if ((size_t)off >= fh->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > fh->len - (size_t)off)
+		size = fh->len - (size_t)off;
+	fuse_reply_buf(req, fh->buf + off, size);
+}
+
+static int parse_errno(const char *s)
+{
+	static const struct { const char *name; int err; } errs[] = {
+		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS },
+		{ "EDQUOT", EDQUOT }, { "EACCES", EACCES }, { "EFBIG", EFBIG },
+		{ "off", 0 },
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (!strcmp(s, errs[i].name))
+			return errs[i].err;
+	return -1;
+}
+
+/* Runs one command line; returns 0 or -errno. */
+static int ctl_command(struct fs *fs, char *line)
+{
+	char *argv[4] = { 0 }, *save = NULL;
+	int argc = 0;
+
+	for (char *t = strtok_r(line, " \t", &save); t && argc < 4;
+	     t = strtok_r(NULL, " \t", &save))
+		argv[argc++] = t;
+	if (argc == 0 || argv[0][0] == '#')
+		return 0;
+	if (!strcmp(argv[0], "drop") && argc == 1)
+		return pager_drop_all(fs);
+	if (!strcmp(argv[0], "sync") && argc == 1)
+		return pager_sync_all(fs);
+	if (!strcmp(argv[0], "reset") && argc == 1) {
+		memcpy(&fs->base, &fs->n, sizeof(fs->base));
+		return 0;
+	}
+	if (!strcmp(argv[0], "refscan") && argc == 2) {
+		char *end;
+		unsigned long v = strtoul(argv[1], &end, 10);
+
+		if (*end || end == argv[1] || v > 100000000)
+			return -EINVAL;
+		__atomic_store_n(&fs->refscan, (uint32_t)v, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (!strcmp(argv[0], "fault") && argc == 3 &&
+	    (!strcmp(argv[1], "read") || !strcmp(argv[1], "write"))) {
+		int err = parse_errno(argv[2]);
+
+		if (err < 0)
+			return -EINVAL;
+		store_fault(fs->store, !strcmp(argv[1], "write"), err);
+		return 0;
+	}
+	if (!strcmp(argv[0], "policy")) {
+		fprintf(stderr, "framefs: control: policy: switching policies "
+			"on a live mount is not supported; remount with "
+			"-o policy=NAME\n");
+		return -EOPNOTSUPP;
+	}
+	return -EINVAL;
+}
+
+void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
+	       struct fuse_file_info *fi)
+{
+	char *text = malloc(size + 1), *save = NULL;
+	int rc = 0;
+
+	(void)fi;
+	if (!text) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(text, buf, size);
+	text[size] = '\0';
+	for (char *l = strtok_r(text, "\n", &save); l && !rc;
+	     l = strtok_r(NULL, "\n", &save))
+		rc = ctl_command(fs, l);
+	free(text);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+void ctl_release(struct fs *fs, fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct ctl_fh *fh = (struct ctl_fh *)(uintptr_t)fi->fh;
+
+	(void)fs;
+	if (fh) {
+		free(fh->buf);
+		free(fh);
+	}
+	fuse_reply_err(req, 0);
+}

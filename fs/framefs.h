@@ -1,0 +1,215 @@
+/* framefs.h - the daemon's shared state: mount options, inodes, counters,
+ * and the calls between its modules.
+ *
+ *   inode.c   backing files as inodes (O_PATH handles, refcounts)
+ *   pager.c   file data through cache/ frames; evictor, flusher, refscan
+ *   ctl.c     MOUNT/.framefs/{stats,frames,files,control}
+ *   ops.c     the FUSE low-level operations
+ *   main.c    options, mount, the session loop, the final flush
+ *
+ * Lock order (outer first): inode->trunc_lock, inode->flush_lock,
+ * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
+ * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
+ */
+#ifndef FRAMEFS_FS_H
+#define FRAMEFS_FS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cache.h"
+#include "store.h"
+
+/* Node ids of the control directory; inode nodeids are pointers, which are
+ * never this small. */
+enum {
+	CTL_DIR = 2, CTL_STATS, CTL_FRAMES, CTL_FILES, CTL_CONTROL, CTL__END,
+};
+#define CTL_DIRNAME ".framefs"
+
+/* Evictor threads.  An invalidation can wait for a kernel page lock held
+ * by a request that itself waits for a free frame (a write() locks its
+ * pages while the WRITE is served); with several evictors, one stuck that
+ * way does not stop the others from freeing the frame that request needs. */
+#define FS_EVICTORS 4
+
+struct inode {
+	uint64_t id;			/* cache key; never reused */
+	int fd;				/* O_PATH handle of the backing file */
+	int io_fd;			/* read/write fd, opened on first use;
+					 * under io_lock */
+	dev_t dev;			/* backing identity */
+	ino_t bino;
+	mode_t type;			/* S_IFMT bits */
+	uint64_t nlookup;		/* kernel's references; itab_lock */
+	uint64_t refs;			/* daemon's references; itab_lock */
+	uint64_t size;			/* authoritative size (frames may be
+					 * ahead of the store); atomic */
+	pthread_rwlock_t trunc_lock;	/* write: truncate; read: write-back,
+					 * write() */
+	pthread_mutex_t flush_lock;	/* one write-back of this file at a
+					 * time, so fsync waits for all */
+	pthread_mutex_t io_lock;
+	uint64_t reads, frame_hits, frame_misses;	/* atomic */
+	struct inode *next_key;		/* itab chains; itab_lock */
+	struct inode *next_id;
+};
+
+struct fs_opts {
+	uint32_t nframes;
+	const char *policy;
+	uint32_t readahead_kb;
+	uint32_t refscan;		/* pages per second, 0 = off */
+	uint32_t dirty_background_pct;
+	uint32_t dirty_max_pct;
+	uint32_t dirty_expire_ms;
+	enum store_latency_kind lat_kind;
+	uint32_t lat_usec;
+	const char *trace_path;
+	uint32_t max_threads;
+};
+
+/* fs counters, all atomic, monotonic; names are the .framefs/stats names */
+struct fs_counters {
+	uint64_t reads;			/* READ requests */
+	uint64_t read_bytes;
+	uint64_t frame_hits;		/* pages READ found in a frame */
+	uint64_t frame_misses;		/* pages READ loaded from the store */
+	uint64_t writes;		/* WRITE requests */
+	uint64_t write_bytes;
+	uint64_t writepages;		/* of those, kernel write-back (mmap) */
+	uint64_t write_throttles;	/* writers that waited for dirty_max */
+	uint64_t frame_waits;		/* requests that waited for a frame */
+	uint64_t inval_calls;		/* notify_inval_inode calls */
+	uint64_t refscan_invalidations;
+	uint64_t flushes;		/* file write-backs run */
+	uint64_t flush_errors;
+	uint64_t fsyncs;
+};
+
+struct fs {
+	struct fs_opts o;
+	struct cache *cache;
+	struct store *store;
+	struct fuse_session *se;
+	uint32_t page_size;
+	char *backing;			/* realpath of the backing dir */
+	struct inode root;
+
+	pthread_mutex_t itab_lock;
+	struct inode **by_key;		/* (dev, ino) -> inode */
+	struct inode **by_id;		/* id -> inode */
+	uint32_t itab_mask;
+	uint32_t ninodes;
+	uint64_t next_id;
+
+	struct fs_counters n;
+	struct fs_counters base;	/* "reset" subtracts this */
+
+	/* Evictor / flusher / refscan threads. */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t evict_cv;	/* wakes the evictor */
+	pthread_cond_t freed_cv;	/* evictor freed frames / gave up */
+	pthread_cond_t flush_cv;	/* wakes the flusher */
+	pthread_cond_t flushed_cv;	/* flusher finished a round */
+	pthread_cond_t scan_cv;		/* wakes the scanner (stop) */
+	uint32_t frame_waiters;		/* under wait_lock */
+	uint32_t low_free, high_free;	/* evictor watermarks */
+	bool want_clean;		/* evictor found only dirty victims */
+	uint64_t drop_req, drop_done;	/* "drop" requests; under wait_lock */
+	int flush_err;			/* last write-back error or 0; atomic */
+	uint32_t refscan;		/* pages/s; atomic */
+	bool stopping;			/* under wait_lock */
+	pthread_t evictor[FS_EVICTORS], flusher, scanner;
+	struct evictor_arg {
+		struct fs *fs;
+		int idx;		/* 0 also serves "drop" */
+	} evargs[FS_EVICTORS];
+	bool threads_started;
+
+	FILE *trace;			/* trace=FILE, under trace_lock */
+	pthread_mutex_t trace_lock;
+	uint64_t t0_ns;
+};
+
+#define FS_ADD(fs, f, v) __atomic_add_fetch(&(fs)->n.f, (v), __ATOMIC_RELAXED)
+#define IN_ADD(in, f, v) __atomic_add_fetch(&(in)->f, (v), __ATOMIC_RELAXED)
+
+/* inode.c */
+int itab_init(struct fs *fs);
+void itab_release(struct fs *fs);
+/* The inode for nodeid (the root for FUSE_ROOT_ID); no reference taken:
+ * the kernel holds one for as long as it sends requests for nodeid. */
+struct inode *inode_of(struct fs *fs, fuse_ino_t nodeid);
+fuse_ino_t inode_nodeid(struct fs *fs, struct inode *in);
+/* Finds or creates the inode of an open O_PATH fd (consumed) with stat st,
+ * adds one kernel reference.  Returns NULL with -errno in *err. */
+struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
+			   int *err);
+/* Daemon references, by cache key; inode_get_id returns NULL if gone. */
+struct inode *inode_get_id(struct fs *fs, uint64_t id);
+void inode_hold(struct fs *fs, struct inode *in);
+void inode_put(struct fs *fs, struct inode *in);
+void inode_forget(struct fs *fs, struct inode *in, uint64_t n);
+/* The data fd of a regular file, opened read-write on first use (read-only
+ * if that is all the backing file allows).  Returns fd or -errno. */
+int inode_io_fd(struct fs *fs, struct inode *in);
+uint64_t inode_size(struct inode *in);
+void inode_set_size(struct inode *in, uint64_t size);
+/* Path relative to the mount, from /proc/self/fd; buf on success. */
+const char *inode_path(struct fs *fs, struct inode *in, char *buf,
+		       size_t len);
+/* Calls fn for each inode of a regular file, under itab_lock. */
+void inode_foreach(struct fs *fs, void (*fn)(void *arg, struct inode *in),
+		   void *arg);
+
+/* pager.c */
+int pager_start(struct fs *fs);
+void pager_stop(struct fs *fs);
+/* Reads [off, off+len) clipped at the file size into buf; returns bytes or
+ * -errno. */
+ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
+		   uint64_t off);
+/* writepage: the kernel writing back a mapped page (no throttling, and no
+ * new reference for the policy). */
+ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
+		    size_t len, uint64_t off, bool writepage);
+int pager_truncate(struct fs *fs, struct inode *in, uint64_t size);
+/* Writes back every dirty frame of in (waiting for write-backs already
+ * running); returns 0 or the first error. */
+int pager_flush_file(struct fs *fs, struct inode *in);
+/* Asks the evictor to evict every clean frame / the flusher to write back
+ * everything, and waits.  Returns 0 or an error. */
+int pager_drop_all(struct fs *fs);
+int pager_sync_all(struct fs *fs);
+/* After the session ends: writes back everything, retrying; returns the
+ * number of frames that could not be written. */
+uint32_t pager_final_flush(struct fs *fs);
+void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
+		 bool hit);
+
+/* ctl.c */
+bool ctl_is(fuse_ino_t nodeid);
+void ctl_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+		const char *name);
+void ctl_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid);
+void ctl_open(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid,
+	      struct fuse_file_info *fi);
+void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+	      struct fuse_file_info *fi);
+void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
+	       struct fuse_file_info *fi);
+void ctl_release(struct fs *fs, fuse_req_t req, struct fuse_file_info *fi);
+void ctl_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+		 bool plus);
+void ctl_stats_print(struct fs *fs, FILE *out);
+
+extern const struct fuse_lowlevel_ops framefs_ops;	/* ops.c */
+
+#endif

@@ -1,0 +1,333 @@
+/* inode.c - backing files as inodes, the way a careful passthrough does it.
+ *
+ * Each inode holds an O_PATH descriptor of its backing file, so renames in
+ * the backing directory never leave a stale path behind, and is found by the
+ * backing (dev, ino) so hard links share one inode and one set of frames.
+ * The FUSE nodeid is the inode's address (no table walk on the hot path);
+ * the cache key is inode->id, a counter that is never reused, so frames of
+ * a freed inode can never be mistaken for a new one's.
+ *
+ * Lifetime: an inode lives while the kernel has looked it up (nlookup), the
+ * daemon uses it (refs: open files, the evictor and flusher), or it has
+ * dirty frames.  The last put drops its clean frames (the kernel forgot the
+ * inode, so it holds none of its pages) and frees it.  With dirty frames it
+ * stays in the table; the flusher puts it again after writing them.  Dirty
+ * frames of a file whose last link is gone are dropped: that is the one
+ * place where the user's deletion, not a failure, discards data.
+ */
+#include "framefs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+
+static uint32_t key_bucket(struct fs *fs, dev_t dev, ino_t ino)
+{
+	return (uint32_t)key_hash((uint64_t)dev, (uint64_t)ino) & fs->itab_mask;
+}
+
+static uint32_t id_bucket(struct fs *fs, uint64_t id)
+{
+	return (uint32_t)key_hash(id, 0x1d) & fs->itab_mask;
+}
+
+int itab_init(struct fs *fs)
+{
+	fs->itab_mask = 1023;
+	fs->by_key = calloc(fs->itab_mask + 1, sizeof(*fs->by_key));
+	fs->by_id = calloc(fs->itab_mask + 1, sizeof(*fs->by_id));
+	if (!fs->by_key || !fs->by_id)
+		return -ENOMEM;
+	pthread_mutex_init(&fs->itab_lock, NULL);
+	fs->next_id = 16;
+	return 0;
+}
+
+static void inode_free(struct inode *in)
+{
+	if (in->io_fd >= 0)
+		close(in->io_fd);
+	close(in->fd);
+	pthread_rwlock_destroy(&in->trunc_lock);
+	pthread_mutex_destroy(&in->flush_lock);
+	pthread_mutex_destroy(&in->io_lock);
+	free(in);
+}
+
+void itab_release(struct fs *fs)
+{
+	for (uint32_t b = 0; fs->by_key && b <= fs->itab_mask; b++) {
+		struct inode *in = fs->by_key[b], *next;
+
+		for (; in; in = next) {
+			next = in->next_key;
+			inode_free(in);
+		}
+	}
+	free(fs->by_key);
+	free(fs->by_id);
+	pthread_mutex_destroy(&fs->itab_lock);
+}
+
+/* Doubles both tables.  Caller holds itab_lock. */
+static void itab_grow(struct fs *fs)
+{
+	uint32_t old = fs->itab_mask + 1, mask = old * 2 - 1;
+	struct inode **bk = calloc(mask + 1, sizeof(*bk));
+	struct inode **bi = calloc(mask + 1, sizeof(*bi));
+
+	if (!bk || !bi) {
+		free(bk);
+		free(bi);
+		return;		/* longer chains, still correct */
+	}
+	fs->itab_mask = mask;
+	for (uint32_t b = 0; b < old; b++) {
+		struct inode *in, *next;
+
+		for (in = fs->by_key[b]; in; in = next) {
+			uint32_t k = key_bucket(fs, in->dev, in->bino);
+
+			next = in->next_key;
+			in->next_key = bk[k];
+			bk[k] = in;
+		}
+		for (in = fs->by_id[b]; in; in = next) {
+			uint32_t k = id_bucket(fs, in->id);
+
+			next = in->next_id;
+			in->next_id = bi[k];
+			bi[k] = in;
+		}
+	}
+	free(fs->by_key);
+	free(fs->by_id);
+	fs->by_key = bk;
+	fs->by_id = bi;
+}
+
+struct inode *inode_of(struct fs *fs, fuse_ino_t nodeid)
+{
+	if (nodeid == FUSE_ROOT_ID)
+		return &fs->root;
+	return (struct inode *)(uintptr_t)nodeid;
+}
+
+fuse_ino_t inode_nodeid(struct fs *fs, struct inode *in)
+{
+	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
+			   int *err)
+{
+	struct inode *in, *nin;
+	uint32_t b;
+
+	if (st->st_dev == fs->root.dev && st->st_ino == fs->root.bino) {
+		close(fd);
+		pthread_mutex_lock(&fs->itab_lock);
+		fs->root.nlookup++;
+		pthread_mutex_unlock(&fs->itab_lock);
+		return &fs->root;
+	}
+	/* Step 1: allocate outside the lock, in case the inode is new. */
+	nin = calloc(1, sizeof(*nin));
+	if (!nin) {
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* Step 2: an inode we know already keeps its own handle. */
+	pthread_mutex_lock(&fs->itab_lock);
+	b = key_bucket(fs, st->st_dev, st->st_ino);
+	for (in = fs->by_key[b]; in; in = in->next_key)
+		if (in->dev == st->st_dev && in->bino == st->st_ino)
+			break;
+	if (in) {
+		in->nlookup++;
+		pthread_mutex_unlock(&fs->itab_lock);
+		free(nin);
+		close(fd);
+		return in;
+	}
+	/* Step 3: a new one. */
+	nin->id = fs->next_id++;
+	nin->fd = fd;
+	nin->io_fd = -1;
+	nin->dev = st->st_dev;
+	nin->bino = st->st_ino;
+	nin->type = st->st_mode & S_IFMT;
+	nin->nlookup = 1;
+	nin->size = (uint64_t)st->st_size;
+	pthread_rwlock_init(&nin->trunc_lock, NULL);
+	pthread_mutex_init(&nin->flush_lock, NULL);
+	pthread_mutex_init(&nin->io_lock, NULL);
+	if (++fs->ninodes > fs->itab_mask + 1)
+		itab_grow(fs);
+	b = key_bucket(fs, nin->dev, nin->bino);
+	nin->next_key = fs->by_key[b];
+	fs->by_key[b] = nin;
+	b = id_bucket(fs, nin->id);
+	nin->next_id = fs->by_id[b];
+	fs->by_id[b] = nin;
+	pthread_mutex_unlock(&fs->itab_lock);
+	return nin;
+}
+
+struct inode *inode_get_id(struct fs *fs, uint64_t id)
+{
+	struct inode *in;
+
+	pthread_mutex_lock(&fs->itab_lock);
+	for (in = fs->by_id[id_bucket(fs, id)]; in; in = in->next_id)
+		if (in->id == id)
+			break;
+	if (in)
+		in->refs++;
+	pthread_mutex_unlock(&fs->itab_lock);
+	return in;
+}
+
+void inode_hold(struct fs *fs, struct inode *in)
+{
+	pthread_mutex_lock(&fs->itab_lock);
+	in->refs++;
+	pthread_mutex_unlock(&fs->itab_lock);
+}
+
+/* Unlinks in from both tables.  Caller holds itab_lock. */
+static void itab_remove(struct fs *fs, struct inode *in)
+{
+	struct inode **p;
+
+	for (p = &fs->by_key[key_bucket(fs, in->dev, in->bino)]; *p != in;
+	     p = &(*p)->next_key)
+		;
+	*p = in->next_key;
+	for (p = &fs->by_id[id_bucket(fs, in->id)]; *p != in;
+	     p = &(*p)->next_id)
+		;
+	*p = in->next_id;
+	fs->ninodes--;
+}
+
+/* Frees in if nobody uses it and it has no dirty frames (or no links left).
+ * Called without locks. */
+static void inode_maybe_free(struct fs *fs, struct inode *in)
+{
+	struct stat st;
+	bool unlinked;
+
+	if (in == &fs->root)
+		return;
+	unlinked = fstatat(in->fd, "", &st, AT_EMPTY_PATH |
+			   AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 0;
+	pthread_mutex_lock(&fs->itab_lock);
+	if (in->nlookup || in->refs ||
+	    (!unlinked && cache_file_ndirty(fs->cache, in->id))) {
+		pthread_mutex_unlock(&fs->itab_lock);
+		return;
+	}
+	itab_remove(fs, in);
+	pthread_mutex_unlock(&fs->itab_lock);
+	/* Unreachable now: no request, evictor or flusher can find it. */
+	cache_drop_file(fs->cache, in->id, 0);
+	cache_file_forget(fs->cache, in->id);
+	inode_free(in);
+}
+
+void inode_put(struct fs *fs, struct inode *in)
+{
+	bool last;
+
+	pthread_mutex_lock(&fs->itab_lock);
+	last = --in->refs == 0 && in->nlookup == 0;
+	pthread_mutex_unlock(&fs->itab_lock);
+	if (last)
+		inode_maybe_free(fs, in);
+}
+
+void inode_forget(struct fs *fs, struct inode *in, uint64_t n)
+{
+	bool last;
+
+	pthread_mutex_lock(&fs->itab_lock);
+	in->nlookup -= n < in->nlookup ? n : in->nlookup;
+	last = in->nlookup == 0 && in->refs == 0;
+	pthread_mutex_unlock(&fs->itab_lock);
+	if (last)
+		inode_maybe_free(fs, in);
+}
+
+int inode_io_fd(struct fs *fs, struct inode *in)
+{
+	char path[64];
+	int fd;
+
+	(void)fs;
+	fd = __atomic_load_n(&in->io_fd, __ATOMIC_ACQUIRE);
+	if (fd >= 0)
+		return fd;
+	pthread_mutex_lock(&in->io_lock);
+	fd = in->io_fd;
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && (errno == EACCES || errno == EROFS ||
+			       errno == ETXTBSY))
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		else
+			__atomic_store_n(&in->io_fd, fd, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&in->io_lock);
+	return fd;
+}
+
+uint64_t inode_size(struct inode *in)
+{
+	return __atomic_load_n(&in->size, __ATOMIC_ACQUIRE);
+}
+
+void inode_set_size(struct inode *in, uint64_t size)
+{
+	__atomic_store_n(&in->size, size, __ATOMIC_RELEASE);
+}
+
+const char *inode_path(struct fs *fs, struct inode *in, char *buf,
+		       size_t len)
+{
+	char link[64];
+	size_t blen = strlen(fs->backing);
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", in->fd);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	if (!strncmp(buf, fs->backing, blen) &&
+	    (buf[blen] == '/' || buf[blen] == '\0')) {
+		memmove(buf, buf + blen, (size_t)n - blen + 1);
+		if (!buf[0])
+			strcpy(buf, "/");
+	}
+	return buf;
+}
+
+void inode_foreach(struct fs *fs, void (*fn)(void *arg, struct inode *in),
+		   void *arg)
+{
+	pthread_mutex_lock(&fs->itab_lock);
+	for (uint32_t b = 0; b <= fs->itab_mask; b++)
+		for (struct inode *in = fs->by_id[b]; in; in = in->next_id)
+			if (in->type == S_IFREG)
+				fn(arg, in);
+	pthread_mutex_unlock(&fs->itab_lock);
+}

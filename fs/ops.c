@@ -1,0 +1,753 @@
+/* ops.c - the FUSE low-level operations of framefs.
+ *
+ * Metadata passes through to the backing directory with *at() calls on the
+ * inodes' O_PATH handles (libfuse's passthrough_ll is the model); file data
+ * goes through pager.c and never touches the backing file outside it.  The
+ * one change to attributes: st_size of a regular file is inode->size, which
+ * is ahead of the backing file while extending writes sit in dirty frames.
+ *
+ * Each handler replies exactly once; helpers return 0 or a negative errno.
+ * Handlers never call fuse_lowlevel_notify_*: the evictor and the scanner
+ * do, from their own threads (DESIGN.md, "Protocols that must hold").
+ */
+#include "framefs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define TIMEOUT_S 1.0
+
+/* An open regular file. */
+struct fh {
+	struct inode *in;
+	uint32_t err_since;	/* errseq sample: write-back errors seen */
+};
+
+struct dirp {
+	DIR *dp;
+	struct dirent *entry;
+	off_t offset;
+};
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
+{
+	return inode_of(fs_of(req), nodeid);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static void op_init(void *data, struct fuse_conn_info *conn)
+{
+	struct fs *fs = data;
+
+	/* Inclusion (DESIGN.md): the kernel's copy changes only when the
+	 * daemon says so. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA)
+		conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
+	else
+		fprintf(stderr, "framefs: kernel lacks EXPLICIT_INVAL_DATA; "
+			"mtime changes may drop cached pages\n");
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->max_readahead = fs->o.readahead_kb * 1024;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* Looks name up in parent and fills e; adds a kernel reference. */
+static int do_lookup(struct fs *fs, struct inode *parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	struct inode *in;
+	int fd, err;
+
+	memset(e, 0, sizeof(*e));
+	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
+	    0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	in = inode_get_fd(fs, fd, &e->attr, &err);
+	if (!in)
+		return err;
+	if (in->type == S_IFREG)
+		e->attr.st_size = (off_t)inode_size(in);
+	e->ino = inode_nodeid(fs, in);
+	e->attr_timeout = TIMEOUT_S;
+	e->entry_timeout = TIMEOUT_S;
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	int rc;
+
+	if (ctl_is(parent) || (parent == FUSE_ROOT_ID &&
+			       !strcmp(name, CTL_DIRNAME))) {
+		ctl_lookup(fs_of(req), req, parent, name);
+		return;
+	}
+	rc = do_lookup(fs_of(req), req_inode(req, parent), name, &e);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+{
+	if (!ctl_is(nodeid))
+		inode_forget(fs_of(req), req_inode(req, nodeid), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		if (!ctl_is(forgets[i].ino))
+			inode_forget(fs_of(req), req_inode(req, forgets[i].ino),
+				     forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static int do_getattr(struct fs *fs, struct inode *in, struct stat *st)
+{
+	if (fstatat(in->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	(void)fs;
+	if (in->type == S_IFREG)
+		st->st_size = (off_t)inode_size(in);
+	return 0;
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t nodeid,
+		       struct fuse_file_info *fi)
+{
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	if (ctl_is(nodeid)) {
+		ctl_getattr(fs_of(req), req, nodeid);
+		return;
+	}
+	rc = do_getattr(fs_of(req), req_inode(req, nodeid), &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, TIMEOUT_S);
+}
+
+static int set_times(struct inode *in, const struct stat *attr, int valid)
+{
+	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	char path[64];
+
+	if (valid & FUSE_SET_ATTR_ATIME_NOW)
+		tv[0].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_ATIME)
+		tv[0] = attr->st_atim;
+	if (valid & FUSE_SET_ATTR_MTIME_NOW)
+		tv[1].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_MTIME)
+		tv[1] = attr->st_mtim;
+	if (in->type == S_IFLNK)
+		return utimensat(in->fd, "", tv, AT_EMPTY_PATH) < 0 ? -errno :
+									0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+	return utimensat(AT_FDCWD, path, tv, 0) < 0 ? -errno : 0;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
+		       int valid, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct inode *in;
+	char path[64];
+	struct stat st;
+	int rc = 0;
+
+	(void)fi;
+	if (ctl_is(nodeid)) {
+		/* "echo cmd > control" truncates first: nothing to do. */
+		ctl_getattr(fs, req, nodeid);
+		return;
+	}
+	in = inode_of(fs, nodeid);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+	if ((valid & FUSE_SET_ATTR_MODE) && chmod(path, attr->st_mode) < 0)
+		rc = -errno;
+	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid :
+							 (uid_t)-1;
+		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid :
+							 (gid_t)-1;
+
+		if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH |
+			     AT_SYMLINK_NOFOLLOW) < 0)
+			rc = -errno;
+	}
+	if (!rc && (valid & FUSE_SET_ATTR_SIZE)) {
+		if (in->type != S_IFREG)
+			rc = in->type == S_IFDIR ? -EISDIR : -EINVAL;
+		else if (attr->st_size < 0)
+			rc = -EINVAL;
+		else
+			rc = pager_truncate(fs, in, (uint64_t)attr->st_size);
+	}
+	if (!rc && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		rc = set_times(in, attr, valid);
+	if (!rc)
+		rc = do_getattr(fs, in, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, TIMEOUT_S);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t n;
+
+	n = readlinkat(req_inode(req, nodeid)->fd, "", buf, sizeof(buf));
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (n == (ssize_t)sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+/* Replies with the entry of a name just made in parent. */
+static void reply_made(fuse_req_t req, struct inode *parent, const char *name,
+		       int rc)
+{
+	struct fuse_entry_param e;
+
+	if (rc == 0)
+		rc = do_lookup(fs_of(req), parent, name, &e);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static bool ctl_name(fuse_ino_t parent, const char *name)
+{
+	return ctl_is(parent) ||
+	       (parent == FUSE_ROOT_ID && !strcmp(name, CTL_DIRNAME));
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	struct inode *p = req_inode(req, parent);
+	int rc;
+
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rc = mknodat(p->fd, name, mode, rdev) < 0 ? -errno : 0;
+	reply_made(req, p, name, rc);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct inode *p = req_inode(req, parent);
+	int rc;
+
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rc = mkdirat(p->fd, name, mode) < 0 ? -errno : 0;
+	reply_made(req, p, name, rc);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	struct inode *p = req_inode(req, parent);
+	int rc;
+
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rc = symlinkat(link, p->fd, name) < 0 ? -errno : 0;
+	reply_made(req, p, name, rc);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct inode *in, *p;
+	char path[64];
+	int rc;
+
+	if (ctl_is(nodeid) || ctl_name(newparent, newname)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	in = req_inode(req, nodeid);
+	p = req_inode(req, newparent);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+	rc = linkat(AT_FDCWD, path, p->fd, newname, AT_SYMLINK_FOLLOW) < 0 ?
+		     -errno : 0;
+	reply_made(req, p, newname, rc);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, unlinkat(req_inode(req, parent)->fd, name, 0) < 0 ?
+				    errno : 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, unlinkat(req_inode(req, parent)->fd, name,
+				     AT_REMOVEDIR) < 0 ? errno : 0);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	if (ctl_name(parent, name) || ctl_name(newparent, newname)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, renameat2(req_inode(req, parent)->fd, name,
+				      req_inode(req, newparent)->fd, newname,
+				      flags) < 0 ? errno : 0);
+}
+
+/* ---- directories ------------------------------------------------------ */
+
+static void op_opendir(fuse_req_t req, fuse_ino_t nodeid,
+		       struct fuse_file_info *fi)
+{
+	struct dirp *d;
+	int fd;
+
+	if (ctl_is(nodeid)) {
+		fi->fh = 0;
+		fuse_reply_open(req, fi);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fd = openat(req_inode(req, nodeid)->fd, ".",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d->dp = fdopendir(fd))) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		free(d);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fuse_reply_open(req, fi);
+}
+
+static bool is_dot(const char *n)
+{
+	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+		       off_t off, struct fuse_file_info *fi, bool plus)
+{
+	struct dirp *d = (struct dirp *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	char *buf;
+	size_t rem = size;
+	int err = 0;
+
+	if (ctl_is(nodeid)) {
+		ctl_readdir(fs, req, size, off, plus);
+		return;
+	}
+	buf = calloc(1, size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off != d->offset) {
+		seekdir(d->dp, off);
+		d->entry = NULL;
+		d->offset = off;
+	}
+	for (;;) {
+		struct fuse_entry_param e;
+		fuse_ino_t got = 0;
+		const char *name;
+		size_t n;
+
+		if (!d->entry) {
+			errno = 0;
+			d->entry = readdir(d->dp);
+			if (!d->entry) {
+				err = errno;
+				break;
+			}
+		}
+		name = d->entry->d_name;
+		if (plus && !is_dot(name)) {
+			err = -do_lookup(fs, inode_of(fs, nodeid), name, &e);
+			if (err)
+				break;
+			got = e.ino;
+		} else {
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = d->entry->d_ino;
+			e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+		}
+		if (plus)
+			n = fuse_add_direntry_plus(req, buf + size - rem, rem,
+						   name, &e, d->entry->d_off);
+		else
+			n = fuse_add_direntry(req, buf + size - rem, rem, name,
+					      &e.attr, d->entry->d_off);
+		if (n > rem) {
+			if (got)
+				inode_forget(fs, inode_of(fs, got), 1);
+			break;
+		}
+		rem -= n;
+		d->offset = d->entry->d_off;
+		d->entry = NULL;
+	}
+	/* Entries already in buf carry lookup counts: report an error only
+	 * when there are none. */
+	if (err && rem == size)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, nodeid, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, nodeid, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid,
+			  struct fuse_file_info *fi)
+{
+	struct dirp *d = (struct dirp *)(uintptr_t)fi->fh;
+
+	if (!ctl_is(nodeid) && d) {
+		closedir(d->dp);
+		free(d);
+	}
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Sets up fi for an open of in (a reference for the handle). */
+static int open_fh(struct fs *fs, struct inode *in, struct fuse_file_info *fi)
+{
+	struct fh *fh;
+	int fd;
+
+	if (in->type != S_IFREG)
+		return in->type == S_IFDIR ? -EISDIR : -ENXIO;
+	fd = inode_io_fd(fs, in);
+	if (fd < 0)
+		return fd;
+	fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return -ENOMEM;
+	inode_hold(fs, in);
+	fh->in = in;
+	fh->err_since = cache_file_error_seq(fs->cache, in->id);
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->keep_cache = 1;	/* inclusion: only the daemon drops pages */
+	fi->direct_io = 0;
+	return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t nodeid,
+		    struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct inode *in;
+	int rc;
+
+	if (ctl_is(nodeid)) {
+		ctl_open(fs, req, nodeid, fi);
+		return;
+	}
+	in = inode_of(fs, nodeid);
+	rc = open_fh(fs, in, fi);
+	if (rc == 0 && (fi->flags & O_TRUNC)) {
+		rc = pager_truncate(fs, in, 0);
+		if (rc < 0) {
+			inode_put(fs, in);
+			free((void *)(uintptr_t)fi->fh);
+		}
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fuse_reply_open(req, fi);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct inode *p = req_inode(req, parent), *in;
+	struct fuse_entry_param e;
+	int fd, rc;
+
+	if (ctl_name(parent, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* O_TRUNC goes through pager_truncate, so frames of an existing file
+	 * go with its bytes. */
+	fd = openat(p->fd, name, (fi->flags | O_CREAT | O_CLOEXEC) &
+		    ~(O_TRUNC | O_APPEND | O_DIRECT), mode);
+	if (fd < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	close(fd);
+	rc = do_lookup(fs, p, name, &e);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	in = inode_of(fs, e.ino);
+	fi->fh = 0;
+	rc = open_fh(fs, in, fi);
+	if (rc == 0 && (fi->flags & O_TRUNC) && inode_size(in)) {
+		rc = pager_truncate(fs, in, 0);
+		e.attr.st_size = 0;
+		if (rc < 0) {
+			inode_put(fs, in);
+			free((void *)(uintptr_t)fi->fh);
+		}
+	}
+	if (rc < 0) {
+		inode_forget(fs, in, 1);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fuse_reply_create(req, &e, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fh *fh;
+	ssize_t n;
+	char *buf;
+
+	if (ctl_is(nodeid)) {
+		ctl_read(fs, req, size, off, fi);
+		return;
+	}
+	fh = (struct fh *)(uintptr_t)fi->fh;
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pager_read(fs, fh->in, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t nodeid, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fh *fh;
+	ssize_t n;
+
+	if (ctl_is(nodeid)) {
+		ctl_write(fs, req, buf, size, fi);
+		return;
+	}
+	fh = (struct fh *)(uintptr_t)fi->fh;
+	n = pager_write(fs, fh->in, buf, size, (uint64_t)off,
+			fi->writepage != 0);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* Writes back the file and returns the newest write-back error this open
+ * file has not seen yet. */
+static int sync_fh(struct fs *fs, struct fh *fh, bool store_sync,
+		   bool datasync)
+{
+	int rc = pager_flush_file(fs, fh->in), err, fd;
+
+	if (rc == 0 && store_sync) {
+		fd = inode_io_fd(fs, fh->in);
+		rc = fd < 0 ? fd : store_fsync(fs->store, fd, datasync);
+	}
+	err = cache_file_error(fs->cache, fh->in->id, &fh->err_since);
+	return err ? err : rc;
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t nodeid,
+		     struct fuse_file_info *fi)
+{
+	if (ctl_is(nodeid)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	fuse_reply_err(req, -sync_fh(fs_of(req),
+				     (struct fh *)(uintptr_t)fi->fh, false,
+				     false));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync,
+		     struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+
+	if (ctl_is(nodeid)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	FS_ADD(fs, fsyncs, 1);
+	fuse_reply_err(req, -sync_fh(fs, (struct fh *)(uintptr_t)fi->fh, true,
+				     datasync != 0));
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t nodeid,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fh *fh;
+
+	if (ctl_is(nodeid)) {
+		ctl_release(fs, req, fi);
+		return;
+	}
+	fh = (struct fh *)(uintptr_t)fi->fh;
+	inode_put(fs, fh->in);
+	free(fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct statvfs sv;
+
+	(void)nodeid;
+	if (fstatvfs(fs_of(req)->root.fd, &sv) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
+			 off_t off, off_t len, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct inode *in;
+	int fd, rc = 0;
+
+	(void)fi;
+	if (ctl_is(nodeid) || mode & ~FALLOC_FL_KEEP_SIZE) {
+		/* Punching holes would have to zero frames too. */
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	in = inode_of(fs, nodeid);
+	fd = inode_io_fd(fs, in);
+	if (fd < 0)
+		rc = fd;
+	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len) < 0)
+		rc = -errno;
+	if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) &&
+	    (uint64_t)(off + len) > inode_size(in))
+		rc = pager_truncate(fs, in, (uint64_t)(off + len));
+	fuse_reply_err(req, -rc);
+}
+
+const struct fuse_lowlevel_ops framefs_ops = {
+	.init		= op_init,
+	.lookup		= op_lookup,
+	.forget		= op_forget,
+	.forget_multi	= op_forget_multi,
+	.getattr	= op_getattr,
+	.setattr	= op_setattr,
+	.readlink	= op_readlink,
+	.mknod		= op_mknod,
+	.mkdir		= op_mkdir,
+	.symlink	= op_symlink,
+	.link		= op_link,
+	.unlink		= op_unlink,
+	.rmdir		= op_rmdir,
+	.rename		= op_rename,
+	.opendir	= op_opendir,
+	.readdir	= op_readdir,
+	.readdirplus	= op_readdirplus,
+	.releasedir	= op_releasedir,
+	.open		= op_open,
+	.create		= op_create,
+	.read		= op_read,
+	.write		= op_write,
+	.flush		= op_flush,
+	.fsync		= op_fsync,
+	.release	= op_release,
+	.statfs		= op_statfs,
+	.fallocate	= op_fallocate,
+};

@@ -1,0 +1,840 @@
+/* pager.c - file data through the frame cache, and the three threads that
+ * keep the pool usable: the evictor, the flusher and the reference scanner.
+ *
+ * Read:  for each page, a frame hit copies out; a miss takes a LOADING
+ *        frame, reads the page from the store (zeros past its end) and
+ *        copies out.  No lock is held while copying or doing I/O.
+ * Write: for each page, a frame (loaded first unless the write covers the
+ *        whole page or the page lies past the old end of file), copy in,
+ *        mark dirty.  inode->size moves forward; the store catches up at
+ *        write-back.  The store's size never exceeds inode->size.
+ *
+ * A request that finds no free frame never evicts by itself (it may be
+ * serving the very page the victim's invalidation would wait for): it wakes
+ * the evictor and waits for freed_cv.
+ *
+ * The evictor keeps between low_free and high_free frames free, following
+ * the protocol of DESIGN.md: cache_evict_begin marks the victim EVICTING,
+ * the kernel's copy is invalidated with no lock held (a dirty mapped page
+ * comes back as WRITE requests into the same frame, served by other
+ * workers), and cache_evict_end frees the frame, or says it was used again
+ * (-EBUSY: another victim) or dirtied (-EAGAIN: write it back, end again).
+ *
+ * The flusher writes back, coalescing contiguous dirty frames into one
+ * store write, when dirty frames pass dirty_background % of the pool, when
+ * the oldest dirty file is older than dirty_expire_ms, when the evictor
+ * finds only dirty victims, and on "sync".  Writers wait (bounded) while
+ * dirty frames pass dirty_max %.  A failed write-back leaves the frames
+ * dirty, is retried with backoff (100 ms doubling to 5 s), and is reported
+ * to the next fsync/close of the file through cache_file_error().
+ *
+ * Write-back and write() hold inode->trunc_lock for reading, truncate holds
+ * it for writing while it changes the size and the store, so a write-back
+ * never extends a file that was just cut short.  inode->flush_lock makes one
+ * write-back of a file at a time, so an fsync that gets the lock knows that
+ * earlier write-backs have ended.
+ */
+#include "framefs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WB_BATCH	64		/* frames per collect, <= IOV in store */
+#define WAIT_SLICE_MS	20
+#define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
+#define FRAME_WAIT_MAX_ROUNDS	1500	/* 30 s: then EIO */
+#define THROTTLE_MAX_ROUNDS	100	/* 2 s */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits on cv under wait_lock for at most ms. */
+static void timed_wait(struct fs *fs, pthread_cond_t *cv, uint32_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_cond_timedwait(cv, &fs->wait_lock, &ts);
+}
+
+void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
+		 bool hit)
+{
+	if (!fs->trace)
+		return;
+	pthread_mutex_lock(&fs->trace_lock);
+	fprintf(fs->trace, "%llu %llu %llu %c %c\n",
+		(unsigned long long)((now_ns() - fs->t0_ns) / 1000),
+		(unsigned long long)in->id, (unsigned long long)pgno, op,
+		hit ? 'h' : 'm');
+	pthread_mutex_unlock(&fs->trace_lock);
+}
+
+/* ---- getting a frame -------------------------------------------------- */
+
+static void kick_evictor(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->wait_lock);
+	pthread_cond_signal(&fs->evict_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+/* One round of waiting for the evictor.  Returns 0 to try again, or the
+ * error to give the request when frames do not come back (every frame
+ * dirty and the store failing). */
+static int frame_wait(struct fs *fs, unsigned round)
+{
+	int err;
+
+	if (round == 0)
+		FS_ADD(fs, frame_waits, 1);
+	pthread_mutex_lock(&fs->wait_lock);
+	fs->frame_waiters++;
+	pthread_cond_broadcast(&fs->evict_cv);
+	timed_wait(fs, &fs->freed_cv, WAIT_SLICE_MS);
+	fs->frame_waiters--;
+	pthread_mutex_unlock(&fs->wait_lock);
+	err = __atomic_load_n(&fs->flush_err, __ATOMIC_RELAXED);
+	if (round >= FRAME_WAIT_ERR_ROUNDS && err)
+		return err;
+	if (round >= FRAME_WAIT_MAX_ROUNDS) {
+		fprintf(stderr, "framefs: no frame freed in 30 s; "
+			"failing the request with EIO\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Returns 0 (hit) or 1 (miss: LOADING) with *out pinned, or -errno. */
+static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
+		    unsigned flags, struct frame **out)
+{
+	uint32_t nfree, ndirty;
+	int rc;
+
+	*out = cache_lookup(fs->cache, in->id, pgno, flags);
+	if (*out)
+		return 0;
+	for (unsigned round = 0;; round++) {
+		rc = cache_get(fs->cache, in->id, pgno, flags, out);
+		if (rc != -ENOBUFS)
+			break;
+		rc = frame_wait(fs, round);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc == 1) {
+		cache_counts(fs->cache, &nfree, &ndirty);
+		if (nfree < fs->low_free)
+			kick_evictor(fs);
+	}
+	return rc;
+}
+
+/* Fills a LOADING frame: zeros, or the page from the store. */
+static int page_load(struct fs *fs, struct inode *in, uint64_t pgno,
+		     struct frame *fr, bool zero)
+{
+	char *data = cache_frame_data(fs->cache, fr);
+	ssize_t n = 0;
+	int fd;
+
+	if (!zero) {
+		fd = inode_io_fd(fs, in);
+		if (fd < 0)
+			return fd;
+		n = store_read(fs->store, fd, data, fs->page_size,
+			       pgno * fs->page_size);
+		if (n < 0)
+			return (int)n;
+	}
+	memset(data + n, 0, fs->page_size - (size_t)n);
+	return 0;
+}
+
+/* ---- read and write --------------------------------------------------- */
+
+ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
+		   uint64_t off)
+{
+	uint64_t size = inode_size(in), ps = fs->page_size;
+	size_t done = 0;
+
+	FS_ADD(fs, reads, 1);
+	IN_ADD(in, reads, 1);
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	while (done < len) {
+		uint64_t pos = off + done, pgno = pos / ps;
+		size_t po = (size_t)(pos % ps), n = ps - po;
+		struct frame *fr;
+		int rc;
+
+		if (n > len - done)
+			n = len - done;
+		rc = page_get(fs, in, pgno, 0, &fr);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			int err = page_load(fs, in, pgno, fr, false);
+
+			cache_load_done(fs->cache, fr, err);
+			if (err)
+				return err;
+			FS_ADD(fs, frame_misses, 1);
+			IN_ADD(in, frame_misses, 1);
+		} else {
+			FS_ADD(fs, frame_hits, 1);
+			IN_ADD(in, frame_hits, 1);
+		}
+		memcpy(buf + done, (char *)cache_frame_data(fs->cache, fr) + po,
+		       n);
+		cache_unpin(fs->cache, fr);
+		pager_trace(fs, in, pgno, 'r', rc == 0);
+		done += n;
+	}
+	FS_ADD(fs, read_bytes, done);
+	return (ssize_t)done;
+}
+
+static void flush_kick(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->wait_lock);
+	pthread_cond_signal(&fs->flush_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+/* Back-pressure: waits (bounded) while dirty frames pass dirty_max %. */
+static void throttle(struct fs *fs)
+{
+	uint32_t limit = (uint32_t)((uint64_t)fs->o.nframes *
+				    fs->o.dirty_max_pct / 100);
+	uint32_t nfree, ndirty;
+
+	cache_counts(fs->cache, &nfree, &ndirty);
+	if (ndirty <= limit)
+		return;
+	FS_ADD(fs, write_throttles, 1);
+	for (int i = 0; i < THROTTLE_MAX_ROUNDS && ndirty > limit; i++) {
+		pthread_mutex_lock(&fs->wait_lock);
+		pthread_cond_signal(&fs->flush_cv);
+		timed_wait(fs, &fs->flushed_cv, WAIT_SLICE_MS);
+		pthread_mutex_unlock(&fs->wait_lock);
+		cache_counts(fs->cache, &nfree, &ndirty);
+	}
+}
+
+/* Moves the size forward to end (never back). */
+static void size_grow(struct inode *in, uint64_t end)
+{
+	uint64_t cur = inode_size(in);
+
+	while (end > cur && !__atomic_compare_exchange_n(&in->size, &cur, end,
+							 false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+		;
+}
+
+ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
+		    size_t len, uint64_t off, bool writepage)
+{
+	uint64_t ps = fs->page_size, old;
+	unsigned flags = writepage ? CACHE_WRITE : 0;
+	size_t done = 0;
+	int rc = 0;
+
+	FS_ADD(fs, writes, 1);
+	if (writepage)
+		FS_ADD(fs, writepages, 1);
+	else
+		throttle(fs);
+	pthread_rwlock_rdlock(&in->trunc_lock);
+	old = inode_size(in);
+	while (done < len) {
+		uint64_t pos = off + done, pgno = pos / ps;
+		size_t po = (size_t)(pos % ps), n = ps - po;
+		struct frame *fr;
+
+		if (n > len - done)
+			n = len - done;
+		rc = page_get(fs, in, pgno, flags, &fr);
+		if (rc < 0)
+			break;
+		if (rc == 1) {
+			bool zero = n == ps || pgno * ps >= old;
+			int err = page_load(fs, in, pgno, fr, zero);
+
+			cache_load_done(fs->cache, fr, err);
+			if (err) {
+				rc = err;
+				break;
+			}
+		}
+		memcpy((char *)cache_frame_data(fs->cache, fr) + po, buf + done,
+		       n);
+		/* The size covers the bytes before the frame is dirty: a
+		 * write-back clips at the size, and a frame it cleaned with
+		 * the bytes cut off would lose them. */
+		size_grow(in, pos + n);
+		cache_mark_dirty(fs->cache, fr);
+		cache_unpin(fs->cache, fr);
+		pager_trace(fs, in, pgno, 'w', rc == 0);
+		done += n;
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&in->trunc_lock);
+	FS_ADD(fs, write_bytes, done);
+	if (done) {
+		uint32_t nfree, ndirty;
+
+		cache_counts(fs->cache, &nfree, &ndirty);
+		if (ndirty > (uint64_t)fs->o.nframes *
+		    fs->o.dirty_background_pct / 100)
+			flush_kick(fs);
+	}
+	return done ? (ssize_t)done : rc;
+}
+
+int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
+{
+	uint64_t ps = fs->page_size, old;
+	struct frame *fr;
+	int fd, rc;
+
+	fd = inode_io_fd(fs, in);
+	if (fd < 0)
+		return fd;
+	/* Step 1: the size and the store, with no write-back running. */
+	pthread_rwlock_wrlock(&in->trunc_lock);
+	old = inode_size(in);
+	rc = store_truncate(fs->store, fd, size);
+	if (rc == 0)
+		inode_set_size(in, size);
+	pthread_rwlock_unlock(&in->trunc_lock);
+	if (rc < 0 || size >= old)
+		return rc;
+	/* Step 2: frames wholly past the end go, dirty or not. */
+	cache_drop_file(fs->cache, in->id, (size + ps - 1) / ps);
+	/* Step 3: the tail of the last page reads as zeros if the file grows
+	 * again.  A clean frame matches the store, which is cut too. */
+	if (size % ps) {
+		fr = cache_lookup(fs->cache, in->id, size / ps, CACHE_WRITE);
+		if (fr) {
+			memset((char *)cache_frame_data(fs->cache, fr) +
+			       size % ps, 0, ps - size % ps);
+			cache_unpin(fs->cache, fr);
+		}
+	}
+	return 0;
+}
+
+/* ---- write-back ------------------------------------------------------- */
+
+/* Writes frames fr[0..n) (contiguous pages) in one store call, clipped at
+ * size, and ends their write-back. */
+static int write_run(struct fs *fs, int fd, struct frame **fr, int n,
+		     uint64_t size)
+{
+	struct iovec iov[WB_BATCH];
+	uint64_t ino, pgno, first, ps = fs->page_size;
+	int cnt = 0, rc = 0;
+
+	cache_frame_key(fs->cache, fr[0], &ino, &first);
+	for (int i = 0; i < n; i++) {
+		uint64_t start;
+
+		cache_frame_key(fs->cache, fr[i], &ino, &pgno);
+		start = pgno * ps;
+		if (start >= size)
+			break;
+		iov[cnt].iov_base = cache_frame_data(fs->cache, fr[i]);
+		iov[cnt].iov_len = (size_t)(size - start < ps ? size - start :
+					    ps);
+		cnt++;
+	}
+	if (cnt)
+		rc = fd < 0 ? fd : store_writev(fs->store, fd, iov, cnt,
+						first * ps);
+	for (int i = 0; i < n; i++)
+		cache_writeback_done(fs->cache, fr[i], rc);
+	return rc;
+}
+
+int pager_flush_file(struct fs *fs, struct inode *in)
+{
+	struct frame *fr[WB_BATCH];
+	uint32_t batches;
+	int err = 0, fd;
+
+	if (in->type != S_IFREG)
+		return 0;
+	pthread_mutex_lock(&in->flush_lock);
+	pthread_rwlock_rdlock(&in->trunc_lock);
+	fd = inode_io_fd(fs, in);
+	/* Bounded: frames dirtied again while this runs wait for the next
+	 * write-back, so a busy writer cannot keep an fsync here forever. */
+	batches = cache_file_ndirty(fs->cache, in->id) / WB_BATCH + 2;
+	while (batches-- > 0) {
+		int n = cache_writeback_collect(fs->cache, in->id, fr,
+						WB_BATCH);
+		uint64_t size = inode_size(in);
+
+		if (n == 0)
+			break;
+		for (int i = 0, j; i < n; i = j) {
+			uint64_t ino, p0, p;
+			int rc;
+
+			cache_frame_key(fs->cache, fr[i], &ino, &p0);
+			for (j = i + 1; j < n; j++) {
+				cache_frame_key(fs->cache, fr[j], &ino, &p);
+				if (p != p0 + (uint64_t)(j - i))
+					break;
+			}
+			rc = write_run(fs, fd, fr + i, j - i, size);
+			if (rc && !err)
+				err = rc;
+		}
+		if (err)
+			break;
+	}
+	pthread_rwlock_unlock(&in->trunc_lock);
+	pthread_mutex_unlock(&in->flush_lock);
+	FS_ADD(fs, flushes, 1);
+	if (err)
+		FS_ADD(fs, flush_errors, 1);
+	__atomic_store_n(&fs->flush_err, err, __ATOMIC_RELAXED);
+	return err;
+}
+
+struct idlist {
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static void collect_dirty(void *arg, struct inode *in)
+{
+	struct idlist *l = arg;
+
+	(void)in;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint64_t *p = realloc(l->ids, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		l->ids = p;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = in->id;
+}
+
+/* Writes back every file with dirty frames; returns the first error and
+ * counts in *left the frames still dirty. */
+static int flush_all(struct fs *fs, uint32_t *left)
+{
+	struct idlist l = { 0 };
+	uint32_t nfree, ndirty;
+	int err = 0;
+
+	inode_foreach(fs, collect_dirty, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		struct inode *in;
+		int rc;
+
+		if (!cache_file_ndirty(fs->cache, l.ids[i]))
+			continue;
+		in = inode_get_id(fs, l.ids[i]);
+		if (!in)
+			continue;
+		rc = pager_flush_file(fs, in);
+		if (rc && !err)
+			err = rc;
+		inode_put(fs, in);
+	}
+	free(l.ids);
+	cache_counts(fs->cache, &nfree, &ndirty);
+	if (left)
+		*left = ndirty;
+	return err;
+}
+
+/* ---- the evictor ------------------------------------------------------ */
+
+/* Evicts one frame.  Returns 0 (freed, or the victim was used again and
+ * stays), or the error of cache_evict_begin. */
+static int evict_one(struct fs *fs)
+{
+	struct frame *fr;
+	struct inode *in;
+	uint64_t id, pgno;
+	int rc, tries = 0;
+
+	rc = cache_evict_begin(fs->cache, &fr);
+	if (rc < 0)
+		return rc;
+	cache_frame_key(fs->cache, fr, &id, &pgno);
+	in = inode_get_id(fs, id);
+	if (in) {
+		fuse_lowlevel_notify_inval_inode(fs->se, inode_nodeid(fs, in),
+						 (off_t)(pgno * fs->page_size),
+						 (off_t)fs->page_size);
+		FS_ADD(fs, inval_calls, 1);
+	}
+	for (;;) {
+		rc = cache_evict_end(fs->cache, fr);
+		if (rc != -EAGAIN)
+			break;
+		/* Dirtied by the kernel's write-back during invalidation. */
+		if (!in || tries++ > 2 || pager_flush_file(fs, in) < 0) {
+			cache_evict_cancel(fs->cache, fr);
+			break;
+		}
+	}
+	if (in)
+		inode_put(fs, in);
+	return rc == -EAGAIN ? -EAGAIN : 0;
+}
+
+/* Evicts until high_free frames are free and nobody waits (or, for drop,
+ * until nothing clean is left). */
+static void evict_round(struct fs *fs, bool drop)
+{
+	uint32_t nfree, ndirty, stuck = 0, freed = 0;
+
+	for (;;) {
+		uint32_t waiters;
+		int rc;
+
+		pthread_mutex_lock(&fs->wait_lock);
+		waiters = fs->frame_waiters;
+		if (fs->stopping) {
+			pthread_mutex_unlock(&fs->wait_lock);
+			return;
+		}
+		pthread_mutex_unlock(&fs->wait_lock);
+		cache_counts(fs->cache, &nfree, &ndirty);
+		if (!drop && nfree >= fs->high_free && !waiters)
+			return;
+		if (!drop && nfree >= fs->high_free && waiters && stuck > 3)
+			return;
+		rc = evict_one(fs);
+		if (rc == 0) {
+			stuck = 0;
+			if (++freed % 8 == 0) {
+				pthread_mutex_lock(&fs->wait_lock);
+				pthread_cond_broadcast(&fs->freed_cv);
+				pthread_mutex_unlock(&fs->wait_lock);
+			}
+			continue;
+		}
+		if (rc == -ENOENT || drop || ++stuck > 3)
+			return;
+		if (rc == -EAGAIN) {
+			/* Only dirty victims: have the flusher clean some. */
+			pthread_mutex_lock(&fs->wait_lock);
+			fs->want_clean = true;
+			pthread_cond_signal(&fs->flush_cv);
+			timed_wait(fs, &fs->flushed_cv, WAIT_SLICE_MS);
+			pthread_mutex_unlock(&fs->wait_lock);
+		} else {
+			usleep(1000);	/* -EBUSY: all pinned or loading */
+		}
+	}
+}
+
+static void *evictor_main(void *arg)
+{
+	struct evictor_arg *ea = arg;
+	struct fs *fs = ea->fs;
+
+	pthread_mutex_lock(&fs->wait_lock);
+	while (!fs->stopping) {
+		uint64_t drop = fs->drop_req;
+		bool want = ea->idx == 0 && drop != fs->drop_done;
+		uint32_t nfree, ndirty;
+
+		pthread_mutex_unlock(&fs->wait_lock);
+		cache_counts(fs->cache, &nfree, &ndirty);
+		if (want || nfree < fs->low_free)
+			evict_round(fs, false);
+		if (want)
+			evict_round(fs, true);
+		pthread_mutex_lock(&fs->wait_lock);
+		if (fs->frame_waiters && !want) {
+			/* Waiters remain: run again right away. */
+			pthread_mutex_unlock(&fs->wait_lock);
+			evict_round(fs, false);
+			pthread_mutex_lock(&fs->wait_lock);
+		}
+		if (want)
+			fs->drop_done = drop;
+		pthread_cond_broadcast(&fs->freed_cv);
+		if (!fs->stopping && fs->drop_req == fs->drop_done &&
+		    !fs->frame_waiters)
+			timed_wait(fs, &fs->evict_cv, 100);
+	}
+	pthread_cond_broadcast(&fs->freed_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+	return NULL;
+}
+
+/* ---- the flusher ------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+/* One round of threshold / age / want_clean write-back.  Returns 0 or the
+ * first error. */
+static int flush_round(struct fs *fs, bool want_clean)
+{
+	uint32_t bg = (uint32_t)((uint64_t)fs->o.nframes *
+				 fs->o.dirty_background_pct / 100);
+	uint32_t nfree, ndirty, files = 0;
+	int err = 0;
+
+	for (;;) {
+		uint64_t id, dirtied_ms;
+		struct inode *in;
+
+		if (cache_dirty_oldest(fs->cache, &id, &dirtied_ms) < 0)
+			break;
+		cache_counts(fs->cache, &nfree, &ndirty);
+		if (!(want_clean && files == 0) && ndirty <= bg &&
+		    now_ms() - dirtied_ms < fs->o.dirty_expire_ms)
+			break;
+		in = inode_get_id(fs, id);
+		if (!in)
+			break;
+		err = pager_flush_file(fs, in);
+		inode_put(fs, in);
+		files++;
+		if (err || files > 1024)
+			break;
+	}
+	return err;
+}
+
+static void *flusher_main(void *arg)
+{
+	struct fs *fs = arg;
+	uint32_t backoff_ms = 0, period;
+
+	period = fs->o.dirty_expire_ms / 4;
+	if (period > 100 || period == 0)
+		period = 100;
+	pthread_mutex_lock(&fs->wait_lock);
+	while (!fs->stopping) {
+		bool want_clean = fs->want_clean;
+		int err;
+
+		fs->want_clean = false;
+		pthread_mutex_unlock(&fs->wait_lock);
+		err = flush_round(fs, want_clean);
+		pthread_mutex_lock(&fs->wait_lock);
+		pthread_cond_broadcast(&fs->flushed_cv);
+		if (err)
+			backoff_ms = backoff_ms ? backoff_ms * 2 : 100;
+		else
+			backoff_ms = 0;
+		if (backoff_ms > 5000)
+			backoff_ms = 5000;
+		if (!fs->stopping && (!fs->want_clean || err))
+			timed_wait(fs, &fs->flush_cv,
+				   backoff_ms ? backoff_ms : period);
+	}
+	pthread_cond_broadcast(&fs->flushed_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+	return NULL;
+}
+
+/* ---- the reference scanner -------------------------------------------- */
+
+struct scan {
+	uint32_t from, max, n, cap;
+	uint64_t *ino, *pgno;
+	uint32_t last;
+};
+
+static void scan_collect(void *arg, uint32_t fno, uint64_t ino, uint64_t pgno,
+			 enum frame_state s)
+{
+	struct scan *sc = arg;
+
+	(void)s;
+	if (fno < sc->from || sc->n == sc->max)
+		return;
+	sc->ino[sc->n] = ino;
+	sc->pgno[sc->n] = pgno;
+	sc->last = fno;
+	sc->n++;
+}
+
+/* Invalidates the kernel's copy of refscan pages per second, sweeping the
+ * pool in frame order, so that re-used pages fault and the policy sees the
+ * reference (DESIGN.md "References the OS cannot see"). */
+static void *scanner_main(void *arg)
+{
+	struct fs *fs = arg;
+	uint32_t cursor = 0, carry = 0;
+	struct scan sc = { 0 };
+
+	pthread_mutex_lock(&fs->wait_lock);
+	while (!fs->stopping) {
+		uint32_t rate = __atomic_load_n(&fs->refscan, __ATOMIC_RELAXED);
+		uint32_t budget;
+
+		timed_wait(fs, &fs->scan_cv, 100);
+		if (fs->stopping || rate == 0)
+			continue;
+		pthread_mutex_unlock(&fs->wait_lock);
+		carry += rate;
+		budget = carry / 10;
+		carry %= 10;
+		if (budget > 65536)
+			budget = 65536;
+		if (budget > sc.cap) {
+			free(sc.ino);
+			free(sc.pgno);
+			sc.ino = malloc(budget * sizeof(*sc.ino));
+			sc.pgno = malloc(budget * sizeof(*sc.pgno));
+			sc.cap = sc.ino && sc.pgno ? budget : 0;
+		}
+		sc.n = 0;
+		sc.from = cursor;
+		sc.max = budget < sc.cap ? budget : sc.cap;
+		cache_foreach_frame(fs->cache, scan_collect, &sc);
+		cursor = sc.n < budget ? 0 : sc.last + 1;
+		for (uint32_t i = 0; i < sc.n; i++) {
+			struct inode *in = inode_get_id(fs, sc.ino[i]);
+
+			if (!in)
+				continue;
+			fuse_lowlevel_notify_inval_inode(fs->se,
+				inode_nodeid(fs, in),
+				(off_t)(sc.pgno[i] * fs->page_size),
+				(off_t)fs->page_size);
+			FS_ADD(fs, refscan_invalidations, 1);
+			FS_ADD(fs, inval_calls, 1);
+			inode_put(fs, in);
+		}
+		pthread_mutex_lock(&fs->wait_lock);
+	}
+	pthread_mutex_unlock(&fs->wait_lock);
+	free(sc.ino);
+	free(sc.pgno);
+	return NULL;
+}
+
+/* ---- start, stop, requests from the control file ---------------------- */
+
+/* Stops and joins the first n evictors and, if started, the others. */
+static void stop_threads(struct fs *fs, int nev, bool flusher, bool scanner)
+{
+	pthread_mutex_lock(&fs->wait_lock);
+	fs->stopping = true;
+	pthread_cond_broadcast(&fs->evict_cv);
+	pthread_cond_broadcast(&fs->flush_cv);
+	pthread_cond_broadcast(&fs->scan_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+	if (scanner)
+		pthread_join(fs->scanner, NULL);
+	for (int i = 0; i < nev; i++)
+		pthread_join(fs->evictor[i], NULL);
+	if (flusher)
+		pthread_join(fs->flusher, NULL);
+}
+
+int pager_start(struct fs *fs)
+{
+	int rc = 0, nev;
+
+	fs->high_free = fs->o.nframes / 32 + 4;
+	if (fs->high_free > 1024)
+		fs->high_free = 1024;
+	fs->low_free = fs->high_free / 2;
+	__atomic_store_n(&fs->refscan, fs->o.refscan, __ATOMIC_RELAXED);
+	for (nev = 0; nev < FS_EVICTORS && !rc; nev++) {
+		fs->evargs[nev].fs = fs;
+		fs->evargs[nev].idx = nev;
+		rc = pthread_create(&fs->evictor[nev], NULL, evictor_main,
+				    &fs->evargs[nev]);
+	}
+	if (rc) {
+		stop_threads(fs, nev - 1, false, false);
+		return -rc;
+	}
+	rc = pthread_create(&fs->flusher, NULL, flusher_main, fs);
+	if (rc) {
+		stop_threads(fs, nev, false, false);
+		return -rc;
+	}
+	rc = pthread_create(&fs->scanner, NULL, scanner_main, fs);
+	if (rc) {
+		stop_threads(fs, nev, true, false);
+		return -rc;
+	}
+	fs->threads_started = true;
+	return 0;
+}
+
+void pager_stop(struct fs *fs)
+{
+	if (!fs->threads_started)
+		return;
+	stop_threads(fs, FS_EVICTORS, true, true);
+	fs->threads_started = false;
+}
+
+int pager_drop_all(struct fs *fs)
+{
+	uint64_t req;
+
+	pthread_mutex_lock(&fs->wait_lock);
+	req = ++fs->drop_req;
+	pthread_cond_signal(&fs->evict_cv);
+	while (fs->drop_done < req && !fs->stopping)
+		timed_wait(fs, &fs->freed_cv, 100);
+	pthread_mutex_unlock(&fs->wait_lock);
+	return 0;
+}
+
+int pager_sync_all(struct fs *fs)
+{
+	uint32_t left;
+
+	/* The caller's thread writes: an explicit sync should not queue
+	 * behind the flusher's backoff. */
+	return flush_all(fs, &left);
+}
+
+uint32_t pager_final_flush(struct fs *fs)
+{
+	uint32_t left = 0;
+
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int err = flush_all(fs, &left);
+
+		if (!err || !left)
+			break;
+		fprintf(stderr, "framefs: write-back: %s; %u dirty frames, "
+			"retrying\n", strerror(-err), left);
+		usleep(200000u * (unsigned)(attempt + 1));
+	}
+	return left;
+}

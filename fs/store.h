@@ -1,0 +1,73 @@
+/* store.h - the backing store's data path: page reads and write-backs.
+ *
+ *   st = store_new(&cfg);                  once per mount
+ *   n = store_read(st, fd, buf, len, off)  bytes read (short at EOF) or -errno
+ *   rc = store_writev(st, fd, iov, n, off) 0 or -errno (all bytes or error)
+ *   rc = store_fsync(st, fd, datasync)     0 or -errno
+ *   rc = store_truncate(st, fd, size)      0 or -errno
+ *   store_free(st);
+ *
+ * The backing directory is the only store so far: objects are file
+ * descriptors of files under it.  Every call goes through two optional
+ * layers a user can study or a test can switch on at run time:
+ *   - a latency model (store_latency=hdd|ssd|USEC) that sleeps as a disk
+ *     would: hdd seeks (4 ms) unless the access continues the previous one,
+ *     then transfers at 150 MB/s, one request at a time; ssd takes 80 us
+ *     plus 1 GB/s, requests in parallel; USEC is a fixed delay;
+ *   - fault injection (store_fault()): reads or writes fail with a chosen
+ *     errno until switched off.
+ * Thread-safe.  Counters (store_reads, store_writes, store_errors, bytes)
+ * are read with store_stats().
+ */
+#ifndef FRAMEFS_STORE_H
+#define FRAMEFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct store;
+
+enum store_latency_kind {
+	STORE_LAT_NONE = 0,
+	STORE_LAT_HDD,
+	STORE_LAT_SSD,
+	STORE_LAT_FIXED,
+};
+
+struct store_stats {
+	uint64_t store_reads;		/* read calls */
+	uint64_t store_writes;		/* write calls (coalesced runs) */
+	uint64_t store_fsyncs;
+	uint64_t store_errors;		/* calls that failed, injected or not */
+	uint64_t store_read_bytes;
+	uint64_t store_write_bytes;
+	uint64_t store_delay_us;	/* time slept by the latency model */
+};
+
+/* Parses "hdd", "ssd" or a number of microseconds.  Returns 0 or -EINVAL. */
+int store_latency_parse(const char *s, enum store_latency_kind *kind,
+			uint32_t *usec);
+const char *store_latency_name(enum store_latency_kind kind);
+
+/* Returns NULL with errno set. */
+struct store *store_new(enum store_latency_kind kind, uint32_t usec);
+void store_free(struct store *st);
+
+ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
+		   uint64_t off);
+int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
+		 uint64_t off);
+int store_fsync(struct store *st, int fd, bool datasync);
+int store_truncate(struct store *st, int fd, uint64_t size);
+
+/* Fault injection: err (a positive errno, e.g. EIO, ENOSPC) for every read
+ * (write = false) or write/fsync (write = true) from now on; 0 switches it
+ * off. */
+void store_fault(struct store *st, bool write, int err);
+int store_fault_get(struct store *st, bool write);
+
+void store_stats(struct store *st, struct store_stats *out);
+
+#endif

@@ -1,0 +1,673 @@
+/* test_fs.c - framefs on a real mount: data under eviction for every
+ * policy, mmap shared / private / fork, fault accounting, store errors,
+ * a crash, and bad command lines.
+ *
+ * Each case mounts its own framefs (tests/mount.c) and unmounts it in its
+ * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
+ * every case reports SKIP.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mount.h"
+
+#define PS 4096u
+
+static struct mnt M;
+static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&M, 0, sizeof(M));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mnt_stop_all();
+	mnt_cleanup(&M);
+	if (tmpfs_dir[0]) {
+		umount2(tmpfs_dir, MNT_DETACH);
+		rmdir(tmpfs_dir);
+		tmpfs_dir[0] = '\0';
+	}
+	return 0;
+}
+
+#define NEED_FUSE()							\
+	do {								\
+		if (!mnt_available()) {					\
+			print_message("no /dev/fuse or fusermount3\n");	\
+			skip();						\
+		}							\
+	} while (0)
+
+static uint64_t rng;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void fill_rand(unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)next_rand();
+}
+
+/* Reads a whole file (backing or mounted) into a new buffer. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	unsigned char *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		assert_true(n > 0);
+		done += (size_t)n;
+	}
+	close(fd);
+	*len = done;
+	return buf;
+}
+
+static void start(const char *opts)
+{
+	if (mnt_start(&M, opts) != 0)
+		fail_msg("framefs did not mount with -o %s", opts);
+}
+
+/* ---- data under eviction ---------------------------------------------- */
+
+#define BIG (16u << 20)
+
+/* 64 frames, a 16 MiB file: every access is far outside the pool.  Random
+ * pwrites and preads of 1 byte to 3 pages, checked against a model. */
+static void eviction_case(const char *policy)
+{
+	unsigned char *model = calloc(1, BIG), *buf = malloc(3 * PS + 1);
+	size_t size = 0, len;
+	char opts[128];
+	unsigned char *back;
+	int fd;
+
+	NEED_FUSE();
+	rng = 0x9e3779b97f4a7c15ull;
+	snprintf(opts, sizeof(opts), "frames=64,policy=%s", policy);
+	start(opts);
+	fd = open(mpath(&M, "big"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	/* Step 1: fill sequentially with write(). */
+	fill_rand(model, BIG);
+	for (size = 0; size < BIG; size += 64 * 1024)
+		assert_int_equal(write(fd, model + size, 64 * 1024),
+				 64 * 1024);
+	/* Step 2: random pwrite / pread. */
+	for (int i = 0; i < 4000; i++) {
+		size_t off = next_rand() % BIG;
+		size_t n = 1 + next_rand() % (3 * PS);
+
+		if (off + n > BIG)
+			n = BIG - off;
+		if (next_rand() % 2) {
+			fill_rand(buf, n);
+			assert_int_equal(pwrite(fd, buf, n, (off_t)off),
+					 (ssize_t)n);
+			memcpy(model + off, buf, n);
+		} else {
+			assert_int_equal(pread(fd, buf, n, (off_t)off),
+					 (ssize_t)n);
+			if (memcmp(buf, model + off, n))
+				fail_msg("%s: pread at %zu differs", policy,
+					 off);
+		}
+	}
+	close(fd);
+	assert_true(mnt_stat(&M, "evictions") > 1000);
+	assert_int_equal(mnt_stop(&M), 0);
+	/* Step 3: the backing file, after unmount, is the model. */
+	back = slurp(bpath(&M, "big"), &len);
+	assert_int_equal(len, BIG);
+	assert_memory_equal(back, model, BIG);
+	free(back);
+	free(model);
+	free(buf);
+}
+
+static void test_fs_eviction_fifo(void **s) { (void)s; eviction_case("fifo"); }
+static void test_fs_eviction_lru(void **s) { (void)s; eviction_case("lru"); }
+static void test_fs_eviction_clock(void **s) { (void)s; eviction_case("clock"); }
+
+/* ---- fsx-style model test --------------------------------------------- */
+
+static void fsx_case(const char *policy, const char *seed)
+{
+	char opts[128], errbuf[4096];
+	const char *bin = getenv("FSX");
+	char *argv[] = { (char *)bin, "--seed", (char *)seed, "--ops", "3000",
+			 M.mp, NULL };
+	int rc;
+
+	NEED_FUSE();
+	assert_non_null(bin);
+	snprintf(opts, sizeof(opts), "frames=48,policy=%s", policy);
+	start(opts);
+	argv[5] = M.mp;
+	rc = run_cmd(argv, errbuf, sizeof(errbuf));
+	if (rc != 0)
+		fail_msg("fsx (policy %s) failed:\n%s", policy, errbuf);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+static void test_fs_fsx_fifo(void **s) { (void)s; fsx_case("fifo", "1"); }
+static void test_fs_fsx_lru(void **s) { (void)s; fsx_case("lru", "2"); }
+static void test_fs_fsx_clock(void **s) { (void)s; fsx_case("clock", "3"); }
+
+/* ---- mmap --------------------------------------------------------------- */
+
+static int make_file(const char *path, size_t len, unsigned char c)
+{
+	unsigned char *b = malloc(len);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	memset(b, c, len);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	free(b);
+	return fd;
+}
+
+/* MAP_SHARED stores are visible to read(), to another process, and in the
+ * backing file after msync + fsync. */
+static void test_fs_mmap_shared(void **s)
+{
+	unsigned char buf[PS], *p;
+	pid_t pid;
+	int fd, st, bfd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	fd = make_file(mpath(&M, "sh"), 32 * PS, 'a');
+	p = mmap(NULL, 32 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (unsigned i = 0; i < 32; i++)
+		p[i * PS + 7] = (unsigned char)('A' + i);
+	assert_int_equal(pread(fd, buf, PS, 5 * PS), PS);
+	assert_int_equal(buf[7], 'A' + 5);
+	pid = fork();
+	if (pid == 0) {
+		int cfd = open(mpath(&M, "sh"), O_RDONLY);
+		unsigned char c = 0;
+
+		_exit(cfd < 0 || pread(cfd, &c, 1, 9 * PS + 7) != 1 ||
+		      c != 'A' + 9);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(msync(p, 32 * PS, MS_SYNC), 0);
+	assert_int_equal(fsync(fd), 0);
+	bfd = open(bpath(&M, "sh"), O_RDONLY);
+	assert_true(bfd >= 0);
+	for (unsigned i = 0; i < 32; i++) {
+		assert_int_equal(pread(bfd, buf, PS, (off_t)(i * PS)), PS);
+		assert_int_equal(buf[7], 'A' + i);
+		assert_int_equal(buf[8], 'a');
+	}
+	close(bfd);
+	/* Stores after the fsync reach the file at unmount. */
+	p[31 * PS] = 'Z';
+	munmap(p, 32 * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	bfd = open(bpath(&M, "sh"), O_RDONLY);
+	assert_int_equal(pread(bfd, buf, 1, 31 * PS), 1);
+	assert_int_equal(buf[0], 'Z');
+	close(bfd);
+}
+
+/* MAP_PRIVATE stores never reach the file and survive the daemon evicting
+ * every frame of it. */
+static void test_fs_mmap_private(void **s)
+{
+	unsigned char buf[PS], *p;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	fd = make_file(mpath(&M, "pr"), 16 * PS, 'a');
+	p = mmap(NULL, 16 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (unsigned i = 0; i < 16; i++)
+		p[i * PS] = 'P';
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(mnt_stat(&M, "frames_resident"), 0);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(p[i * PS], 'P');
+		assert_int_equal(p[i * PS + 1], 'a');
+	}
+	assert_int_equal(pread(fd, buf, PS, 3 * PS), PS);
+	assert_int_equal(buf[0], 'a');
+	munmap(p, 16 * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	fd = open(bpath(&M, "pr"), O_RDONLY);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(pread(fd, buf, 1, (off_t)(i * PS)), 1);
+		assert_int_equal(buf[0], 'a');
+	}
+	close(fd);
+}
+
+/* fork after mmap: shared pages are shared both ways, private pages are
+ * copied on write. */
+static void test_fs_mmap_fork(void **s)
+{
+	unsigned char *sh, *pr;
+	int fd, st;
+	pid_t pid;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	fd = make_file(mpath(&M, "fk"), 8 * PS, 'a');
+	sh = mmap(NULL, 8 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	pr = mmap(NULL, 8 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(sh != MAP_FAILED && pr != MAP_FAILED);
+	pr[0] = 'p';		/* parent's COW copy before the fork */
+	pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+
+		sh[PS] = 'c';	/* visible to the parent */
+		bad |= pr[0] != 'p';	/* inherited copy */
+		pr[2 * PS] = 'c';	/* the child's own copy */
+		_exit(bad);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(sh[PS], 'c');
+	assert_int_equal(pr[2 * PS], 'a');
+	/* The shared store reached the file; the private ones did not. */
+	assert_int_equal(pr[PS], 'c');
+	munmap(sh, 8 * PS);
+	munmap(pr, 8 * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	fd = open(bpath(&M, "fk"), O_RDONLY);
+	{
+		unsigned char c;
+
+		assert_int_equal(pread(fd, &c, 1, PS), 1);
+		assert_int_equal(c, 'c');
+		assert_int_equal(pread(fd, &c, 1, 0), 1);
+		assert_int_equal(c, 'a');
+		assert_int_equal(pread(fd, &c, 1, 2 * PS), 1);
+		assert_int_equal(c, 'a');
+	}
+	close(fd);
+}
+
+/* ---- fault accounting --------------------------------------------------- */
+
+static long majflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_majflt;
+}
+
+static unsigned touch(const unsigned char *p, unsigned npages)
+{
+	unsigned sum = 0;
+
+	for (unsigned i = 0; i < npages; i++)
+		sum += *(volatile const unsigned char *)(p + i * PS);
+	return sum;
+}
+
+/* With readahead 0: K first touches = K major faults = K READs = K frame
+ * misses; touching again costs nothing; after the kernel drops its copy
+ * the frames still hold the pages (K frame hits); after the daemon evicts
+ * them, K misses again. */
+static void test_fs_fault_accounting(void **s)
+{
+	const unsigned K = 100;
+	uint64_t r0, m0, h0;
+	unsigned char *p;
+	long f0;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=512,readahead=0");
+	fd = make_file(mpath(&M, "fa"), K * PS, 'x');
+	close(fd);
+	/* The writes left the file in the kernel's cache: drop everything. */
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	fd = open(mpath(&M, "fa"), O_RDONLY);
+	p = mmap(NULL, K * PS, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+
+	/* Step 1: first touches. */
+	r0 = mnt_stat(&M, "reads");
+	m0 = mnt_stat(&M, "frame_misses");
+	h0 = mnt_stat(&M, "frame_hits");
+	f0 = majflt();
+	assert_int_equal(touch(p, K), K * 'x');
+	assert_int_equal(majflt() - f0, K);
+	assert_int_equal(mnt_stat(&M, "reads") - r0, K);
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, K);
+	assert_int_equal(mnt_stat(&M, "frame_hits") - h0, 0);
+
+	/* Step 2: kernel hits are invisible. */
+	f0 = majflt();
+	touch(p, K);
+	assert_int_equal(majflt() - f0, 0);
+	assert_int_equal(mnt_stat(&M, "reads") - r0, K);
+
+	/* Step 3: the kernel forgets its copy, the frames do not. */
+	munmap(p, K * PS);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	p = mmap(NULL, K * PS, PROT_READ, MAP_SHARED, fd, 0);
+	f0 = majflt();
+	touch(p, K);
+	assert_int_equal(majflt() - f0, K);
+	assert_int_equal(mnt_stat(&M, "reads") - r0, 2 * K);
+	assert_int_equal(mnt_stat(&M, "frame_hits") - h0, K);
+
+	/* Step 4: the daemon evicts them: misses again. */
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	f0 = majflt();
+	touch(p, K);
+	assert_int_equal(majflt() - f0, K);
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, 2 * K);
+	assert_int_equal(mnt_stat(&M, "reads"),
+			 mnt_stat(&M, "frame_hits") +
+			 mnt_stat(&M, "frame_misses"));
+	munmap(p, K * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* ---- store faults ------------------------------------------------------- */
+
+/* An injected EIO: fsync and close report it, the data stays dirty in the
+ * frames, the daemon keeps serving, and once the store works the data
+ * arrives. */
+static void test_fs_store_eio(void **s)
+{
+	unsigned char buf[8 * PS], *back;
+	size_t len;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=256");
+	memset(buf, 'e', sizeof(buf));
+	fd = open(mpath(&M, "eio"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
+	assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 8);
+	/* A second open file sees the error at its close too. */
+	{
+		int fd2 = open(mpath(&M, "eio"), O_RDWR);
+
+		assert_int_equal(pwrite(fd2, "E", 1, 0), 1);
+		assert_int_equal(close(fd2), -1);
+		assert_int_equal(errno, EIO);
+	}
+	assert_int_equal(mnt_control(&M, "fault write off"), 0);
+	/* The close's error came after this file's last fsync: errseq
+	 * reports it here once (the data is written now), then no more. */
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	back = slurp(bpath(&M, "eio"), &len);
+	assert_int_equal(len, sizeof(buf));
+	buf[0] = 'E';
+	assert_memory_equal(back, buf, len);
+	free(back);
+}
+
+/* A backing directory on a 1 MiB tmpfs: a 2 MiB file cannot be written
+ * back.  fsync says ENOSPC, nothing is dropped, and after the file is cut
+ * to fit, it is written. */
+static void test_fs_store_enospc(void **s)
+{
+	const size_t n = 2u << 20;
+	unsigned char *buf = malloc(n), *back;
+	size_t len;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	if (geteuid() != 0) {
+		print_message("needs root to mount a tmpfs\n");
+		free(buf);
+		skip();
+	}
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "/tmp/framefs-tmpfs.XXXXXX");
+	assert_non_null(mkdtemp(tmpfs_dir));
+	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, "size=1m") != 0) {
+		print_message("mount tmpfs: %s\n", strerror(errno));
+		rmdir(tmpfs_dir);
+		tmpfs_dir[0] = '\0';
+		free(buf);
+		skip();
+	}
+	/* The backing dir is the tmpfs; mnt_start makes the mountpoint. */
+	snprintf(M.backing, sizeof(M.backing), "%s", tmpfs_dir);
+	start("frames=1024,dirty_max=100,dirty_background=90");
+	fill_rand(buf, n);
+	fd = open(mpath(&M, "full"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_true(mnt_stat(&M, "frames_dirty") > 0);
+	/* Still serving: the data reads back from the frames. */
+	back = malloc(n);
+	assert_int_equal(pread(fd, back, n, 0), (ssize_t)n);
+	assert_memory_equal(back, buf, n);
+	free(back);
+	assert_int_equal(ftruncate(fd, 256 * 1024), 0);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	back = slurp(bpath(&M, "full"), &len);
+	assert_int_equal(len, 256 * 1024);
+	assert_memory_equal(back, buf, len);
+	free(back);
+	free(buf);
+}
+
+/* ---- crash -------------------------------------------------------------- */
+
+/* kill -9 while a writer runs: every record an fsync acknowledged is in
+ * the backing file after remount. */
+static void test_fs_crash(void **s)
+{
+	const unsigned rec = 1000;	/* bytes, so records straddle pages */
+	unsigned long acked = 0, v;
+	int pfd[2], st;
+	pid_t w;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=128,dirty_expire_ms=60000");
+	assert_int_equal(pipe(pfd), 0);
+	w = fork();
+	if (w == 0) {
+		unsigned char b[1000];
+		int fd = open(mpath(&M, "log"), O_RDWR | O_CREAT, 0644);
+
+		close(pfd[0]);
+		for (unsigned long i = 0; fd >= 0; i++) {
+			memset(b, (int)('a' + i % 26), sizeof(b));
+			if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+				break;
+			if (i % 16 == 15) {
+				if (fsync(fd) != 0)
+					break;
+				v = i + 1;
+				if (write(pfd[1], &v, sizeof(v)) < 0)
+					break;
+			}
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	for (int i = 0; i < 30 && read(pfd[0], &v, sizeof(v)) == sizeof(v);
+	     i++)
+		acked = v;
+	kill(M.pid, SIGKILL);
+	waitpid(M.pid, &st, 0);
+	M.pid = 0;
+	while (read(pfd[0], &v, sizeof(v)) == sizeof(v))
+		acked = v;
+	close(pfd[0]);
+	waitpid(w, &st, 0);
+	assert_true(acked >= 16 * 30);
+	mnt_stop(&M);	/* detaches the dead mount */
+	{
+		unsigned char *back;
+		size_t len;
+
+		back = slurp(bpath(&M, "log"), &len);
+		assert_true(len >= acked * rec);
+		for (unsigned long i = 0; i < acked; i++)
+			for (unsigned j = 0; j < rec; j++)
+				if (back[i * rec + j] != 'a' + i % 26)
+					fail_msg("record %lu byte %u lost", i,
+						 j);
+		free(back);
+	}
+	/* And the mount comes back on the same directories. */
+	assert_int_equal(mnt_restart(&M), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* ---- bad command lines -------------------------------------------------- */
+
+static void expect_error(char **argv, int status, const char *what)
+{
+	char err[1024];
+	int rc = run_cmd(argv, err, sizeof(err));
+	char *nl = strchr(err, '\n');
+
+	if (rc != status)
+		fail_msg("%s: exit %d, want %d (%s)", what, rc, status, err);
+	if (strncmp(err, "framefs: ", 9) && strncmp(err, "fuse: ", 6))
+		fail_msg("%s: no 'framefs: ' error line: %s", what, err);
+	if (!nl || nl[1])
+		fail_msg("%s: want exactly one line, got: %s", what, err);
+}
+
+static void test_fs_bad_input(void **s)
+{
+	char *bin = getenv("FRAMEFS");
+	struct statfs sf;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	{
+		char *a1[] = { bin, "-o", "frames=abc", M.backing, M.mp, NULL };
+		char *a2[] = { bin, "-o", "frames=10", M.backing, M.mp, NULL };
+		char *a3[] = { bin, "/nonexistent/dir", M.mp, NULL };
+		char *a4[] = { bin, M.backing, M.mp, NULL };	/* in use */
+		char *a5[] = { bin, "-o", "store_latency=fast", M.backing,
+			       M.mp, NULL };
+		char *a6[] = { bin, "-o", "policy=nosuch", M.backing, "/tmp",
+			       NULL };
+		char *a7[] = { bin, M.backing, NULL };
+
+		expect_error(a1, 2, "frames=abc");
+		expect_error(a2, 2, "frames=10");
+		expect_error(a3, 1, "missing backing dir");
+		expect_error(a4, 1, "mountpoint in use");
+		expect_error(a5, 2, "store_latency=fast");
+		expect_error(a6, 1, "unknown policy");
+		expect_error(a7, 2, "no mountpoint");
+	}
+	/* The first mount still works, and nothing was mounted on /tmp. */
+	assert_int_equal(mnt_stat(&M, "frames_total"), 64);
+	assert_int_equal(statfs("/tmp", &sf), 0);
+	assert_true(sf.f_type != 0x65735546);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fs_bad_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fault_accounting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_mmap_shared, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_mmap_private, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_mmap_fork, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_eviction_fifo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_eviction_lru, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_eviction_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fsx_fifo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fsx_lru, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fsx_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_store_eio, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_store_enospc, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_crash, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
