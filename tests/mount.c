@@ -265,18 +265,23 @@ int mnt_control(struct mnt *m, const char *cmd)
 	return rc;
 }
 
+/* Four buffers in turn, so rename(mpath(a), mpath(b)) works. */
+static const char *join(const char *dir, const char *name)
+{
+	static char buf[4][600];
+	static unsigned next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
+	return b;
+}
+
 const char *mpath(struct mnt *m, const char *name)
 {
-	static char buf[600];
-
-	snprintf(buf, sizeof(buf), "%s/%s", m->mp, name);
-	return buf;
+	return join(m->mp, name);
 }
 
 const char *bpath(struct mnt *m, const char *name)
 {
-	static char buf[600];
-
-	snprintf(buf, sizeof(buf), "%s/%s", m->backing, name);
-	return buf;
+	return join(m->backing, name);
 }

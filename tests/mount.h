@@ -45,7 +45,8 @@ int mnt_control(struct mnt *m, const char *cmd);
 /* Runs argv (NULL-terminated), waits, returns exit status or -1; stderr of
  * the child goes to errbuf if given. */
 int run_cmd(char *const argv[], char *errbuf, size_t errlen);
-/* Path helpers: m->mp/name and m->backing/name in a static buffer each. */
+/* Path helpers: m->mp/name and m->backing/name, in static buffers that
+ * are reused every fourth call. */
 const char *mpath(struct mnt *m, const char *name);
 const char *bpath(struct mnt *m, const char *name);
 

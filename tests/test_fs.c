@@ -586,6 +586,209 @@ static void test_fs_crash(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* ---- reference scanning, trace, readahead, control files ---------------- */
+
+/* refscan invalidates resident pages in the background: touching them
+ * again faults, and the faults are frame hits the policy hears about. */
+static void test_fs_refscan(void **s)
+{
+	const unsigned K = 64;
+	unsigned char *p;
+	uint64_t h0;
+	long f0;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=256,refscan=100000");
+	fd = make_file(mpath(&M, "rs"), K * PS, 'r');
+	p = mmap(NULL, K * PS, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	touch(p, K);
+	usleep(400 * 1000);	/* several scan periods */
+	assert_true(mnt_stat(&M, "refscan_invalidations") >= K);
+	h0 = mnt_stat(&M, "frame_hits");
+	f0 = majflt();
+	touch(p, K);
+	assert_true(majflt() - f0 > 0);
+	assert_true(mnt_stat(&M, "frame_hits") > h0);
+	/* Off again: kernel hits stay invisible. */
+	assert_int_equal(mnt_control(&M, "refscan 0"), 0);
+	usleep(250 * 1000);
+	touch(p, K);
+	f0 = majflt();
+	touch(p, K);
+	assert_int_equal(majflt() - f0, 0);
+	munmap(p, K * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* trace= records one line per page reference: reads with h/m, writes. */
+static void test_fs_trace(void **s)
+{
+	char opts[600], path[400], line[256];
+	unsigned nr = 0, nw = 0, nh = 0, nm = 0;
+	uint64_t hits, misses;
+	unsigned char buf[4 * PS];
+	FILE *f;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	snprintf(path, sizeof(path), "/tmp/framefs-trace.%d", (int)getpid());
+	snprintf(opts, sizeof(opts), "frames=64,trace=%s", path);
+	start(opts);
+	fd = make_file(mpath(&M, "tr"), 4 * PS, 't');
+	assert_int_equal(fsync(fd), 0);	/* "drop" leaves dirty frames */
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	hits = mnt_stat(&M, "frame_hits");
+	misses = mnt_stat(&M, "frame_misses");
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long t, id, pg;
+		char op, hm;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%llu %llu %llu %c %c", &t, &id,
+					&pg, &op, &hm), 5);
+		assert_true(pg < 4);
+		if (op == 'r') {
+			nr++;
+			nh += hm == 'h';
+			nm += hm == 'm';
+		} else {
+			assert_int_equal(op, 'w');
+			nw++;
+		}
+	}
+	fclose(f);
+	if (nw != 4) {
+		char *cat[] = { "cat", path, NULL };
+
+		run_cmd(cat, NULL, 0);
+	}
+	unlink(path);
+	assert_int_equal(nw, 4);
+	assert_int_equal(nr, hits + misses);
+	assert_int_equal(nh, hits);
+	assert_int_equal(nm, misses);
+	assert_int_equal(nm, 4);
+}
+
+/* readahead=128: one READ carries many pages, so reads < pages. */
+static void test_fs_readahead(void **s)
+{
+	const unsigned K = 256;
+	unsigned char *buf = malloc(K * PS);
+	uint64_t r0, m0;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=512,readahead=128");
+	fd = make_file(mpath(&M, "ra"), K * PS, 'q');
+	close(fd);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	r0 = mnt_stat(&M, "reads");
+	m0 = mnt_stat(&M, "frame_misses");
+	fd = open(mpath(&M, "ra"), O_RDONLY);
+	assert_int_equal(read(fd, buf, K * PS), (ssize_t)(K * PS));
+	close(fd);
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, K);
+	assert_true(mnt_stat(&M, "reads") - r0 <= K / 8);
+	free(buf);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* .framefs/frames has one line per resident frame, files one per file. */
+static void test_fs_ctl_files(void **s)
+{
+	char path[400], line[512];
+	unsigned lines = 0;
+	bool found = false;
+	FILE *f;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64,policy=clock");
+	fd = make_file(mpath(&M, "a file"), 5 * PS, 'c');
+	close(fd);
+	snprintf(path, sizeof(path), "%s/.framefs/frames", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	assert_int_equal(lines, mnt_stat(&M, "frames_resident"));
+	assert_int_equal(lines, 5);
+	snprintf(path, sizeof(path), "%s/.framefs/files", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long id, ino, size;
+		unsigned res, dirty;
+
+		if (strstr(line, " /a file\n")) {
+			assert_int_equal(sscanf(line, "%llu %llu %llu %u %u",
+						&id, &ino, &size, &res,
+						&dirty), 5);
+			assert_int_equal(size, 5 * PS);
+			assert_int_equal(res, 5);
+			found = true;
+		}
+	}
+	fclose(f);
+	assert_true(found);
+	assert_int_equal(mnt_control(&M, "bogus"), -EINVAL);
+	assert_int_equal(mnt_control(&M, "policy lru"), -EOPNOTSUPP);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* Names: mkdir, rename (and NOREPLACE), link, symlink, unlink of a file
+ * with dirty frames, readdir. */
+static void test_fs_namespace(void **s)
+{
+	char target[64];
+	struct stat st;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64,dirty_expire_ms=600000");
+	assert_int_equal(mkdir(mpath(&M, "d"), 0755), 0);
+	fd = make_file(mpath(&M, "d/f"), 3 * PS, 'n');
+	close(fd);
+	assert_int_equal(rename(mpath(&M, "d/f"), mpath(&M, "g")), 0);
+	assert_int_equal(stat(mpath(&M, "g"), &st), 0);
+	assert_int_equal(st.st_size, 3 * PS);
+	assert_int_equal(link(mpath(&M, "g"), mpath(&M, "h")), 0);
+	assert_int_equal(stat(mpath(&M, "h"), &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+	assert_int_equal(symlink("g", mpath(&M, "sl")), 0);
+	assert_int_equal(readlink(mpath(&M, "sl"), target, sizeof(target)),
+			 1);
+	/* Dirty frames of a deleted file go with it (close would write
+	 * them back: unlink first). */
+	fd = open(mpath(&M, "d/tmp"), O_RDWR | O_CREAT, 0644);
+	assert_int_equal(write(fd, target, 1), 1);
+	assert_true(mnt_stat(&M, "frames_dirty") >= 1);
+	assert_int_equal(unlink(mpath(&M, "d/tmp")), 0);
+	close(fd);
+	assert_int_equal(rmdir(mpath(&M, "d")), 0);
+	assert_int_equal(access(bpath(&M, "d"), F_OK), -1);
+	assert_int_equal(access(mpath(&M, ".framefs/stats"), R_OK), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(stat(bpath(&M, "h"), &st), 0);
+	assert_int_equal(st.st_size, 3 * PS);
+}
+
 /* ---- bad command lines -------------------------------------------------- */
 
 static void expect_error(char **argv, int status, const char *what)
@@ -666,6 +869,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_store_enospc, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_refscan, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_readahead, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_ctl_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
+						teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
