@@ -41,7 +41,7 @@ sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined)
 	$(call setup,$(BUILD)-tsan,-Db_sanitize=thread)
 	@rc=0; \
-	 meson test -C $(BUILD)-asan --suite unit --print-errorlogs || rc=$$?; \
+	 meson test -C $(BUILD)-asan --suite unit --suite mount --print-errorlogs || rc=$$?; \
 	 meson test -C $(BUILD)-tsan --suite concurrency --print-errorlogs || rc=$$?; \
 	 python3 tests/summary.py $(BUILD)-asan/meson-logs/testlog.json \
 	   $(BUILD)-tsan/meson-logs/testlog.json; exit $$rc

@@ -306,6 +306,54 @@ static int fs_init(struct fs *fs)
 	return 0;
 }
 
+static void raw_free(struct raw_opts *r)
+{
+	char **f[] = { &r->frames, &r->cache, &r->policy, &r->readahead,
+		       &r->refscan, &r->dirty_bg, &r->dirty_max,
+		       &r->dirty_expire, &r->latency, &r->trace, &r->threads,
+		       &r->backing };
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		free(*f[i]);
+		*f[i] = NULL;
+	}
+}
+
+/* Parses the command line; returns -1 to go on, or an exit status. */
+static int parse_cmdline(struct fuse_args *args, struct raw_opts *raw,
+			 struct fuse_cmdline_opts *cl, struct fs_opts *o)
+{
+	if (fuse_opt_parse(args, raw, opt_spec, opt_proc) < 0)
+		return 2;
+	if (fuse_parse_cmdline(args, cl) != 0)
+		return 2;
+	if (cl->show_help) {
+		usage(stdout);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		return 0;
+	}
+	if (cl->show_version) {
+		printf("framefs %s (libfuse %s)\n", FRAMEFS_VERSION,
+		       fuse_pkgversion());
+		return 0;
+	}
+	if (!raw->backing || !cl->mountpoint) {
+		fprintf(stderr, "framefs: need BACKING_DIR and MOUNTPOINT "
+			"(framefs --help)\n");
+		return 2;
+	}
+	if (cl->singlethread) {
+		fprintf(stderr, "framefs: -s: invalidating a dirty mapped page "
+			"needs a second worker; single-threaded mode would "
+			"deadlock\n");
+		return 2;
+	}
+	if (opts_check(raw, o) < 0)
+		return 2;
+	return -1;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -313,40 +361,16 @@ int main(int argc, char *argv[])
 	struct fuse_loop_config *lc = NULL;
 	struct raw_opts raw = { 0 };
 	static struct fs fs;
-	int ret = 1, rc;
+	int ret = 1;
 	uint32_t left;
 
-	if (fuse_opt_parse(&args, &raw, opt_spec, opt_proc) < 0)
-		return 2;
-	if (fuse_parse_cmdline(&args, &cl) != 0)
-		return 2;
-	if (cl.show_help) {
-		usage(stdout);
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
-		return 0;
-	}
-	if (cl.show_version) {
-		printf("framefs %s (libfuse %s)\n", FRAMEFS_VERSION,
-		       fuse_pkgversion());
-		return 0;
-	}
-	if (!raw.backing || !cl.mountpoint) {
-		fprintf(stderr, "framefs: need BACKING_DIR and MOUNTPOINT "
-			"(framefs --help)\n");
-		return 2;
-	}
-	if (cl.singlethread) {
-		fprintf(stderr, "framefs: -s: invalidating a dirty mapped page "
-			"needs a second worker; single-threaded mode would "
-			"deadlock\n");
-		return 2;
-	}
-	if (opts_check(&raw, &fs.o) < 0)
-		return 2;
+	ret = parse_cmdline(&args, &raw, &cl, &fs.o);
+	if (ret >= 0)
+		goto out_args;
+	ret = 1;
 	if (open_backing(&fs, raw.backing) < 0 ||
 	    check_mountpoint(cl.mountpoint, fs.backing) < 0 || fs_init(&fs) < 0)
-		return 1;
+		goto out;
 
 	fs.se = fuse_session_new(&args, &framefs_ops, sizeof(framefs_ops),
 				 &fs);
@@ -358,9 +382,10 @@ int main(int argc, char *argv[])
 		goto out_signals;
 	if (fuse_daemonize(cl.foreground) != 0)
 		goto out_unmount;
-	rc = pager_start(&fs);
-	if (rc < 0) {
-		fprintf(stderr, "framefs: threads: %s\n", strerror(-rc));
+	ret = pager_start(&fs);
+	if (ret < 0) {
+		fprintf(stderr, "framefs: threads: %s\n", strerror(-ret));
+		ret = 1;
 		goto out_unmount;
 	}
 	lc = fuse_loop_cfg_create();
@@ -379,7 +404,7 @@ out_session:
 	fuse_session_destroy(fs.se);
 out:
 	pager_stop(&fs);
-	left = pager_final_flush(&fs);
+	left = fs.cache ? pager_final_flush(&fs) : 0;
 	if (left) {
 		fprintf(stderr, "framefs: %u dirty frames could not be written "
 			"to %s; their data is lost\n", left, fs.backing);
@@ -387,12 +412,16 @@ out:
 	}
 	if (fs.trace)
 		fclose(fs.trace);
-	itab_release(&fs);
+	if (fs.by_key)
+		itab_release(&fs);
+	if (fs.root.fd > 0)
+		close(fs.root.fd);
 	cache_free(fs.cache);
 	store_free(fs.store);
 	free(fs.backing);
+out_args:
 	free(cl.mountpoint);
-	free(raw.backing);
+	raw_free(&raw);
 	fuse_opt_free_args(&args);
 	return ret;
 }
