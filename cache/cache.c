@@ -81,6 +81,13 @@
 #endif
 
 #define FW_STATE_MASK	0x7u
+/* A word state of its own, never reported: an evicting frame that
+ * cache_drop_file took out of the index, the file and the policy (its data
+ * is garbage: the file was cut or deleted).  The evicting thread frees it
+ * at cache_evict_end/_cancel, once its pins drain.  Drop does not wait for
+ * evictions: one may be waiting, in the kernel, for the truncate that is
+ * dropping. */
+#define FS_DOOMED	6u
 #define FW_EVICTING	0x8u	/* between evict_begin and evict_end */
 #define FW_REVIVED	0x10u	/* read while evicting: abort the eviction */
 #define FW_REDIRTY	0x20u	/* dirtied while under write-back */
@@ -156,6 +163,7 @@ struct cache {
 	bool hit_lockless;
 	uint32_t free_head;		/* lock */
 	uint32_t nfree;			/* lock */
+	uint32_t ndoomed;		/* FS_DOOMED frames; lock */
 	uint32_t ndirty;		/* lock; DIRTY + WRITEBACK frames */
 	struct cfile **ftab;		/* lock; file table */
 	uint32_t ftab_mask;
@@ -617,10 +625,9 @@ static void file_undirty(struct cache *c, struct cfile *cf, uint32_t fno,
 	c->ndirty--;
 }
 
-/* Unlinks a frame whose word is already FREE from index, file, policy, and
- * pushes it on the free list. */
-static void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
-			  enum policy_remove why)
+/* Unlinks a frame from index, file and policy. */
+static void frame_unlink(struct cache *c, uint32_t fno, uint32_t old_state,
+			 enum policy_remove why)
 {
 	struct frame *f = &c->frames[fno];
 	struct cfile *cf = file_find(c, f->ino);
@@ -633,9 +640,44 @@ static void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
 		flist_del(c, cf, fno);
 	c->policy->ops->remove(c->policy, fno, f->ino, f->pgno, why);
 	file_put(c, cf);
-	STORE_RLX(&f->hnext, c->free_head);
+}
+
+static void free_push(struct cache *c, uint32_t fno)
+{
+	STORE_RLX(&c->frames[fno].hnext, c->free_head);
 	c->free_head = fno;
 	c->nfree++;
+}
+
+/* Unlinks a frame whose word is already FREE from index, file, policy, and
+ * pushes it on the free list. */
+static void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
+			  enum policy_remove why)
+{
+	frame_unlink(c, fno, old_state, why);
+	free_push(c, fno);
+}
+
+/* Frees a FS_DOOMED frame once its pins drain.  Lock held; may sleep. */
+static void doomed_free(struct cache *c, struct frame *fr)
+{
+	uint32_t w;
+
+	for (;;) {
+		w = LOAD_RLX(&fr->word);
+		assert(fw_state(w) == FS_DOOMED);
+		if (fw_pins(w)) {
+			if (want_unpin(fr))
+				pthread_cond_wait(&c->cv, &c->lock);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&fr->word, &w, FRAME_FREE,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	c->ndoomed--;
+	free_push(c, fno_of(c, fr));
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -948,6 +990,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 		word_change(fr, FRAME_WRITEBACK, FW_REDIRTY, 0);
 		break;
 	case FRAME_DIRTY:
+	case FS_DOOMED:		/* cut off: the bytes are past the end */
 		break;
 	default:
 		assert(!"mark_dirty of a frame that is not live");
@@ -1015,6 +1058,12 @@ int cache_evict_end(struct cache *c, struct frame *fr)
 	for (;;) {
 		w = LOAD_RLX(&fr->word);
 		assert(w & FW_EVICTING);
+		if (fw_state(w) == FS_DOOMED) {
+			/* Step 0: dropped meanwhile (truncate, unlink). */
+			doomed_free(c, fr);
+			rc = 0;
+			break;
+		}
 		if (w & FW_REVIVED) {
 			/* Step 1: a read used the page: it stays. */
 			word_change(fr, fw_state(w), 0, FW_EVICTING |
@@ -1058,8 +1107,11 @@ void cache_evict_cancel(struct cache *c, struct frame *fr)
 {
 	pthread_mutex_lock(&c->lock);
 	assert(LOAD_RLX(&fr->word) & FW_EVICTING);
-	word_change(fr, fw_state(LOAD_RLX(&fr->word)), 0,
-		    FW_EVICTING | FW_REVIVED | FW_WASDIRTY);
+	if (fw_state(LOAD_RLX(&fr->word)) == FS_DOOMED)
+		doomed_free(c, fr);
+	else
+		word_change(fr, fw_state(LOAD_RLX(&fr->word)), 0,
+			    FW_EVICTING | FW_REVIVED | FW_WASDIRTY);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -1251,6 +1303,19 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			fno = f->fnext;
 			if (f->pgno < from_pgno)
 				continue;
+			if ((w & FW_EVICTING) &&
+			    (s == FRAME_CLEAN || s == FRAME_DIRTY)) {
+				/* The evictor frees it at evict_end. */
+				word_change(f, FS_DOOMED, 0, FW_REVIVED |
+					    FW_WASDIRTY);
+				frame_unlink(c, fno_of(c, f), s,
+					     POLICY_DROPPED);
+				c->ndoomed++;
+				dropped++;
+				if (last)
+					break;
+				continue;
+			}
 			if (s == FRAME_LOADING || s == FRAME_WRITEBACK ||
 			    (w & FW_EVICTING)) {
 				busy++;		/* their ends broadcast cv */
@@ -1357,13 +1422,15 @@ bool cache_policy_evictable(struct cache *c, uint32_t fno)
 
 bool cache_policy_resident(struct cache *c, uint32_t fno)
 {
-	return fno < c->nframes &&
-	       fw_state(LOAD_RLX(&c->frames[fno].word)) != FRAME_FREE;
+	uint32_t s = fno < c->nframes ?
+		     fw_state(LOAD_RLX(&c->frames[fno].word)) : FRAME_FREE;
+
+	return s != FRAME_FREE && s != FS_DOOMED;
 }
 
 uint32_t cache_policy_nresident(struct cache *c)
 {
-	return c->nframes - c->nfree;
+	return c->nframes - c->nfree - c->ndoomed;
 }
 
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno)
@@ -1442,7 +1509,7 @@ void cache_foreach_frame(struct cache *c,
 		struct frame *f = &c->frames[i];
 		uint32_t w = LOAD_RLX(&f->word);
 
-		if (fw_state(w) != FRAME_FREE)
+		if (fw_state(w) != FRAME_FREE && fw_state(w) != FS_DOOMED)
 			fn(arg, i, f->ino, f->pgno, word_state(w));
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -1503,9 +1570,22 @@ static int check_locked(struct cache *c)
 			nindexed++;
 		}
 	}
-	CHECK(nindexed + nfree == c->nframes,
-	      "%u indexed + %u free != %u frames", nindexed, nfree,
-	      c->nframes);
+	{
+		uint32_t ndoomed = 0;
+
+		for (uint32_t fno = 0; fno < c->nframes; fno++)
+			if (fw_state(LOAD_RLX(&c->frames[fno].word)) ==
+			    FS_DOOMED) {
+				CHECK(!seen[fno], "doomed frame %u is indexed "
+				      "or free", fno);
+				ndoomed++;
+			}
+		CHECK(ndoomed == c->ndoomed, "%u doomed frames, ndoomed %u",
+		      ndoomed, c->ndoomed);
+	}
+	CHECK(nindexed + nfree + c->ndoomed == c->nframes,
+	      "%u indexed + %u free + %u doomed != %u frames", nindexed,
+	      nfree, c->ndoomed, c->nframes);
 
 	/* Step 3: file records and their lists. */
 	for (uint32_t b = 0; b <= c->ftab_mask; b++) {

@@ -42,13 +42,14 @@ enum {
 struct inode {
 	uint64_t id;			/* cache key; never reused */
 	int fd;				/* O_PATH handle of the backing file */
-	int io_fd;			/* read/write fd, opened on first use;
-					 * under io_lock */
+	int rd_fd;			/* data fds, opened on first use and */
+	int rw_fd;			/* kept; -1 until then; io_lock */
 	dev_t dev;			/* backing identity */
 	ino_t bino;
 	mode_t type;			/* S_IFMT bits */
 	uint64_t nlookup;		/* kernel's references; itab_lock */
 	uint64_t refs;			/* daemon's references; itab_lock */
+	bool dying;			/* one thread is freeing it; itab_lock */
 	uint64_t size;			/* authoritative size (frames may be
 					 * ahead of the store); atomic */
 	pthread_rwlock_t trunc_lock;	/* write: truncate; read: write-back,
@@ -122,6 +123,8 @@ struct fs {
 	uint32_t frame_waiters;		/* under wait_lock */
 	uint32_t low_free, high_free;	/* evictor watermarks */
 	bool want_clean;		/* evictor found only dirty victims */
+	bool evict_kicked, flush_kicked;	/* work since the thread last
+						 * looked; under wait_lock */
 	uint64_t drop_req, drop_done;	/* "drop" requests; under wait_lock */
 	int flush_err;			/* last write-back error or 0; atomic */
 	uint32_t refscan;		/* pages/s; atomic */
@@ -157,9 +160,11 @@ struct inode *inode_get_id(struct fs *fs, uint64_t id);
 void inode_hold(struct fs *fs, struct inode *in);
 void inode_put(struct fs *fs, struct inode *in);
 void inode_forget(struct fs *fs, struct inode *in, uint64_t n);
-/* The data fd of a regular file, opened read-write on first use (read-only
- * if that is all the backing file allows).  Returns fd or -errno. */
-int inode_io_fd(struct fs *fs, struct inode *in);
+/* A data fd of a regular file: with write, a read-write one (for
+ * write-back and for opens that write); without, any (read-only if that is
+ * all the backing file allows).  Opened on first use and kept; a failure is
+ * not remembered.  Returns fd or -errno. */
+int inode_io_fd(struct fs *fs, struct inode *in, bool write);
 uint64_t inode_size(struct inode *in);
 void inode_set_size(struct inode *in, uint64_t size);
 /* Path relative to the mount, from /proc/self/fd; buf on success. */

@@ -17,6 +17,7 @@
  */
 #include "framefs.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -49,8 +50,10 @@ int itab_init(struct fs *fs)
 
 static void inode_free(struct inode *in)
 {
-	if (in->io_fd >= 0)
-		close(in->io_fd);
+	if (in->rd_fd >= 0)
+		close(in->rd_fd);
+	if (in->rw_fd >= 0)
+		close(in->rw_fd);
 	close(in->fd);
 	pthread_rwlock_destroy(&in->trunc_lock);
 	pthread_mutex_destroy(&in->flush_lock);
@@ -149,6 +152,7 @@ struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
 		if (in->dev == st->st_dev && in->bino == st->st_ino)
 			break;
 	if (in) {
+		/* A dying inode is revived: inode_maybe_free rechecks. */
 		in->nlookup++;
 		pthread_mutex_unlock(&fs->itab_lock);
 		free(nin);
@@ -158,7 +162,8 @@ struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
 	/* Step 3: a new one. */
 	nin->id = fs->next_id++;
 	nin->fd = fd;
-	nin->io_fd = -1;
+	nin->rd_fd = -1;
+	nin->rw_fd = -1;
 	nin->dev = st->st_dev;
 	nin->bino = st->st_ino;
 	nin->type = st->st_mode & S_IFMT;
@@ -187,6 +192,8 @@ struct inode *inode_get_id(struct fs *fs, uint64_t id)
 	for (in = fs->by_id[id_bucket(fs, id)]; in; in = in->next_id)
 		if (in->id == id)
 			break;
+	if (in && in->dying)
+		in = NULL;	/* being freed: its frames go with it */
 	if (in)
 		in->refs++;
 	pthread_mutex_unlock(&fs->itab_lock);
@@ -217,19 +224,21 @@ static void itab_remove(struct fs *fs, struct inode *in)
 }
 
 /* Frees in if nobody uses it and it has no dirty frames (or no links left).
- * Called without locks. */
+ * Called without locks by the one thread that set in->dying; an inode that
+ * is kept (revived by a lookup, or with dirty frames for the flusher) has
+ * dying cleared again. */
 static void inode_maybe_free(struct fs *fs, struct inode *in)
 {
 	struct stat st;
 	bool unlinked;
 
-	if (in == &fs->root)
-		return;
 	unlinked = fstatat(in->fd, "", &st, AT_EMPTY_PATH |
 			   AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 0;
 	pthread_mutex_lock(&fs->itab_lock);
+	assert(in->dying);
 	if (in->nlookup || in->refs ||
 	    (!unlinked && cache_file_ndirty(fs->cache, in->id))) {
+		in->dying = false;
 		pthread_mutex_unlock(&fs->itab_lock);
 		return;
 	}
@@ -241,12 +250,24 @@ static void inode_maybe_free(struct fs *fs, struct inode *in)
 	inode_free(in);
 }
 
+/* Whether the caller, holding itab_lock, dropped the last reference and
+ * so must call inode_maybe_free. */
+static bool take_last(struct fs *fs, struct inode *in)
+{
+	if (in == &fs->root || in->nlookup || in->refs || in->dying)
+		return false;
+	in->dying = true;
+	return true;
+}
+
 void inode_put(struct fs *fs, struct inode *in)
 {
 	bool last;
 
 	pthread_mutex_lock(&fs->itab_lock);
-	last = --in->refs == 0 && in->nlookup == 0;
+	assert(in->refs > 0);
+	in->refs--;
+	last = take_last(fs, in);
 	pthread_mutex_unlock(&fs->itab_lock);
 	if (last)
 		inode_maybe_free(fs, in);
@@ -258,33 +279,47 @@ void inode_forget(struct fs *fs, struct inode *in, uint64_t n)
 
 	pthread_mutex_lock(&fs->itab_lock);
 	in->nlookup -= n < in->nlookup ? n : in->nlookup;
-	last = in->nlookup == 0 && in->refs == 0;
+	last = take_last(fs, in);
 	pthread_mutex_unlock(&fs->itab_lock);
 	if (last)
 		inode_maybe_free(fs, in);
 }
 
-int inode_io_fd(struct fs *fs, struct inode *in)
+int inode_io_fd(struct fs *fs, struct inode *in, bool write)
 {
 	char path[64];
 	int fd;
 
 	(void)fs;
-	fd = __atomic_load_n(&in->io_fd, __ATOMIC_ACQUIRE);
+	fd = __atomic_load_n(&in->rw_fd, __ATOMIC_ACQUIRE);
 	if (fd >= 0)
 		return fd;
+	if (!write) {
+		fd = __atomic_load_n(&in->rd_fd, __ATOMIC_ACQUIRE);
+		if (fd >= 0)
+			return fd;
+	}
 	pthread_mutex_lock(&in->io_lock);
-	fd = in->io_fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+	fd = in->rw_fd;
 	if (fd < 0) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
 		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 && (errno == EACCES || errno == EROFS ||
-			       errno == ETXTBSY))
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fd = -errno;
+		if (fd >= 0)
+			__atomic_store_n(&in->rw_fd, fd, __ATOMIC_RELEASE);
 		else
-			__atomic_store_n(&in->io_fd, fd, __ATOMIC_RELEASE);
+			fd = -errno;
+	}
+	if (fd < 0 && !write) {
+		/* A file we may only read (mode, a running executable). */
+		fd = in->rd_fd;
+		if (fd < 0) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				__atomic_store_n(&in->rd_fd, fd,
+						 __ATOMIC_RELEASE);
+			else
+				fd = -errno;
+		}
 	}
 	pthread_mutex_unlock(&in->io_lock);
 	return fd;

@@ -210,7 +210,8 @@ static int open_backing(struct fs *fs, const char *path)
 	fs->root.dev = st.st_dev;
 	fs->root.bino = st.st_ino;
 	fs->root.type = S_IFDIR;
-	fs->root.io_fd = -1;
+	fs->root.rd_fd = -1;
+	fs->root.rw_fd = -1;
 	fs->root.nlookup = 2;
 	pthread_rwlock_init(&fs->root.trunc_lock, NULL);
 	pthread_mutex_init(&fs->root.flush_lock, NULL);

@@ -496,7 +496,10 @@ static int open_fh(struct fs *fs, struct inode *in, struct fuse_file_info *fi)
 
 	if (in->type != S_IFREG)
 		return in->type == S_IFDIR ? -EISDIR : -ENXIO;
-	fd = inode_io_fd(fs, in);
+	/* An open that writes needs a store fd that can write back, or its
+	 * data would sit in frames that can never be cleaned. */
+	fd = inode_io_fd(fs, in, (fi->flags & O_ACCMODE) != O_RDONLY ||
+			 (fi->flags & O_TRUNC));
 	if (fd < 0)
 		return fd;
 	fh = calloc(1, sizeof(*fh));
@@ -637,7 +640,7 @@ static int sync_fh(struct fs *fs, struct fh *fh, bool store_sync,
 	int rc = pager_flush_file(fs, fh->in), err, fd;
 
 	if (rc == 0 && store_sync) {
-		fd = inode_io_fd(fs, fh->in);
+		fd = inode_io_fd(fs, fh->in, false);
 		rc = fd < 0 ? fd : store_fsync(fs->store, fd, datasync);
 	}
 	err = cache_file_error(fs->cache, fh->in->id, &fh->err_since);
@@ -711,7 +714,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
 		return;
 	}
 	in = inode_of(fs, nodeid);
-	fd = inode_io_fd(fs, in);
+	fd = inode_io_fd(fs, in, true);
 	if (fd < 0)
 		rc = fd;
 	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len) < 0)

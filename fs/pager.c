@@ -86,7 +86,8 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 static void kick_evictor(struct fs *fs)
 {
 	pthread_mutex_lock(&fs->wait_lock);
-	pthread_cond_signal(&fs->evict_cv);
+	fs->evict_kicked = true;
+	pthread_cond_broadcast(&fs->evict_cv);
 	pthread_mutex_unlock(&fs->wait_lock);
 }
 
@@ -151,7 +152,7 @@ static int page_load(struct fs *fs, struct inode *in, uint64_t pgno,
 	int fd;
 
 	if (!zero) {
-		fd = inode_io_fd(fs, in);
+		fd = inode_io_fd(fs, in, false);
 		if (fd < 0)
 			return fd;
 		n = store_read(fs->store, fd, data, fs->page_size,
@@ -213,6 +214,7 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 static void flush_kick(struct fs *fs)
 {
 	pthread_mutex_lock(&fs->wait_lock);
+	fs->flush_kicked = true;
 	pthread_cond_signal(&fs->flush_cv);
 	pthread_mutex_unlock(&fs->wait_lock);
 }
@@ -230,6 +232,7 @@ static void throttle(struct fs *fs)
 	FS_ADD(fs, write_throttles, 1);
 	for (int i = 0; i < THROTTLE_MAX_ROUNDS && ndirty > limit; i++) {
 		pthread_mutex_lock(&fs->wait_lock);
+		fs->flush_kicked = true;
 		pthread_cond_signal(&fs->flush_cv);
 		timed_wait(fs, &fs->flushed_cv, WAIT_SLICE_MS);
 		pthread_mutex_unlock(&fs->wait_lock);
@@ -257,12 +260,22 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 	int rc = 0;
 
 	FS_ADD(fs, writes, 1);
-	if (writepage)
+	if (writepage) {
+		/* The kernel writing back a mapped page: it never extends
+		 * the file, and it must not wait for trunc_lock (it may be
+		 * what an eviction that a truncate waits for needs).  Bytes
+		 * past the end are dropped. */
 		FS_ADD(fs, writepages, 1);
-	else
+		old = inode_size(in);
+		if (off >= old)
+			return (ssize_t)len;
+		if (len > old - off)
+			len = (size_t)(old - off);
+	} else {
 		throttle(fs);
-	pthread_rwlock_rdlock(&in->trunc_lock);
-	old = inode_size(in);
+		pthread_rwlock_rdlock(&in->trunc_lock);
+		old = inode_size(in);
+	}
 	while (done < len) {
 		uint64_t pos = off + done, pgno = pos / ps;
 		size_t po = (size_t)(pos % ps), n = ps - po;
@@ -288,14 +301,16 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 		/* The size covers the bytes before the frame is dirty: a
 		 * write-back clips at the size, and a frame it cleaned with
 		 * the bytes cut off would lose them. */
-		size_grow(in, pos + n);
+		if (!writepage)
+			size_grow(in, pos + n);
 		cache_mark_dirty(fs->cache, fr);
 		cache_unpin(fs->cache, fr);
 		pager_trace(fs, in, pgno, 'w', rc == 0);
 		done += n;
 		rc = 0;
 	}
-	pthread_rwlock_unlock(&in->trunc_lock);
+	if (!writepage)
+		pthread_rwlock_unlock(&in->trunc_lock);
 	FS_ADD(fs, write_bytes, done);
 	if (done) {
 		uint32_t nfree, ndirty;
@@ -314,18 +329,22 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	struct frame *fr;
 	int fd, rc;
 
-	fd = inode_io_fd(fs, in);
+	fd = inode_io_fd(fs, in, true);
 	if (fd < 0)
 		return fd;
-	/* Step 1: the size and the store, with no write-back running. */
+	/* All three steps hold trunc_lock for writing, so no write() lands
+	 * between cutting the size and dropping the frames (an O_TRUNC open
+	 * reaches us without the kernel's inode lock), and no write-back
+	 * runs.  Nothing here waits for an eviction: cache_drop_file dooms
+	 * evicting frames instead. */
 	pthread_rwlock_wrlock(&in->trunc_lock);
+	/* Step 1: the size and the store. */
 	old = inode_size(in);
 	rc = store_truncate(fs->store, fd, size);
 	if (rc == 0)
 		inode_set_size(in, size);
-	pthread_rwlock_unlock(&in->trunc_lock);
 	if (rc < 0 || size >= old)
-		return rc;
+		goto out;
 	/* Step 2: frames wholly past the end go, dirty or not. */
 	cache_drop_file(fs->cache, in->id, (size + ps - 1) / ps);
 	/* Step 3: the tail of the last page reads as zeros if the file grows
@@ -338,7 +357,9 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 			cache_unpin(fs->cache, fr);
 		}
 	}
-	return 0;
+out:
+	pthread_rwlock_unlock(&in->trunc_lock);
+	return rc;
 }
 
 /* ---- write-back ------------------------------------------------------- */
@@ -373,7 +394,8 @@ static int write_run(struct fs *fs, int fd, struct frame **fr, int n,
 	return rc;
 }
 
-int pager_flush_file(struct fs *fs, struct inode *in)
+/* With try, returns -EBUSY instead of waiting for the file's locks. */
+static int flush_file(struct fs *fs, struct inode *in, bool try)
 {
 	struct frame *fr[WB_BATCH];
 	uint32_t batches;
@@ -381,9 +403,16 @@ int pager_flush_file(struct fs *fs, struct inode *in)
 
 	if (in->type != S_IFREG)
 		return 0;
-	pthread_mutex_lock(&in->flush_lock);
-	pthread_rwlock_rdlock(&in->trunc_lock);
-	fd = inode_io_fd(fs, in);
+	if (!try) {
+		pthread_mutex_lock(&in->flush_lock);
+		pthread_rwlock_rdlock(&in->trunc_lock);
+	} else if (pthread_mutex_trylock(&in->flush_lock)) {
+		return -EBUSY;
+	} else if (pthread_rwlock_tryrdlock(&in->trunc_lock)) {
+		pthread_mutex_unlock(&in->flush_lock);
+		return -EBUSY;
+	}
+	fd = inode_io_fd(fs, in, true);
 	/* Bounded: frames dirtied again while this runs wait for the next
 	 * write-back, so a busy writer cannot keep an fsync here forever. */
 	batches = cache_file_ndirty(fs->cache, in->id) / WB_BATCH + 2;
@@ -418,6 +447,11 @@ int pager_flush_file(struct fs *fs, struct inode *in)
 		FS_ADD(fs, flush_errors, 1);
 	__atomic_store_n(&fs->flush_err, err, __ATOMIC_RELAXED);
 	return err;
+}
+
+int pager_flush_file(struct fs *fs, struct inode *in)
+{
+	return flush_file(fs, in, false);
 }
 
 struct idlist {
@@ -498,8 +532,10 @@ static int evict_one(struct fs *fs)
 		rc = cache_evict_end(fs->cache, fr);
 		if (rc != -EAGAIN)
 			break;
-		/* Dirtied by the kernel's write-back during invalidation. */
-		if (!in || tries++ > 2 || pager_flush_file(fs, in) < 0) {
+		/* Dirtied by the kernel's write-back during invalidation.
+		 * A truncate may hold the file (and wait for this frame):
+		 * then give the eviction up rather than wait. */
+		if (!in || tries++ > 2 || flush_file(fs, in, true) < 0) {
 			cache_evict_cancel(fs->cache, fr);
 			break;
 		}
@@ -547,6 +583,7 @@ static void evict_round(struct fs *fs, bool drop)
 			/* Only dirty victims: have the flusher clean some. */
 			pthread_mutex_lock(&fs->wait_lock);
 			fs->want_clean = true;
+			fs->flush_kicked = true;
 			pthread_cond_signal(&fs->flush_cv);
 			timed_wait(fs, &fs->flushed_cv, WAIT_SLICE_MS);
 			pthread_mutex_unlock(&fs->wait_lock);
@@ -584,8 +621,9 @@ static void *evictor_main(void *arg)
 			fs->drop_done = drop;
 		pthread_cond_broadcast(&fs->freed_cv);
 		if (!fs->stopping && fs->drop_req == fs->drop_done &&
-		    !fs->frame_waiters)
+		    !fs->frame_waiters && !fs->evict_kicked)
 			timed_wait(fs, &fs->evict_cv, 100);
+		fs->evict_kicked = false;
 	}
 	pthread_cond_broadcast(&fs->freed_cv);
 	pthread_mutex_unlock(&fs->wait_lock);
@@ -644,6 +682,7 @@ static void *flusher_main(void *arg)
 		int err;
 
 		fs->want_clean = false;
+		fs->flush_kicked = false;
 		pthread_mutex_unlock(&fs->wait_lock);
 		err = flush_round(fs, want_clean);
 		pthread_mutex_lock(&fs->wait_lock);
@@ -654,7 +693,8 @@ static void *flusher_main(void *arg)
 			backoff_ms = 0;
 		if (backoff_ms > 5000)
 			backoff_ms = 5000;
-		if (!fs->stopping && (!fs->want_clean || err))
+		if (!fs->stopping && ((!fs->want_clean && !fs->flush_kicked) ||
+					  err))
 			timed_wait(fs, &fs->flush_cv,
 				   backoff_ms ? backoff_ms : period);
 	}
@@ -807,7 +847,7 @@ int pager_drop_all(struct fs *fs)
 
 	pthread_mutex_lock(&fs->wait_lock);
 	req = ++fs->drop_req;
-	pthread_cond_signal(&fs->evict_cv);
+	pthread_cond_broadcast(&fs->evict_cv);	/* evictor 0 serves it */
 	while (fs->drop_done < req && !fs->stopping)
 		timed_wait(fs, &fs->freed_cv, 100);
 	pthread_mutex_unlock(&fs->wait_lock);

@@ -271,6 +271,52 @@ static void test_cache_evict_waits_for_writer(void **state)
 	cache_free(c);
 }
 
+/* Truncate meets an eviction in progress: the drop does not wait (the
+ * eviction may be waiting, in the kernel, for the truncate); the frame
+ * leaves the index at once and the evictor frees it at evict_end, dirty
+ * or not, pinned by a late writer or not. */
+static void test_cache_drop_dooms_evicting(void **state)
+{
+	struct cache *c = new_cache("lru", 4, true);
+	struct frame *fr = load(c, 1, 5), *v, *w;
+	struct cache_stats st;
+
+	(void)state;
+	cache_unpin(c, fr);
+	fr = load(c, 1, 1);
+	cache_unpin(c, fr);
+	assert_int_equal(cache_evict_begin(c, &v), 0);	/* page 5: LRU */
+	w = cache_lookup(c, 1, 5, CACHE_WRITE);		/* kernel write-back */
+	assert_ptr_equal(w, v);
+	assert_int_equal(cache_drop_file(c, 1, 2), 1);	/* returns at once */
+	assert_null(cache_lookup(c, 1, 5, CACHE_WRITE));
+	assert_int_equal(cache_file_nresident(c, 1), 1);
+	assert_int_equal(cache_check(c), 0);
+	cache_mark_dirty(c, w);		/* past the end: ignored */
+	assert_int_equal(cache_file_ndirty(c, 1), 0);
+	cache_unpin(c, w);
+	assert_int_equal(cache_evict_end(c, v), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.frames_free, 3);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.drops, 1);
+	assert_int_equal(cache_check(c), 0);
+	/* The page can be loaded again, as new. */
+	fr = NULL;
+	assert_int_equal(cache_get(c, 1, 5, 0, &fr), 1);
+	cache_load_done(c, fr, 0);
+	cache_unpin(c, fr);
+	/* And cancel frees a doomed frame too. */
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	/* The victim is page 1 (least recent): doomed; page 5 dropped. */
+	assert_int_equal(cache_drop_file(c, 1, 0), 2);
+	cache_evict_cancel(c, v);
+	cache_stats(c, &st);
+	assert_int_equal(st.frames_free, 4);
+	assert_int_equal(cache_check(c), 0);
+	cache_free(c);
+}
+
 /* Dirty and pinned frames are never victims; the core says why. */
 static void test_cache_evict_reports_why(void **state)
 {
@@ -588,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_cache_drop_waits_for_hit_pin),
 		cmocka_unit_test(test_cache_evict_passes_hit_pins),
 		cmocka_unit_test(test_cache_stats_print),
+		cmocka_unit_test(test_cache_drop_dooms_evicting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -789,6 +789,85 @@ static void test_fs_namespace(void **s)
 	assert_int_equal(st.st_size, 3 * PS);
 }
 
+/* An O_TRUNC open reaches the daemon without the kernel's inode lock, so it
+ * races with writes: a write that lands after the cut must survive it. */
+static void test_fs_otrunc_race(void **s)
+{
+	unsigned char w[PS], r[PS];
+	pid_t child;
+	int fd, st;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	fd = open(mpath(&M, "ot"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	child = fork();
+	if (child == 0) {
+		for (;;) {
+			int t = open(mpath(&M, "ot"), O_WRONLY | O_TRUNC);
+
+			if (t >= 0)
+				close(t);
+		}
+	}
+	for (int it = 0; it < 20000; it++) {
+		ssize_t n;
+
+		memset(w, 'A' + it % 26, sizeof(w));
+		assert_int_equal(pwrite(fd, w, PS, 2 * PS), PS);
+		n = pread(fd, r, PS, 2 * PS);
+		/* The file may have been cut after the write: then short. */
+		if (n == PS && memcmp(r, w, PS)) {
+			kill(child, SIGKILL);
+			waitpid(child, &st, 0);
+			fail_msg("iteration %d: a write lost to O_TRUNC "
+				 "(read back 0x%02x)", it, r[0]);
+		}
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* An open for writing needs a store fd that can write: a running
+ * executable gives ETXTBSY at open, not data that can never be written. */
+static void test_fs_write_open_refused(void **s)
+{
+	char *cp[] = { "cp", "/bin/sleep", NULL, NULL };
+	pid_t pid;
+	int fd, st;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	cp[2] = (char *)bpath(&M, "slp");
+	assert_int_equal(run_cmd(cp, NULL, 0), 0);
+	pid = fork();
+	if (pid == 0) {
+		execl(bpath(&M, "slp"), "slp", "5", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200 * 1000);
+	fd = open(mpath(&M, "slp"), O_WRONLY);
+	if (fd >= 0)
+		close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, ETXTBSY);
+	/* Reading it still works, and once it no longer runs, writing. */
+	fd = open(mpath(&M, "slp"), O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(mpath(&M, "slp"), O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* ---- bad command lines -------------------------------------------------- */
 
 static void expect_error(char **argv, int status, const char *what)
@@ -878,6 +957,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_write_open_refused,
+						setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
