@@ -832,7 +832,10 @@ static void hit_done(struct cache *c, struct frame *f)
 		c->policy->ops->hit(c->policy, fno_of(c, f));
 	} else {
 		pthread_mutex_lock(&c->lock);
-		c->policy->ops->hit(c->policy, fno_of(c, f));
+		/* Pinned before cache_drop_file doomed it: out of the policy
+		 * already. */
+		if (fw_state(LOAD_RLX(&f->word)) != FS_DOOMED)
+			c->policy->ops->hit(c->policy, fno_of(c, f));
 		pthread_mutex_unlock(&c->lock);
 	}
 	cnt_add(c, CNT_HITS, 1);

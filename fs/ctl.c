@@ -287,6 +287,7 @@ void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct ctl_fh *fh = (struct ctl_fh *)(uintptr_t)fi->fh;
+	char *copy;
 
 	(void)fs;
 	if ((size_t)off >= fh->len) {
@@ -295,7 +296,17 @@ void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 	}
 	if (size > fh->len - (size_t)off)
 		size = fh->len - (size_t)off;
-	fuse_reply_buf(req, fh->buf + off, size);
+	/* Reply from a copy: the kernel completes the read inside our
+	 * writev, so the reader's close (and the RELEASE that frees fh) may
+	 * run before fuse_reply_buf returns. */
+	copy = malloc(size);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, fh->buf + off, size);
+	fuse_reply_buf(req, copy, size);
+	free(copy);
 }
 
 static int parse_errno(const char *s)
