@@ -2,11 +2,14 @@
 #   make demo      install what is missing, build, run the guided demo
 #   make test      install what is missing, build, run every test
 #   make sanitize  the tests again under ASan+UBSan and TSan (CI runs it)
-#   make bench     the benchmarks (figures, never pass/fail)
+#   make bench     the benchmarks (figures, never pass/fail): the cache core,
+#                  then framefs against passthrough_ll and the native dir
 # WERROR=1 makes warnings errors (CI sets it).
+# BENCH_FLAGS=--quick makes `make bench` a smoke run (CI).
 
 BUILD   ?= build
 WERROR  ?= 0
+BENCH_FLAGS ?=
 WFLAG    = -Dwerror=$(if $(filter 1,$(WERROR)),true,false)
 
 .PHONY: all deps build test demo bench sanitize clean
@@ -35,7 +38,8 @@ demo: build
 	@tools/demo.sh $(BUILD)
 
 bench: build
-	$(BUILD)/bench/cache_bench
+	$(BUILD)/bench/cache_bench $(BENCH_FLAGS)
+	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
 
 sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined)
