@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #define WB_BATCH	64		/* frames per collect, <= IOV in store */
+#define READ_BATCH	32		/* missing pages read in one go */
 #define WAIT_SLICE_MS	20
 #define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
 #define FRAME_WAIT_MAX_ROUNDS	1500	/* 30 s: then EIO */
@@ -166,10 +167,40 @@ static int page_load(struct fs *fs, struct inode *in, uint64_t pgno,
 
 /* ---- read and write --------------------------------------------------- */
 
+/* Fills the LOADING frames fr[0..n) of pages pgno.. with one store read
+ * (zeros past the store's end) and ends their loading. */
+static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
+		    struct frame **fr, int n)
+{
+	struct iovec iov[READ_BATCH];
+	size_t ps = fs->page_size;
+	ssize_t got;
+	int fd, err = 0;
+
+	fd = inode_io_fd(fs, in, false);
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = cache_frame_data(fs->cache, fr[i]);
+		iov[i].iov_len = ps;
+	}
+	got = fd < 0 ? fd : store_readv(fs->store, fd, iov, n, pgno * ps);
+	if (got < 0)
+		err = (int)got;
+	for (int i = 0; i < n; i++) {
+		size_t have = got <= (ssize_t)(i * ps) ? 0 :
+			      (size_t)got - i * ps < ps ? (size_t)got - i * ps :
+			      ps;
+
+		if (!err)
+			memset((char *)iov[i].iov_base + have, 0, ps - have);
+		cache_load_done(fs->cache, fr[i], err);
+	}
+	return err;
+}
+
 ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 		   uint64_t off)
 {
-	uint64_t size = inode_size(in), ps = fs->page_size;
+	uint64_t size = inode_size(in), ps = fs->page_size, pgno, last;
 	size_t done = 0;
 
 	FS_ADD(fs, reads, 1);
@@ -178,34 +209,59 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 		return 0;
 	if (len > size - off)
 		len = (size_t)(size - off);
-	while (done < len) {
-		uint64_t pos = off + done, pgno = pos / ps;
-		size_t po = (size_t)(pos % ps), n = ps - po;
-		struct frame *fr;
-		int rc;
+	last = (off + len - 1) / ps;
+	for (pgno = off / ps; pgno <= last;) {
+		struct frame *fr[READ_BATCH];
+		int n = 1, nmiss = 0, rc;
 
-		if (n > len - done)
-			n = len - done;
-		rc = page_get(fs, in, pgno, 0, &fr);
+		/* Step 1: the first page, waiting for a frame if need be. */
+		rc = page_get(fs, in, pgno, 0, &fr[0]);
 		if (rc < 0)
-			return rc;
+			return done ? (ssize_t)done : rc;
+		/* Step 2: after a miss, the following missing pages too, so
+		 * one store read fills them (never waiting: a request that
+		 * holds frames must not wait for more).  Pages are taken in
+		 * ascending order, so two requests never wait on each other's
+		 * loads. */
 		if (rc == 1) {
-			int err = page_load(fs, in, pgno, fr, false);
-
-			cache_load_done(fs->cache, fr, err);
-			if (err)
-				return err;
-			FS_ADD(fs, frame_misses, 1);
-			IN_ADD(in, frame_misses, 1);
-		} else {
-			FS_ADD(fs, frame_hits, 1);
-			IN_ADD(in, frame_hits, 1);
+			nmiss = 1;
+			while (n < READ_BATCH && pgno + (uint64_t)n <= last &&
+			       n == nmiss) {
+				rc = cache_get(fs->cache, in->id,
+					       pgno + (uint64_t)n, 0, &fr[n]);
+				if (rc < 0)
+					break;
+				nmiss += rc == 1;
+				n++;
+			}
+			rc = load_run(fs, in, pgno, fr, nmiss);
+			if (rc < 0) {
+				for (int i = nmiss; i < n; i++)
+					cache_unpin(fs->cache, fr[i]);
+				return done ? (ssize_t)done : rc;
+			}
 		}
-		memcpy(buf + done, (char *)cache_frame_data(fs->cache, fr) + po,
-		       n);
-		cache_unpin(fs->cache, fr);
-		pager_trace(fs, in, pgno, 'r', rc == 0);
-		done += n;
+		/* Step 3: copy out. */
+		for (int i = 0; i < n; i++, pgno++) {
+			uint64_t pos = off + done;
+			size_t po = (size_t)(pos % ps), k = ps - po;
+
+			if (k > len - done)
+				k = len - done;
+			memcpy(buf + done,
+			       (char *)cache_frame_data(fs->cache, fr[i]) + po,
+			       k);
+			cache_unpin(fs->cache, fr[i]);
+			if (i < nmiss) {
+				FS_ADD(fs, frame_misses, 1);
+				IN_ADD(in, frame_misses, 1);
+			} else {
+				FS_ADD(fs, frame_hits, 1);
+				IN_ADD(in, frame_hits, 1);
+			}
+			pager_trace(fs, in, pgno, 'r', i >= nmiss);
+			done += k;
+		}
 	}
 	FS_ADD(fs, read_bytes, done);
 	return (ssize_t)done;
@@ -287,17 +343,26 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 		if (rc < 0)
 			break;
 		if (rc == 1) {
-			bool zero = n == ps || pgno * ps >= old;
-			int err = page_load(fs, in, pgno, fr, zero);
+			/* A miss: the new bytes go in while the frame is still
+			 * LOADING, so a concurrent read sees the old page or
+			 * the new one, never zeros.  A whole page needs no
+			 * load. */
+			int err = n == ps ? 0 : page_load(fs, in, pgno, fr,
+							  pgno * ps >= old);
 
+			if (!err)
+				memcpy((char *)cache_frame_data(fs->cache, fr) +
+				       po, buf + done, n);
 			cache_load_done(fs->cache, fr, err);
 			if (err) {
 				rc = err;
 				break;
 			}
+			rc = 1;
+		} else {
+			memcpy((char *)cache_frame_data(fs->cache, fr) + po,
+			       buf + done, n);
 		}
-		memcpy((char *)cache_frame_data(fs->cache, fr) + po, buf + done,
-		       n);
 		/* The size covers the bytes before the frame is dirty: a
 		 * write-back clips at the size, and a frame it cleaned with
 		 * the bytes cut off would lose them. */
@@ -620,8 +685,8 @@ static void *evictor_main(void *arg)
 		if (want)
 			fs->drop_done = drop;
 		pthread_cond_broadcast(&fs->freed_cv);
-		if (!fs->stopping && fs->drop_req == fs->drop_done &&
-		    !fs->frame_waiters && !fs->evict_kicked)
+		if (!fs->stopping && !fs->frame_waiters && !fs->evict_kicked &&
+		    (ea->idx != 0 || fs->drop_req == fs->drop_done))
 			timed_wait(fs, &fs->evict_cv, 100);
 		fs->evict_kicked = false;
 	}

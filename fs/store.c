@@ -134,36 +134,61 @@ static void model_done(struct store *st)
 ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
 		   uint64_t off)
 {
-	int fault = __atomic_load_n(&st->fault_read, __ATOMIC_RELAXED);
-	size_t done = 0;
-	ssize_t n = 0;
+	struct iovec iov = { buf, len };
 
+	return store_readv(st, fd, &iov, 1, off);
+}
+
+ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
+		    uint64_t off)
+{
+	int fault = __atomic_load_n(&st->fault_read, __ATOMIC_RELAXED);
+	struct iovec local[64], *v = local;
+	size_t len = 0, done = 0;
+	ssize_t r = 0;
+	int cnt = n;
+
+	if (n > 64)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		local[i] = iov[i];
+		len += iov[i].iov_len;
+	}
 	ADD(store_reads, 1);
 	model_begin(st, fd, off, len);
 	if (fault) {
-		n = -fault;
+		r = -fault;
 		goto out;
 	}
-	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done,
-			  (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
+	/* preadv may stop short of EOF (a signal): go on from there. */
+	while (done < len && cnt > 0) {
+		r = preadv(fd, v, cnt, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			n = -errno;
+		if (r < 0) {
+			r = -errno;
 			goto out;
 		}
-		if (n == 0)
+		if (r == 0)
 			break;
-		done += (size_t)n;
+		done += (size_t)r;
+		while (r > 0 && (size_t)r >= v->iov_len) {
+			r -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (r > 0) {
+			v->iov_base = (char *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
 	}
-	n = (ssize_t)done;
+	r = (ssize_t)done;
 	ADD(store_read_bytes, done);
 out:
 	model_done(st);
-	if (n < 0)
+	if (r < 0)
 		ADD(store_errors, 1);
-	return n;
+	return r;
 }
 
 int store_writev(struct store *st, int fd, const struct iovec *iov, int n,

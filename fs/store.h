@@ -2,6 +2,7 @@
  *
  *   st = store_new(&cfg);                  once per mount
  *   n = store_read(st, fd, buf, len, off)  bytes read (short at EOF) or -errno
+ *   n = store_readv(st, fd, iov, n, off)   the same into several buffers
  *   rc = store_writev(st, fd, iov, n, off) 0 or -errno (all bytes or error)
  *   rc = store_fsync(st, fd, datasync)     0 or -errno
  *   rc = store_truncate(st, fd, size)      0 or -errno
@@ -57,6 +58,10 @@ void store_free(struct store *st);
 
 ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
 		   uint64_t off);
+/* Reads into n buffers (n <= 64) from off on: bytes read, short at EOF, or
+ * -errno.  One request for the latency model. */
+ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
+		    uint64_t off);
 int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
 		 uint64_t off);
 int store_fsync(struct store *st, int fd, bool datasync);
