@@ -181,6 +181,10 @@ void pager_stop(struct fs *fs);
  * -errno. */
 ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 		   uint64_t off);
+/* Serves a READ: replies with the data or the error.  A READ within one
+ * page is answered from the frame itself, with no copy. */
+void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
+		      size_t len, uint64_t off);
 /* writepage: the kernel writing back a mapped page (no throttling, and no
  * new reference for the policy). */
 ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,

@@ -591,25 +591,13 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 {
 	struct fs *fs = fs_of(req);
 	struct fh *fh;
-	ssize_t n;
-	char *buf;
 
 	if (ctl_is(nodeid)) {
 		ctl_read(fs, req, size, off, fi);
 		return;
 	}
 	fh = (struct fh *)(uintptr_t)fi->fh;
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = pager_read(fs, fh->in, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	pager_read_reply(fs, req, fh->in, size, (uint64_t)off);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t nodeid, const char *buf,

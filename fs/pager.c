@@ -125,9 +125,6 @@ static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 	uint32_t nfree, ndirty;
 	int rc;
 
-	*out = cache_lookup(fs->cache, in->id, pgno, flags);
-	if (*out)
-		return 0;
 	for (unsigned round = 0;; round++) {
 		rc = cache_get(fs->cache, in->id, pgno, flags, out);
 		if (rc != -ENOBUFS)
@@ -195,6 +192,63 @@ static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
 		cache_load_done(fs->cache, fr[i], err);
 	}
 	return err;
+}
+
+void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
+		      size_t len, uint64_t off)
+{
+	uint64_t size = inode_size(in), ps = fs->page_size;
+	uint64_t pgno = off / ps;
+	size_t po = (size_t)(off % ps);
+	struct frame *fr;
+	char *buf;
+	ssize_t n;
+	int rc;
+
+	if (off >= size || po + len > ps) {
+		/* Past the end, or several pages: copy them out. */
+		buf = malloc(len ? len : 1);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		n = pager_read(fs, in, buf, len, off);
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, buf, (size_t)n);
+		free(buf);
+		return;
+	}
+	/* One page (a page fault, with readahead off): reply straight from
+	 * the frame, pinned until the kernel has copied it. */
+	FS_ADD(fs, reads, 1);
+	IN_ADD(in, reads, 1);
+	if (len > size - off)
+		len = (size_t)(size - off);
+	rc = page_get(fs, in, pgno, 0, &fr);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (rc == 1) {
+		int err = page_load(fs, in, pgno, fr, false);
+
+		cache_load_done(fs->cache, fr, err);
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+		FS_ADD(fs, frame_misses, 1);
+		IN_ADD(in, frame_misses, 1);
+	} else {
+		FS_ADD(fs, frame_hits, 1);
+		IN_ADD(in, frame_hits, 1);
+	}
+	fuse_reply_buf(req, (char *)cache_frame_data(fs->cache, fr) + po, len);
+	cache_unpin(fs->cache, fr);
+	pager_trace(fs, in, pgno, 'r', rc == 0);
+	FS_ADD(fs, read_bytes, len);
 }
 
 ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
