@@ -93,6 +93,7 @@
 #include <unistd.h>
 
 #include "mount.h"
+#include "size.h"
 
 #define PROG "fs_bench"
 
@@ -432,32 +433,6 @@ static void readahead_of(const char *path, char *out, size_t len)
 	if (fgets(out, (int)len, f))
 		out[strcspn(out, "\n")] = '\0';
 	fclose(f);
-}
-
-static int parse_size(const char *s, uint64_t *bytes)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-' || v >= 1ull << 44)
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	if (*end)
-		return -1;
-	*bytes = v;
-	return 0;
 }
 
 /* ---- the passthrough_ll daemon ---------------------------------------- */
@@ -1535,7 +1510,7 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 		case 'w':
-			if (parse_size(optarg, &v) < 0 || v < (1u << 20) ||
+			if (size_parse(optarg, &v) < 0 || v < (1u << 20) ||
 			    v > (1ull << 40))
 				return usage_error("%s: not a size from 1M "
 						   "to 1T", optarg);

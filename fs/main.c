@@ -7,6 +7,7 @@
  * the daemon exits, and the exit status says whether that worked.
  */
 #include "framefs.h"
+#include "size.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,32 +105,6 @@ static int parse_u32(const char *name, const char *s, uint32_t lo,
 	return 0;
 }
 
-static int parse_size(const char *s, uint64_t *bytes)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	if (*end)
-		return -1;
-	*bytes = v;
-	return 0;
-}
-
 /* Fills fs->o from the raw strings.  Returns 0 or -1 after printing. */
 static int opts_check(struct raw_opts *r, struct fs_opts *o)
 {
@@ -150,7 +125,7 @@ static int opts_check(struct raw_opts *r, struct fs_opts *o)
 	if (r->cache) {
 		uint64_t b;
 
-		if (parse_size(r->cache, &b) || b / 4096 < 1 ||
+		if (size_parse(r->cache, &b) || b / 4096 < 1 ||
 		    b / 4096 > (1u << 28)) {
 			fprintf(stderr, "framefs: cache=%s: not a size from 4K "
 				"to 1T (e.g. 64M)\n", r->cache);

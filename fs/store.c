@@ -131,6 +131,32 @@ static void model_done(struct store *st)
 		pthread_mutex_unlock(&st->arm);
 }
 
+/* Copies n iovecs (n <= 64) to local; returns their total length. */
+static size_t iov_copy(struct iovec *local, const struct iovec *iov, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		local[i] = iov[i];
+		len += iov[i].iov_len;
+	}
+	return len;
+}
+
+/* Moves *v / *cnt past done bytes, after a short preadv/pwritev. */
+static void iov_advance(struct iovec **v, int *cnt, size_t done)
+{
+	while (done > 0 && done >= (*v)->iov_len) {
+		done -= (*v)->iov_len;
+		(*v)++;
+		(*cnt)--;
+	}
+	if (done > 0) {
+		(*v)->iov_base = (char *)(*v)->iov_base + done;
+		(*v)->iov_len -= done;
+	}
+}
+
 ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
 		   uint64_t off)
 {
@@ -150,10 +176,7 @@ ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
 
 	if (n > 64)
 		return -EINVAL;
-	for (int i = 0; i < n; i++) {
-		local[i] = iov[i];
-		len += iov[i].iov_len;
-	}
+	len = iov_copy(local, iov, n);
 	ADD(store_reads, 1);
 	model_begin(st, fd, off, len);
 	if (fault) {
@@ -172,15 +195,7 @@ ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
 		if (r == 0)
 			break;
 		done += (size_t)r;
-		while (r > 0 && (size_t)r >= v->iov_len) {
-			r -= (ssize_t)v->iov_len;
-			v++;
-			cnt--;
-		}
-		if (r > 0) {
-			v->iov_base = (char *)v->iov_base + r;
-			v->iov_len -= (size_t)r;
-		}
+		iov_advance(&v, &cnt, (size_t)r);
 	}
 	r = (ssize_t)done;
 	ADD(store_read_bytes, done);
@@ -201,10 +216,7 @@ int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
 
 	if (n > 64)
 		return -EINVAL;
-	for (int i = 0; i < n; i++) {
-		local[i] = iov[i];
-		len += iov[i].iov_len;
-	}
+	len = iov_copy(local, iov, n);
 	ADD(store_writes, 1);
 	model_begin(st, fd, off, len);
 	if (fault) {
@@ -229,15 +241,7 @@ int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
 		ADD(store_write_bytes, (uint64_t)w);
 		off += (uint64_t)w;
 		len -= (size_t)w;
-		while (w > 0 && (size_t)w >= v->iov_len) {
-			w -= (ssize_t)v->iov_len;
-			v++;
-			cnt--;
-		}
-		if (w > 0) {
-			v->iov_base = (char *)v->iov_base + w;
-			v->iov_len -= (size_t)w;
-		}
+		iov_advance(&v, &cnt, (size_t)w);
 	}
 out:
 	model_done(st);
