@@ -28,4 +28,5 @@ say "4. A loop one page larger than memory: LRU and FIFO fault on every access."
 loop=$(for r in 1 2 3 4; do printf '0 1 2 3 4 '; done)
 "$sim" --policy fifo,lru,clock --frames 4,5 --refs "$loop"
 echo
-echo "framesim --help shows more; the filesystem part of the tour arrives with fs/."
+echo "framesim --help shows more.  The filesystem is build/fs/framefs (README:"
+echo "\"framefs, the filesystem\"); its guided tour arrives with mmload and mapview."
