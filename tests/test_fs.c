@@ -6,6 +6,8 @@
  * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
  * every case reports SKIP.
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -872,6 +874,85 @@ static void test_fs_write_open_refused(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* The rest of the metadata a user expects: chmod, utimens, rename with
+ * NOREPLACE and EXCHANGE, readdir, statfs, fdatasync, fallocate. */
+static void test_fs_metadata(void **s)
+{
+	struct timespec ts[2] = { { 1000000000, 0 }, { 1200000000, 5 } };
+	bool seen_a = false, seen_b = false, seen_ctl = false;
+	struct statfs sf;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	fd = make_file(mpath(&M, "a"), PS, 'a');
+	assert_int_equal(fdatasync(fd), 0);
+	assert_int_equal(fallocate(fd, 0, 0, 3 * PS), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 3 * PS);
+	close(fd);
+	fd = make_file(mpath(&M, "b"), 2 * PS, 'b');
+	close(fd);
+	assert_int_equal(chmod(mpath(&M, "a"), 0600), 0);
+	assert_int_equal(utimensat(AT_FDCWD, mpath(&M, "a"), ts, 0), 0);
+	assert_int_equal(stat(bpath(&M, "a"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_mtim.tv_sec, 1200000000);
+	assert_int_equal(renameat2(AT_FDCWD, mpath(&M, "a"), AT_FDCWD,
+				   mpath(&M, "b"), RENAME_NOREPLACE), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(renameat2(AT_FDCWD, mpath(&M, "a"), AT_FDCWD,
+				   mpath(&M, "b"), RENAME_EXCHANGE), 0);
+	assert_int_equal(stat(mpath(&M, "a"), &st), 0);
+	assert_int_equal(st.st_size, 2 * PS);
+	d = opendir(M.mp);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		seen_a |= !strcmp(de->d_name, "a");
+		seen_b |= !strcmp(de->d_name, "b");
+		seen_ctl |= !strcmp(de->d_name, ".framefs");
+	}
+	closedir(d);
+	assert_true(seen_a && seen_b && !seen_ctl);
+	assert_int_equal(statfs(M.mp, &sf), 0);
+	assert_true(sf.f_blocks > 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(stat(bpath(&M, "b"), &st), 0);
+	assert_int_equal(st.st_size, 3 * PS);
+}
+
+/* store_latency: a fixed delay per store request, visible in the stats. */
+static void test_fs_store_latency(void **s)
+{
+	const unsigned K = 10;
+	unsigned char *p;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64,store_latency=2000");
+	fd = make_file(mpath(&M, "sl"), K * PS, 'l');
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(mnt_control(&M, "reset"), 0);
+	p = mmap(NULL, K * PS, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	{
+		uint64_t d0 = mnt_stat(&M, "store_delay_us");
+
+		assert_int_equal(touch(p, K), K * 'l');
+		/* One READ per fault, one store request per READ. */
+		assert_true(mnt_stat(&M, "store_delay_us") - d0 >= K * 2000);
+	}
+	munmap(p, K * PS);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* ---- bad command lines -------------------------------------------------- */
 
 static void expect_error(char **argv, int status, const char *what)
@@ -962,6 +1043,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_metadata, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_store_latency, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_write_open_refused,
 						setup, teardown),
