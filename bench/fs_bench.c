@@ -160,6 +160,7 @@ struct opts {
 	unsigned nfaults;	/* asked; clipped to the 64 KiB windows */
 	uint64_t seed;
 	const char *pll_src;
+	const char *policy;	/* framefs' policy= */
 	bool json;
 };
 
@@ -700,8 +701,9 @@ static void setup(struct bench *b)
 	progress("mounting");
 	pll_start(b);
 	snprintf(b->ff.backing, sizeof(b->ff.backing), "%s", b->store[T_FF]);
-	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u",
-		 (unsigned long long)b->ff_frames, FF_READAHEAD_KB);
+	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,policy=%s",
+		 (unsigned long long)b->ff_frames, FF_READAHEAD_KB,
+		 b->o.policy);
 	b->ff_started = true;		/* mnt_cleanup undoes a half start */
 	if (mnt_start(&b->ff, opts) != 0)
 		fail("framefs did not mount (%s)", opts);
@@ -1328,11 +1330,11 @@ static void print_report(const struct bench *b)
 	       "from %s;\n                  keep_cache, write-through, "
 	       "libfuse's default threads; read_ahead_kb %s)\n",
 	       b->o.pll_src, b->ra_kb[T_PLL]);
-	printf("  framefs         -o frames=%llu,readahead=%u (policy lru; "
-	       "the pool holds r.dat + w.dat,\n                  so nothing "
+	printf("  framefs         -o frames=%llu,readahead=%u,policy=%s (the "
+	       "pool holds r.dat + w.dat,\n                  so nothing "
 	       "is evicted; read_ahead_kb %s)\n",
 	       (unsigned long long)b->ff_frames, FF_READAHEAD_KB,
-	       b->ra_kb[T_FF]);
+	       b->o.policy, b->ra_kb[T_FF]);
 
 	for (int g = 0; g < NGROUPS; g++) {
 		printf("\n");
@@ -1449,6 +1451,8 @@ static void usage(FILE *out)
 "      --seed N         seed of the fault order (default 1)\n"
 "      --pll-src FILE   passthrough_ll.c to build (default\n"
 "                       " PLL_SRC ")\n"
+"      --policy NAME    framefs' eviction policy (default lru, the\n"
+"                       daemon's; clock's hits take no lock)\n"
 "      --json           the figures and every run as JSON on stdout\n"
 "  -h, --help           this help\n"
 "  -V, --version        print the version\n"
@@ -1475,7 +1479,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_PLL_SRC, OPT_JSON };
+	enum { OPT_SEED = 256, OPT_PLL_SRC, OPT_JSON, OPT_POLICY };
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' },
 		{ "size", required_argument, NULL, 's' },
@@ -1485,6 +1489,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "pll-src", required_argument, NULL, OPT_PLL_SRC },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1500,6 +1505,7 @@ int main(int argc, char **argv)
 
 	b->o.seed = 1;
 	b->o.pll_src = PLL_SRC;
+	b->o.policy = "lru";
 	b->fd = -1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qs:w:r:f:hV", longopts,
@@ -1539,6 +1545,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PLL_SRC:
 			b->o.pll_src = optarg;
+			break;
+		case OPT_POLICY:
+			b->o.policy = optarg;
 			break;
 		case OPT_JSON:
 			b->o.json = true;
