@@ -141,6 +141,21 @@ struct fs {
 	uint64_t t0_ns;
 };
 
+/* Page data is read while another thread writes it (a READ reply or a
+ * write-back copying a page that a WRITE is changing), as in any page
+ * cache: a torn copy is what concurrent read and write give, and a frame
+ * written during write-back is written back again (REDIRTY).  ThreadSanitizer
+ * is told to ignore the writers' stores to page data, and nothing else. */
+#ifdef __SANITIZE_THREAD__
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define PAGE_DATA_WRITE_BEGIN() AnnotateIgnoreWritesBegin(__FILE__, __LINE__)
+#define PAGE_DATA_WRITE_END() AnnotateIgnoreWritesEnd(__FILE__, __LINE__)
+#else
+#define PAGE_DATA_WRITE_BEGIN() ((void)0)
+#define PAGE_DATA_WRITE_END() ((void)0)
+#endif
+
 #define FS_ADD(fs, f, v) __atomic_add_fetch(&(fs)->n.f, (v), __ATOMIC_RELAXED)
 #define IN_ADD(in, f, v) __atomic_add_fetch(&(in)->f, (v), __ATOMIC_RELAXED)
 

@@ -245,6 +245,11 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 		FS_ADD(fs, frame_hits, 1);
 		IN_ADD(in, frame_hits, 1);
 	}
+	/* A truncate may have cut the file while the page loaded: never
+	 * answer with bytes past the end (zeros that were never written). */
+	size = inode_size(in);
+	if (off + len > size)
+		len = off >= size ? 0 : (size_t)(size - off);
 	fuse_reply_buf(req, (char *)cache_frame_data(fs->cache, fr) + po, len);
 	cache_unpin(fs->cache, fr);
 	pager_trace(fs, in, pgno, 'r', rc == 0);
@@ -317,6 +322,11 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 			done += k;
 		}
 	}
+	/* As in pager_read_reply: nothing past a truncate that ran
+	 * meanwhile. */
+	size = inode_size(in);
+	if (off + done > size)
+		done = off >= size ? 0 : (size_t)(size - off);
 	FS_ADD(fs, read_bytes, done);
 	return (ssize_t)done;
 }
@@ -414,8 +424,10 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 			}
 			rc = 1;
 		} else {
+			PAGE_DATA_WRITE_BEGIN();
 			memcpy((char *)cache_frame_data(fs->cache, fr) + po,
 			       buf + done, n);
+			PAGE_DATA_WRITE_END();
 		}
 		/* The size covers the bytes before the frame is dirty: a
 		 * write-back clips at the size, and a frame it cleaned with
@@ -457,11 +469,14 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	 * runs.  Nothing here waits for an eviction: cache_drop_file dooms
 	 * evicting frames instead. */
 	pthread_rwlock_wrlock(&in->trunc_lock);
-	/* Step 1: the size and the store. */
+	/* Step 1: the size, then the store.  In that order: a read that
+	 * loads from the cut store and then checks the size (pager_read)
+	 * sees the new size. */
 	old = inode_size(in);
+	inode_set_size(in, size);
 	rc = store_truncate(fs->store, fd, size);
-	if (rc == 0)
-		inode_set_size(in, size);
+	if (rc < 0)
+		inode_set_size(in, old);
 	if (rc < 0 || size >= old)
 		goto out;
 	/* Step 2: frames wholly past the end go, dirty or not. */
@@ -471,8 +486,10 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	if (size % ps) {
 		fr = cache_lookup(fs->cache, in->id, size / ps, CACHE_WRITE);
 		if (fr) {
+			PAGE_DATA_WRITE_BEGIN();
 			memset((char *)cache_frame_data(fs->cache, fr) +
 			       size % ps, 0, ps - size % ps);
+			PAGE_DATA_WRITE_END();
 			cache_unpin(fs->cache, fr);
 		}
 	}
