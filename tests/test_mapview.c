@@ -1,0 +1,235 @@
+/* test_mapview.c - mapview against a real child on a real framefs mount.
+ *
+ * The child maps two framefs files, one shared and one private, touches
+ * and writes known pages, and waits; mapview's JSON must report exactly
+ * what it caused.  With readahead 0 and the pages dropped first, nothing
+ * is in the page cache beforehand, so fault-around maps nothing extra and
+ * the figures are exact: every touch is one major fault and one READ.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mount.h"
+
+#define PS 4096u
+#define NPAGES 16
+
+static struct mnt M;
+static pid_t child;
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = 0;
+	}
+	mnt_stop_all();
+	mnt_cleanup(&M);
+	return 0;
+}
+
+/* Runs mapview with args; its stdout into out (NUL-terminated). */
+static int mapview(char *const *args, char *out, size_t len)
+{
+	int pfd[2], st;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(getenv("MAPVIEW"), args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (n + 1 < len && (r = read(pfd[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The value of "key": N on the JSON line that mentions name. */
+static long long field(const char *json, const char *name, const char *key)
+{
+	const char *line = strstr(json, name), *end, *k;
+	char pat[64];
+	long long v;
+
+	if (!line)
+		fail_msg("no mapping of %s in:\n%s", name, json);
+	while (line > json && line[-1] != '\n')
+		line--;
+	end = strchr(line, '\n');
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	k = strstr(line, pat);
+	if (!k || (end && k > end))
+		fail_msg("no %s for %s", key, name);
+	if (sscanf(k + strlen(pat), "%lld", &v) != 1)
+		fail_msg("%s of %s is not a number", key, name);
+	return v;
+}
+
+static void make_file(const char *path)
+{
+	unsigned char b[NPAGES * PS];
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	memset(b, 'm', sizeof(b));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, sizeof(b)), (ssize_t)sizeof(b));
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+}
+
+static void test_mapview_child_on_framefs(void **state)
+{
+	char out[65536], pidstr[16];
+	long base_majflt;
+	int pfd[2];
+
+	(void)state;
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	if (mnt_start(&M, "frames=256,readahead=0") != 0)
+		fail_msg("framefs did not mount");
+	make_file(mpath(&M, "shared.dat"));
+	make_file(mpath(&M, "private.dat"));
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(pipe(pfd), 0);
+	child = fork();
+	if (child == 0) {
+		int fs = open(mpath(&M, "shared.dat"), O_RDONLY);
+		int fp = open(mpath(&M, "private.dat"), O_RDONLY);
+		unsigned char *s = mmap(NULL, NPAGES * PS, PROT_READ,
+					MAP_SHARED, fs, 0);
+		unsigned char *p = mmap(NULL, NPAGES * PS,
+					PROT_READ | PROT_WRITE, MAP_PRIVATE,
+					fp, 0);
+		volatile unsigned sum = 0;
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		/* Step 1: 8 pages read through the shared mapping. */
+		for (unsigned i = 0; i < 8; i++)
+			sum += s[i * PS];
+		/* Step 2: 3 pages written through the private one. */
+		p[0] = 'x';
+		p[5 * PS] = 'x';
+		p[10 * PS] = 'x';
+		if (write(pfd[1], &ru.ru_majflt, sizeof(ru.ru_majflt)) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &base_majflt, sizeof(base_majflt)),
+			 (ssize_t)sizeof(base_majflt));
+	close(pfd[0]);
+	/* Step 3: page 12 of shared.dat into the page cache, not mapped by
+	 * the child. */
+	{
+		unsigned char b[PS];
+		int fd = open(mpath(&M, "shared.dat"), O_RDONLY);
+
+		assert_int_equal(pread(fd, b, PS, 12 * PS), PS);
+		close(fd);
+	}
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--json", "--only", "framefs",
+				 pidstr, NULL };
+
+		assert_int_equal(mapview(args, out, sizeof(out)), 0);
+	}
+	/* The shared mapping: 8 file pages mapped, nothing copied. */
+	assert_int_equal(field(out, "shared.dat", "rss_kb"), 32);
+	assert_int_equal(field(out, "shared.dat", "mapped_pages"), 8);
+	assert_int_equal(field(out, "shared.dat", "cow_pages"), 0);
+	assert_int_equal(field(out, "shared.dat", "private_dirty_kb"), 0);
+	assert_int_equal(field(out, "shared.dat", "cached_pages"), 1);
+	/* The daemon read exactly those 9 pages. */
+	assert_int_equal(field(out, "shared.dat", "resident"), 9);
+	assert_int_equal(field(out, "shared.dat", "reads"), 9);
+	/* The private mapping: 3 copy-on-write copies, the file untouched. */
+	assert_int_equal(field(out, "private.dat", "rss_kb"), 12);
+	assert_int_equal(field(out, "private.dat", "anonymous_kb"), 12);
+	assert_int_equal(field(out, "private.dat", "private_dirty_kb"), 12);
+	assert_int_equal(field(out, "private.dat", "cow_pages"), 3);
+	assert_int_equal(field(out, "private.dat", "mapped_pages"), 0);
+	/* The file pages behind the copies are cached, but a page counts
+	 * once, as its strongest class: cow. */
+	assert_int_equal(field(out, "private.dat", "cached_pages"), 0);
+	assert_int_equal(field(out, "private.dat", "reads"), 3);
+	assert_int_equal(field(out, "private.dat", "dirty"), 0);
+	/* 11 pages read in = 11 major faults since the child's baseline. */
+	{
+		const char *m = strstr(out, "\"majflt\": ");
+		long long v;
+
+		assert_non_null(m);
+		assert_int_equal(sscanf(m + 10, "%lld", &v), 1);
+		assert_int_equal(v - base_majflt, 11);
+	}
+}
+
+static void test_mapview_errors(void **state)
+{
+	char out[4096];
+	char *nopid[] = { "mapview", "999999999", NULL };
+	char *notnum[] = { "mapview", "12ab", NULL };
+	char *dir[] = { "mapview", "--file", "/tmp", NULL };
+	char *nofile[] = { "mapview", "--file", "/nonexistent/x", NULL };
+
+	(void)state;
+	assert_int_equal(mapview(nopid, out, sizeof(out)), 1);
+	assert_int_equal(mapview(notnum, out, sizeof(out)), 2);
+	assert_int_equal(mapview(dir, out, sizeof(out)), 1);
+	assert_int_equal(mapview(nofile, out, sizeof(out)), 1);
+	{
+		char pid[16];
+		char *gone[] = { "mapview", pid, NULL };
+		pid_t p = fork();
+
+		if (p == 0)
+			_exit(0);
+		waitpid(p, NULL, 0);
+		snprintf(pid, sizeof(pid), "%d", (int)p);
+		assert_int_equal(mapview(gone, out, sizeof(out)), 1);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_mapview_child_on_framefs,
+					  teardown),
+		cmocka_unit_test(test_mapview_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,626 @@
+/* mapview - what a process's mappings and page faults are doing, joined
+ * with framefs's own view of the same files.
+ *
+ * This first slice takes snapshots: `mapview PID` and `mapview --file
+ * PATH...`, as a table or as JSON.  Per mapping it joins three sources:
+ *   /proc/PID/smaps      sizes and the kernel's accounting (Rss, Pss, ...)
+ *   /proc/PID/pagemap    per page: present here, and whether the page is a
+ *                        file page or an anonymous one (in a private file
+ *                        mapping: a copy-on-write copy)
+ *   mincore()            per page: in the page cache, mapped here or not
+ *                        (on a mapping of our own, which faults nothing in)
+ * and, for files on a framefs mount, the daemon's line from
+ * MOUNT/.framefs/files.  Parsing lives in procmaps.c; this file only joins
+ * and prints.
+ */
+#define _GNU_SOURCE
+#include "procmaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define PROG "mapview"
+#define FUSE_SUPER_MAGIC 0x65735546
+#define PM_PRESENT	(1ull << 63)
+#define PM_SWAPPED	(1ull << 62)
+#define PM_FILE		(1ull << 61)	/* file page or shared anon */
+
+enum only { ONLY_DEFAULT, ONLY_ALL, ONLY_FRAMEFS, ONLY_FILE, ONLY_ANON,
+	    ONLY_SUBSTR };
+
+struct opts {
+	bool json;
+	enum only only;
+	const char *substr;
+	unsigned width;		/* residency bar columns */
+};
+
+/* Page classes of a residency bar, weakest first. */
+enum pclass { PC_ABSENT, PC_CACHED, PC_MAPPED, PC_COW, PC__N };
+static const char pc_char[PC__N] = { '.', ':', '#', 'c' };
+
+/* What framefs says of a file (one .framefs/files line). */
+struct ffline {
+	bool found;
+	char mount[PATH_MAX];
+	unsigned long long id, ino, size, res, dirty, reads, hits, misses;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: mapview [--json] [--all | --only framefs|file|anon|SUBSTRING] PID\n"
+"       mapview [--json] --file PATH...\n"
+"\n"
+"Shows what a process's memory mappings are doing: per mapping, the range,\n"
+"permissions (s = MAP_SHARED, p = MAP_PRIVATE), offset, path, Size, Rss,\n"
+"Pss, the smaps Shared/Private Clean/Dirty sizes, copy-on-write copies and\n"
+"a residency bar; the process's minor and major faults; and, for files on\n"
+"a framefs mount, the daemon's frames for the same file.\n"
+"\n"
+"  PID            one snapshot of a running process\n"
+"  --file PATH    page-cache residency of files (like fincore/vmtouch),\n"
+"                 and framefs's view when PATH is on framefs\n"
+"  --all          every mapping (default: file mappings and the heap)\n"
+"  --only WHAT    framefs, file, anon, or mappings whose path contains WHAT\n"
+"  --width N      columns of the residency bar (default: fits the terminal)\n"
+"  --json         one JSON document, one mapping per line\n"
+"  -h, --help     this help;  -V, --version\n"
+"\n"
+"Residency bar, one character per slice of pages (the strongest wins):\n"
+"  c  copy-on-write copy (anonymous page in a private file mapping)\n"
+"  #  file page mapped by this process\n"
+"  :  in the page cache, not mapped by this process\n"
+"  .  not resident\n"
+"Know the words: smaps' Shared/Private mean \"mapped by more than one\n"
+"process / by one\", not MAP_SHARED/MAP_PRIVATE.  One fault can map up to\n"
+"16 cached pages around it (fault-around), and with readahead on, pages\n"
+"read ahead fault as minor: majflt counts READs only with readahead off.\n"
+"PFNs and kpageflags need root; without them the bars still work.\n"
+"\n"
+"examples:\n"
+"  mapview $(pidof mmload)\n"
+"  mapview --only framefs --json 4242\n"
+"  mapview --file /mnt/ff/data.bin\n");
+}
+
+static int die_usage(const char *what, const char *why)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, why);
+	return 2;
+}
+
+/* ---- framefs ------------------------------------------------------------ */
+
+/* The mount point of path if it is on a framefs mount (a FUSE mount with a
+ * .framefs/files); the longest mount point in /proc/self/mountinfo that is
+ * a prefix of path. */
+static bool framefs_mount_of(const char *path, char *mount, size_t len)
+{
+	char *line = NULL, best[PATH_MAX] = "", probe[PATH_MAX + 32];
+	size_t cap = 0, blen = 0;
+	struct statfs sf;
+	FILE *f;
+
+	if (statfs(path, &sf) < 0 || sf.f_type != FUSE_SUPER_MAGIC)
+		return false;
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX];
+		size_t n;
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		n = strlen(mp);
+		if (n > blen && !strncmp(path, mp, n) &&
+		    (path[n] == '/' || path[n] == '\0' || n == 1)) {
+			snprintf(best, sizeof(best), "%s", mp);
+			blen = n;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (!blen)
+		return false;
+	snprintf(probe, sizeof(probe), "%s/.framefs/files", best);
+	if (access(probe, R_OK) < 0)
+		return false;
+	snprintf(mount, len, "%s", best);
+	return true;
+}
+
+/* The daemon's line for the file with st_ino ino under mount. */
+static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
+{
+	char probe[PATH_MAX + 32], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	memset(ff, 0, sizeof(*ff));
+	if (!framefs_mount_of(path, ff->mount, sizeof(ff->mount)))
+		return;
+	snprintf(probe, sizeof(probe), "%s/.framefs/files", ff->mount);
+	f = fopen(probe, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		struct ffline l;
+
+		if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu",
+			   &l.id, &l.ino, &l.size, &l.res, &l.dirty, &l.reads,
+			   &l.hits, &l.misses) == 8 && l.ino == ino) {
+			ff->id = l.id;
+			ff->ino = l.ino;
+			ff->size = l.size;
+			ff->res = l.res;
+			ff->dirty = l.dirty;
+			ff->reads = l.reads;
+			ff->hits = l.hits;
+			ff->misses = l.misses;
+			ff->found = true;
+			break;
+		}
+	}
+	/* No line: the daemon holds no frame of the file and never read it
+	 * (all counters 0), which is an answer too. */
+	free(line);
+	fclose(f);
+}
+
+/* ---- residency ---------------------------------------------------------- */
+
+/* Classes of the npages pages of a file range [off, off + npages pages):
+ * PC_CACHED where mincore says resident.  Returns 0 or -errno. */
+static int file_cached(const char *path, uint64_t off, size_t npages,
+		       unsigned char *cls)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned char *vec;
+	struct stat st;
+	size_t len, have;
+	void *p;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* Only the part of the range inside the file can be mapped. */
+	have = (uint64_t)st.st_size <= off ? 0 :
+	       (size_t)(((uint64_t)st.st_size - off + (uint64_t)ps - 1) /
+			(uint64_t)ps);
+	if (have > npages)
+		have = npages;
+	if (have) {
+		len = have * (size_t)ps;
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+		vec = malloc(have);
+		if (p == MAP_FAILED || !vec) {
+			rc = -errno;
+		} else if (mincore(p, len, vec) < 0) {
+			rc = -errno;
+		} else {
+			for (size_t i = 0; i < have; i++)
+				if (vec[i] & 1)
+					cls[i] = PC_CACHED;
+		}
+		if (p != MAP_FAILED)
+			munmap(p, len);
+		free(vec);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Pages of v present in pid (pagemap), as PC_MAPPED or PC_COW. */
+static int vma_pagemap(int pmfd, const struct vma *v, unsigned char *cls,
+		       uint64_t *cow_pages)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
+	uint64_t buf[512];
+
+	*cow_pages = 0;
+	for (size_t i = 0; i < n;) {
+		size_t k = n - i < 512 ? n - i : 512;
+		ssize_t got = pread(pmfd, buf, k * 8, (off_t)((v->start /
+			(uint64_t)ps + i) * 8));
+
+		if (got <= 0)
+			return got < 0 ? -errno : -EIO;
+		k = (size_t)got / 8;
+		for (size_t j = 0; j < k; j++, i++) {
+			if (!(buf[j] & PM_PRESENT))
+				continue;
+			if (vma_is_file(v) && !(buf[j] & PM_FILE)) {
+				cls[i] = PC_COW;
+				(*cow_pages)++;
+			} else if (cls[i] < PC_MAPPED) {
+				cls[i] = PC_MAPPED;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Renders cls[0..n) into width characters (the strongest class of each
+ * slice), plus counts per class. */
+static void bar(const unsigned char *cls, size_t n, unsigned width, char *out,
+		size_t counts[PC__N])
+{
+	if (width > n)
+		width = (unsigned)n;
+	memset(counts, 0, PC__N * sizeof(counts[0]));
+	for (size_t i = 0; i < n; i++)
+		counts[cls[i]]++;
+	for (unsigned c = 0; c < width; c++) {
+		size_t a = n * c / width, b = n * (c + 1) / width;
+		unsigned char best = PC_ABSENT;
+
+		for (size_t i = a; i < b; i++)
+			if (cls[i] > best)
+				best = cls[i];
+		out[c] = pc_char[best];
+	}
+	out[width] = '\0';
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static bool wanted(const struct opts *o, const struct vma *v,
+		   const struct ffline *ff)
+{
+	switch (o->only) {
+	case ONLY_ALL:
+		return true;
+	case ONLY_FRAMEFS:
+		return ff->mount[0];
+	case ONLY_FILE:
+		return vma_is_file(v);
+	case ONLY_ANON:
+		return !vma_is_file(v);
+	case ONLY_SUBSTR:
+		return v->path && strstr(v->path, o->substr);
+	case ONLY_DEFAULT:
+		break;
+	}
+	return vma_is_file(v) || (v->path && !strcmp(v->path, "[heap]"));
+}
+
+#define KB(x) ((x) == UINT64_MAX ? 0ull : (unsigned long long)(x))
+
+static int show_pid(const struct opts *o, pid_t pid)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct vma_list l = { 0 };
+	struct procstat st;
+	char path[64];
+	int rc, pmfd, shown = 0;
+
+	rc = procstat_read_pid(pid, &st);
+	if (rc == 0)
+		rc = procmaps_read_pid(pid, true, &l);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %d: %s\n", (int)pid,
+			rc == -ENOENT ? "no such process" : strerror(-rc));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	pmfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (o->json) {
+		printf("{\"pid\": %d, \"comm\": ", st.pid);
+		json_str(stdout, st.comm);
+		printf(", \"minflt\": %llu, \"majflt\": %llu, \"cminflt\": %llu, "
+		       "\"cmajflt\": %llu, \"pagemap\": %s, \"mappings\": [\n",
+		       (unsigned long long)st.minflt,
+		       (unsigned long long)st.majflt,
+		       (unsigned long long)st.cminflt,
+		       (unsigned long long)st.cmajflt,
+		       pmfd >= 0 ? "true" : "false");
+	} else {
+		printf("pid %d (%s)  minflt %llu  majflt %llu  (children: %llu, "
+		       "%llu)\n", st.pid, st.comm,
+		       (unsigned long long)st.minflt,
+		       (unsigned long long)st.majflt,
+		       (unsigned long long)st.cminflt,
+		       (unsigned long long)st.cmajflt);
+		if (pmfd < 0)
+			printf("(no access to /proc/%d/pagemap: bars show the "
+			       "page cache only)\n", (int)pid);
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct vma *v = &l.v[i];
+		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
+		size_t counts[PC__N];
+		uint64_t cow = 0;
+		unsigned char *cls = calloc(n ? n : 1, 1);
+		char *b = malloc(o->width + 1);
+		struct ffline ff = { 0 };
+		struct stat fst;
+
+		if (!cls || !b) {
+			free(cls);
+			free(b);
+			break;
+		}
+		if (vma_is_file(v) && !v->deleted && stat(v->path, &fst) == 0 &&
+		    (uint64_t)fst.st_ino == v->inode)
+			framefs_lookup(v->path, v->inode, &ff);
+		if (!wanted(o, v, &ff)) {
+			free(cls);
+			free(b);
+			continue;
+		}
+		if (vma_is_file(v) && !v->deleted)
+			file_cached(v->path, v->offset, n, cls);
+		if (pmfd >= 0)
+			vma_pagemap(pmfd, v, cls, &cow);
+		bar(cls, n, o->width, b, counts);
+		if (o->json) {
+			printf("%s  {\"start\": \"%llx\", \"end\": \"%llx\", "
+			       "\"perms\": \"%s\", \"offset\": %llu, "
+			       "\"inode\": %llu, \"path\": ", shown ? ",\n" : "",
+			       (unsigned long long)v->start,
+			       (unsigned long long)v->end, v->perms,
+			       (unsigned long long)v->offset,
+			       (unsigned long long)v->inode);
+			json_str(stdout, v->path ? v->path : "");
+			printf(", \"deleted\": %s, \"size_kb\": %llu, "
+			       "\"rss_kb\": %llu, \"pss_kb\": %llu, "
+			       "\"shared_clean_kb\": %llu, "
+			       "\"shared_dirty_kb\": %llu, "
+			       "\"private_clean_kb\": %llu, "
+			       "\"private_dirty_kb\": %llu, "
+			       "\"referenced_kb\": %llu, \"anonymous_kb\": %llu, "
+			       "\"swap_kb\": %llu, \"pages\": %zu, "
+			       "\"mapped_pages\": %zu, \"cow_pages\": %zu, "
+			       "\"cached_pages\": %zu, \"bar\": \"%s\"",
+			       v->deleted ? "true" : "false", KB(v->size_kb),
+			       KB(v->rss_kb), KB(v->pss_kb),
+			       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
+			       KB(v->private_clean_kb),
+			       KB(v->private_dirty_kb), KB(v->referenced_kb),
+			       KB(v->anonymous_kb), KB(v->swap_kb), n,
+			       counts[PC_MAPPED], counts[PC_COW],
+			       counts[PC_CACHED], b);
+			if (ff.mount[0])
+				printf(", \"framefs\": {\"mount\": \"%s\", "
+				       "\"resident\": %llu, \"dirty\": %llu, "
+				       "\"reads\": %llu, \"frame_hits\": %llu, "
+				       "\"frame_misses\": %llu}", ff.mount,
+				       ff.res, ff.dirty, ff.reads, ff.hits,
+				       ff.misses);
+			printf("}");
+		} else {
+			printf("\n%012llx-%012llx %s %8llx  %s%s\n",
+			       (unsigned long long)v->start,
+			       (unsigned long long)v->end, v->perms,
+			       (unsigned long long)v->offset,
+			       v->path ? v->path : "[anon]",
+			       v->deleted ? " (deleted)" : "");
+			printf("  size %llu kB  rss %llu  pss %llu  shared "
+			       "clean/dirty %llu/%llu  private clean/dirty "
+			       "%llu/%llu  referenced %llu  swap %llu\n",
+			       KB(v->size_kb), KB(v->rss_kb), KB(v->pss_kb),
+			       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
+			       KB(v->private_clean_kb),
+			       KB(v->private_dirty_kb), KB(v->referenced_kb),
+			       KB(v->swap_kb));
+			if (vma_is_file(v) && !vma_is_shared(v) &&
+			    KB(v->anonymous_kb))
+				printf("  copy-on-write copies: %llu kB (%llu "
+				       "pages)\n", KB(v->anonymous_kb),
+				       (unsigned long long)cow);
+			printf("  [%s] %zu pages: %zu mapped, %zu cow, %zu only "
+			       "cached\n", b, n, counts[PC_MAPPED],
+			       counts[PC_COW], counts[PC_CACHED]);
+			if (ff.mount[0])
+				printf("  framefs %s: %llu frames resident, %llu "
+				       "dirty; reads %llu, frame hits %llu, "
+				       "misses %llu\n", ff.mount, ff.res,
+				       ff.dirty, ff.reads, ff.hits, ff.misses);
+		}
+		shown++;
+		free(cls);
+		free(b);
+	}
+	if (o->json)
+		printf("\n]}\n");
+	else
+		printf("\nlegend: c copy-on-write  # mapped here  : page cache "
+		       "only  . absent\n");
+	if (pmfd >= 0)
+		close(pmfd);
+	procmaps_free(&l);
+	return 0;
+}
+
+static int show_files(const struct opts *o, char **paths, int n)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	int rc = 0;
+
+	if (o->json)
+		printf("{\"files\": [\n");
+	for (int i = 0; i < n; i++) {
+		size_t np, counts[PC__N];
+		unsigned char *cls;
+		struct ffline ff;
+		struct stat st;
+		char *b;
+		int err;
+
+		if (stat(paths[i], &st) < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", paths[i],
+				strerror(errno));
+			rc = 1;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, PROG ": %s: not a regular file\n",
+				paths[i]);
+			rc = 1;
+			continue;
+		}
+		np = (size_t)(((uint64_t)st.st_size + (uint64_t)ps - 1) /
+			      (uint64_t)ps);
+		cls = calloc(np ? np : 1, 1);
+		b = malloc(o->width + 1);
+		if (!cls || !b) {
+			free(cls);
+			free(b);
+			return 1;
+		}
+		err = file_cached(paths[i], 0, np, cls);
+		if (err < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", paths[i],
+				strerror(-err));
+			rc = 1;
+		}
+		bar(cls, np, o->width, b, counts);
+		framefs_lookup(paths[i], (uint64_t)st.st_ino, &ff);
+		if (o->json) {
+			printf("%s  {\"path\": ", i ? ",\n" : "");
+			json_str(stdout, paths[i]);
+			printf(", \"size\": %llu, \"pages\": %zu, "
+			       "\"cached_pages\": %zu, \"bar\": \"%s\"",
+			       (unsigned long long)st.st_size, np,
+			       counts[PC_CACHED], b);
+			if (ff.mount[0])
+				printf(", \"framefs\": {\"mount\": \"%s\", "
+				       "\"resident\": %llu, \"dirty\": %llu, "
+				       "\"reads\": %llu, \"frame_hits\": %llu, "
+				       "\"frame_misses\": %llu}", ff.mount,
+				       ff.res, ff.dirty, ff.reads, ff.hits,
+				       ff.misses);
+			printf("}");
+		} else {
+			printf("%s: %zu pages, %zu in the page cache (%.1f%%)\n"
+			       "  [%s]\n", paths[i], np, counts[PC_CACHED],
+			       np ? 100.0 * (double)counts[PC_CACHED] /
+				    (double)np : 0.0, b);
+			if (ff.mount[0])
+				printf("  framefs %s: %llu frames resident, "
+				       "%llu dirty; reads %llu, frame hits "
+				       "%llu, misses %llu\n", ff.mount, ff.res,
+				       ff.dirty, ff.reads, ff.hits, ff.misses);
+		}
+		free(cls);
+		free(b);
+	}
+	if (o->json)
+		printf("\n]}\n");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "file", no_argument, NULL, 'F' },
+		{ "width", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct opts o = { .width = 64 };
+	bool files = false;
+	struct winsize ws;
+	char *end;
+	int c;
+
+	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		o.width = ws.ws_col - 6u;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'a':
+			o.only = ONLY_ALL;
+			break;
+		case 'o':
+			if (!strcmp(optarg, "framefs"))
+				o.only = ONLY_FRAMEFS;
+			else if (!strcmp(optarg, "file"))
+				o.only = ONLY_FILE;
+			else if (!strcmp(optarg, "anon"))
+				o.only = ONLY_ANON;
+			else {
+				o.only = ONLY_SUBSTR;
+				o.substr = optarg;
+			}
+			break;
+		case 'F':
+			files = true;
+			break;
+		case 'w': {
+			unsigned long w = strtoul(optarg, &end, 10);
+
+			if (*end || end == optarg || w < 1 || w > 4096)
+				return die_usage(optarg,
+						 "--width: not in 1..4096");
+			o.width = (unsigned)w;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " %s\n", FRAMEFS_VERSION);
+			return 0;
+		default:
+			return die_usage(argv[optind - 1], "unknown option "
+					 "(mapview --help)");
+		}
+	}
+	if (files) {
+		if (optind >= argc)
+			return die_usage("--file", "needs at least one PATH");
+		return show_files(&o, argv + optind, argc - optind);
+	}
+	if (optind + 1 != argc)
+		return die_usage("usage", "mapview [OPTIONS] PID (mapview "
+				 "--help)");
+	{
+		long pid = strtol(argv[optind], &end, 10);
+
+		if (*end || end == argv[optind] || pid <= 0 || pid > INT_MAX)
+			return die_usage(argv[optind], "not a process id");
+		return show_pid(&o, (pid_t)pid);
+	}
+}
