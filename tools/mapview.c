@@ -36,6 +36,7 @@
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)
 #define PM_FILE		(1ull << 61)	/* file page or shared anon */
+#define MAX_BAR_PAGES	(1u << 22)	/* 16 GiB of 4 KiB pages */
 
 enum only { ONLY_DEFAULT, ONLY_ALL, ONLY_FRAMEFS, ONLY_FILE, ONLY_ANON,
 	    ONLY_SUBSTR };
@@ -364,27 +365,32 @@ static int show_pid(const struct opts *o, pid_t pid)
 		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
 		size_t counts[PC__N];
 		uint64_t cow = 0;
-		unsigned char *cls = calloc(n ? n : 1, 1);
-		char *b = malloc(o->width + 1);
+		unsigned char *cls;
+		char *b;
 		struct ffline ff = { 0 };
 		struct stat fst;
+		bool big = n > MAX_BAR_PAGES;
 
-		if (!cls || !b) {
-			free(cls);
-			free(b);
-			break;
-		}
 		if (vma_is_file(v) && !v->deleted && stat(v->path, &fst) == 0 &&
 		    (uint64_t)fst.st_ino == v->inode)
 			framefs_lookup(v->path, v->inode, &ff);
-		if (!wanted(o, v, &ff)) {
+		if (!wanted(o, v, &ff))
+			continue;
+		/* A huge reservation (a sanitizer's shadow, a JIT heap) would
+		 * cost a byte per page: it gets its smaps figures, no bar. */
+		cls = calloc(big ? 1 : n ? n : 1, 1);
+		b = malloc(o->width + 1);
+		if (!cls || !b) {
 			free(cls);
 			free(b);
-			continue;
+			fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+			break;
 		}
-		if (vma_is_file(v) && !v->deleted)
+		if (big)
+			n = 0;
+		if (!big && vma_is_file(v) && !v->deleted)
 			file_cached(v->path, v->offset, n, cls);
-		if (pmfd >= 0)
+		if (!big && pmfd >= 0)
 			vma_pagemap(pmfd, v, cls, &cow);
 		bar(cls, n, o->width, b, counts);
 		if (o->json) {
