@@ -223,12 +223,44 @@ static void test_mapview_errors(void **state)
 	}
 }
 
+/* -- CMD: the command's faults and status; --watch: one JSON document per
+ * line while it runs, then the summary, and a clean end when it exits. */
+static void test_mapview_command_and_watch(void **state)
+{
+	char out[1 << 18];
+	char *cmd[] = { "mapview", "--json", "--", "sh", "-c", "exit 3",
+			NULL };
+	char *w[] = { "mapview", "--watch", "0.1", "--json", "--only", "sleep",
+		      "--", "sleep", "0.45", NULL };
+	int docs = 0;
+
+	(void)state;
+	assert_int_equal(mapview(cmd, out, sizeof(out)), 3);
+	assert_non_null(strstr(out, "\"exit\": 3"));
+	assert_true(field(out, "\"command\"", "minflt") > 0);
+	assert_int_equal(mapview(w, out, sizeof(out)), 0);
+	for (char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		if (!strncmp(l, "{\"pid\": ", 8)) {
+			char *e = strchr(l, '\n');
+
+			/* A whole document on one line. */
+			assert_non_null(e);
+			assert_true(e[-1] == '}');
+			docs++;
+		}
+	}
+	assert_true(docs >= 2);
+	assert_non_null(strstr(out, "\"command\": \"sleep\""));
+	assert_non_null(strstr(out, "\"exit\": 0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_mapview_child_on_framefs,
 					  teardown),
 		cmocka_unit_test(test_mapview_errors),
+		cmocka_unit_test(test_mapview_command_and_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

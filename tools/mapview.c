@@ -28,7 +28,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROG "mapview"
@@ -43,6 +46,8 @@ enum only { ONLY_DEFAULT, ONLY_ALL, ONLY_FRAMEFS, ONLY_FILE, ONLY_ANON,
 
 struct opts {
 	bool json;
+	double watch_s;		/* --watch interval, 0 = one snapshot */
+	bool tty;		/* stdout is a terminal: redraw in place */
 	enum only only;
 	const char *substr;
 	unsigned width;		/* residency bar columns */
@@ -63,6 +68,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: mapview [--json] [--all | --only framefs|file|anon|SUBSTRING] PID\n"
+"       mapview [--json] --watch SECONDS PID\n"
+"       mapview [--json] [--watch SECONDS] -- CMD [ARGS...]\n"
 "       mapview [--json] --file PATH...\n"
 "\n"
 "Shows what a process's memory mappings are doing: per mapping, the range,\n"
@@ -72,6 +79,11 @@ static void usage(FILE *out)
 "a framefs mount, the daemon's frames for the same file.\n"
 "\n"
 "  PID            one snapshot of a running process\n"
+"  --watch S      refresh every S seconds, with fault rates, until the\n"
+"                 process exits (in place on a terminal; plain frames\n"
+"                 otherwise; with --json one document per line)\n"
+"  -- CMD ARGS    run CMD (watched with --watch), then print its faults,\n"
+"                 children included\n"
 "  --file PATH    page-cache residency of files (like fincore/vmtouch),\n"
 "                 and framefs's view when PATH is on framefs\n"
 "  --all          every mapping (default: file mappings and the heap)\n"
@@ -321,9 +333,14 @@ static bool wanted(const struct opts *o, const struct vma *v,
 
 #define KB(x) ((x) == UINT64_MAX ? 0ull : (unsigned long long)(x))
 
-static int show_pid(const struct opts *o, pid_t pid)
+/* One snapshot of pid.  With prev (watch mode), fault rates over dt
+ * seconds too, and *prev is updated.  Returns 0, 1 after an error line, or
+ * 3 if the process is gone (quietly: the watch loop ends on it). */
+static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
+		    double dt)
 {
 	long ps = sysconf(_SC_PAGESIZE);
+	const char *nl = o->watch_s > 0 && o->json ? "" : "\n";
 	struct vma_list l = { 0 };
 	struct procstat st;
 	char path[64];
@@ -332,23 +349,34 @@ static int show_pid(const struct opts *o, pid_t pid)
 	rc = procstat_read_pid(pid, &st);
 	if (rc == 0)
 		rc = procmaps_read_pid(pid, true, &l);
+	if ((rc == -ENOENT || (rc == 0 && st.state == 'Z')) && prev) {
+		procmaps_free(&l);
+		return 3;	/* gone, or a zombie nobody reaped yet */
+	}
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %d: %s\n", (int)pid,
 			rc == -ENOENT ? "no such process" : strerror(-rc));
 		return 1;
 	}
+	if (o->tty && o->watch_s > 0)
+		printf("\033[H\033[2J");	/* redraw in place */
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pmfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (o->json) {
 		printf("{\"pid\": %d, \"comm\": ", st.pid);
 		json_str(stdout, st.comm);
 		printf(", \"minflt\": %llu, \"majflt\": %llu, \"cminflt\": %llu, "
-		       "\"cmajflt\": %llu, \"pagemap\": %s, \"mappings\": [\n",
+		       "\"cmajflt\": %llu, \"pagemap\": %s, ",
 		       (unsigned long long)st.minflt,
 		       (unsigned long long)st.majflt,
 		       (unsigned long long)st.cminflt,
 		       (unsigned long long)st.cmajflt,
 		       pmfd >= 0 ? "true" : "false");
+		if (prev)
+			printf("\"minflt_per_s\": %.1f, \"majflt_per_s\": %.1f, ",
+			       (double)(st.minflt - prev->minflt) / dt,
+			       (double)(st.majflt - prev->majflt) / dt);
+		printf("\"mappings\": [%s", nl);
 	} else {
 		printf("pid %d (%s)  minflt %llu  majflt %llu  (children: %llu, "
 		       "%llu)\n", st.pid, st.comm,
@@ -356,10 +384,16 @@ static int show_pid(const struct opts *o, pid_t pid)
 		       (unsigned long long)st.majflt,
 		       (unsigned long long)st.cminflt,
 		       (unsigned long long)st.cmajflt);
+		if (prev)
+			printf("faults per second: minor %.1f  major %.1f\n",
+			       (double)(st.minflt - prev->minflt) / dt,
+			       (double)(st.majflt - prev->majflt) / dt);
 		if (pmfd < 0)
 			printf("(no access to /proc/%d/pagemap: bars show the "
 			       "page cache only)\n", (int)pid);
 	}
+	if (prev)
+		*prev = st;
 	for (size_t i = 0; i < l.n; i++) {
 		struct vma *v = &l.v[i];
 		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
@@ -396,7 +430,8 @@ static int show_pid(const struct opts *o, pid_t pid)
 		if (o->json) {
 			printf("%s  {\"start\": \"%llx\", \"end\": \"%llx\", "
 			       "\"perms\": \"%s\", \"offset\": %llu, "
-			       "\"inode\": %llu, \"path\": ", shown ? ",\n" : "",
+			       "\"inode\": %llu, \"path\": ", shown ?
+			       (*nl ? ",\n" : ", ") : "",
 			       (unsigned long long)v->start,
 			       (unsigned long long)v->end, v->perms,
 			       (unsigned long long)v->offset,
@@ -462,10 +497,11 @@ static int show_pid(const struct opts *o, pid_t pid)
 		free(b);
 	}
 	if (o->json)
-		printf("\n]}\n");
+		printf("%s]}\n", nl);
 	else
 		printf("\nlegend: c copy-on-write  # mapped here  : page cache "
 		       "only  . absent\n");
+	fflush(stdout);
 	if (pmfd >= 0)
 		close(pmfd);
 	procmaps_free(&l);
@@ -550,6 +586,103 @@ static int show_files(const struct opts *o, char **paths, int n)
 	return rc;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
+						 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Samples pid every o->watch_s seconds until it is gone; with child, also
+ * until waitpid says it exited (*status).  Returns the exit status of
+ * mapview. */
+static int watch(const struct opts *o, pid_t pid, bool child, int *status)
+{
+	struct procstat prev;
+	double t = now_s(), t1;
+	int rc;
+
+	if (procstat_read_pid(pid, &prev) < 0) {
+		fprintf(stderr, PROG ": %d: no such process\n", (int)pid);
+		return 1;
+	}
+	for (;;) {
+		sleep_s(o->watch_s);
+		if (child && waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		t1 = now_s();
+		if (!o->tty && !o->json)
+			printf("--- %.1f s\n", t1 - t);
+		rc = show_pid(o, pid, &prev, o->watch_s);
+		if (rc == 3) {
+			if (!child && !o->json)
+				printf("%d: exited\n", (int)pid);
+			return 0;
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+/* mapview [--watch S] -- CMD ARGS: runs CMD, watches it if asked, and
+ * prints a summary of its faults (its children's included). */
+static int run_command(const struct opts *o, char **cmd)
+{
+	double t0 = now_s(), t1;
+	struct rusage ru;
+	int status = 0, rc = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, PROG ": %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	if (o->watch_s > 0)
+		rc = watch(o, pid, true, &status);
+	if (waitpid(pid, &status, 0) < 0 && errno != ECHILD)
+		rc = 1;
+	t1 = now_s();
+	getrusage(RUSAGE_CHILDREN, &ru);
+	if (o->json) {
+		printf("{\"command\": ");
+		json_str(stdout, cmd[0]);
+		printf(", \"exit\": %d, \"elapsed_s\": %.3f, \"minflt\": %ld, "
+		       "\"majflt\": %ld, \"maxrss_kb\": %ld}\n",
+		       WIFEXITED(status) ? WEXITSTATUS(status) :
+		       128 + WTERMSIG(status), t1 - t0, ru.ru_minflt,
+		       ru.ru_majflt, ru.ru_maxrss);
+	} else {
+		printf("%s: %s %d after %.2f s; minflt %ld  majflt %ld  "
+		       "max rss %ld kB (children included)\n", cmd[0],
+		       WIFEXITED(status) ? "exit" : "signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) :
+		       WTERMSIG(status), t1 - t0, ru.ru_minflt, ru.ru_majflt,
+		       ru.ru_maxrss);
+	}
+	/* Like time(1): the command's own status. */
+	if (rc)
+		return rc;
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	       128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -558,6 +691,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "file", no_argument, NULL, 'F' },
 		{ "width", required_argument, NULL, 'w' },
+		{ "watch", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -568,7 +702,8 @@ int main(int argc, char **argv)
 	char *end;
 	int c;
 
-	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+	o.tty = isatty(1);
+	if (o.tty && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 		o.width = ws.ws_col - 6u;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
@@ -603,6 +738,13 @@ int main(int argc, char **argv)
 			o.width = (unsigned)w;
 			break;
 		}
+		case 'W':
+			o.watch_s = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
+			    o.watch_s > 3600)
+				return die_usage(optarg, "--watch: not a number "
+						 "of seconds in 0.05..3600");
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -619,6 +761,11 @@ int main(int argc, char **argv)
 			return die_usage("--file", "needs at least one PATH");
 		return show_files(&o, argv + optind, argc - optind);
 	}
+	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		if (optind >= argc)
+			return die_usage("--", "needs a command");
+		return run_command(&o, argv + optind);
+	}
 	if (optind + 1 != argc)
 		return die_usage("usage", "mapview [OPTIONS] PID (mapview "
 				 "--help)");
@@ -627,6 +774,8 @@ int main(int argc, char **argv)
 
 		if (*end || end == argv[optind] || pid <= 0 || pid > INT_MAX)
 			return die_usage(argv[optind], "not a process id");
-		return show_pid(&o, (pid_t)pid);
+		if (o.watch_s > 0)
+			return watch(&o, (pid_t)pid, false, NULL);
+		return show_pid(&o, (pid_t)pid, NULL, 0);
 	}
 }
