@@ -30,11 +30,15 @@
 #define NPAGES 16
 
 static struct mnt M;
-static pid_t child;
+static pid_t child, grandchild;
 
 static int teardown(void **state)
 {
 	(void)state;
+	if (grandchild > 0) {
+		kill(grandchild, SIGKILL);	/* the child reaps it */
+		grandchild = 0;
+	}
 	if (child > 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
@@ -141,12 +145,40 @@ static void test_mapview_child_on_framefs(void **state)
 		p[0] = 'x';
 		p[5 * PS] = 'x';
 		p[10 * PS] = 'x';
+		/* Step 3: a fork.  The grandchild maps the same 8 shared
+		 * pages (kernel hits: no READ) and writes page 0 of the
+		 * private mapping, so it gets a copy of its own; pages 5 and
+		 * 10 stay shared copy-on-write between the two. */
+		{
+			int gp[2];
+			pid_t g;
+			char c;
+
+			if (pipe(gp) < 0)
+				_exit(1);
+			g = fork();
+			if (g == 0) {
+				for (unsigned i = 0; i < 8; i++)
+					sum += s[i * PS];
+				p[0] = 'y';
+				if (write(gp[1], "x", 1) < 0)
+					_exit(1);
+				pause();
+				_exit(0);
+			}
+			if (read(gp[0], &c, 1) != 1)
+				_exit(1);
+			if (write(pfd[1], &g, sizeof(g)) < 0)
+				_exit(1);
+		}
 		if (write(pfd[1], &ru.ru_majflt, sizeof(ru.ru_majflt)) < 0)
 			_exit(1);
 		pause();
 		_exit(0);
 	}
 	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &grandchild, sizeof(grandchild)),
+			 (ssize_t)sizeof(grandchild));
 	assert_int_equal(read(pfd[0], &base_majflt, sizeof(base_majflt)),
 			 (ssize_t)sizeof(base_majflt));
 	close(pfd[0]);
@@ -166,8 +198,11 @@ static void test_mapview_child_on_framefs(void **state)
 
 		assert_int_equal(mapview(args, out, sizeof(out)), 0);
 	}
-	/* The shared mapping: 8 file pages mapped, nothing copied. */
+	/* The shared mapping: 8 file pages mapped, nothing copied, and
+	 * shared with the grandchild (smaps' "Shared": by two processes). */
 	assert_int_equal(field(out, "shared.dat", "rss_kb"), 32);
+	assert_int_equal(field(out, "shared.dat", "shared_clean_kb"), 32);
+	assert_int_equal(field(out, "shared.dat", "pss_kb"), 16);
 	assert_int_equal(field(out, "shared.dat", "mapped_pages"), 8);
 	assert_int_equal(field(out, "shared.dat", "cow_pages"), 0);
 	assert_int_equal(field(out, "shared.dat", "private_dirty_kb"), 0);
@@ -175,10 +210,13 @@ static void test_mapview_child_on_framefs(void **state)
 	/* The daemon read exactly those 9 pages. */
 	assert_int_equal(field(out, "shared.dat", "resident"), 9);
 	assert_int_equal(field(out, "shared.dat", "reads"), 9);
-	/* The private mapping: 3 copy-on-write copies, the file untouched. */
+	/* The private mapping: 3 copy-on-write copies, the file untouched;
+	 * copies 5 and 10 still shared with the grandchild, copy 0 its own
+	 * since the grandchild wrote there. */
 	assert_int_equal(field(out, "private.dat", "rss_kb"), 12);
 	assert_int_equal(field(out, "private.dat", "anonymous_kb"), 12);
-	assert_int_equal(field(out, "private.dat", "private_dirty_kb"), 12);
+	assert_int_equal(field(out, "private.dat", "private_dirty_kb"), 4);
+	assert_int_equal(field(out, "private.dat", "shared_dirty_kb"), 8);
 	assert_int_equal(field(out, "private.dat", "cow_pages"), 3);
 	assert_int_equal(field(out, "private.dat", "mapped_pages"), 0);
 	/* The file pages behind the copies are cached, but a page counts

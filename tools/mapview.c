@@ -608,7 +608,7 @@ static void sleep_s(double s)
  * mapview. */
 static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 {
-	struct procstat prev;
+	struct procstat prev, first;
 	double t = now_s(), t1;
 	int rc;
 
@@ -616,6 +616,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 		fprintf(stderr, PROG ": %d: no such process\n", (int)pid);
 		return 1;
 	}
+	first = prev;
 	for (;;) {
 		sleep_s(o->watch_s);
 		if (child && waitpid(pid, status, WNOHANG) == pid)
@@ -625,8 +626,26 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 			printf("--- %.1f s\n", t1 - t);
 		rc = show_pid(o, pid, &prev, o->watch_s);
 		if (rc == 3) {
-			if (!child && !o->json)
-				printf("%d: exited\n", (int)pid);
+			/* A command's summary comes from run_command. */
+			if (child)
+				return 0;
+			if (o->json)
+				printf("{\"pid\": %d, \"exited\": true, "
+				       "\"watched_s\": %.1f, \"minflt\": %llu, "
+				       "\"majflt\": %llu}\n", (int)pid,
+				       now_s() - t,
+				       (unsigned long long)(prev.minflt -
+							    first.minflt),
+				       (unsigned long long)(prev.majflt -
+							    first.majflt));
+			else
+				printf("%d exited; in %.1f s of watching it "
+				       "took %llu minor and %llu major faults\n",
+				       (int)pid, now_s() - t,
+				       (unsigned long long)(prev.minflt -
+							    first.minflt),
+				       (unsigned long long)(prev.majflt -
+							    first.majflt));
 			return 0;
 		}
 		if (rc)
