@@ -266,8 +266,8 @@ static void test_mapview_errors(void **state)
 static void test_mapview_command_and_watch(void **state)
 {
 	char out[1 << 18];
-	char *cmd[] = { "mapview", "--json", "--", "sh", "-c", "exit 3",
-			NULL };
+	char *cmd[] = { "mapview", "--json", "--perf", "--", "sh", "-c",
+			"exit 3", NULL };
 	char *w[] = { "mapview", "--watch", "0.1", "--json", "--only", "sleep",
 		      "--", "sleep", "0.45", NULL };
 	int docs = 0;
@@ -276,6 +276,10 @@ static void test_mapview_command_and_watch(void **state)
 	assert_int_equal(mapview(cmd, out, sizeof(out)), 3);
 	assert_non_null(strstr(out, "\"exit\": 3"));
 	assert_true(field(out, "\"command\"", "minflt") > 0);
+	/* perf_event_open's exact count of the user-mode ones. */
+	assert_true(field(out, "\"perf\"", "minflt") > 0);
+	assert_true(field(out, "\"perf\"", "minflt") <=
+		    field(out, "\"command\"", "minflt"));
 	assert_int_equal(mapview(w, out, sizeof(out)), 0);
 	for (char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
 		if (!strncmp(l, "{\"pid\": ", 8)) {
