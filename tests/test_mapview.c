@@ -203,6 +203,9 @@ static void test_mapview_child_on_framefs(void **state)
 	assert_int_equal(field(out, "shared.dat", "rss_kb"), 32);
 	assert_int_equal(field(out, "shared.dat", "shared_clean_kb"), 32);
 	assert_int_equal(field(out, "shared.dat", "pss_kb"), 16);
+	/* As root, PFNs say the same through /proc/kpagecount. */
+	if (geteuid() == 0)
+		assert_int_equal(field(out, "shared.dat", "shared_pages"), 8);
 	assert_int_equal(field(out, "shared.dat", "mapped_pages"), 8);
 	assert_int_equal(field(out, "shared.dat", "cow_pages"), 0);
 	assert_int_equal(field(out, "shared.dat", "private_dirty_kb"), 0);
@@ -217,6 +220,8 @@ static void test_mapview_child_on_framefs(void **state)
 	assert_int_equal(field(out, "private.dat", "anonymous_kb"), 12);
 	assert_int_equal(field(out, "private.dat", "private_dirty_kb"), 4);
 	assert_int_equal(field(out, "private.dat", "shared_dirty_kb"), 8);
+	if (geteuid() == 0)
+		assert_int_equal(field(out, "private.dat", "shared_pages"), 2);
 	assert_int_equal(field(out, "private.dat", "cow_pages"), 3);
 	assert_int_equal(field(out, "private.dat", "mapped_pages"), 0);
 	/* The file pages behind the copies are cached, but a page counts

@@ -41,6 +41,7 @@
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)
 #define PM_FILE		(1ull << 61)	/* file page or shared anon */
+#define PM_PFN_MASK	((1ull << 55) - 1)
 #define MAX_BAR_PAGES	(1u << 22)	/* 16 GiB of 4 KiB pages */
 
 enum only { ONLY_DEFAULT, ONLY_ALL, ONLY_FRAMEFS, ONLY_FILE, ONLY_ANON,
@@ -250,14 +251,20 @@ static int file_cached(const char *path, uint64_t off, size_t npages,
 }
 
 /* Pages of v present in pid (pagemap), as PC_MAPPED or PC_COW. */
-static int vma_pagemap(int pmfd, const struct vma *v, unsigned char *cls,
-		       uint64_t *cow_pages)
+/* With root, pagemap carries PFNs and /proc/kpagecount says how many
+ * mappings each frame has: *shared_pages counts the present pages mapped
+ * more than once (by another process, after fork, or twice here).  It is
+ * UINT64_MAX when PFNs are hidden (not root). */
+static int vma_pagemap(int pmfd, int kcfd, const struct vma *v,
+		       unsigned char *cls, uint64_t *cow_pages,
+		       uint64_t *shared_pages)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
 	uint64_t buf[512];
 
 	*cow_pages = 0;
+	*shared_pages = kcfd >= 0 ? 0 : UINT64_MAX;
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
 		ssize_t got = pread(pmfd, buf, k * 8, (off_t)((v->start /
@@ -267,8 +274,17 @@ static int vma_pagemap(int pmfd, const struct vma *v, unsigned char *cls,
 			return got < 0 ? -errno : -EIO;
 		k = (size_t)got / 8;
 		for (size_t j = 0; j < k; j++, i++) {
+			uint64_t pfn = buf[j] & PM_PFN_MASK, cnt;
+
 			if (!(buf[j] & PM_PRESENT))
 				continue;
+			if (*shared_pages != UINT64_MAX) {
+				if (!pfn)	/* hidden: not root after all */
+					*shared_pages = UINT64_MAX;
+				else if (pread(kcfd, &cnt, 8, (off_t)(pfn * 8))
+					 == 8 && cnt > 1)
+					(*shared_pages)++;
+			}
 			if (vma_is_file(v) && !(buf[j] & PM_FILE)) {
 				cls[i] = PC_COW;
 				(*cow_pages)++;
@@ -351,7 +367,8 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 	struct vma_list l = { 0 };
 	struct procstat st;
 	char path[64];
-	int rc, pmfd, shown = 0;
+	int rc, pmfd, kcfd, shown = 0;
+	bool pfns = false;
 
 	rc = procstat_read_pid(pid, &st);
 	if (rc == 0)
@@ -369,6 +386,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		printf("\033[H\033[2J");	/* redraw in place */
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pmfd = open(path, O_RDONLY | O_CLOEXEC);
+	kcfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
 	if (o->json) {
 		printf("{\"pid\": %d, \"comm\": ", st.pid);
 		json_str(stdout, st.comm);
@@ -405,7 +423,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		struct vma *v = &l.v[i];
 		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
 		size_t counts[PC__N];
-		uint64_t cow = 0;
+		uint64_t cow = 0, shared = UINT64_MAX;
 		unsigned char *cls;
 		char *b;
 		struct ffline ff = { 0 };
@@ -432,7 +450,8 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		if (!big && vma_is_file(v) && !v->deleted)
 			file_cached(v->path, v->offset, n, cls);
 		if (!big && pmfd >= 0)
-			vma_pagemap(pmfd, v, cls, &cow);
+			vma_pagemap(pmfd, kcfd, v, cls, &cow, &shared);
+		pfns |= shared != UINT64_MAX;
 		bar(cls, n, o->width, b, counts);
 		if (o->json) {
 			printf("%s  {\"start\": \"%llx\", \"end\": \"%llx\", "
@@ -453,7 +472,8 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 			       "\"referenced_kb\": %llu, \"anonymous_kb\": %llu, "
 			       "\"swap_kb\": %llu, \"pages\": %zu, "
 			       "\"mapped_pages\": %zu, \"cow_pages\": %zu, "
-			       "\"cached_pages\": %zu, \"bar\": \"%s\"",
+			       "\"cached_pages\": %zu, \"bar\": \"%s\", "
+			       "\"shared_pages\": %lld",
 			       v->deleted ? "true" : "false", KB(v->size_kb),
 			       KB(v->rss_kb), KB(v->pss_kb),
 			       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
@@ -461,7 +481,8 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 			       KB(v->private_dirty_kb), KB(v->referenced_kb),
 			       KB(v->anonymous_kb), KB(v->swap_kb), n,
 			       counts[PC_MAPPED], counts[PC_COW],
-			       counts[PC_CACHED], b);
+			       counts[PC_CACHED], b,
+			       shared == UINT64_MAX ? -1LL : (long long)shared);
 			if (ff.mount[0])
 				printf(", \"framefs\": {\"mount\": \"%s\", "
 				       "\"resident\": %llu, \"dirty\": %llu, "
@@ -491,8 +512,12 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 				       "pages)\n", KB(v->anonymous_kb),
 				       (unsigned long long)cow);
 			printf("  [%s] %zu pages: %zu mapped, %zu cow, %zu only "
-			       "cached\n", b, n, counts[PC_MAPPED],
+			       "cached", b, n, counts[PC_MAPPED],
 			       counts[PC_COW], counts[PC_CACHED]);
+			if (shared != UINT64_MAX)
+				printf("; %llu in frames other mappings share",
+				       (unsigned long long)shared);
+			printf("\n");
 			if (ff.mount[0])
 				printf("  framefs %s: %llu frames resident, %llu "
 				       "dirty; reads %llu, frame hits %llu, "
@@ -504,13 +529,16 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		free(b);
 	}
 	if (o->json)
-		printf("%s]}\n", nl);
+		printf("%s], \"pfns\": %s}\n", nl, pfns ? "true" : "false");
 	else
 		printf("\nlegend: c copy-on-write  # mapped here  : page cache "
-		       "only  . absent\n");
+		       "only  . absent%s\n", pfns ? "" : "\n(PFNs hidden: "
+		       "run as root to see which pages other mappings share)");
 	fflush(stdout);
 	if (pmfd >= 0)
 		close(pmfd);
+	if (kcfd >= 0)
+		close(kcfd);
 	procmaps_free(&l);
 	return 0;
 }
