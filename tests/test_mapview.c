@@ -204,8 +204,13 @@ static void test_mapview_child_on_framefs(void **state)
 	assert_int_equal(field(out, "shared.dat", "shared_clean_kb"), 32);
 	assert_int_equal(field(out, "shared.dat", "pss_kb"), 16);
 	/* As root, PFNs say the same through /proc/kpagecount. */
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
 		assert_int_equal(field(out, "shared.dat", "shared_pages"), 8);
+		/* kpageflags: the kernel's LRU view is there, and no page
+		 * of a read-only shared mapping is dirty. */
+		assert_int_equal(field(out, "shared.dat", "dirty"), 0);
+		assert_true(field(out, "shared.dat", "active") <= 8);
+	}
 	assert_int_equal(field(out, "shared.dat", "mapped_pages"), 8);
 	assert_int_equal(field(out, "shared.dat", "cow_pages"), 0);
 	assert_int_equal(field(out, "shared.dat", "private_dirty_kb"), 0);

@@ -255,9 +255,18 @@ static int file_cached(const char *path, uint64_t off, size_t npages,
  * mappings each frame has: *shared_pages counts the present pages mapped
  * more than once (by another process, after fork, or twice here).  It is
  * UINT64_MAX when PFNs are hidden (not root). */
-static int vma_pagemap(int pmfd, int kcfd, const struct vma *v,
+/* The kernel's own LRU view of the pages (kpageflags, root only). */
+struct kflags {
+	uint64_t active, referenced, dirty;	/* pages with KPF_* set */
+};
+
+#define KPF_REFERENCED	2
+#define KPF_DIRTY	4
+#define KPF_ACTIVE	6
+
+static int vma_pagemap(int pmfd, int kcfd, int kffd, const struct vma *v,
 		       unsigned char *cls, uint64_t *cow_pages,
-		       uint64_t *shared_pages)
+		       uint64_t *shared_pages, struct kflags *kf)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
@@ -284,6 +293,12 @@ static int vma_pagemap(int pmfd, int kcfd, const struct vma *v,
 				else if (pread(kcfd, &cnt, 8, (off_t)(pfn * 8))
 					 == 8 && cnt > 1)
 					(*shared_pages)++;
+			}
+			if (*shared_pages != UINT64_MAX && kffd >= 0 &&
+			    pread(kffd, &cnt, 8, (off_t)(pfn * 8)) == 8) {
+				kf->active += (cnt >> KPF_ACTIVE) & 1;
+				kf->referenced += (cnt >> KPF_REFERENCED) & 1;
+				kf->dirty += (cnt >> KPF_DIRTY) & 1;
 			}
 			if (vma_is_file(v) && !(buf[j] & PM_FILE)) {
 				cls[i] = PC_COW;
@@ -367,7 +382,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 	struct vma_list l = { 0 };
 	struct procstat st;
 	char path[64];
-	int rc, pmfd, kcfd, shown = 0;
+	int rc, pmfd, kcfd, kffd, shown = 0;
 	bool pfns = false;
 
 	rc = procstat_read_pid(pid, &st);
@@ -387,6 +402,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pmfd = open(path, O_RDONLY | O_CLOEXEC);
 	kcfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+	kffd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (o->json) {
 		printf("{\"pid\": %d, \"comm\": ", st.pid);
 		json_str(stdout, st.comm);
@@ -424,6 +440,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
 		size_t counts[PC__N];
 		uint64_t cow = 0, shared = UINT64_MAX;
+		struct kflags kf = { 0 };
 		unsigned char *cls;
 		char *b;
 		struct ffline ff = { 0 };
@@ -450,7 +467,8 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 		if (!big && vma_is_file(v) && !v->deleted)
 			file_cached(v->path, v->offset, n, cls);
 		if (!big && pmfd >= 0)
-			vma_pagemap(pmfd, kcfd, v, cls, &cow, &shared);
+			vma_pagemap(pmfd, kcfd, kffd, v, cls, &cow, &shared,
+				    &kf);
 		pfns |= shared != UINT64_MAX;
 		bar(cls, n, o->width, b, counts);
 		if (o->json) {
@@ -483,6 +501,12 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 			       counts[PC_MAPPED], counts[PC_COW],
 			       counts[PC_CACHED], b,
 			       shared == UINT64_MAX ? -1LL : (long long)shared);
+			if (shared != UINT64_MAX && kffd >= 0)
+				printf(", \"kernel_lru\": {\"active\": %llu, "
+				       "\"referenced\": %llu, \"dirty\": %llu}",
+				       (unsigned long long)kf.active,
+				       (unsigned long long)kf.referenced,
+				       (unsigned long long)kf.dirty);
 			if (ff.mount[0])
 				printf(", \"framefs\": {\"mount\": \"%s\", "
 				       "\"resident\": %llu, \"dirty\": %llu, "
@@ -518,6 +542,12 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 				printf("; %llu in frames other mappings share",
 				       (unsigned long long)shared);
 			printf("\n");
+			if (shared != UINT64_MAX && kffd >= 0)
+				printf("  kernel LRU: %llu active, %llu "
+				       "referenced, %llu dirty (kpageflags)\n",
+				       (unsigned long long)kf.active,
+				       (unsigned long long)kf.referenced,
+				       (unsigned long long)kf.dirty);
 			if (ff.mount[0])
 				printf("  framefs %s: %llu frames resident, %llu "
 				       "dirty; reads %llu, frame hits %llu, "
@@ -533,12 +563,15 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 	else
 		printf("\nlegend: c copy-on-write  # mapped here  : page cache "
 		       "only  . absent%s\n", pfns ? "" : "\n(PFNs hidden: "
-		       "run as root to see which pages other mappings share)");
+		       "run as root to see which pages other mappings share "
+		       "and the kernel's LRU flags)");
 	fflush(stdout);
 	if (pmfd >= 0)
 		close(pmfd);
 	if (kcfd >= 0)
 		close(kcfd);
+	if (kffd >= 0)
+		close(kffd);
 	procmaps_free(&l);
 	return 0;
 }
