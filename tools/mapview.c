@@ -202,6 +202,23 @@ static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 	fclose(f);
 }
 
+/* The daemon's view of a file, after the process's (nothing if the file
+ * is not on framefs): a JSON member, or an indented line. */
+static void ffline_print(const struct ffline *ff, bool json)
+{
+	if (!ff->mount[0])
+		return;
+	if (json)
+		printf(", \"framefs\": {\"mount\": \"%s\", \"resident\": %llu, "
+		       "\"dirty\": %llu, \"reads\": %llu, \"frame_hits\": %llu, "
+		       "\"frame_misses\": %llu}", ff->mount, ff->res, ff->dirty,
+		       ff->reads, ff->hits, ff->misses);
+	else
+		printf("  framefs %s: %llu frames resident, %llu dirty; reads "
+		       "%llu, frame hits %llu, misses %llu\n", ff->mount,
+		       ff->res, ff->dirty, ff->reads, ff->hits, ff->misses);
+}
+
 /* ---- residency ---------------------------------------------------------- */
 
 /* Classes of the npages pages of a file range [off, off + npages pages):
@@ -507,13 +524,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 				       (unsigned long long)kf.active,
 				       (unsigned long long)kf.referenced,
 				       (unsigned long long)kf.dirty);
-			if (ff.mount[0])
-				printf(", \"framefs\": {\"mount\": \"%s\", "
-				       "\"resident\": %llu, \"dirty\": %llu, "
-				       "\"reads\": %llu, \"frame_hits\": %llu, "
-				       "\"frame_misses\": %llu}", ff.mount,
-				       ff.res, ff.dirty, ff.reads, ff.hits,
-				       ff.misses);
+			ffline_print(&ff, true);
 			printf("}");
 		} else {
 			printf("\n%012llx-%012llx %s %8llx  %s%s\n",
@@ -548,11 +559,7 @@ static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
 				       (unsigned long long)kf.active,
 				       (unsigned long long)kf.referenced,
 				       (unsigned long long)kf.dirty);
-			if (ff.mount[0])
-				printf("  framefs %s: %llu frames resident, %llu "
-				       "dirty; reads %llu, frame hits %llu, "
-				       "misses %llu\n", ff.mount, ff.res,
-				       ff.dirty, ff.reads, ff.hits, ff.misses);
+			ffline_print(&ff, false);
 		}
 		shown++;
 		free(cls);
@@ -627,24 +634,14 @@ static int show_files(const struct opts *o, char **paths, int n)
 			       "\"cached_pages\": %zu, \"bar\": \"%s\"",
 			       (unsigned long long)st.st_size, np,
 			       counts[PC_CACHED], b);
-			if (ff.mount[0])
-				printf(", \"framefs\": {\"mount\": \"%s\", "
-				       "\"resident\": %llu, \"dirty\": %llu, "
-				       "\"reads\": %llu, \"frame_hits\": %llu, "
-				       "\"frame_misses\": %llu}", ff.mount,
-				       ff.res, ff.dirty, ff.reads, ff.hits,
-				       ff.misses);
+			ffline_print(&ff, true);
 			printf("}");
 		} else {
 			printf("%s: %zu pages, %zu in the page cache (%.1f%%)\n"
 			       "  [%s]\n", paths[i], np, counts[PC_CACHED],
 			       np ? 100.0 * (double)counts[PC_CACHED] /
 				    (double)np : 0.0, b);
-			if (ff.mount[0])
-				printf("  framefs %s: %llu frames resident, "
-				       "%llu dirty; reads %llu, frame hits "
-				       "%llu, misses %llu\n", ff.mount, ff.res,
-				       ff.dirty, ff.reads, ff.hits, ff.misses);
+			ffline_print(&ff, false);
 		}
 		free(cls);
 		free(b);
