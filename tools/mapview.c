@@ -202,18 +202,21 @@ static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 	fclose(f);
 }
 
+static void json_str(FILE *out, const char *s);
+
 /* The daemon's view of a file, after the process's (nothing if the file
  * is not on framefs): a JSON member, or an indented line. */
 static void ffline_print(const struct ffline *ff, bool json)
 {
 	if (!ff->mount[0])
 		return;
-	if (json)
-		printf(", \"framefs\": {\"mount\": \"%s\", \"resident\": %llu, "
-		       "\"dirty\": %llu, \"reads\": %llu, \"frame_hits\": %llu, "
-		       "\"frame_misses\": %llu}", ff->mount, ff->res, ff->dirty,
-		       ff->reads, ff->hits, ff->misses);
-	else
+	if (json) {
+		printf(", \"framefs\": {\"mount\": ");
+		json_str(stdout, ff->mount);
+		printf(", \"resident\": %llu, \"dirty\": %llu, \"reads\": %llu, "
+		       "\"frame_hits\": %llu, \"frame_misses\": %llu}", ff->res,
+		       ff->dirty, ff->reads, ff->hits, ff->misses);
+	} else
 		printf("  framefs %s: %llu frames resident, %llu dirty; reads "
 		       "%llu, frame hits %llu, misses %llu\n", ff->mount,
 		       ff->res, ff->dirty, ff->reads, ff->hits, ff->misses);
