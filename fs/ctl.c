@@ -144,7 +144,7 @@ void ctl_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 
 #define D(f) ((unsigned long long)(n.f - b.f))
 
-void ctl_stats_print(struct fs *fs, FILE *out)
+static void ctl_stats_print(struct fs *fs, FILE *out)
 {
 	struct fs_counters n, b = fs->base;
 	struct cache_stats cs;

@@ -208,8 +208,9 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size);
 /* Writes back every dirty frame of in (waiting for write-backs already
  * running); returns 0 or the first error. */
 int pager_flush_file(struct fs *fs, struct inode *in);
-/* Asks the evictor to evict every clean frame / the flusher to write back
- * everything, and waits.  Returns 0 or an error. */
+/* "drop": has evictor 0 evict every clean frame, and waits.  "sync":
+ * writes back every dirty frame in the caller's thread.  Both return 0 or
+ * an error. */
 int pager_drop_all(struct fs *fs);
 int pager_sync_all(struct fs *fs);
 /* After the session ends: writes back everything, retrying; returns the
@@ -232,7 +233,6 @@ void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
 void ctl_release(struct fs *fs, fuse_req_t req, struct fuse_file_info *fi);
 void ctl_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 		 bool plus);
-void ctl_stats_print(struct fs *fs, FILE *out);
 
 extern const struct fuse_lowlevel_ops framefs_ops;	/* ops.c */
 

@@ -23,7 +23,8 @@
  * The flusher writes back, coalescing contiguous dirty frames into one
  * store write, when dirty frames pass dirty_background % of the pool, when
  * the oldest dirty file is older than dirty_expire_ms, when the evictor
- * finds only dirty victims, and on "sync".  Writers wait (bounded) while
+ * finds only dirty victims ("sync" and fsync write back in the caller's
+ * thread).  Writers wait (bounded) while
  * dirty frames pass dirty_max %.  A failed write-back leaves the frames
  * dirty, is retried with backoff (100 ms doubling to 5 s), and is reported
  * to the next fsync/close of the file through cache_file_error().
@@ -339,7 +340,8 @@ static void flush_kick(struct fs *fs)
 	pthread_mutex_unlock(&fs->wait_lock);
 }
 
-/* Back-pressure: waits (bounded) while dirty frames pass dirty_max %. */
+/* Before a write(): wakes the flusher above dirty_background %, and waits
+ * (bounded) while dirty frames pass dirty_max % (back-pressure). */
 static void throttle(struct fs *fs)
 {
 	uint32_t limit = (uint32_t)((uint64_t)fs->o.nframes *
@@ -347,6 +349,9 @@ static void throttle(struct fs *fs)
 	uint32_t nfree, ndirty;
 
 	cache_counts(fs->cache, &nfree, &ndirty);
+	if (ndirty > (uint64_t)fs->o.nframes * fs->o.dirty_background_pct /
+	    100)
+		flush_kick(fs);
 	if (ndirty <= limit)
 		return;
 	FS_ADD(fs, write_throttles, 1);
@@ -443,14 +448,6 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 	if (!writepage)
 		pthread_rwlock_unlock(&in->trunc_lock);
 	FS_ADD(fs, write_bytes, done);
-	if (done) {
-		uint32_t nfree, ndirty;
-
-		cache_counts(fs->cache, &nfree, &ndirty);
-		if (ndirty > (uint64_t)fs->o.nframes *
-		    fs->o.dirty_background_pct / 100)
-			flush_kick(fs);
-	}
 	return done ? (ssize_t)done : rc;
 }
 

@@ -280,12 +280,6 @@ void store_fault(struct store *st, bool write, int err)
 			 __ATOMIC_RELAXED);
 }
 
-int store_fault_get(struct store *st, bool write)
-{
-	return __atomic_load_n(write ? &st->fault_write : &st->fault_read,
-			       __ATOMIC_RELAXED);
-}
-
 void store_stats(struct store *st, struct store_stats *out)
 {
 #define LD(f) out->f = __atomic_load_n(&st->st.f, __ATOMIC_RELAXED)

@@ -71,7 +71,6 @@ int store_truncate(struct store *st, int fd, uint64_t size);
  * (write = false) or write/fsync (write = true) from now on; 0 switches it
  * off. */
 void store_fault(struct store *st, bool write, int err);
-int store_fault_get(struct store *st, bool write);
 
 void store_stats(struct store *st, struct store_stats *out);
 
