@@ -170,6 +170,7 @@ struct cache {
 	uint32_t nfiles;		/* lock; records in ftab */
 	struct cfile *dirty_head;	/* lock; oldest dirtied first */
 	struct cfile *dirty_tail;
+	uint64_t next_use;		/* lock; cache_set_next_use (OPT) */
 	uint64_t id;			/* unique per cache_new, for the TLS */
 	uint32_t hp_nblocks;		/* atomic; claimed hp blocks so far */
 	uint32_t hp_waiters;		/* atomic; droppers waiting on hazards */
@@ -685,13 +686,15 @@ static void doomed_free(struct cache *c, struct frame *fr)
 struct cache *cache_new(const struct cache_config *cfg)
 {
 	const struct policy_ops *ops;
+	double param[POLICY_MAX_PARAMS];
 	struct cache *c;
 	uint32_t page_size = cfg->page_size ? cfg->page_size : 4096;
 	uint32_t nb = 1;
+	char err[8];
 
 	/* Step 1: validate. */
-	ops = policy_find(cfg->policy ? cfg->policy : "lru");
-	if (!ops || cfg->nframes == 0 || cfg->nframes >= FRAME_NONE / 2 ||
+	if (policy_parse(cfg->policy ? cfg->policy : "lru", &ops, param, err,
+			 sizeof(err)) < 0 || cfg->nframes == 0 || cfg->nframes >= FRAME_NONE / 2 ||
 	    page_size < 512 || (page_size & (page_size - 1))) {
 		errno = EINVAL;
 		return NULL;
@@ -742,7 +745,8 @@ struct cache *cache_new(const struct cache_config *cfg)
 	}
 
 	/* Step 4: the policy. */
-	c->policy = ops->create(cfg->nframes);
+	c->next_use = UINT64_MAX;
+	c->policy = ops->create(cfg->nframes, param);
 	if (!c->policy)
 		goto out_nomem;
 	c->policy->ops = ops;
@@ -876,6 +880,8 @@ static int get_locked(struct cache *c, uint64_t ino, uint64_t pgno,
 		return -ENOENT;
 	}
 	if (c->nfree == 0) {
+		if (c->policy->ops->pending)
+			c->policy->ops->pending(c->policy, ino, pgno);
 		pthread_mutex_unlock(&c->lock);
 		return -ENOBUFS;
 	}
@@ -1439,6 +1445,18 @@ uint32_t cache_policy_nresident(struct cache *c)
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno)
 {
 	return c->frames[fno].pgno;
+}
+
+uint64_t cache_policy_next_use(struct cache *c)
+{
+	return c->next_use;
+}
+
+void cache_set_next_use(struct cache *c, uint64_t when)
+{
+	pthread_mutex_lock(&c->lock);
+	c->next_use = when;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- reports ---------------------------------------------------------- */

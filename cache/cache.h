@@ -49,7 +49,7 @@ enum frame_state {
 struct cache_config {
 	uint32_t nframes;	/* pool size, >= 1 */
 	uint32_t page_size;	/* bytes, power of two >= 512; 0 = 4096 */
-	const char *policy;	/* registered policy name; NULL = "lru" */
+	const char *policy;	/* "name[:key=value,...]"; NULL = "lru" */
 	bool metadata_only;	/* no page data (the simulator) */
 };
 
@@ -188,6 +188,11 @@ void cache_foreach_frame(struct cache *c,
 			 void *arg);
 /* Prints the policy's own view (queue order, hand, bits) on one line. */
 void cache_policy_show(struct cache *c, FILE *out);
+
+/* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
+ * trace position of the next reference to the page the next access is for
+ * (UINT64_MAX: never).  Set before each cache_get(); single-threaded use. */
+void cache_set_next_use(struct cache *c, uint64_t when);
 
 /* Checks every invariant of the pool, index, file lists and policy.
  * Returns 0, or -EUCLEAN after printing the first violation to stderr. */

@@ -9,6 +9,11 @@
  *
  * Adding a policy: one file policy_NAME.c exporting one
  * `const struct policy_ops policy_NAME`, and one line in policy.c.
+ *
+ * Parameters are written `name:key=value,key=value` (cache_config.policy,
+ * framefs -o policy=, framesim --policy).  A policy declares its keys with
+ * their defaults and ranges in ops->params; policy_parse() checks a spec and
+ * hands create() one double per declared key, defaults filled in.
  */
 #ifndef FRAMEFS_POLICY_H
 #define FRAMEFS_POLICY_H
@@ -35,19 +40,36 @@ enum policy_remove {
 };
 
 #define POLICY_HIT_LOCKLESS 0x1u /* hit() only sets a bit, atomically */
+#define POLICY_NEEDS_FUTURE 0x2u /* reads cache_policy_next_use(): the
+				  * simulator only (Belady's OPT) */
+
+#define POLICY_MAX_PARAMS 4
+
+struct policy_param {
+	const char *key;		/* NULL ends the array */
+	double def;			/* the value the policy's paper uses */
+	double min, max;		/* accepted range, inclusive */
+	const char *help;		/* a few words for --list */
+};
 
 struct policy_ops {
 	const char *name;
 	const char *summary;			/* one line for --list */
 	unsigned flags;
-	/* Returns NULL on ENOMEM.  The core fills in ops, cache, nframes. */
-	struct policy *(*create)(uint32_t nframes);
+	const struct policy_param *params;	/* NULL: none */
+	/* Returns NULL on ENOMEM.  The core fills in ops, cache, nframes.
+	 * param[i] is the value of params[i]. */
+	struct policy *(*create)(uint32_t nframes, const double *param);
 	void (*destroy)(struct policy *p);
 	void (*insert)(struct policy *p, uint32_t fno, uint64_t ino,
 		       uint64_t pgno);
 	void (*hit)(struct policy *p, uint32_t fno);
 	void (*remove)(struct policy *p, uint32_t fno, uint64_t ino,
 		       uint64_t pgno, enum policy_remove why);
+	/* Optional (may be NULL): a miss found no free frame, so the next
+	 * victim() call makes room for this page.  ARC and CLOCK-Pro decide
+	 * differently when the page is one of their ghosts. */
+	void (*pending)(struct policy *p, uint64_t ino, uint64_t pgno);
 	/* Peek: a resident frame for which cache_policy_evictable() holds, or
 	 * FRAME_NONE after one full pass found none.  May age the policy's
 	 * state (clear reference bits, move a hand); must not remove. */
@@ -65,6 +87,17 @@ struct policy_ops {
 /* The registry (policy.c). */
 const struct policy_ops *policy_find(const char *name);
 const struct policy_ops *const *policy_all(void);	/* NULL-terminated */
+/* Parses "name[:key=value,...]": 0 with *ops and param[] (defaults for keys
+ * not given), or -EINVAL with one line of explanation in err. */
+int policy_parse(const char *spec, const struct policy_ops **ops,
+		 double param[POLICY_MAX_PARAMS], char *err, size_t errlen);
+/* Splits a comma-separated list of specs, where a token with '=' and no
+ * ':' continues the previous spec ("s3fifo:small=0.2,threshold=2,lru" is two
+ * specs).  Returns the count and a NULL-terminated array of strings (free
+ * each and the array), or -ENOMEM. */
+int policy_split_list(const char *list, char ***out);
+/* The registry as --list prints it: name, summary, parameters. */
+void policy_print_list(FILE *out);
 
 /* What the core tells a policy; cache->lock is held by the caller. */
 bool cache_policy_evictable(struct cache *c, uint32_t fno);
@@ -73,5 +106,9 @@ uint32_t cache_policy_nresident(struct cache *c);
 /* For show(): the page number of a frame (the ino when there are several
  * files is left out to keep teaching output short). */
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno);
+/* For POLICY_NEEDS_FUTURE: the position in the trace of the next reference
+ * to the page being inserted or hit (UINT64_MAX: never again), as the
+ * simulator set it with cache_set_next_use() before the access. */
+uint64_t cache_policy_next_use(struct cache *c);
 
 #endif

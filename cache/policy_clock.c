@@ -27,10 +27,11 @@ struct clock {
 
 #define CLOCK(p) ((struct clock *)(p))
 
-static struct policy *clock_create(uint32_t nframes)
+static struct policy *clock_create(uint32_t nframes, const double *param)
 {
 	struct clock *k = calloc(1, sizeof(*k));
 
+	(void)param;
 	if (!k)
 		return NULL;
 	k->ref = calloc(nframes, 1);

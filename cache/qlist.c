@@ -47,10 +47,11 @@ void qlist_show(struct qlinks *lk, struct qlist *l, struct cache *c,
 
 #define QP(p) ((struct qpolicy *)(p))
 
-struct policy *qpolicy_create(uint32_t nframes)
+struct policy *qpolicy_create(uint32_t nframes, const double *param)
 {
 	struct qpolicy *q = calloc(1, sizeof(*q));
 
+	(void)param;
 	if (!q)
 		return NULL;
 	if (qlinks_init(&q->lk, nframes) < 0) {

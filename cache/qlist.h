@@ -93,7 +93,7 @@ struct qpolicy {
 	struct qlist q;		/* head: next to go */
 };
 
-struct policy *qpolicy_create(uint32_t nframes);
+struct policy *qpolicy_create(uint32_t nframes, const double *param);
 void qpolicy_destroy(struct policy *p);
 void qpolicy_insert(struct policy *p, uint32_t fno, uint64_t ino,
 		    uint64_t pgno);

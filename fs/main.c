@@ -7,6 +7,7 @@
  * the daemon exits, and the exit status says whether that worked.
  */
 #include "framefs.h"
+#include "policy.h"
 #include "size.h"
 
 #include <errno.h>
@@ -53,7 +54,8 @@ static void usage(FILE *out)
 "framefs options (-o, comma separated):\n"
 "  frames=N               pool size in 4 KiB frames (default %u = 64 MiB)\n"
 "  cache=SIZE             pool size in bytes, with K, M or G (e.g. 64M)\n"
-"  policy=NAME            eviction policy: fifo, lru, clock (default lru)\n"
+"  policy=NAME[:K=V:...]  eviction policy and its parameters (default lru;\n"
+"                         `framesim --list` lists them)\n"
 "  readahead=KB           kernel readahead (default 0: one fault = one\n"
 "                         4 KiB READ, so client majflt == daemon reads)\n"
 "  refscan=PAGES_PER_S    reference sampling: invalidate this many resident\n"
@@ -115,6 +117,22 @@ static int opts_check(struct raw_opts *r, struct fs_opts *o)
 	o->dirty_expire_ms = 3000;
 	o->max_threads = DEFAULT_THREADS;
 	o->trace_path = r->trace;
+	{
+		const struct policy_ops *ops;
+		double param[POLICY_MAX_PARAMS];
+		char err[160];
+
+		if (policy_parse(o->policy, &ops, param, err,
+				 sizeof(err)) < 0) {
+			fprintf(stderr, "framefs: policy=%s\n", err);
+			return -1;
+		}
+		if (ops->flags & POLICY_NEEDS_FUTURE) {
+			fprintf(stderr, "framefs: policy=%s: needs the future "
+				"references; use it in framesim\n", ops->name);
+			return -1;
+		}
+	}
 	if (r->frames && r->cache) {
 		fprintf(stderr, "framefs: frames= and cache=: give one\n");
 		return -1;
@@ -238,12 +256,8 @@ static int fs_init(struct fs *fs)
 
 	fs->cache = cache_new(&cfg);
 	if (!fs->cache) {
-		if (errno == EINVAL)
-			fprintf(stderr, "framefs: policy=%s: unknown policy "
-				"(fifo, lru, clock)\n", fs->o.policy);
-		else
-			fprintf(stderr, "framefs: frames=%u: %s\n",
-				fs->o.nframes, strerror(errno));
+		fprintf(stderr, "framefs: frames=%u: %s\n",
+			fs->o.nframes, strerror(errno));
 		return -1;
 	}
 	fs->page_size = cache_page_size(fs->cache);
