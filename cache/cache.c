@@ -1447,6 +1447,37 @@ uint64_t cache_policy_pgno(struct cache *c, uint32_t fno)
 	return c->frames[fno].pgno;
 }
 
+/* ---- the simulator ---------------------------------------------------- */
+
+int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
+		     struct cache_sim_result *r)
+{
+	struct frame *fr;
+	int rc, evicted = 0;
+
+	while ((rc = cache_get(c, ino, pgno, 0, &fr)) == -ENOBUFS) {
+		struct frame *v;
+
+		rc = cache_evict_begin(c, &v);
+		if (rc < 0)
+			return rc;
+		r->victim_fno = fno_of(c, v);
+		r->victim_ino = v->ino;
+		r->victim_pgno = v->pgno;
+		rc = cache_evict_end(c, v);
+		if (rc < 0)
+			return rc;
+		evicted = 1;
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		cache_load_done(c, fr, 0);
+	r->fno = fno_of(c, fr);
+	cache_unpin(c, fr);
+	return rc == 0 ? 0 : 1 + evicted;
+}
+
 uint64_t cache_policy_next_use(struct cache *c)
 {
 	return c->next_use;

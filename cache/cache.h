@@ -189,6 +189,19 @@ void cache_foreach_frame(struct cache *c,
 /* Prints the policy's own view (queue order, hand, bits) on one line. */
 void cache_policy_show(struct cache *c, FILE *out);
 
+/* The simulator's access: a hit, or a miss that (when no frame is free)
+ * evicts the policy's victim and inserts the page.  For metadata_only
+ * caches driven by one thread, with no pins held.  Returns 0 (hit), 1 (miss
+ * into a free frame), 2 (miss that evicted the page victim_* from frame
+ * victim_fno), or a negative errno (-EBUSY: nothing evictable). */
+struct cache_sim_result {
+	uint32_t fno;			/* the frame now holding the page */
+	uint32_t victim_fno;		/* 2: the frame evicted */
+	uint64_t victim_ino, victim_pgno;	/* 2: its page */
+};
+int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
+		     struct cache_sim_result *r);
+
 /* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
  * trace position of the next reference to the page the next access is for
  * (UINT64_MAX: never).  Set before each cache_get(); single-threaded use. */
