@@ -696,10 +696,17 @@ static void evict_round(struct fs *fs, bool drop)
 		}
 		pthread_mutex_unlock(&fs->wait_lock);
 		cache_counts(fs->cache, &nfree, &ndirty);
-		if (!drop && nfree >= fs->high_free && !waiters)
+		/* Enough free: stop, even with waiters, who only have to
+		 * wake up and take them.  Evicting on "while anyone waits"
+		 * emptied the pool before a slow-to-run waiter got there. */
+		if (!drop && nfree >= fs->high_free) {
+			if (waiters) {
+				pthread_mutex_lock(&fs->wait_lock);
+				pthread_cond_broadcast(&fs->freed_cv);
+				pthread_mutex_unlock(&fs->wait_lock);
+			}
 			return;
-		if (!drop && nfree >= fs->high_free && waiters && stuck > 3)
-			return;
+		}
 		rc = evict_one(fs);
 		if (rc == 0) {
 			stuck = 0;
@@ -743,17 +750,20 @@ static void *evictor_main(void *arg)
 			evict_round(fs, false);
 		if (want)
 			evict_round(fs, true);
+		cache_counts(fs->cache, &nfree, &ndirty);
 		pthread_mutex_lock(&fs->wait_lock);
-		if (fs->frame_waiters && !want) {
+		if (fs->frame_waiters && !want && nfree < fs->high_free) {
 			/* Waiters remain: run again right away. */
 			pthread_mutex_unlock(&fs->wait_lock);
 			evict_round(fs, false);
+			cache_counts(fs->cache, &nfree, &ndirty);
 			pthread_mutex_lock(&fs->wait_lock);
 		}
 		if (want)
 			fs->drop_done = drop;
 		pthread_cond_broadcast(&fs->freed_cv);
-		if (!fs->stopping && !fs->frame_waiters && !fs->evict_kicked &&
+		if (!fs->stopping && !fs->evict_kicked &&
+		    (!fs->frame_waiters || nfree >= fs->high_free) &&
 		    (ea->idx != 0 || fs->drop_req == fs->drop_done))
 			timed_wait(fs, &fs->evict_cv, 100);
 		fs->evict_kicked = false;

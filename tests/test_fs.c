@@ -987,14 +987,17 @@ static void test_fs_bad_input(void **s)
 		char *a6[] = { bin, "-o", "policy=nosuch", M.backing, "/tmp",
 			       NULL };
 		char *a7[] = { bin, M.backing, NULL };
+		char *a8[] = { bin, "-o", "policy=lru:x=1", M.backing, "/tmp",
+			       NULL };
 
 		expect_error(a1, 2, "frames=abc");
 		expect_error(a2, 2, "frames=10");
 		expect_error(a3, 1, "missing backing dir");
 		expect_error(a4, 1, "mountpoint in use");
 		expect_error(a5, 2, "store_latency=fast");
-		expect_error(a6, 1, "unknown policy");
+		expect_error(a6, 2, "unknown policy");
 		expect_error(a7, 2, "no mountpoint");
+		expect_error(a8, 2, "unknown policy parameter");
 	}
 	/* The first mount still works, and nothing was mounted on /tmp. */
 	assert_int_equal(mnt_stat(&M, "frames_total"), 64);
