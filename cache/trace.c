@@ -773,6 +773,31 @@ static int detect(struct trace_reader *r, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+int trace_format_check(const char *format, char *err, size_t errlen)
+{
+	struct trace_reader *r;
+	int rc;
+
+	if (!format || strcmp(format, "auto") == 0 ||
+	    strcmp(format, "framefs") == 0 || strcmp(format, "mmload") == 0 ||
+	    strcmp(format, "msr") == 0 || strcmp(format, "oraclegeneral") == 0)
+		return 0;
+	if (strncmp(format, "csv:", 4) != 0) {
+		snprintf(err, errlen, "%s: unknown trace format (auto, "
+			 "framefs, mmload, csv:COLS, msr, oraclegeneral)",
+			 format);
+		return -EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	rc = csv_setup(r, format + 4, err, errlen);
+	free(r);
+	return rc;
+}
+
 int trace_reader_open(const char *path, const char *format,
 		      struct trace_reader **out, char *err, size_t errlen)
 {
@@ -785,11 +810,11 @@ int trace_reader_open(const char *path, const char *format,
 	if (!r || !(r->path = strdup(path)))
 		goto out_nomem;
 	r->fd = -1;
+	rc = trace_format_check(format, err, errlen);
+	if (rc < 0)
+		goto out_free;
 	if (!format || strcmp(format, "auto") == 0) {
 		autofmt = true;
-	} else if (strcmp(format, "framefs") == 0 ||
-		   strcmp(format, "mmload") == 0) {
-		r->fmt = FMT_FRAMEFS;
 	} else if (strcmp(format, "msr") == 0) {
 		r->fmt = FMT_MSR;
 	} else if (strcmp(format, "oraclegeneral") == 0) {
@@ -800,11 +825,7 @@ int trace_reader_open(const char *path, const char *format,
 		if (rc < 0)
 			goto out_free;
 	} else {
-		snprintf(err, errlen, "%s: unknown trace format (auto, "
-			 "framefs, mmload, csv:COLS, msr, oraclegeneral)",
-			 format);
-		rc = -EINVAL;
-		goto out_free;
+		r->fmt = FMT_FRAMEFS;			/* or mmload */
 	}
 
 	/* Step 1: the file. */

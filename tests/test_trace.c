@@ -560,6 +560,19 @@ static void test_trace_open_errors(void **s)
 					   msg, sizeof(msg)), -ENOENT);
 	assert_non_null(strstr(msg, "missing: "));
 	trace_reader_close(NULL);
+	/* The same checks without a file, for command lines. */
+	assert_int_equal(trace_format_check("bogus", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "bogus: unknown trace format"));
+	assert_int_equal(trace_format_check("csv:page,nope", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "unknown column 'nope'"));
+	assert_int_equal(trace_format_check("csv", msg, sizeof(msg)), -EINVAL);
+	const char *good[] = { "auto", "framefs", "mmload", "msr",
+			       "oraclegeneral", "csv:page", "csv:-,off,size" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(trace_format_check(good[i], msg, sizeof(msg)),
+				 0);
 }
 
 /* A compressed stream cut in the middle, and bytes that are not zstd. */
