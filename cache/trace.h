@@ -47,6 +47,9 @@ struct trace_writer;
 
 int trace_reader_open(const char *path, const char *format,
 		      struct trace_reader **out, char *err, size_t errlen);
+/* Checks a format name (and csv:COLS) without opening anything, for a
+ * tool's command line: 0, or -EINVAL with the reason in err. */
+int trace_format_check(const char *format, char *err, size_t errlen);
 /* 1: *ref filled; 0: end of trace; < 0: error (trace_reader_error). */
 int trace_read(struct trace_reader *r, struct trace_ref *ref);
 const char *trace_reader_error(const struct trace_reader *r);

@@ -25,6 +25,7 @@
 
 #include "cache.h"
 #include "store.h"
+#include "trace.h"
 
 /* Node ids of the control directory; inode nodeids are pointers, which are
  * never this small. */
@@ -136,7 +137,7 @@ struct fs {
 	} evargs[FS_EVICTORS];
 	bool threads_started;
 
-	FILE *trace;			/* trace=FILE, under trace_lock */
+	struct trace_writer *trace;	/* trace=FILE, under trace_lock */
 	pthread_mutex_t trace_lock;
 	uint64_t t0_ns;
 };

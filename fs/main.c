@@ -66,7 +66,8 @@ static void usage(FILE *out)
 "  store_latency=MODEL    hdd (4 ms seeks, 150 MB/s), ssd (80 us, 1 GB/s),\n"
 "                         or a fixed delay in microseconds (default none)\n"
 "  trace=FILE             record every page reference the daemon sees:\n"
-"                         \"time_us id pgno r|w h|m\" per line\n"
+"                         \"time_us id pgno r|w h|m\" per line (the framefs\n"
+"                         trace format; FILE.zst is written compressed)\n"
 "  threads=N              FUSE worker threads (default %u); the pool needs\n"
 "                         at least 2*N+8 frames\n"
 "\n"
@@ -284,14 +285,18 @@ static int fs_init(struct fs *fs)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	fs->t0_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	if (fs->o.trace_path) {
-		fs->trace = fopen(fs->o.trace_path, "we");
-		if (!fs->trace) {
+		char header[256];
+		int rc;
+
+		snprintf(header, sizeof(header), "source=framefs page_size=%u "
+			 "frames=%u policy=%s", fs->page_size, fs->o.nframes,
+			 fs->o.policy);
+		rc = trace_writer_open(fs->o.trace_path, header, &fs->trace);
+		if (rc < 0) {
 			fprintf(stderr, "framefs: trace=%s: %s\n",
-				fs->o.trace_path, strerror(errno));
+				fs->o.trace_path, strerror(-rc));
 			return -1;
 		}
-		fprintf(fs->trace, "# framefs trace v1: time_us id pgno "
-			"r|w h|m (page_size %u)\n", fs->page_size);
 	}
 	return 0;
 }
@@ -400,8 +405,11 @@ out:
 			"to %s; their data is lost\n", left, fs.backing);
 		ret = 1;
 	}
-	if (fs.trace)
-		fclose(fs.trace);
+	if (fs.trace && trace_writer_close(fs.trace) < 0) {
+		fprintf(stderr, "framefs: trace=%s: could not write the whole "
+			"trace\n", fs.o.trace_path);
+		ret = 1;
+	}
 	if (fs.by_key)
 		itab_release(&fs);
 	if (fs.root.fd > 0)

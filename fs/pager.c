@@ -73,13 +73,17 @@ static void timed_wait(struct fs *fs, pthread_cond_t *cv, uint32_t ms)
 void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		 bool hit)
 {
+	struct trace_ref ref = {
+		.file = in->id, .pgno = pgno, .write = op == 'w',
+		.result = hit ? 'h' : 'm',
+	};
+
 	if (!fs->trace)
 		return;
 	pthread_mutex_lock(&fs->trace_lock);
-	fprintf(fs->trace, "%llu %llu %llu %c %c\n",
-		(unsigned long long)((now_ns() - fs->t0_ns) / 1000),
-		(unsigned long long)in->id, (unsigned long long)pgno, op,
-		hit ? 'h' : 'm');
+	/* Timed under the lock, so the file is in time order. */
+	ref.time_us = (now_ns() - fs->t0_ns) / 1000;
+	trace_write(fs->trace, &ref);
 	pthread_mutex_unlock(&fs->trace_lock);
 }
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make pkg-config meson ninja-build python3
-      libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev)
+      libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev libzstd-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
