@@ -1,0 +1,369 @@
+/* test_mmload.c - mmload on a real framefs mount: its fault counts are the
+ * ones the kernel charges and the daemon sees, its writes land (or, for
+ * MAP_PRIVATE, do not), and its --fork shows copy on write.
+ *
+ * The mount uses readahead 0 and the frames are dropped before each cold
+ * run, so nothing is in the page cache beforehand and every first touch is
+ * exactly one major fault and one READ of the daemon.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mount.h"
+
+#define PS 4096u
+#define NPAGES 32
+
+static struct mnt M;
+static char out[1 << 16];
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mnt_available())
+		return 0;
+	if (mnt_start(&M, "frames=256,readahead=0") != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mnt_stop_all();
+	mnt_cleanup(&M);
+	return 0;
+}
+
+#define NEED_MOUNT()							\
+	do {								\
+		if (!mnt_available()) {					\
+			print_message("no /dev/fuse\n");		\
+			skip();						\
+		}							\
+	} while (0)
+
+/* Runs mmload with the NULL-terminated args; stdout into out, stderr into
+ * err (if given).  Returns the exit status. */
+static int mmload(char *err, size_t errlen, ...)
+{
+	char *argv[32] = { "mmload" };
+	int pfd[2], efd[2], st, argc = 1;
+	size_t n = 0, ne = 0;
+	ssize_t r;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, errlen);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(pipe(efd), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(efd[1], 2);
+		close(pfd[0]);
+		close(efd[0]);
+		execv(getenv("MMLOAD"), argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	close(efd[1]);
+	while (n + 1 < sizeof(out) &&
+	       (r = read(pfd[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	if (err) {
+		while (ne + 1 < errlen &&
+		       (r = read(efd[0], err + ne, errlen - 1 - ne)) > 0)
+			ne += (size_t)r;
+		err[ne] = '\0';
+	}
+	close(pfd[0]);
+	close(efd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The value of a "name value" line of mmload's output; the parent's, or
+ * with child the one after "# the child". */
+static long long val(const char *name, bool child)
+{
+	const char *p = out, *mark = strstr(out, "# the child");
+	size_t n = strlen(name);
+
+	if (child) {
+		if (!mark)
+			fail_msg("no child section in:\n%s", out);
+		p = mark;
+	}
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!child && mark && p >= mark)
+			break;
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return strtoll(p + n, NULL, 10);
+	}
+	fail_msg("no %s in:\n%s", name, out);
+	return -1;
+}
+
+/* Makes a fresh file of NPAGES zero pages through the mount, and drops
+ * every frame and kernel copy, so the next run starts cold. */
+static const char *fresh_file(const char *name)
+{
+	const char *path = mpath(&M, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, NPAGES * PS), 0);
+	close(fd);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	return path;
+}
+
+/* Byte off of each page of the file, read with pread through the mount:
+ * how many pages hold v there. */
+static int pages_holding(const char *path, unsigned off, unsigned char v)
+{
+	int fd = open(path, O_RDONLY), n = 0;
+
+	assert_true(fd >= 0);
+	for (unsigned pg = 0; pg < NPAGES; pg++) {
+		unsigned char b;
+
+		assert_int_equal(pread(fd, &b, 1, (off_t)(pg * PS + off)), 1);
+		n += b == v;
+	}
+	close(fd);
+	return n;
+}
+
+/* Cold: one major fault and one daemon READ per page.  Warm: the pages
+ * are in the kernel's page cache, so no major fault and no READ at all
+ * (kernel hits are invisible to the daemon). */
+static void test_mmload_shared_read_faults(void **state)
+{
+	const char *f;
+	uint64_t reads;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("read.dat");
+	reads = mnt_stat(&M, "reads");
+	assert_int_equal(mmload(NULL, 0, "--pattern", "seq", f, NULL), 0);
+	assert_int_equal(val("touches", false), NPAGES);
+	assert_int_equal(val("distinct_pages", false), NPAGES);
+	assert_int_equal(val("majflt", false), NPAGES);
+	assert_int_equal(mnt_stat(&M, "reads") - reads, NPAGES);
+
+	reads = mnt_stat(&M, "reads");
+	assert_int_equal(mmload(NULL, 0, "--pattern", "seq", f, NULL), 0);
+	assert_int_equal(val("majflt", false), 0);
+	assert_true(val("minflt", false) >= 1);
+	assert_true(val("minflt", false) <= NPAGES);
+	assert_int_equal(mnt_stat(&M, "reads") - reads, 0);
+}
+
+/* Writes through MAP_PRIVATE: warm pages cost one minor fault each (the
+ * copy), and the file never sees them.  Through MAP_SHARED: one minor
+ * fault each (made writable), and the file holds the writer's mark. */
+static void test_mmload_private_vs_shared_writes(void **state)
+{
+	const char *f;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("write.dat");
+	assert_int_equal(mmload(NULL, 0, f, NULL), 0);	/* warm it */
+
+	assert_int_equal(mmload(NULL, 0, "--map", "private", "--write", "1",
+				f, NULL), 0);
+	assert_int_equal(val("writes", false), NPAGES);
+	assert_int_equal(val("majflt", false), 0);
+	assert_true(val("minflt", false) >= NPAGES);
+	assert_int_equal(pages_holding(f, 0, 0x80), 0);
+
+	assert_int_equal(mmload(NULL, 0, "--map", "shared", "--write", "1",
+				f, NULL), 0);
+	assert_int_equal(val("majflt", false), 0);
+	assert_true(val("minflt", false) >= NPAGES);
+	assert_true(val("msync_ms", false) >= 0);
+	assert_int_equal(pages_holding(f, 0, 0x80), NPAGES);
+
+	/* Cold private writes: the read and the copy are one major fault. */
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(mmload(NULL, 0, "--map", "private", "--write", "1",
+				"--pages", "8", f, NULL), 0);
+	assert_int_equal(val("majflt", false), 8);
+}
+
+/* --fork: the child writes byte 64 of every page.  With MAP_PRIVATE the
+ * parent sees none of it and neither does the file; with MAP_SHARED both
+ * see all of it. */
+static void test_mmload_fork_cow(void **state)
+{
+	const char *f;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("fork.dat");
+	assert_int_equal(mmload(NULL, 0, "--fork", "--map", "private",
+				"--write", "1", f, NULL), 0);
+	assert_int_equal(val("pages_written", true), NPAGES);
+	assert_int_equal(val("child_writes_seen_by_parent", false), 0);
+	assert_int_equal(pages_holding(f, 64, 0xc0), 0);
+	assert_int_equal(pages_holding(f, 0, 0x80), 0);
+
+	assert_int_equal(mmload(NULL, 0, "--fork", "--map", "shared",
+				"--write", "1", f, NULL), 0);
+	assert_int_equal(val("child_writes_seen_by_parent", false), NPAGES);
+	assert_int_equal(pages_holding(f, 64, 0xc0), NPAGES);
+	assert_int_equal(pages_holding(f, 0, 0x80), NPAGES);
+	/* And it is on the backing store once the daemon writes back. */
+	assert_int_equal(mnt_control(&M, "sync"), 0);
+	{
+		int fd = open(bpath(&M, "fork.dat"), O_RDONLY);
+		unsigned char b;
+
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &b, 1, 5 * PS + 64), 1);
+		assert_int_equal(b, 0xc0);
+		close(fd);
+	}
+}
+
+/* Threads: each has its own pattern; their touches add up, and the
+ * per-thread fault counts add up to no more than the process's. */
+static void test_mmload_threads(void **state)
+{
+	const char *f;
+	long long t0, t1;
+	uint64_t reads;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("threads.dat");
+	reads = mnt_stat(&M, "reads");
+	assert_int_equal(mmload(NULL, 0, "--threads", "2", "--pattern", "rand",
+				"--ops", "5001", f, NULL), 0);
+	assert_int_equal(val("touches", false), 5001);
+	assert_true(val("distinct_pages", false) <= NPAGES);
+	assert_non_null(strstr(out, "parent_thread1"));
+	assert_int_equal(sscanf(strstr(out, "parent_thread0"),
+				"parent_thread0 touches %lld", &t0), 1);
+	assert_int_equal(sscanf(strstr(out, "parent_thread1"),
+				"parent_thread1 touches %lld", &t1), 1);
+	assert_int_equal(t0 + t1, 5001);
+	assert_true(val("majflt", false) >= NPAGES);
+	assert_int_equal(mnt_stat(&M, "reads") - reads, NPAGES);
+}
+
+static int count_lines(const char *path, char *first_ref, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+	char line[256];
+	int n = 0;
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		if (line[0] == '#')
+			continue;
+		if (n++ == 0 && first_ref)
+			snprintf(first_ref, len, "%s", line);
+	}
+	fclose(fp);
+	return n;
+}
+
+/* --trace-out records every touch, in order, in the framefs trace format;
+ * the same seed records the same pages. */
+static void test_mmload_trace_out(void **state)
+{
+	char trace[300], first[256];
+	const char *f;
+	FILE *fp;
+	char line[256];
+	unsigned long long t, file, pg;
+	char op;
+	int i = 0;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("trace.dat");
+	snprintf(trace, sizeof(trace), "%s/loop.trace", M.dir);
+	assert_int_equal(mmload(NULL, 0, "--pattern", "loop:8", "--ops", "40",
+				"--write", "0.5", "--trace-out", trace, f,
+				NULL), 0);
+	assert_int_equal(count_lines(trace, first, sizeof(first)), 40);
+	fp = fopen(trace, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof(line), fp));
+	assert_non_null(strstr(line, "# framefs trace v1"));
+	assert_non_null(strstr(line, "source=mmload"));
+	while (fgets(line, sizeof(line), fp)) {
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%llu %llu %llu %c", &t, &file,
+					&pg, &op), 4);
+		assert_int_equal(pg, (unsigned long long)(i++ % 8));
+		assert_true(op == 'r' || op == 'w');
+	}
+	fclose(fp);
+	assert_int_equal(i, 40);
+	assert_int_equal(val("writes", false) > 0, 1);
+	remove(trace);
+}
+
+static void test_mmload_bad_input(void **state)
+{
+	char err[1024];
+	const char *f;
+
+	(void)state;
+	NEED_MOUNT();
+	f = fresh_file("bad.dat");
+	assert_int_equal(mmload(err, sizeof(err), mpath(&M, "nonexistent"),
+				NULL), 1);
+	assert_non_null(strstr(err, "mmload: "));
+	assert_non_null(strstr(err, "No such file"));
+	assert_int_equal(mmload(err, sizeof(err), "--pages", "33", f, NULL),
+			 1);
+	assert_non_null(strstr(err, "has 32 pages"));
+	assert_int_equal(mmload(err, sizeof(err), "--pattern", "zipf:x", f,
+				NULL), 2);
+	assert_non_null(strstr(err, "mmload: --pattern: zipf:x"));
+	assert_int_equal(mmload(err, sizeof(err), "--write", "2", f, NULL), 2);
+	assert_int_equal(mmload(err, sizeof(err), "--ops", "5", "--seconds",
+				"1", f, NULL), 2);
+	assert_int_equal(mmload(err, sizeof(err), NULL), 2);
+	/* One line each, no crash. */
+	assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmload_shared_read_faults),
+		cmocka_unit_test(test_mmload_private_vs_shared_writes),
+		cmocka_unit_test(test_mmload_fork_cow),
+		cmocka_unit_test(test_mmload_threads),
+		cmocka_unit_test(test_mmload_trace_out),
+		cmocka_unit_test(test_mmload_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
