@@ -159,8 +159,12 @@ struct cache {
 	uint32_t page_shift;
 	unsigned char *data;		/* NULL when metadata_only */
 	size_t data_bytes;
-	struct policy *policy;		/* lock, except lockless hits */
-	bool hit_lockless;
+	struct policy *policy;		/* lock; lockless hits load it
+					 * atomically (cache_set_policy) */
+	struct policy *retired;		/* lock; policies replaced by
+					 * cache_set_policy: a lockless hit
+					 * may still be in one, so they live
+					 * until cache_free */
 	uint32_t free_head;		/* lock */
 	uint32_t nfree;			/* lock */
 	uint32_t ndoomed;		/* FS_DOOMED frames; lock */
@@ -752,7 +756,6 @@ struct cache *cache_new(const struct cache_config *cfg)
 	c->policy->ops = ops;
 	c->policy->cache = c;
 	c->policy->nframes = cfg->nframes;
-	c->hit_lockless = ops->flags & POLICY_HIT_LOCKLESS;
 	return c;
 
 out_nomem:
@@ -767,6 +770,12 @@ void cache_free(struct cache *c)
 		return;
 	if (c->policy)
 		c->policy->ops->destroy(c->policy);
+	while (c->retired) {
+		struct policy *p = c->retired;
+
+		c->retired = p->retired_next;
+		p->ops->destroy(p);
+	}
 	if (c->data)
 		munmap(c->data, c->data_bytes);
 	if (c->ftab) {
@@ -789,7 +798,7 @@ void cache_free(struct cache *c)
 
 const char *cache_policy_name(const struct cache *c)
 {
-	return c->policy->ops->name;
+	return LOAD_ACQ(&c->policy)->ops->name;
 }
 
 uint32_t cache_page_size(const struct cache *c)
@@ -832,8 +841,12 @@ static struct frame *lookup_fast(struct cache *c, uint64_t ino, uint64_t pgno,
 
 static void hit_done(struct cache *c, struct frame *f)
 {
-	if (c->hit_lockless) {
-		c->policy->ops->hit(c->policy, fno_of(c, f));
+	struct policy *p = LOAD_ACQ(&c->policy);
+
+	if (p->ops->flags & POLICY_HIT_LOCKLESS) {
+		/* Maybe a policy cache_set_policy just retired: the bit is
+		 * lost, nothing worse. */
+		p->ops->hit(p, fno_of(c, f));
 	} else {
 		pthread_mutex_lock(&c->lock);
 		/* Pinned before cache_drop_file doomed it: out of the policy
@@ -1476,6 +1489,48 @@ int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
 	r->fno = fno_of(c, fr);
 	cache_unpin(c, fr);
 	return rc == 0 ? 0 : 1 + evicted;
+}
+
+int cache_set_policy(struct cache *c, const char *spec, char *err,
+		     size_t errlen)
+{
+	const struct policy_ops *ops;
+	double param[POLICY_MAX_PARAMS];
+	struct policy *np, *old;
+	int rc;
+
+	rc = policy_parse(spec, &ops, param, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (ops->flags & POLICY_NEEDS_FUTURE) {
+		snprintf(err, errlen, "%s: needs the future references (the "
+			 "simulator's)", ops->name);
+		return -EINVAL;
+	}
+	np = ops->create(c->nframes, param);
+	if (!np) {
+		snprintf(err, errlen, "%s: %s", ops->name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	np->ops = ops;
+	np->cache = c;
+	np->nframes = c->nframes;
+
+	/* Every page the old policy tracks, in frame order, as if it had
+	 * just come in: the old order, bits and ghosts are not carried over
+	 * (there is no common language for them). */
+	pthread_mutex_lock(&c->lock);
+	for (uint32_t fno = 0; fno < c->nframes; fno++)
+		if (cache_policy_resident(c, fno))
+			ops->insert(np, fno, c->frames[fno].ino,
+				    c->frames[fno].pgno);
+	old = c->policy;
+	old->retired_next = c->retired;
+	c->retired = old;
+	STORE_REL(&c->policy, np);
+	HOT_CHECK(c);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }
 
 uint64_t cache_policy_next_use(struct cache *c)

@@ -189,6 +189,14 @@ void cache_foreach_frame(struct cache *c,
 /* Prints the policy's own view (queue order, hand, bits) on one line. */
 void cache_policy_show(struct cache *c, FILE *out);
 
+/* Replaces the policy of a live cache ("name[:key=value,...]").  The new
+ * policy starts with every resident page, inserted in frame order; the old
+ * one's order, bits and ghosts are dropped, and its memory is kept until
+ * cache_free (a lockless hit may still be in it).  Returns 0, or -EINVAL
+ * (unknown or needs the future) / -ENOMEM with one line in err. */
+int cache_set_policy(struct cache *c, const char *spec, char *err,
+		     size_t errlen);
+
 /* The simulator's access: a hit, or a miss that (when no frame is free)
  * evicts the policy's victim and inserts the page.  For metadata_only
  * caches driven by one thread, with no pins held.  Returns 0 (hit), 1 (miss

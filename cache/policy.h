@@ -32,6 +32,7 @@ struct policy {
 	const struct policy_ops *ops;
 	struct cache *cache;		/* for the cache_policy_* queries below */
 	uint32_t nframes;
+	struct policy *retired_next;	/* the core's: replaced policies */
 };
 
 enum policy_remove {

@@ -8,7 +8,8 @@
  *            (path last, so it may hold spaces; ino is the st_ino clients
  *            see, id the cache key that `frames` and trace= use)
  *   control  write one command per line: drop, sync, reset, refscan N,
- *            fault read|write ERRNO|off; reading it lists them
+ *            policy SPEC, fault read|write ERRNO|off; reading it lists
+ *            them
  *
  * The directory is not listed in the root; lookups of it work.  Each open
  * takes a snapshot (direct_io, so st_size 0 does not stop reads): a reader
@@ -39,6 +40,8 @@ static const char control_help[] =
 	"# sync                   write back every dirty frame now\n"
 	"# reset                  counters in stats start again from 0\n"
 	"# refscan N              reference scan at N pages/s (0 = off)\n"
+	"# policy NAME[:K=V,...]  switch the eviction policy now; it starts\n"
+	"#                        with the resident pages in frame order\n"
 	"# fault read|write ERR   the store fails with ERR (EIO, ENOSPC, ...)\n"
 	"# fault read|write off   the store works again\n";
 
@@ -359,11 +362,14 @@ static int ctl_command(struct fs *fs, char *line)
 		store_fault(fs->store, !strcmp(argv[1], "write"), err);
 		return 0;
 	}
-	if (!strcmp(argv[0], "policy")) {
-		fprintf(stderr, "framefs: control: policy: switching policies "
-			"on a live mount is not supported; remount with "
-			"-o policy=NAME\n");
-		return -EOPNOTSUPP;
+	if (!strcmp(argv[0], "policy") && argc == 2) {
+		char err[160];
+		int rc = cache_set_policy(fs->cache, argv[1], err,
+					  sizeof(err));
+
+		if (rc < 0)
+			fprintf(stderr, "framefs: control: policy %s\n", err);
+		return rc;
 	}
 	return -EINVAL;
 }

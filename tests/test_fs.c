@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "mount.h"
+#include "policy.h"
 
 #define PS 4096u
 
@@ -193,6 +194,54 @@ static void fsx_case(const char *policy, const char *seed)
 static void test_fs_fsx_fifo(void **s) { (void)s; fsx_case("fifo", "1"); }
 static void test_fs_fsx_lru(void **s) { (void)s; fsx_case("lru", "2"); }
 static void test_fs_fsx_clock(void **s) { (void)s; fsx_case("clock", "3"); }
+
+/* fsx while another process switches the policy every 20 ms through every
+ * registered policy the filesystem can run: no data may be lost or mixed
+ * up, and the daemon must exit cleanly (its ASan/TSan builds included). */
+static void test_fs_policy_switch_live(void **s)
+{
+	char errbuf[4096];
+	const char *bin = getenv("FSX");
+	char *argv[] = { (char *)bin, "--seed", "4", "--ops", "3000", NULL,
+			 NULL };
+	pid_t sw;
+	int rc, st;
+
+	(void)s;
+	NEED_FUSE();
+	assert_non_null(bin);
+	start("frames=48,policy=fifo");
+	sw = fork();
+	assert_true(sw >= 0);
+	if (sw == 0) {
+		for (;;) {
+			for (const struct policy_ops *const *p = policy_all();
+			     *p; p++) {
+				if ((*p)->flags & POLICY_NEEDS_FUTURE)
+					continue;
+				char cmd[64];
+
+				snprintf(cmd, sizeof(cmd), "policy %s",
+					 (*p)->name);
+				if (mnt_control(&M, cmd) != 0)
+					_exit(1);
+				usleep(20000);
+			}
+		}
+	}
+	argv[5] = M.mp;
+	rc = run_cmd(argv, errbuf, sizeof(errbuf));
+	kill(sw, SIGKILL);
+	assert_int_equal(waitpid(sw, &st, 0), sw);
+	if (rc != 0)
+		fail_msg("fsx with policy switches failed:\n%s", errbuf);
+	/* The switcher only dies by our kill: every switch succeeded. */
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(mnt_control(&M, "policy nosuch"), -EINVAL);
+	assert_int_equal(mnt_control(&M, "policy lru:x=1"), -EINVAL);
+	assert_int_equal(mnt_control(&M, "policy fifo"), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+}
 
 /* ---- mmap --------------------------------------------------------------- */
 
@@ -753,7 +802,22 @@ static void test_fs_ctl_files(void **s)
 	fclose(f);
 	assert_true(found);
 	assert_int_equal(mnt_control(&M, "bogus"), -EINVAL);
-	assert_int_equal(mnt_control(&M, "policy lru"), -EOPNOTSUPP);
+	assert_int_equal(mnt_control(&M, "policy lru"), 0);
+	{
+		char stats[4096];
+		FILE *sf;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/.framefs/stats", M.mp);
+		sf = fopen(path, "r");
+		assert_non_null(sf);
+		n = fread(stats, 1, sizeof(stats) - 1, sf);
+		stats[n] = '\0';
+		fclose(sf);
+		assert_non_null(strstr(stats, "policy lru\n"));
+	}
+	/* The pages stay resident, now under LRU. */
+	assert_int_equal(mnt_stat(&M, "frames_resident"), 5);
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
@@ -1031,6 +1095,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fsx_clock, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_policy_switch_live,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_eio, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_enospc, setup,

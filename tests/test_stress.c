@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -30,6 +31,7 @@ struct world {
 	struct cache *c;
 	int stop;			/* atomic */
 	uint64_t verified;		/* atomic: pages whose key matched */
+	uint64_t switches;		/* atomic: cache_set_policy calls */
 };
 
 struct page_key { uint64_t ino, pgno; };
@@ -159,11 +161,35 @@ static void *truncater(void *arg)
 	return NULL;
 }
 
-static void stress(const char *policy)
+/* Replaces the policy every 200 us, through every live-capable policy. */
+static void *switcher(void *arg)
+{
+	struct world *w = arg;
+	char err[160];
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		for (const struct policy_ops *const *p = policy_all(); *p;
+		     p++) {
+			if ((*p)->flags & POLICY_NEEDS_FUTURE)
+				continue;
+			if (cache_set_policy(w->c, (*p)->name, err,
+					     sizeof(err)) != 0) {
+				fprintf(stderr, "switch to %s: %s\n",
+					(*p)->name, err);
+				fail();
+			}
+			__atomic_fetch_add(&w->switches, 1, __ATOMIC_RELAXED);
+			usleep(200);
+		}
+	}
+	return NULL;
+}
+
+static void stress(const char *policy, bool switching)
 {
 	struct cache_config cfg = { .nframes = NFRAMES, .policy = policy };
 	struct world w = { .c = cache_new(&cfg) };
-	pthread_t wt[NWORKERS], et, ft, tt;
+	pthread_t wt[NWORKERS], et, ft, tt, st_switch;
 	struct cache_stats st;
 	uint64_t seed = 5;
 
@@ -171,6 +197,8 @@ static void stress(const char *policy)
 	pthread_create(&et, NULL, evictor, &w);
 	pthread_create(&ft, NULL, flusher, &w);
 	pthread_create(&tt, NULL, truncater, &w);
+	if (switching)
+		pthread_create(&st_switch, NULL, switcher, &w);
 	for (int i = 0; i < NWORKERS; i++)
 		pthread_create(&wt[i], NULL, worker, &w);
 	for (int i = 0; i < NWORKERS; i++)
@@ -179,6 +207,10 @@ static void stress(const char *policy)
 	pthread_join(et, NULL);
 	pthread_join(ft, NULL);
 	pthread_join(tt, NULL);
+	if (switching) {
+		pthread_join(st_switch, NULL);
+		assert_true(w.switches > 10);
+	}
 
 	assert_int_equal(cache_check(w.c), 0);
 	for (uint64_t ino = 0; ino < NFILES; ino++)
@@ -211,13 +243,23 @@ static void test_stress_every_policy(void **state)
 {
 	(void)state;
 	for (const struct policy_ops *const *p = policy_all(); *p; p++)
-		stress((*p)->name);
+		stress((*p)->name, false);
+}
+
+/* The same workload while another thread replaces the policy over and
+ * over (framefs's "policy NAME" control command): lockless hits may land in
+ * a retired policy, every invariant must still hold. */
+static void test_stress_policy_switch(void **state)
+{
+	(void)state;
+	stress("clock", true);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_every_policy),
+		cmocka_unit_test(test_stress_policy_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
