@@ -173,8 +173,9 @@ static void test_mmload_shared_read_faults(void **state)
 	reads = mnt_stat(&M, "reads");
 	assert_int_equal(mmload(NULL, 0, "--pattern", "seq", f, NULL), 0);
 	assert_int_equal(val("majflt", false), 0);
+	/* Mapping the cached pages costs minor faults (no upper bound is
+	 * checked: a sanitizer's shadow memory faults in the same process). */
 	assert_true(val("minflt", false) >= 1);
-	assert_true(val("minflt", false) <= NPAGES);
 	assert_int_equal(mnt_stat(&M, "reads") - reads, 0);
 }
 
