@@ -481,7 +481,7 @@ static void test_policy_victim_never_busy(void **state)
 /* The per-frame metadata budget: 64 bytes, policy included (ghosts are
  * budgeted apart).  The core takes 38 bytes at this size; FIFO, LRU and
  * CLOCK stay within 48 (the figure bench/cache_bench.c reports against),
- * OPT keeps a heap of 64-bit keys (54). */
+ * LIRS keeps two lists per page (55), OPT a heap of 64-bit keys (54). */
 static void test_policy_metadata_budget(void **state)
 {
 	(void)state;
