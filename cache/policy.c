@@ -9,11 +9,15 @@
 extern const struct policy_ops policy_fifo;
 extern const struct policy_ops policy_lru;
 extern const struct policy_ops policy_clock;
+extern const struct policy_ops policy_lirs;
+extern const struct policy_ops policy_opt;
 
 static const struct policy_ops *const policies[] = {
 	&policy_fifo,
 	&policy_lru,
 	&policy_clock,
+	&policy_lirs,
+	&policy_opt,
 	NULL,
 };
 
