@@ -8,7 +8,8 @@
  * keyed by (ino, pgno), which insert() and remove() pass along.
  *
  * Adding a policy: one file policy_NAME.c exporting one
- * `const struct policy_ops policy_NAME`, and one line in policy.c.
+ * `const struct policy_ops policy_NAME`, and its two lines in policy.c (the
+ * extern and the entry of the array).
  *
  * Parameters are written `name:key=value,key=value` (cache_config.policy,
  * framefs -o policy=, framesim --policy).  A policy declares its keys with
