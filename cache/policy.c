@@ -11,6 +11,7 @@ extern const struct policy_ops policy_lru;
 extern const struct policy_ops policy_clock;
 extern const struct policy_ops policy_random;
 extern const struct policy_ops policy_lfu;
+extern const struct policy_ops policy_sieve;
 
 static const struct policy_ops *const policies[] = {
 	&policy_fifo,
@@ -18,6 +19,7 @@ static const struct policy_ops *const policies[] = {
 	&policy_clock,
 	&policy_random,
 	&policy_lfu,
+	&policy_sieve,
 	NULL,
 };
 
