@@ -9,6 +9,9 @@
 extern const struct policy_ops policy_fifo;
 extern const struct policy_ops policy_lru;
 extern const struct policy_ops policy_clock;
+extern const struct policy_ops policy_random;
+extern const struct policy_ops policy_lfu;
+extern const struct policy_ops policy_sieve;
 extern const struct policy_ops policy_lirs;
 extern const struct policy_ops policy_opt;
 
@@ -16,6 +19,9 @@ static const struct policy_ops *const policies[] = {
 	&policy_fifo,
 	&policy_lru,
 	&policy_clock,
+	&policy_random,
+	&policy_lfu,
+	&policy_sieve,
 	&policy_lirs,
 	&policy_opt,
 	NULL,

@@ -450,6 +450,23 @@ static void test_policy_conformance(void **state)
 	}
 }
 
+/* The same suite with parameters other than the defaults. */
+static void test_policy_conformance_params(void **state)
+{
+	static const char *const specs[] = {
+		"clock:bits=2", "clock:bits=8", "random:seed=12345",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		for (uint64_t seed = 1; seed <= 3; seed++) {
+			fprintf(stderr, "# conformance: %s, seed %llu\n",
+				specs[i], (unsigned long long)seed);
+			conformance(specs[i], 8 + (uint32_t)seed * 5, seed);
+		}
+	}
+}
+
 /* No policy may hand out a busy frame: with every frame dirty the core says
  * -EAGAIN (run the flusher), with every frame pinned -EBUSY. */
 static void test_policy_victim_never_busy(void **state)
@@ -504,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_policy_textbook_clock),
 		cmocka_unit_test(test_policy_clock_skips_pinned),
 		cmocka_unit_test(test_policy_conformance),
+		cmocka_unit_test(test_policy_conformance_params),
 		cmocka_unit_test(test_policy_victim_never_busy),
 		cmocka_unit_test(test_policy_metadata_budget),
 	};
