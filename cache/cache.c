@@ -845,8 +845,12 @@ static void hit_done(struct cache *c, struct frame *f)
 
 	if (p->ops->flags & POLICY_HIT_LOCKLESS) {
 		/* Maybe a policy cache_set_policy just retired: the bit is
-		 * lost, nothing worse. */
-		p->ops->hit(p, fno_of(c, f));
+		 * lost, nothing worse.  A frame cache_drop_file doomed is out
+		 * of the policy: no bit for it (a drop racing past this test
+		 * leaves a bit on a free frame, which the next insert
+		 * clears). */
+		if (fw_state(LOAD_RLX(&f->word)) != FS_DOOMED)
+			p->ops->hit(p, fno_of(c, f));
 	} else {
 		pthread_mutex_lock(&c->lock);
 		/* Pinned before cache_drop_file doomed it: out of the policy

@@ -103,10 +103,13 @@ int policy_parse(const char *spec, const struct policy_ops **ops,
 		param[i] = strtod(eq + 1, &end);
 		if (errno || end == eq + 1 || *end ||
 		    param[i] < o->params[i].min ||
-		    param[i] > o->params[i].max) {
-			snprintf(err, errlen, "%s: %s=%s: not a number from %g "
+		    param[i] > o->params[i].max ||
+		    (o->params[i].integer &&
+		     param[i] != (double)(uint64_t)param[i])) {
+			snprintf(err, errlen, "%s: %s=%s: not a %s from %g "
 				 "to %g", o->name, tok, eq + 1,
-				 o->params[i].min, o->params[i].max);
+				 o->params[i].integer ? "whole number" :
+				 "number", o->params[i].min, o->params[i].max);
 			goto out;
 		}
 	}

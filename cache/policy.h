@@ -52,6 +52,7 @@ struct policy_param {
 	double def;			/* the value the policy's paper uses */
 	double min, max;		/* accepted range, inclusive */
 	const char *help;		/* a few words for --list */
+	bool integer;			/* whole numbers only */
 };
 
 struct policy_ops {

@@ -54,7 +54,8 @@ struct clock {
 };
 
 static const struct policy_param clock_params[] = {
-	{ "bits", 1, 1, 8, "bits of reference count per frame (GCLOCK)" },
+	{ "bits", 1, 1, 8, "bits of reference count per frame (GCLOCK)",
+	  true },
 	{ NULL, 0, 0, 0, NULL },
 };
 

@@ -136,6 +136,8 @@ static void test_policy_clock_bits_saturate(void **state)
 	assert_null(cache_new(&bad));
 	bad.policy = "clock:bits=9";
 	assert_null(cache_new(&bad));
+	bad.policy = "clock:bits=1.5";		/* whole numbers only */
+	assert_null(cache_new(&bad));
 }
 
 /* A pinned page is not taken.  3 frames, bits=2:
