@@ -56,7 +56,7 @@ struct clock {
 static const struct policy_param clock_params[] = {
 	{ "bits", 1, 1, 8, "bits of reference count per frame (GCLOCK)",
 	  true },
-	{ NULL, 0, 0, 0, NULL },
+	{ .key = NULL },
 };
 
 #define CLOCK(p) ((struct clock *)(p))

@@ -128,10 +128,10 @@ struct nr_entry {
 
 static const struct policy_param lirs_params[] = {
 	{ "hir", 0.01, 0.0, 1.0, "share of frames for resident HIR pages "
-	  "(Lhirs, at least 1)" },
+	  "(Lhirs, at least 1)", false },
 	{ "nonres", 2.0, 0.0, 16.0, "non-resident entries kept in S, per "
-	  "frame" },
-	{ NULL, 0, 0, 0, NULL },
+	  "frame", false },
+	{ .key = NULL },
 };
 
 static bool is_lir(const struct lirs *l, uint32_t id)

@@ -43,8 +43,9 @@ struct rnd {
 #define RND(p) ((struct rnd *)(p))
 
 static const struct policy_param random_params[] = {
-	{ "seed", 1, 0, 9007199254740991.0, "generator seed (2^53 - 1 max)", true },
-	{ NULL, 0, 0, 0, NULL },
+	{ "seed", 1, 0, 9007199254740991.0, "generator seed (2^53 - 1 max)",
+	  true },
+	{ .key = NULL },
 };
 
 static uint64_t splitmix64(uint64_t *state)
