@@ -10,12 +10,14 @@ extern const struct policy_ops policy_fifo;
 extern const struct policy_ops policy_lru;
 extern const struct policy_ops policy_clock;
 extern const struct policy_ops policy_2q;
+extern const struct policy_ops policy_arc;
 
 static const struct policy_ops *const policies[] = {
 	&policy_fifo,
 	&policy_lru,
 	&policy_clock,
 	&policy_2q,
+	&policy_arc,
 	NULL,
 };
 
