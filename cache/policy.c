@@ -12,6 +12,8 @@ extern const struct policy_ops policy_clock;
 extern const struct policy_ops policy_random;
 extern const struct policy_ops policy_lfu;
 extern const struct policy_ops policy_sieve;
+extern const struct policy_ops policy_2q;
+extern const struct policy_ops policy_arc;
 extern const struct policy_ops policy_lirs;
 extern const struct policy_ops policy_opt;
 
@@ -22,6 +24,8 @@ static const struct policy_ops *const policies[] = {
 	&policy_random,
 	&policy_lfu,
 	&policy_sieve,
+	&policy_2q,
+	&policy_arc,
 	&policy_lirs,
 	&policy_opt,
 	NULL,
