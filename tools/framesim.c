@@ -523,7 +523,10 @@ static void print_step_header(const struct run *r)
 	printf("   %-5s %6s   %s\n", "", "evicts", "policy state");
 }
 
-/* Replays tm through a fresh cache.  Sets r's counters, or r->rc. */
+/* Replays tm through a fresh cache.  Sets r's counters, or r->rc.  The
+ * counters are kept in locals and stored at the end: the runs sit side by
+ * side in one array, and threads bumping neighbouring fields on every
+ * reference would fight over the cache lines (false sharing). */
 static void simulate(const struct trace_mem *tm, struct run *r,
 		     const struct options *o, struct progress *pg)
 {
@@ -531,6 +534,7 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 		.nframes = r->nframes, .policy = r->spec,
 		.metadata_only = true,
 	};
+	uint64_t requests = 0, misses = 0, evictions = 0, dirty_evictions = 0;
 	struct cache_sim_result res;
 	unsigned char *dirty = NULL;
 	double t0 = now_s();
@@ -568,8 +572,8 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 		}
 		if (rc == 2) {
 			if (counted) {
-				r->evictions++;
-				r->dirty_evictions += dirty[res.victim_fno];
+				evictions++;
+				dirty_evictions += dirty[res.victim_fno];
 			}
 			dirty[res.victim_fno] = 0;
 		}
@@ -578,8 +582,8 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 		else
 			dirty[res.fno] = write;
 		if (counted) {
-			r->requests++;
-			r->misses += rc != 0;
+			requests++;
+			misses += rc != 0;
 		}
 		if (o->step)
 			print_step(c, r->nframes, tm->key[id].pgno, rc != 0,
@@ -589,9 +593,13 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 	}
 	if (o->step)
 		printf("faults: %llu of %llu references\n\n",
-		       (unsigned long long)r->misses,
-		       (unsigned long long)r->requests);
+		       (unsigned long long)misses,
+		       (unsigned long long)requests);
 out:
+	r->requests = requests;
+	r->misses = misses;
+	r->evictions = evictions;
+	r->dirty_evictions = dirty_evictions;
 	r->secs = now_s() - t0;
 	free(dirty);
 	cache_free(c);
@@ -921,6 +929,7 @@ int main(int argc, char **argv)
 	struct options o = { .format = "auto", .threads = 1 };
 	const char *policy_arg = "fifo,lru,clock", *frames_arg = NULL;
 	const char *frac_arg = NULL, *refs_arg = NULL;
+	struct trace_mem refs = { 0 };
 	int opt, status = 0;
 	char err[600], *end;
 
@@ -1004,9 +1013,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
 		return 1;
 	}
+	status = 2;
 	if (o.nspecs == 0) {
 		fprintf(stderr, PROG ": --policy: empty list\n");
-		return 2;
+		goto out;
 	}
 	for (int i = 0; i < o.nspecs; i++) {
 		const struct policy_ops *ops;
@@ -1016,7 +1026,7 @@ int main(int argc, char **argv)
 				 sizeof(err)) < 0) {
 			fprintf(stderr, PROG ": --policy: %s (see --list)\n",
 				err);
-			return 2;
+			goto out;
 		}
 		o.any_future |= ops->flags & POLICY_NEEDS_FUTURE;
 	}
@@ -1024,7 +1034,7 @@ int main(int argc, char **argv)
 	/* Step 3: the sizes. */
 	if (frames_arg && frac_arg) {
 		fprintf(stderr, PROG ": --frames and --frac: choose one\n");
-		return 2;
+		goto out;
 	}
 	if (frac_arg || (!frames_arg && !refs_arg)) {
 		o.frac = true;
@@ -1035,24 +1045,21 @@ int main(int argc, char **argv)
 				       "3", false, &o.sizes);
 	}
 	if (o.nsizes < 0)
-		return 2;
+		goto out;
+	if (refs_arg && load_refs(&refs, refs_arg) < 0) {
+		fprintf(stderr, PROG ": --refs: '%s': not a list of page "
+			"numbers\n", refs_arg);
+		goto out;
+	}
 
 	/* Step 4: each trace in turn; a bad one does not stop the others. */
+	status = 0;
 	if (o.csv)
 		printf("trace,references,distinct_pages,writes,policy,frames,"
 		       "requests,misses,miss_ratio,evictions,dirty_evictions,"
 		       "seconds\n");
-	if (refs_arg) {
-		struct trace_mem tm;
-
-		if (load_refs(&tm, refs_arg) < 0) {
-			fprintf(stderr, PROG ": --refs: '%s': not a list of "
-				"page numbers\n", refs_arg);
-			return 2;
-		}
-		status |= do_trace(&tm, &o, true);
-		trace_mem_free(&tm);
-	}
+	if (refs_arg)
+		status |= do_trace(&refs, &o, true);
 	for (int t = optind; t < argc; t++) {
 		struct trace_mem tm;
 
@@ -1065,6 +1072,8 @@ int main(int argc, char **argv)
 	}
 	if (o.json)
 		printf(json_first ? "[]\n" : "\n]\n");
+out:
+	trace_mem_free(&refs);
 	for (int i = 0; i < o.nspecs; i++)
 		free(o.specs[i]);
 	free(o.specs);
