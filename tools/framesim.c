@@ -108,7 +108,7 @@ struct progress {
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: " PROG " [OPTIONS] TRACE...\n"
+"usage: " PROG " [OPTIONS] TRACE...        (- is standard input)\n"
 "       " PROG " [OPTIONS] --refs REFS\n"
 "       " PROG " --list\n"
 "\n"
