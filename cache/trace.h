@@ -18,7 +18,7 @@
  * TIME_US: microseconds since the start; FILE: a file number (mmload: 0,
  * the daemon: its cache key); PGNO: 4 KiB page number; r or w; optionally h
  * or m, the daemon's frame hit or miss.  A path ending in .zst is read and
- * written zstd-compressed.
+ * written zstd-compressed; the reader takes "-" for standard input.
  *
  * Other formats the reader takes ("csv:COLS", "msr", "oraclegeneral", and
  * "auto", which guesses from the name and the first bytes) become the same

@@ -269,6 +269,26 @@ static void test_trace_framefs_text(void **s)
 	assert_int_equal(read_all("ff.trace.zst", "auto", got, MAXREFS, msg,
 				  sizeof(msg)), 3);
 	check_ref(&got[2], 7, 0, UINT64_MAX, false, 'h');
+	/* "-" is standard input; the format is guessed from the bytes. */
+	{
+		int saved = dup(0), fd = open(tpath("ff.trace"), O_RDONLY);
+		struct trace_reader *r;
+		struct trace_ref ref;
+		int n = 0, rc;
+
+		assert_true(saved >= 0 && fd >= 0);
+		assert_int_equal(dup2(fd, 0), 0);
+		close(fd);
+		assert_int_equal(trace_reader_open("-", "auto", &r, msg,
+						   sizeof(msg)), 0);
+		while ((rc = trace_read(r, &ref)) == 1)
+			n++;
+		trace_reader_close(r);
+		assert_int_equal(dup2(saved, 0), 0);
+		close(saved);
+		assert_int_equal(rc, 0);
+		assert_int_equal(n, 3);
+	}
 	/* Empty: no references, no error, when the format is named. */
 	put_text("empty", "");
 	assert_int_equal(read_all("empty", "framefs", got, MAXREFS, msg,

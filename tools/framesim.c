@@ -1,47 +1,141 @@
-/* framesim.c - replay a reference string through the cache core's policies.
+/* framesim.c - replay reference strings and traces through the cache core's
+ * policies.
  *
  * The simulator links the same cache/ library as the filesystem, in
  * metadata-only mode: the index, the frame states and the policy code that
- * decide a run here are the ones that decide it on a mount.  This first
- * version reads reference strings given on the command line (the teaching
- * case); trace files come with the trace module.
+ * decide a run here are the ones that decide it on a mount.  Each access is
+ * one cache_sim_access() call: a hit, or a miss that evicts the policy's
+ * victim when no frame is free.
+ *
+ * A trace is loaded once into memory, compactly: each distinct (file, pgno)
+ * gets a dense page id in order of first reference (an open-addressing hash
+ * map during the load, dropped after it), and each reference is a uint32_t,
+ * the page id with the write flag in the top bit.  The runs (policies x
+ * sizes) then only read that array, so -j N runs them on N threads, each
+ * with its own cache, and prints the same results as a serial run: results
+ * go into a slot per run and are printed in order when all are done.
+ *
+ * Belady's OPT (POLICY_NEEDS_FUTURE) needs, before each access, the position
+ * of the next reference to the same page.  One backward pass over the ids
+ * computes it for the whole trace (next[i], with an array of the last
+ * position seen per page id: O(n)), only when such a policy is asked for.
+ *
+ * Dirty pages are the simulator's own bookkeeping, a byte per frame number:
+ * a write sets it, a page new to the frame sets it to its own write flag,
+ * and an eviction of a frame with it set is a write-back.  The core's dirty
+ * state is not used: dirty frames are not evictable there (they wait for
+ * the flusher), which would change the policy's choices.
+ *
+ * Limits: at most 2^32 - 2 references and 2^31 - 1 distinct pages per
+ * trace (the ids share 32 bits with the write flag, as tools/mrc.h expects).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "hash.h"
 #include "policy.h"
+#include "trace.h"
 
 #define PROG "framesim"
 
+#define ID_MASK		0x7fffffffu	/* a reference's page id */
+#define ID_WRITE	0x80000000u	/* ... and its write flag */
+#define NO_NEXT		UINT32_MAX	/* next[i]: never used again */
+#define MAX_REFS	(UINT32_MAX - 1)
+#define MAX_FRAMES	(1u << 30)
+#define MAX_THREADS	256
+#define PROGRESS_STEP	(1u << 16)	/* references between progress ticks */
+#define LOAD_BATCH	64		/* references looked up together */
+
+/* A trace in memory. */
+struct trace_mem {
+	const char *name;
+	uint32_t *ref;			/* [nrefs]: id | ID_WRITE */
+	size_t nrefs, cap;
+	uint32_t npages;		/* ids are 0 .. npages-1 */
+	struct page_key {
+		uint64_t file, pgno;
+	} *key;				/* [npages]: each id's page */
+	uint32_t keycap;
+	uint32_t *next;			/* [nrefs] or NULL: next use of the
+					 * same page, NO_NEXT if none */
+	uint64_t nwrites;
+	double load_s;
+};
+
+/* One policy at one size on one trace. */
 struct run {
-	const char *policy;
+	const char *spec;		/* "name[:key=value,...]" */
+	bool future;			/* POLICY_NEEDS_FUTURE */
 	uint32_t nframes;
-	uint64_t requests, misses, evictions;
+	uint64_t requests, misses;	/* after the warm-up */
+	uint64_t evictions, dirty_evictions;
+	double secs;
+	int rc;				/* 0, or the negative errno */
+};
+
+struct options {
+	char **specs;			/* policy specs */
+	int nspecs;
+	bool any_future;
+	double *sizes;			/* --frames counts or --frac shares */
+	int nsizes;
+	bool frac;
+	const char *format;
+	uint64_t warmup;
+	bool step, json, csv;
+	int threads;
+};
+
+/* Progress on stderr, only when it is a terminal. */
+struct progress {
+	bool on;
+	const char *name;
+	uint64_t total;			/* references to simulate */
+	uint64_t done;			/* atomic */
+	unsigned shown;			/* atomic: last percentage shown */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: " PROG " [--policy LIST] [--frames LIST] [--step] --refs REFS\n"
+"usage: " PROG " [OPTIONS] TRACE...        (- is standard input)\n"
+"       " PROG " [OPTIONS] --refs REFS\n"
 "       " PROG " --list\n"
 "\n"
-"Replays a reference string (page numbers) through the cache core's eviction\n"
-"policies and counts page faults, the way a textbook exercise does.\n"
+"Replays page references through the cache core's eviction policies and\n"
+"counts misses (page faults), evictions and write-backs per policy and size.\n"
 "\n"
-"  -p, --policy LIST   comma-separated policies (default: fifo,lru,clock)\n"
-"  -n, --frames LIST   comma-separated frame counts (default: 3)\n"
-"  -r, --refs REFS     the reference string: page numbers separated by\n"
-"                      commas or spaces\n"
+"  -p, --policy LIST   comma-separated policy specs, each name[:key=value,...]\n"
+"                      (default fifo,lru,clock; see --list), e.g.\n"
+"                      fifo,lru,s3fifo:small=0.2,threshold=2,opt\n"
+"  -n, --frames LIST   comma-separated frame counts (default with --refs: 3)\n"
+"  -f, --frac LIST     sizes as shares of the trace's distinct pages, each in\n"
+"                      (0, 1] (default for traces: 0.001,0.01,0.1)\n"
+"  -F, --format FMT    auto, framefs, mmload, csv:COLS, msr or oraclegeneral\n"
+"                      (default auto; a .zst file is read directly; README\n"
+"                      \"Trace format\")\n"
+"  -w, --warmup N      the first N references fill the cache uncounted\n"
+"  -j, --jobs N        run the policies x sizes on N threads (same results)\n"
+"      --json          one JSON array, one run per line\n"
+"      --csv           CSV with a header line\n"
+"      --mrc lru|opt, --shards RATE\n"
+"                      miss-ratio curves: not built yet\n"
+"  -r, --refs REFS     a reference string instead of traces: page numbers\n"
+"                      separated by commas or spaces\n"
 "  -s, --step          show the frames after each reference: which page each\n"
 "                      frame holds, hit or fault, the page evicted, and the\n"
 "                      policy's own state (queue order, hand, reference bits)\n"
-"  -l, --list          list the policies\n"
+"  -l, --list          list the policies and their parameters\n"
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
 "\n"
@@ -49,43 +143,280 @@ static void usage(FILE *out)
 "  " PROG " --policy fifo --frames 3,4 --refs 1,2,3,4,1,2,5,1,2,3,4,5\n"
 "      Belady's anomaly: FIFO takes 9 faults with 3 frames, 10 with 4\n"
 "  " PROG " --step --policy clock --frames 3 --refs '7 0 1 2 0 3 0 4'\n"
+"  " PROG " --policy lru,clock,opt --frames 1000,10000 run.trace.zst\n"
+"      replay a trace (framefs -o trace=, mmload) at two sizes\n"
+"  " PROG " --frac 0.01,0.1 --warmup 1000000 -j 2 --csv hm_0.csv\n"
+"      an MSR Cambridge volume at 1%% and 10%% of its pages, on 2 threads\n"
 "\n"
-"Output: a table of requests, faults (misses), fault ratio and evictions.\n"
-"Exit status: 0 ok, 1 failure, 2 usage error.\n");
+"Output: per trace, its references and distinct pages, then a table of\n"
+"policy, frames, requests, misses, miss ratio, evictions and dirty evictions\n"
+"(write-backs), all counted after the warm-up, and the time taken.  With\n"
+"--refs the table is the textbook one: requests, faults, ratio, evictions.\n"
+"Exit status: 0 ok, 1 failure (a trace could not be read), 2 usage error.\n");
 }
 
-static int parse_list(const char *arg, char ***out)
+static double now_s(void)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
-	char **v = NULL;
-	int n = 0;
+	struct timespec ts;
 
-	if (!copy)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+static void progress_start(struct progress *p, const char *name,
+			   uint64_t total)
+{
+	p->on = isatty(2) && total > 0;	/* unknown size: no percentage */
+	p->name = name;
+	p->total = total;
+	p->done = 0;
+	p->shown = 0;
+}
+
+/* n more references done; shows the percentage when it moves. */
+static void progress_add(struct progress *p, uint64_t n, const char *what)
+{
+	uint64_t d;
+	unsigned pct, old;
+
+	if (!p->on)
+		return;
+	d = __atomic_add_fetch(&p->done, n, __ATOMIC_RELAXED);
+	pct = (unsigned)(d * 100 / p->total);
+	old = __atomic_load_n(&p->shown, __ATOMIC_RELAXED);
+	if (pct > old && __atomic_compare_exchange_n(&p->shown, &old, pct,
+						     false, __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		fprintf(stderr, "\r" PROG ": %s: %s %u%%\033[K", p->name, what,
+			pct);
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->on)
+		fprintf(stderr, "\r\033[K");
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+/* The (file, pgno) -> id map of a load: open addressing with linear
+ * probing over 32-bit ids, at most half full; the keys themselves are in
+ * tm->key[id].  Ids are given in order of first reference, so the keys of
+ * the pages referenced most (and first) sit together in tm->key, and the
+ * table is a sixth of the size it would be with the keys in it: on a
+ * skewed trace most lookups stay in the CPU's caches. */
+struct pagemap {
+	uint32_t *slot;			/* ids, NO_NEXT: empty */
+	uint32_t mask;
+};
+
+static int pagemap_grow(struct pagemap *m, const struct trace_mem *tm)
+{
+	uint32_t n = m->slot ? (m->mask + 1) * 2 : 1u << 16;
+	uint32_t *s = malloc((size_t)n * sizeof(*s));
+
+	if (!s || n == 0) {
+		free(s);
 		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char **nv = realloc(v, (size_t)(n + 2) * sizeof(*v));
+	}
+	memset(s, 0xff, (size_t)n * sizeof(*s));
+	for (uint32_t id = 0; id < tm->npages; id++) {
+		uint32_t h = key_hash(tm->key[id].file, tm->key[id].pgno) &
+			     (n - 1);
 
+		while (s[h] != NO_NEXT)
+			h = (h + 1) & (n - 1);
+		s[h] = id;
+	}
+	free(m->slot);
+	m->slot = s;
+	m->mask = n - 1;
+	return 0;
+}
+
+/* The id of (file, pgno), a new one if the page is new.  Returns the id,
+ * or a negative errno. */
+static int64_t pagemap_id(struct pagemap *m, struct trace_mem *tm,
+			  uint64_t file, uint64_t pgno)
+{
+	uint32_t h, id;
+
+	if (!m->slot || (uint64_t)tm->npages * 2 >= (uint64_t)m->mask + 1) {
+		if (pagemap_grow(m, tm) < 0)
+			return -ENOMEM;
+	}
+	h = key_hash(file, pgno) & m->mask;
+	while ((id = m->slot[h]) != NO_NEXT) {
+		if (tm->key[id].pgno == pgno && tm->key[id].file == file)
+			return id;
+		h = (h + 1) & m->mask;
+	}
+	if (tm->npages == tm->keycap) {
+		size_t cap = tm->keycap ? (size_t)tm->keycap * 2 : 1u << 15;
+		struct page_key *nk;
+
+		if (tm->npages >= ID_MASK)
+			return -E2BIG;
+		if (cap > ID_MASK)
+			cap = ID_MASK;
+		nk = realloc(tm->key, cap * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		tm->key = nk;
+		tm->keycap = (uint32_t)cap;
+	}
+	tm->key[tm->npages] = (struct page_key){ file, pgno };
+	m->slot[h] = tm->npages;
+	return tm->npages++;
+}
+
+static int push_ref(struct trace_mem *tm, uint32_t v)
+{
+	if (tm->nrefs == tm->cap) {
+		size_t cap = tm->cap ? tm->cap * 2 : 1u << 16;
+		uint32_t *nv;
+
+		if (tm->nrefs >= MAX_REFS)
+			return -E2BIG;
+		nv = realloc(tm->ref, cap * sizeof(*nv));
 		if (!nv)
 			return -ENOMEM;
-		v = nv;
-		v[n++] = strdup(tok);
-		v[n] = NULL;
+		tm->ref = nv;
+		tm->cap = cap;
 	}
-	free(copy);
-	*out = v;
-	return n;
+	tm->ref[tm->nrefs++] = v;
+	return 0;
 }
 
-/* Parses page numbers separated by commas or blanks; -EINVAL on junk. */
-static int parse_refs(const char *s, uint64_t **out, size_t *n)
+/* One reference into tm.  Returns 0 or a negative errno. */
+static int add_ref(struct trace_mem *tm, struct pagemap *m, uint64_t file,
+		   uint64_t pgno, bool write)
 {
-	uint64_t *v = NULL;
-	size_t len = 0, cap = 0;
+	int64_t id = pagemap_id(m, tm, file, pgno);
 
+	if (id < 0)
+		return (int)id;
+	tm->nwrites += write;
+	return push_ref(tm, (uint32_t)id | (write ? ID_WRITE : 0));
+}
+
+/* n references into tm.  The table slots of the whole batch are
+ * prefetched first, then the keys they point to, so that the cache misses
+ * of a batch overlap instead of coming one after the other (a page map
+ * larger than the CPU's caches costs a miss or two per reference).
+ * Returns 0 or a negative errno. */
+static int add_batch(struct trace_mem *tm, struct pagemap *m,
+		     const struct trace_ref *b, int n)
+{
+	uint32_t h[LOAD_BATCH];
+
+	if (m->slot) {
+		for (int i = 0; i < n; i++) {
+			h[i] = key_hash(b[i].file, b[i].pgno) & m->mask;
+			__builtin_prefetch(&m->slot[h[i]]);
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t id = m->slot[h[i]];
+
+			if (id != NO_NEXT)
+				__builtin_prefetch(&tm->key[id]);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int rc = add_ref(tm, m, b[i].file, b[i].pgno, b[i].write);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void trace_mem_free(struct trace_mem *tm)
+{
+	free(tm->ref);
+	free(tm->key);
+	free(tm->next);
+	memset(tm, 0, sizeof(*tm));
+}
+
+static const char *load_error(int rc)
+{
+	if (rc == -E2BIG)
+		return "more than 2^32 - 2 references or 2^31 - 1 distinct "
+		       "pages: too large for this simulator";
+	return strerror(-rc);
+}
+
+/* Reads a whole trace into tm.  Returns 0, or -1 with a message printed. */
+static int load_trace(struct trace_mem *tm, const char *path,
+		      const char *format)
+{
+	struct pagemap m = { NULL, 0 };
+	struct trace_ref b[LOAD_BATCH];
+	struct trace_reader *r;
+	struct progress pg;
+	char err[600];
+	double t0 = now_s();
+	uint64_t done, total;
+	int rc;
+
+	memset(tm, 0, sizeof(*tm));
+	tm->name = path;
+	rc = trace_reader_open(path, format, &r, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
+	trace_reader_progress(r, &done, &total);
+	progress_start(&pg, path, total);
+	for (;;) {
+		int nb = 0, arc;
+
+		while (nb < LOAD_BATCH && (rc = trace_read(r, &b[nb])) == 1)
+			nb++;
+		arc = add_batch(tm, &m, b, nb);
+		if (arc < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", path,
+				load_error(arc));
+			goto out_fail;
+		}
+		if (rc != 1)
+			break;
+		if (pg.on && (tm->nrefs & (PROGRESS_STEP - 1)) == 0) {
+			trace_reader_progress(r, &done, &total);
+			progress_add(&pg, done - pg.done, "loading");
+		}
+	}
+	progress_end(&pg);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", trace_reader_error(r));
+		goto out_fail;
+	}
+	trace_reader_close(r);
+	free(m.slot);
+	tm->load_s = now_s() - t0;
+	return 0;
+
+out_fail:
+	progress_end(&pg);
+	trace_reader_close(r);
+	free(m.slot);
+	trace_mem_free(tm);
+	return -1;
+}
+
+/* Parses page numbers separated by commas or blanks into tm (file 0,
+ * reads).  Returns 0, or -EINVAL on junk or an empty list. */
+static int load_refs(struct trace_mem *tm, const char *s)
+{
+	struct pagemap m = { NULL, 0 };
+
+	memset(tm, 0, sizeof(*tm));
+	tm->name = "refs";
 	while (*s) {
-		char *end;
-		unsigned long long x;
+		uint64_t x = 0;
 
 		if (*s == ',' || *s == ' ' || *s == '\t' || *s == '\n') {
 			s++;
@@ -93,29 +424,50 @@ static int parse_refs(const char *s, uint64_t **out, size_t *n)
 		}
 		if (*s < '0' || *s > '9')
 			goto bad;
-		errno = 0;
-		x = strtoull(s, &end, 10);
-		if (errno)
-			goto bad;
-		if (len == cap) {
-			uint64_t *nv;
-
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
 				goto bad;
-			v = nv;
+			x = x * 10 + (uint64_t)(*s - '0');
 		}
-		v[len++] = x;
-		s = end;
+		if (add_ref(tm, &m, 0, x, false) < 0)
+			goto bad;
 	}
-	*out = v;
-	*n = len;
+	if (tm->nrefs == 0)
+		goto bad;
+	free(m.slot);
 	return 0;
 bad:
-	free(v);
+	free(m.slot);
+	trace_mem_free(tm);
 	return -EINVAL;
 }
+
+/* next[i]: the position of the next reference to ref[i]'s page, from one
+ * backward pass.  Returns 0 or -ENOMEM. */
+static int compute_next(struct trace_mem *tm)
+{
+	uint32_t *last = malloc(((size_t)tm->npages + 1) * sizeof(*last));
+
+	tm->next = malloc((tm->nrefs + 1) * sizeof(*tm->next));
+	if (!last || !tm->next) {
+		free(last);
+		free(tm->next);
+		tm->next = NULL;
+		return -ENOMEM;
+	}
+	for (uint32_t id = 0; id < tm->npages; id++)
+		last[id] = NO_NEXT;
+	for (size_t i = tm->nrefs; i-- > 0;) {
+		uint32_t id = tm->ref[i] & ID_MASK;
+
+		tm->next[i] = last[id];
+		last[id] = (uint32_t)i;
+	}
+	free(last);
+	return 0;
+}
+
+/* ---- simulating ------------------------------------------------------- */
 
 struct show_ctx {
 	uint64_t *slot;		/* page held by each frame, or UINT64_MAX */
@@ -134,9 +486,11 @@ static void note_frame(void *arg, uint32_t fno, uint64_t ino, uint64_t pgno,
 static void print_step(struct cache *c, uint32_t nframes, uint64_t ref,
 		       bool miss, bool evicted, uint64_t victim)
 {
-	uint64_t slot[nframes];
+	uint64_t *slot = malloc(nframes * sizeof(*slot));
 	struct show_ctx ctx = { slot };
 
+	if (!slot)
+		return;
 	for (uint32_t i = 0; i < nframes; i++)
 		slot[i] = UINT64_MAX;
 	cache_foreach_frame(c, note_frame, &ctx);
@@ -154,79 +508,417 @@ static void print_step(struct cache *c, uint32_t nframes, uint64_t ref,
 		printf(" %6s   ", "");
 	cache_policy_show(c, stdout);
 	putchar('\n');
+	free(slot);
 }
 
-/* Returns 0, or a negative errno with a message printed. */
-static int simulate(struct run *r, const uint64_t *refs, size_t nrefs,
-		    bool step)
+static void print_step_header(const struct run *r)
+{
+	printf("%s, %u frames\n%6s  ", r->spec, r->nframes, "ref");
+	for (uint32_t i = 0; i < r->nframes; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%u", i);
+		printf(" %4s", name);
+	}
+	printf("   %-5s %6s   %s\n", "", "evicts", "policy state");
+}
+
+/* Replays tm through a fresh cache.  Sets r's counters, or r->rc.  The
+ * counters are kept in locals and stored at the end: the runs sit side by
+ * side in one array, and threads bumping neighbouring fields on every
+ * reference would fight over the cache lines (false sharing). */
+static void simulate(const struct trace_mem *tm, struct run *r,
+		     const struct options *o, struct progress *pg)
 {
 	struct cache_config cfg = {
-		.nframes = r->nframes, .policy = r->policy,
+		.nframes = r->nframes, .policy = r->spec,
 		.metadata_only = true,
 	};
-	struct cache *c = cache_new(&cfg);
+	uint64_t requests = 0, misses = 0, evictions = 0, dirty_evictions = 0;
+	struct cache_sim_result res;
+	unsigned char *dirty = NULL;
+	double t0 = now_s();
+	struct cache *c;
 
+	c = cache_new(&cfg);
 	if (!c) {
-		fprintf(stderr, PROG ": %s with %u frames: %s\n", r->policy,
-			r->nframes, strerror(errno));
-		return -errno;
+		r->rc = -errno;
+		goto out;
 	}
-	if (step) {
-		printf("%s, %u frames\n%6s  ", r->policy, r->nframes, "ref");
-		for (uint32_t i = 0; i < r->nframes; i++) {
-			char name[16];
-
-			snprintf(name, sizeof(name), "f%u", i);
-			printf(" %4s", name);
-		}
-		printf("   %-5s %6s   %s\n", "", "evicts", "policy state");
+	dirty = calloc(r->nframes, 1);
+	if (!dirty) {
+		r->rc = -ENOMEM;
+		goto out;
 	}
-	for (size_t i = 0; i < nrefs; i++) {
-		struct frame *fr;
-		uint64_t victim = 0, ino;
-		bool evicted = false;
+	if (o->step)
+		print_step_header(r);
+	for (size_t i = 0; i < tm->nrefs; i++) {
+		uint32_t v = tm->ref[i], id = v & ID_MASK;
+		bool write = v & ID_WRITE, counted = i >= o->warmup;
 		int rc;
 
-		while ((rc = cache_get(c, 0, refs[i], 0, &fr)) == -ENOBUFS) {
-			struct frame *v;
-
-			rc = cache_evict_begin(c, &v);
-			if (rc < 0)
-				break;
-			cache_frame_key(c, v, &ino, &victim);
-			if (cache_evict_end(c, v) == 0) {
-				evicted = true;
-				r->evictions++;
-			}
-		}
+		/* The page of a reference a little ahead, so that its key
+		 * is in the CPU cache when its turn comes. */
+		if (i + 16 < tm->nrefs)
+			__builtin_prefetch(&tm->key[tm->ref[i + 16] & ID_MASK]);
+		if (r->future)
+			cache_set_next_use(c, tm->next[i] == NO_NEXT ?
+					   UINT64_MAX : tm->next[i]);
+		rc = cache_sim_access(c, tm->key[id].file, tm->key[id].pgno,
+				      &res);
 		if (rc < 0) {
-			fprintf(stderr, PROG ": %s: reference %zu: %s\n",
-				r->policy, i, strerror(-rc));
-			cache_free(c);
-			return rc;
+			r->rc = rc;
+			goto out;
 		}
-		if (rc == 1)
-			cache_load_done(c, fr, 0);
-		cache_unpin(c, fr);
-		r->requests++;
-		r->misses += rc == 1;
-		if (step)
-			print_step(c, r->nframes, refs[i], rc == 1, evicted,
-				   victim);
+		if (rc == 2) {
+			if (counted) {
+				evictions++;
+				dirty_evictions += dirty[res.victim_fno];
+			}
+			dirty[res.victim_fno] = 0;
+		}
+		if (rc == 0)
+			dirty[res.fno] |= write;
+		else
+			dirty[res.fno] = write;
+		if (counted) {
+			requests++;
+			misses += rc != 0;
+		}
+		if (o->step)
+			print_step(c, r->nframes, tm->key[id].pgno, rc != 0,
+				   rc == 2, res.victim_pgno);
+		if ((i & (PROGRESS_STEP - 1)) == PROGRESS_STEP - 1)
+			progress_add(pg, PROGRESS_STEP, "simulating");
 	}
-	if (step)
+	if (o->step)
 		printf("faults: %llu of %llu references\n\n",
-		       (unsigned long long)r->misses,
-		       (unsigned long long)r->requests);
+		       (unsigned long long)misses,
+		       (unsigned long long)requests);
+out:
+	r->requests = requests;
+	r->misses = misses;
+	r->evictions = evictions;
+	r->dirty_evictions = dirty_evictions;
+	r->secs = now_s() - t0;
+	free(dirty);
 	cache_free(c);
-	return 0;
 }
+
+struct pool {
+	const struct trace_mem *tm;
+	struct run *runs;
+	int nruns;
+	int next;			/* atomic: the next run to take */
+	const struct options *o;
+	struct progress *pg;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	int k;
+
+	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) <
+	       p->nruns)
+		simulate(p->tm, &p->runs[k], p->o, p->pg);
+	return NULL;
+}
+
+/* Runs every run, on up to o->threads threads.  Returns 0 or -errno. */
+static int run_all(const struct trace_mem *tm, struct run *runs, int nruns,
+		   const struct options *o, struct progress *pg)
+{
+	int nthreads = o->step ? 1 : o->threads;
+	pthread_t tid[MAX_THREADS];
+	struct pool p = { tm, runs, nruns, 0, o, pg };
+	int started = 0, rc = 0;
+
+	if (nthreads > nruns)
+		nthreads = nruns;
+	if (nthreads <= 1) {
+		worker(&p);
+		return 0;
+	}
+	for (; started < nthreads; started++) {
+		rc = pthread_create(&tid[started], NULL, worker, &p);
+		if (rc) {
+			rc = -rc;
+			break;
+		}
+	}
+	if (started == 0)
+		worker(&p);		/* no thread at all: do it here */
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return started ? 0 : rc;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void csv_str(const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static bool json_first = true;
+
+static void print_machine(const struct trace_mem *tm, const struct run *runs,
+			  int nruns, const struct options *o)
+{
+	for (int k = 0; k < nruns; k++) {
+		const struct run *r = &runs[k];
+
+		if (r->rc)
+			continue;
+		if (o->json) {
+			printf("%s\n{\"trace\": ", json_first ? "[" : ",");
+			json_first = false;
+			json_str(tm->name);
+			printf(", \"references\": %zu, \"distinct_pages\": %u, "
+			       "\"writes\": %llu, \"policy\": ", tm->nrefs,
+			       tm->npages, (unsigned long long)tm->nwrites);
+			json_str(r->spec);
+			printf(", \"frames\": %u, \"requests\": %llu, "
+			       "\"misses\": %llu, \"miss_ratio\": %.6f, "
+			       "\"evictions\": %llu, \"dirty_evictions\": %llu, "
+			       "\"seconds\": %.6f}", r->nframes,
+			       (unsigned long long)r->requests,
+			       (unsigned long long)r->misses,
+			       ratio(r->misses, r->requests),
+			       (unsigned long long)r->evictions,
+			       (unsigned long long)r->dirty_evictions, r->secs);
+		} else {
+			csv_str(tm->name);
+			printf(",%zu,%u,%llu,", tm->nrefs, tm->npages,
+			       (unsigned long long)tm->nwrites);
+			csv_str(r->spec);
+			printf(",%u,%llu,%llu,%.6f,%llu,%llu,%.6f\n",
+			       r->nframes, (unsigned long long)r->requests,
+			       (unsigned long long)r->misses,
+			       ratio(r->misses, r->requests),
+			       (unsigned long long)r->evictions,
+			       (unsigned long long)r->dirty_evictions, r->secs);
+		}
+	}
+}
+
+/* The textbook table of --refs (the demo and exercises read it). */
+static void print_refs_table(const struct run *runs, int nruns)
+{
+	printf("%-8s %8s %10s %10s %10s %10s\n", "policy", "frames",
+	       "requests", "faults", "ratio", "evictions");
+	for (int k = 0; k < nruns; k++) {
+		const struct run *r = &runs[k];
+
+		if (r->rc)
+			continue;
+		printf("%-8s %8u %10llu %10llu %10.4f %10llu\n", r->spec,
+		       r->nframes, (unsigned long long)r->requests,
+		       (unsigned long long)r->misses,
+		       ratio(r->misses, r->requests),
+		       (unsigned long long)r->evictions);
+	}
+}
+
+static void print_trace_table(const struct trace_mem *tm,
+			      const struct run *runs, int nruns, double sim_s)
+{
+	int w = 8;
+	uint64_t total = 0;
+
+	for (int k = 0; k < nruns; k++)
+		if ((int)strlen(runs[k].spec) > w)
+			w = (int)strlen(runs[k].spec);
+	printf("%s: %zu references (%llu writes), %u distinct pages\n",
+	       tm->name, tm->nrefs, (unsigned long long)tm->nwrites,
+	       tm->npages);
+	printf("%-*s %10s %12s %12s %10s %12s %12s\n", w, "policy", "frames",
+	       "requests", "misses", "miss ratio", "evictions",
+	       "write-backs");
+	for (int k = 0; k < nruns; k++) {
+		const struct run *r = &runs[k];
+
+		if (r->rc)
+			continue;
+		total += tm->nrefs;
+		printf("%-*s %10u %12llu %12llu %10.4f %12llu %12llu\n", w,
+		       r->spec, r->nframes, (unsigned long long)r->requests,
+		       (unsigned long long)r->misses,
+		       ratio(r->misses, r->requests),
+		       (unsigned long long)r->evictions,
+		       (unsigned long long)r->dirty_evictions);
+	}
+	printf("loaded in %.2f s, simulated in %.2f s (%.1f M references/s)\n\n",
+	       tm->load_s, sim_s, sim_s > 0 ? (double)total / sim_s / 1e6 : 0);
+}
+
+/* ---- one trace -------------------------------------------------------- */
+
+/* Simulates every policy at every size on tm and prints the results.
+ * Returns 0, or 1 when a run failed (its message printed). */
+static int do_trace(struct trace_mem *tm, const struct options *o,
+		    bool refs_mode)
+{
+	int nruns = o->nspecs * o->nsizes, status = 0;
+	struct run *runs = calloc((size_t)nruns, sizeof(*runs));
+	struct progress pg;
+	double t0;
+
+	if (!runs) {
+		fprintf(stderr, PROG ": %s: %s\n", tm->name, strerror(ENOMEM));
+		return 1;
+	}
+	if (o->any_future && compute_next(tm) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", tm->name, strerror(ENOMEM));
+		free(runs);
+		return 1;
+	}
+	for (int i = 0; i < o->nspecs; i++) {
+		const struct policy_ops *ops;
+		double param[POLICY_MAX_PARAMS];
+		char err[256];
+
+		policy_parse(o->specs[i], &ops, param, err, sizeof(err));
+		for (int j = 0; j < o->nsizes; j++) {
+			struct run *r = &runs[i * o->nsizes + j];
+			double n = o->sizes[j];
+
+			if (o->frac)
+				n = round(n * tm->npages);
+			r->spec = o->specs[i];
+			r->future = ops->flags & POLICY_NEEDS_FUTURE;
+			r->nframes = n < 1 ? 1 : n > MAX_FRAMES ? MAX_FRAMES :
+				     (uint32_t)n;
+		}
+	}
+	/* ---- miss-ratio curves (--mrc, --shards) go here: mrc_lru() and
+	 * mrc_opt() over tm->ref at the sizes of runs[], instead of the
+	 * runs of those policies. ---- */
+	progress_start(&pg, tm->name, (uint64_t)tm->nrefs * (uint64_t)nruns);
+	t0 = now_s();
+	if (run_all(tm, runs, nruns, o, &pg) < 0) {
+		fprintf(stderr, PROG ": %s: cannot start threads\n", tm->name);
+		status = 1;
+	}
+	progress_end(&pg);
+	for (int k = 0; k < nruns; k++) {
+		if (runs[k].rc) {
+			fprintf(stderr, PROG ": %s: %s with %u frames: %s\n",
+				tm->name, runs[k].spec, runs[k].nframes,
+				runs[k].rc == -EBUSY ? "no frame could be "
+				"evicted" : strerror(-runs[k].rc));
+			status = 1;
+		}
+	}
+	if (o->json || o->csv)
+		print_machine(tm, runs, nruns, o);
+	else if (refs_mode)
+		print_refs_table(runs, nruns);
+	else
+		print_trace_table(tm, runs, nruns, now_s() - t0);
+	free(runs);
+	return status;
+}
+
+/* ---- the command line ------------------------------------------------- */
+
+/* Parses a comma-separated list of numbers into *out.  frac: each in
+ * (0, 1]; otherwise whole counts from 1 to MAX_FRAMES.  Returns the count,
+ * or -1 with a message printed. */
+static int parse_sizes(const char *opt, const char *arg, bool frac,
+		       double **out)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	double *v = NULL;
+	int n = 0;
+
+	if (!copy)
+		goto bad;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		double *nv = realloc(v, (size_t)(n + 1) * sizeof(*v));
+		char *end;
+		double x;
+
+		if (!nv)
+			goto bad;
+		v = nv;
+		errno = 0;
+		x = frac ? strtod(tok, &end) : (double)strtoull(tok, &end, 10);
+		if (errno || end == tok || *end || tok[0] == '-' ||
+		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES)) {
+			fprintf(stderr, frac ? PROG ": %s: %s: not a share in "
+				"(0, 1]\n" : PROG ": %s: %s: not a frame count "
+				"between 1 and 2^30\n", opt, tok);
+			goto bad;
+		}
+		v[n++] = x;
+	}
+	if (n == 0) {
+		fprintf(stderr, PROG ": %s: empty list\n", opt);
+		goto bad;
+	}
+	free(copy);
+	*out = v;
+	return n;
+bad:
+	free(copy);
+	free(v);
+	return -1;
+}
+
+enum {
+	OPT_JSON = 256,
+	OPT_CSV,
+	OPT_MRC,
+	OPT_SHARDS,
+};
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
+		{ "frac", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "mrc", required_argument, NULL, OPT_MRC },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ "refs", required_argument, NULL, 'r' },
 		{ "step", no_argument, NULL, 's' },
 		{ "list", no_argument, NULL, 'l' },
@@ -234,91 +926,157 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy_arg = "fifo,lru,clock", *frames_arg = "3";
-	const char *refs_arg = NULL;
-	char **policies, **frames;
-	int npol, nfr, opt, status = 0;
-	bool step = false;
-	uint64_t *refs;
-	size_t nrefs;
+	struct options o = { .format = "auto", .threads = 1 };
+	const char *policy_arg = "fifo,lru,clock", *frames_arg = NULL;
+	const char *frac_arg = NULL, *refs_arg = NULL;
+	struct trace_mem refs = { 0 };
+	int opt, status = 0;
+	char err[600], *end;
 
-	while ((opt = getopt_long(argc, argv, "p:n:r:slhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:n:f:F:w:j:r:slhV", opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'p': policy_arg = optarg; break;
 		case 'n': frames_arg = optarg; break;
+		case 'f': frac_arg = optarg; break;
+		case 'F': o.format = optarg; break;
 		case 'r': refs_arg = optarg; break;
-		case 's': step = true; break;
+		case 's': o.step = true; break;
+		case OPT_JSON: o.json = true; break;
+		case OPT_CSV: o.csv = true; break;
+		case 'w':
+			errno = 0;
+			o.warmup = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end ||
+			    optarg[0] == '-') {
+				fprintf(stderr, PROG ": --warmup: %s: not a "
+					"number of references\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			errno = 0;
+			o.threads = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o.threads < 1 ||
+			    o.threads > MAX_THREADS) {
+				fprintf(stderr, PROG ": --jobs: %s: not a "
+					"thread count from 1 to %d\n", optarg,
+					MAX_THREADS);
+				return 2;
+			}
+			break;
+		/* ---- miss-ratio curves: --mrc lru|opt, --shards RATE ----
+		 * The place for tools/mrc.h (mrc_lru(), mrc_opt()): they take
+		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
+		 * expects), npages, and the sizes do_trace() computes. */
+		case OPT_MRC:
+		case OPT_SHARDS:
+			fprintf(stderr, PROG ": --%s: not built yet\n",
+				opt == OPT_MRC ? "mrc" : "shards");
+			return 2;
 		case 'l':
-			for (const struct policy_ops *const *p = policy_all();
-			     *p; p++)
-				printf("%-8s %s\n", (*p)->name, (*p)->summary);
+			policy_print_list(stdout);
 			return 0;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": %s: trace files are not read yet; "
-			"give a reference string with --refs\n", argv[optind]);
+
+	/* Step 1: what to read. */
+	if (refs_arg && optind < argc) {
+		fprintf(stderr, PROG ": %s: give trace files or --refs, not "
+			"both\n", argv[optind]);
 		return 2;
 	}
-	if (!refs_arg) {
-		fprintf(stderr, PROG ": --refs: missing (try --help)\n");
+	if (!refs_arg && optind == argc) {
+		fprintf(stderr, PROG ": no trace given (a TRACE file or --refs;"
+			" try --help)\n");
 		return 2;
 	}
-	if (parse_refs(refs_arg, &refs, &nrefs) < 0 || nrefs == 0) {
+	if (trace_format_check(o.format, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": --format: %s\n", err);
+		return 2;
+	}
+	if (o.json && o.csv) {
+		fprintf(stderr, PROG ": --json and --csv: choose one\n");
+		return 2;
+	}
+	if (o.step && (o.json || o.csv)) {
+		fprintf(stderr, PROG ": --step: not with --json or --csv\n");
+		return 2;
+	}
+
+	/* Step 2: the policies. */
+	o.nspecs = policy_split_list(policy_arg, &o.specs);
+	if (o.nspecs < 0) {
+		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	status = 2;
+	if (o.nspecs == 0) {
+		fprintf(stderr, PROG ": --policy: empty list\n");
+		goto out;
+	}
+	for (int i = 0; i < o.nspecs; i++) {
+		const struct policy_ops *ops;
+		double param[POLICY_MAX_PARAMS];
+
+		if (policy_parse(o.specs[i], &ops, param, err,
+				 sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": --policy: %s (see --list)\n",
+				err);
+			goto out;
+		}
+		o.any_future |= ops->flags & POLICY_NEEDS_FUTURE;
+	}
+
+	/* Step 3: the sizes. */
+	if (frames_arg && frac_arg) {
+		fprintf(stderr, PROG ": --frames and --frac: choose one\n");
+		goto out;
+	}
+	if (frac_arg || (!frames_arg && !refs_arg)) {
+		o.frac = true;
+		o.nsizes = parse_sizes("--frac", frac_arg ? frac_arg :
+				       "0.001,0.01,0.1", true, &o.sizes);
+	} else {
+		o.nsizes = parse_sizes("--frames", frames_arg ? frames_arg :
+				       "3", false, &o.sizes);
+	}
+	if (o.nsizes < 0)
+		goto out;
+	if (refs_arg && load_refs(&refs, refs_arg) < 0) {
 		fprintf(stderr, PROG ": --refs: '%s': not a list of page "
 			"numbers\n", refs_arg);
-		return 2;
+		goto out;
 	}
-	npol = parse_list(policy_arg, &policies);
-	nfr = parse_list(frames_arg, &frames);
-	if (npol <= 0 || nfr <= 0) {
-		fprintf(stderr, PROG ": empty --policy or --frames list\n");
-		return 2;
-	}
-	for (int i = 0; i < npol; i++) {
-		if (!policy_find(policies[i])) {
-			fprintf(stderr, PROG ": --policy: %s: unknown policy "
-				"(see --list)\n", policies[i]);
-			return 2;
+
+	/* Step 4: each trace in turn; a bad one does not stop the others. */
+	status = 0;
+	if (o.csv)
+		printf("trace,references,distinct_pages,writes,policy,frames,"
+		       "requests,misses,miss_ratio,evictions,dirty_evictions,"
+		       "seconds\n");
+	if (refs_arg)
+		status |= do_trace(&refs, &o, true);
+	for (int t = optind; t < argc; t++) {
+		struct trace_mem tm;
+
+		if (load_trace(&tm, argv[t], o.format) < 0) {
+			status = 1;
+			continue;
 		}
+		status |= do_trace(&tm, &o, false);
+		trace_mem_free(&tm);
 	}
-	for (int j = 0; j < nfr; j++) {
-		char *end;
-		unsigned long v = strtoul(frames[j], &end, 10);
-
-		if (*end || v == 0 || v > 1u << 30) {
-			fprintf(stderr, PROG ": --frames: %s: not a frame count "
-				"between 1 and 2^30\n", frames[j]);
-			return 2;
-		}
-	}
-
-	struct run runs[npol * nfr];
-
-	for (int i = 0; i < npol; i++) {
-		for (int j = 0; j < nfr; j++) {
-			struct run *r = &runs[i * nfr + j];
-
-			memset(r, 0, sizeof(*r));
-			r->policy = policies[i];
-			r->nframes = (uint32_t)strtoul(frames[j], NULL, 10);
-			if (simulate(r, refs, nrefs, step) < 0)
-				status = 1;
-		}
-	}
-	printf("%-8s %8s %10s %10s %10s %10s\n", "policy", "frames",
-	       "requests", "faults", "ratio", "evictions");
-	for (int k = 0; k < npol * nfr; k++) {
-		struct run *r = &runs[k];
-
-		printf("%-8s %8u %10llu %10llu %10.4f %10llu\n", r->policy,
-		       r->nframes, (unsigned long long)r->requests,
-		       (unsigned long long)r->misses,
-		       r->requests ? (double)r->misses / r->requests : 0.0,
-		       (unsigned long long)r->evictions);
-	}
+	if (o.json)
+		printf(json_first ? "[]\n" : "\n]\n");
+out:
+	trace_mem_free(&refs);
+	for (int i = 0; i < o.nspecs; i++)
+		free(o.specs[i]);
+	free(o.specs);
+	free(o.sizes);
 	return status;
 }
