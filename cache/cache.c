@@ -1610,6 +1610,26 @@ size_t cache_meta_bytes_per_frame(struct cache *c)
 	       c->policy->ops->bytes_per_frame(c->policy);
 }
 
+void cache_mem(struct cache *c, struct cache_mem *m)
+{
+	const struct policy_ops *ops = c->policy->ops;
+
+	pthread_mutex_lock(&c->lock);
+	m->core_bytes = sizeof(*c) + (size_t)c->nframes * sizeof(struct frame) +
+			((size_t)c->bucket_mask + 1) * sizeof(*c->buckets) +
+			((size_t)c->ftab_mask + 1) * sizeof(*c->ftab) +
+			(size_t)c->nfiles * sizeof(struct cfile);
+	m->policy_bytes = (size_t)c->nframes *
+			  ops->bytes_per_frame(c->policy);
+	m->ghost_bytes = ops->ghost_bytes(c->policy);
+	m->resident = c->nframes - c->nfree - c->ndoomed;
+	if (ops->ghost_count)
+		m->ghosts = ops->ghost_count(c->policy);
+	else
+		m->ghosts = m->ghost_bytes ? UINT32_MAX : 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cache_foreach_frame(struct cache *c,
 			 void (*fn)(void *arg, uint32_t fno, uint64_t ino,
 				    uint64_t pgno, enum frame_state s),

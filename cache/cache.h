@@ -179,6 +179,18 @@ void cache_stats_print(const struct cache_stats *st, FILE *out);
 /* Bytes of metadata per frame: core frame + index + policy (no ghosts). */
 size_t cache_meta_bytes_per_frame(struct cache *c);
 
+/* All the metadata memory of a cache, and the pages it keeps track of.
+ * Per tracked page: (core + policy + ghost bytes) / (resident + ghosts). */
+struct cache_mem {
+	size_t core_bytes;	/* struct cache, frames, index, file records */
+	size_t policy_bytes;	/* the policy's per-frame state, all frames */
+	size_t ghost_bytes;	/* the policy's ghost lists */
+	uint32_t resident;	/* pages in frames */
+	uint32_t ghosts;	/* ghost keys; UINT32_MAX: the policy has
+				 * ghost bytes but does not count them */
+};
+void cache_mem(struct cache *c, struct cache_mem *m);
+
 /* Calls fn for each resident frame in frame-number order, under the cache
  * lock: fn must not call back into the cache.  For listings (.framefs/frames,
  * the simulator's --step). */

@@ -83,6 +83,10 @@ struct policy_ops {
 	/* Bytes of state per frame (ghosts excluded), and ghost bytes. */
 	size_t (*bytes_per_frame)(const struct policy *p);
 	size_t (*ghost_bytes)(const struct policy *p);
+	/* Optional (NULL: the policy keeps no ghosts): the ghost keys it
+	 * holds now.  With it, cache_mem() can say the metadata bytes per
+	 * tracked page, resident or ghost. */
+	uint32_t (*ghost_count)(const struct policy *p);
 	/* One line: the policy's order and bits, with pages by number. */
 	void (*show)(struct policy *p, FILE *out);
 };
