@@ -210,10 +210,13 @@ int cache_set_policy(struct cache *c, const char *spec, char *err,
 		     size_t errlen);
 
 /* The simulator's access: a hit, or a miss that (when no frame is free)
- * evicts the policy's victim and inserts the page.  For metadata_only
- * caches driven by one thread, with no pins held.  Returns 0 (hit), 1 (miss
- * into a free frame), 2 (miss that evicted the page victim_* from frame
- * victim_fno), or a negative errno (-EBUSY: nothing evictable). */
+ * evicts the policy's victim and inserts the page.  It takes no lock and no
+ * pin (cache.c, "The simulator's path"): no other thread may use the cache
+ * meanwhile, and the caller holds no pins.  Meant for metadata_only caches.
+ * Returns 0 (hit), 1 (miss into a free frame), 2 (miss that evicted the
+ * page victim_* from frame victim_fno), or a negative errno (-EAGAIN:
+ * nothing evictable but dirty frames; -EBUSY: nothing evictable; -ENOMEM).
+ * The same decisions as cache_get + cache_evict_begin/_end. */
 struct cache_sim_result {
 	uint32_t fno;			/* the frame now holding the page */
 	uint32_t victim_fno;		/* 2: the frame evicted */
@@ -224,7 +227,8 @@ int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
 
 /* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
  * trace position of the next reference to the page the next access is for
- * (UINT64_MAX: never).  Set before each cache_get(); single-threaded use. */
+ * (UINT64_MAX: never).  Set before each access (cache_sim_access or
+ * cache_get), by the one thread that uses the cache; takes no lock. */
 void cache_set_next_use(struct cache *c, uint64_t when);
 
 /* Checks every invariant of the pool, index, file lists and policy.

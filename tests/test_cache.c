@@ -616,6 +616,68 @@ static void test_cache_stats_print(void **state)
 	cache_free(c);
 }
 
+/* The simulator's access among the other calls of one thread: a hit, a
+ * miss into a free frame, an eviction (the victim reported), a page being
+ * evicted (the access revives it, as a read would), dirty frames (no
+ * victim: -EAGAIN, as cache_evict_begin says), and the counters. */
+static void test_cache_sim_access_states(void **state)
+{
+	struct cache *c = new_cache("fifo", 2, true);
+	struct cache_sim_result r;
+	struct cache_stats st;
+	struct frame *v, *fr;
+
+	(void)state;
+	assert_int_equal(cache_sim_access(c, 1, 0, &r), 1);
+	assert_int_equal(cache_sim_access(c, 1, 1, &r), 1);
+	assert_int_equal(cache_sim_access(c, 1, 0, &r), 0);
+	/* FIFO: page 0 came first, it goes. */
+	assert_int_equal(cache_sim_access(c, 1, 2, &r), 2);
+	assert_true(r.victim_ino == 1 && r.victim_pgno == 0);
+	assert_int_equal(r.fno, r.victim_fno);
+	assert_int_equal(cache_check(c), 0);
+
+	/* Page 1 is next; while it is being evicted, the simulator uses it:
+	 * the eviction aborts. */
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	assert_int_equal(cache_sim_access(c, 1, 1, &r), 0);
+	assert_int_equal(r.fno, cache_frame_no(c, v));
+	assert_int_equal(cache_evict_end(c, v), -EBUSY);
+	assert_int_equal(cache_frame_state(c, v), FRAME_CLEAN);
+	assert_int_equal(cache_check(c), 0);
+
+	/* Both frames dirty: nothing to evict until they are written. */
+	for (uint64_t p = 1; p <= 2; p++) {
+		fr = cache_lookup(c, 1, p, CACHE_WRITE);
+		assert_non_null(fr);
+		cache_mark_dirty(c, fr);
+		cache_unpin(c, fr);
+	}
+	assert_int_equal(cache_sim_access(c, 1, 3, &r), -EAGAIN);
+	assert_int_equal(cache_sim_access(c, 1, 2, &r), 0);	/* hits do */
+	{
+		struct frame *wb[2];
+		int n = cache_writeback_collect(c, 1, wb, 2);
+
+		assert_int_equal(n, 2);
+		for (int i = 0; i < n; i++)
+			cache_writeback_done(c, wb[i], 0);
+	}
+	assert_int_equal(cache_sim_access(c, 1, 3, &r), 2);
+	assert_int_equal(cache_check(c), 0);
+
+	/* Hits: two by the simulator, one by it through the protocol path
+	 * (the revival), two by the lookups that wrote.  A refused access
+	 * (-EAGAIN) counts nothing, as on the protocol path. */
+	cache_stats(c, &st);
+	assert_int_equal(st.hits, 5);
+	assert_int_equal(st.misses, 4);
+	assert_int_equal(st.inserts, 4);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(st.evict_aborts, 1);
+	cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_cache_evict_passes_hit_pins),
 		cmocka_unit_test(test_cache_stats_print),
 		cmocka_unit_test(test_cache_drop_dooms_evicting),
+		cmocka_unit_test(test_cache_sim_access_states),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -510,6 +510,102 @@ static void test_policy_metadata_budget(void **state)
 	}
 }
 
+/* ---- the simulator's path --------------------------------------------- */
+
+/* One access by the protocol a daemon thread follows (cache_get, evict
+ * begin and end, load_done, unpin), reporting what cache_sim_access
+ * reports: 0 hit, 1 miss into a free frame, 2 miss that evicted. */
+static int protocol_access(struct cache *c, uint64_t ino, uint64_t pgno,
+			   struct cache_sim_result *r)
+{
+	struct frame *fr;
+	int rc, evicted = 0;
+
+	while ((rc = cache_get(c, ino, pgno, 0, &fr)) == -ENOBUFS) {
+		struct frame *v;
+
+		assert_int_equal(cache_evict_begin(c, &v), 0);
+		r->victim_fno = cache_frame_no(c, v);
+		cache_frame_key(c, v, &r->victim_ino, &r->victim_pgno);
+		assert_int_equal(cache_evict_end(c, v), 0);
+		evicted = 1;
+	}
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1)
+		cache_load_done(c, fr, 0);
+	r->fno = cache_frame_no(c, fr);
+	cache_unpin(c, fr);
+	return rc == 0 ? 0 : 1 + evicted;
+}
+
+/* cache_sim_access takes a direct path (no lock, no pins) through the
+ * same structures; it must make the decisions the protocol path makes:
+ * hit or miss, the victim, even the frame, at every step, for every
+ * policy, with the counters agreeing at the end. */
+static void test_policy_sim_access_matches_protocol(void **state)
+{
+	enum { N = 4000 };
+	static uint64_t ino[N], pgno[N], next[N];
+
+	(void)state;
+	for (const struct policy_ops *const *p = policy_all(); *p; p++) {
+		for (uint64_t seed = 1; seed <= 2; seed++) {
+			uint32_t nframes = 3 + (uint32_t)seed * 9;
+			struct cache *a = new_cache((*p)->name, nframes);
+			struct cache *b = new_cache((*p)->name, nframes);
+			struct cache_stats sa, sb;
+
+			/* Three files, a hot set and a loop, as in a trace. */
+			rng_state = seed * 1000 + 7;
+			for (int i = 0; i < N; i++) {
+				ino[i] = rng() % 3;
+				pgno[i] = rng() % 3 ? rng() % 8 :
+					  (uint64_t)i % 50;
+			}
+			for (int i = 0; i < N; i++) {
+				next[i] = UINT64_MAX;
+				for (int j = i + 1; j < N; j++)
+					if (ino[j] == ino[i] &&
+					    pgno[j] == pgno[i]) {
+						next[i] = (uint64_t)j;
+						break;
+					}
+			}
+			for (int i = 0; i < N; i++) {
+				struct cache_sim_result ra, rb;
+				int rca, rcb;
+
+				cache_set_next_use(a, next[i]);
+				cache_set_next_use(b, next[i]);
+				rca = cache_sim_access(a, ino[i], pgno[i], &ra);
+				rcb = protocol_access(b, ino[i], pgno[i], &rb);
+				if (rca != rcb || ra.fno != rb.fno ||
+				    (rca == 2 && (ra.victim_fno != rb.victim_fno ||
+						  ra.victim_ino != rb.victim_ino ||
+						  ra.victim_pgno !=
+						  rb.victim_pgno)))
+					fail_msg("%s, seed %llu, step %d: sim %d "
+						 "(frame %u), protocol %d "
+						 "(frame %u)", (*p)->name,
+						 (unsigned long long)seed, i,
+						 rca, ra.fno, rcb, rb.fno);
+				if (i % 97 == 0)
+					assert_int_equal(cache_check(a), 0);
+			}
+			assert_int_equal(cache_check(a), 0);
+			cache_stats(a, &sa);
+			cache_stats(b, &sb);
+			assert_int_equal(sa.hits, sb.hits);
+			assert_int_equal(sa.misses, sb.misses);
+			assert_int_equal(sa.inserts, sb.inserts);
+			assert_int_equal(sa.evictions, sb.evictions);
+			assert_true(sa.evictions > 100);
+			cache_free(a);
+			cache_free(b);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_policy_conformance_params),
 		cmocka_unit_test(test_policy_victim_never_busy),
 		cmocka_unit_test(test_policy_metadata_budget),
+		cmocka_unit_test(test_policy_sim_access_matches_protocol),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
