@@ -25,8 +25,8 @@
 #define MRC_ID_MASK 0x7fffffffu		/* the page id; the top bit: a write */
 
 /* LRU misses at every size in sizes[], from Mattson's stack distances.
- * shards_rate 1: exact, O(n log npages) time, about 20 bytes per page of
- * memory.  shards_rate < 1: the SHARDS estimate from the pages whose hash
+ * shards_rate 1: exact, O(n log npages) time, about 12.5 bytes per page
+ * of memory.  shards_rate < 1: the SHARDS estimate from the pages whose hash
  * falls under the rate, about shards_rate times the work (mrc.c gives the
  * expected error). */
 int mrc_lru(const uint32_t *ids, size_t n, uint32_t npages,
