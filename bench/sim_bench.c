@@ -30,12 +30,14 @@
  *      count; its misses at each replayed frame count must equal what the
  *      lru replay counted.  SHARDS at R = 0.01 is timed too, for scale.
  *
- * Each figure is one run (--runs N: the best of N), wall clock
- * (CLOCK_MONOTONIC), the process pinned to the first CPU it may use.  On a
- * shared or virtual machine expect several percent of noise; the ratio to
- * the probe, measured in the same run, is the figure to compare between
- * runs and machines.  Targets are printed for information: the exit status
- * never depends on timing.
+ * Each figure is one run (--runs N: the best of N), timed in CPU time of
+ * the (single) thread, CLOCK_THREAD_CPUTIME_ID, so that other jobs on a
+ * shared machine do not count as ours; the process is pinned to the first
+ * CPU it may use.  Those jobs still share the CPU's caches and memory
+ * bandwidth: expect several percent of noise, more on a busy machine.  The
+ * ratio to the probe, measured in the same run, is the figure to compare
+ * between runs and machines.  Targets are printed for information: the
+ * exit status never depends on timing.
  *
  * Exit status: 0 ok, 1 failure (a cache could not be built, a replay
  * failed, cache_check or a cross-check disagreed), 2 usage error.
@@ -99,11 +101,13 @@ struct probe_ent {
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* CPU time of this (only) thread: on a machine shared with other jobs the
+ * wall clock would count the time the scheduler gave them. */
 static double now_sec(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
