@@ -16,7 +16,9 @@
  *      in a hash table" costs, the floor under any simulator, not a cache.
  *   2. Each registered policy (policy_all(), or --policy), at 100k frames
  *      (or --frames): a metadata-only cache, every reference through
- *      cache_sim_access(), the simulator's one call.  A policy flagged
+ *      cache_sim_access(), the simulator's one call, with
+ *      cache_sim_prefetch() announcing each reference CACHE_SIM_AHEAD
+ *      positions ahead (the trace is in memory).  A policy flagged
  *      POLICY_NEEDS_FUTURE (Belady's OPT) gets the trace position of the
  *      next reference to the same page through cache_set_next_use() before
  *      each access, from one backward pass made before timing.  After the
@@ -333,6 +335,8 @@ static double replay(const struct policy_ops *ops, uint32_t frames,
 		if (future)
 			cache_set_next_use(c, next[i] == NEVER ? UINT64_MAX :
 					   next[i]);
+		if (i + CACHE_SIM_AHEAD < n)
+			cache_sim_prefetch(c, 0, ids[i + CACHE_SIM_AHEAD]);
 		rc = cache_sim_access(c, 0, ids[i], &r);
 		if (rc < 0) {
 			fprintf(stderr, PROG ": %s at %u frames: reference "

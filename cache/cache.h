@@ -225,6 +225,14 @@ struct cache_sim_result {
 int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
 		     struct cache_sim_result *r);
 
+/* A hint for cache_sim_access: the caller will access (ino, pgno)
+ * CACHE_SIM_AHEAD accesses from now (a simulator with its trace in memory
+ * calls it once per access, for reference i + CACHE_SIM_AHEAD, before
+ * accessing reference i).  Only prefetches; same contract as
+ * cache_sim_access. */
+#define CACHE_SIM_AHEAD 16
+void cache_sim_prefetch(struct cache *c, uint64_t ino, uint64_t pgno);
+
 /* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
  * trace position of the next reference to the page the next access is for
  * (UINT64_MAX: never).  Set before each access (cache_sim_access or

@@ -575,6 +575,10 @@ static void test_policy_sim_access_matches_protocol(void **state)
 				struct cache_sim_result ra, rb;
 				int rca, rcb;
 
+				if (i + CACHE_SIM_AHEAD < N)	/* no effect */
+					cache_sim_prefetch(a,
+						ino[i + CACHE_SIM_AHEAD],
+						pgno[i + CACHE_SIM_AHEAD]);
 				cache_set_next_use(a, next[i]);
 				cache_set_next_use(b, next[i]);
 				rca = cache_sim_access(a, ino[i], pgno[i], &ra);
