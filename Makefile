@@ -3,7 +3,8 @@
 #   make test      install what is missing, build, run every test
 #   make sanitize  the tests again under ASan+UBSan and TSan (CI runs it)
 #   make bench     the benchmarks (figures, never pass/fail): the cache core,
-#                  then framefs against passthrough_ll and the native dir
+#                  the simulator's replay, then framefs against
+#                  passthrough_ll and the native dir
 # WERROR=1 makes warnings errors (CI sets it).
 # BENCH_FLAGS=--quick makes `make bench` a smoke run (CI).
 
@@ -39,6 +40,7 @@ demo: build
 
 bench: build
 	$(BUILD)/bench/cache_bench $(BENCH_FLAGS)
+	$(BUILD)/bench/sim_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
 
 sanitize: deps

@@ -309,12 +309,12 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 
 /* One timed replay; returns seconds, or a negative value on failure (with
  * a message printed). */
-static double replay(const struct policy_ops *ops, uint32_t frames,
-		     const uint32_t *ids, const uint32_t *next, uint64_t n,
-		     struct result *res)
+static double replay(const char *spec, const struct policy_ops *ops,
+		     uint32_t frames, const uint32_t *ids,
+		     const uint32_t *next, uint64_t n, struct result *res)
 {
 	struct cache_config cfg = {
-		.nframes = frames, .policy = ops->name, .metadata_only = true,
+		.nframes = frames, .policy = spec, .metadata_only = true,
 	};
 	bool future = ops->flags & POLICY_NEEDS_FUTURE;
 	struct cache_sim_result r;
@@ -324,7 +324,7 @@ static double replay(const struct policy_ops *ops, uint32_t frames,
 	double t0, t1;
 
 	if (!c) {
-		fprintf(stderr, PROG ": %s at %u frames: %s\n", ops->name,
+		fprintf(stderr, PROG ": %s at %u frames: %s\n", spec,
 			frames, strerror(errno));
 		return -1;
 	}
@@ -340,7 +340,7 @@ static double replay(const struct policy_ops *ops, uint32_t frames,
 		rc = cache_sim_access(c, 0, ids[i], &r);
 		if (rc < 0) {
 			fprintf(stderr, PROG ": %s at %u frames: reference "
-				"%llu: %s\n", ops->name, frames,
+				"%llu: %s\n", spec, frames,
 				(unsigned long long)i, strerror(-rc));
 			cache_free(c);
 			return -1;
@@ -352,7 +352,7 @@ static double replay(const struct policy_ops *ops, uint32_t frames,
 	/* Untimed: the core is consistent and counted what we saw. */
 	if (cache_check(c) != 0) {
 		fprintf(stderr, PROG ": %s at %u frames: cache_check failed\n",
-			ops->name, frames);
+			spec, frames);
 		cache_free(c);
 		return -1;
 	}
@@ -360,7 +360,7 @@ static double replay(const struct policy_ops *ops, uint32_t frames,
 	if (st.misses != misses || st.lookups != n) {
 		fprintf(stderr, PROG ": %s at %u frames: the core counted %llu "
 			"lookups, %llu misses; the replay %llu, %llu\n",
-			ops->name, frames, (unsigned long long)st.lookups,
+			spec, frames, (unsigned long long)st.lookups,
 			(unsigned long long)st.misses, (unsigned long long)n,
 			(unsigned long long)misses);
 		cache_free(c);
@@ -626,8 +626,8 @@ int main(int argc, char **argv)
 
 				progress("%s at %u frames", r->policy,
 					 r->frames);
-				s = replay(run_ops[p], r->frames, ids, next,
-					   o.nrefs, r);
+				s = replay(r->policy, run_ops[p], r->frames,
+					   ids, next, o.nrefs, r);
 				if (s < 0)
 					exit(1);
 				if (s < r->secs)
@@ -724,7 +724,8 @@ int main(int argc, char **argv)
 	       "req/s", "/probe", "misses", "B/frame", "B/tracked", "target");
 	for (int i = 0; i < nres; i++) {
 		struct result *r = &res[i];
-		double rps = o.nrefs / r->secs, target = target_of(r->policy);
+		double rps = o.nrefs / r->secs;
+		double target = r->frames == 100000 ? target_of(r->policy) : 0;
 		double tracked = mem_per_tracked(&r->mem);
 		char tb[16], gb[16];
 
