@@ -46,9 +46,9 @@
  *     is prefetched 16 references ahead (the trace is in memory).
  * Memory: 4 bytes a page for the previous times, 4 a timeline slot (8 a
  * page) for the page at each slot, which compaction needs: about 12.5
- * bytes a page.  Time: about 40 ns a reference for 10M references over 1M
- * pages on the machine that measured it (bench/sim_bench.c), roughly one
- * replay of the trace through the cache core's lru.
+ * bytes a page.  Time: 40-55 ns a reference for 10M Zipf references over
+ * 1M pages (bench/sim_bench.c), 0.5 to 0.8 of one replay of the same
+ * trace through the cache core's lru, for any number of sizes.
  *
  * SHARDS.  Waldspurger, Park, Garthwaite and Ahmad ("Efficient MRC
  * construction with SHARDS", FAST 2015), fixed-rate variant: keep only the
