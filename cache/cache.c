@@ -1774,9 +1774,10 @@ size_t cache_meta_bytes_per_frame(struct cache *c)
 
 void cache_mem(struct cache *c, struct cache_mem *m)
 {
-	const struct policy_ops *ops = c->policy->ops;
+	const struct policy_ops *ops;
 
 	pthread_mutex_lock(&c->lock);
+	ops = c->policy->ops;		/* cache_set_policy swaps it */
 	m->core_bytes = sizeof(*c) + (size_t)c->nframes * sizeof(struct frame) +
 			((size_t)c->bucket_mask + 1) * sizeof(*c->buckets) +
 			((size_t)c->ftab_mask + 1) * sizeof(*c->ftab) +
