@@ -43,6 +43,7 @@
 #include "cache.h"
 #include "hash.h"
 #include "policy.h"
+#include "mrc.h"
 #include "trace.h"
 
 #define PROG "framesim"
@@ -81,6 +82,8 @@ struct run {
 	uint64_t evictions, dirty_evictions;
 	double secs;
 	int rc;				/* 0, or the negative errno */
+	bool curve;			/* a point of --mrc: no write-backs
+					 * counted */
 };
 
 struct options {
@@ -94,6 +97,9 @@ struct options {
 	uint64_t warmup;
 	bool step, json, csv;
 	int threads;
+	const char *mrc;		/* --mrc lru|opt, or NULL */
+	double shards;			/* --shards rate; 1: exact */
+	bool sizes_given;		/* --frames or --frac given */
 };
 
 /* Progress on stderr, only when it is a terminal. */
@@ -128,8 +134,12 @@ static void usage(FILE *out)
 "  -j, --jobs N        run the policies x sizes on N threads (same results)\n"
 "      --json          one JSON array, one run per line\n"
 "      --csv           CSV with a header line\n"
-"      --mrc lru|opt, --shards RATE\n"
-"                      miss-ratio curves: not built yet\n"
+"      --mrc lru|opt   the miss-ratio curve in one pass (Mattson's stack\n"
+"                      algorithm, exact) at the sizes given, or at 100 sizes\n"
+"                      from 1 page to all of them; with --policy too, the\n"
+"                      policies are simulated as well\n"
+"      --shards RATE   with --mrc lru: SHARDS sampling of RATE of the pages\n"
+"                      (e.g. 0.01), for traces too big for the exact curve\n"
 "  -r, --refs REFS     a reference string instead of traces: page numbers\n"
 "                      separated by commas or spaces\n"
 "  -s, --step          show the frames after each reference: which page each\n"
@@ -147,6 +157,8 @@ static void usage(FILE *out)
 "      replay a trace (framefs -o trace=, mmload) at two sizes\n"
 "  " PROG " --frac 0.01,0.1 --warmup 1000000 -j 2 --csv hm_0.csv\n"
 "      an MSR Cambridge volume at 1%% and 10%% of its pages, on 2 threads\n"
+"  " PROG " --mrc lru --csv run.trace > mrc.csv\n"
+"      LRU's miss ratio at 100 sizes, from one pass\n"
 "\n"
 "Output: per trace, its references and distinct pages, then a table of\n"
 "policy, frames, requests, misses, miss ratio, evictions and dirty evictions\n"
@@ -557,10 +569,18 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 		bool write = v & ID_WRITE, counted = i >= o->warmup;
 		int rc;
 
-		/* The page of a reference a little ahead, so that its key
-		 * is in the CPU cache when its turn comes. */
-		if (i + 16 < tm->nrefs)
-			__builtin_prefetch(&tm->key[tm->ref[i + 16] & ID_MASK]);
+		/* Two steps of lookahead: the key of a reference 2 x
+		 * CACHE_SIM_AHEAD on, then the core's index for the one
+		 * CACHE_SIM_AHEAD on (its key is in the CPU cache by now). */
+		if (i + 2 * CACHE_SIM_AHEAD < tm->nrefs)
+			__builtin_prefetch(&tm->key[tm->ref[i + 2 *
+						CACHE_SIM_AHEAD] & ID_MASK]);
+		if (i + CACHE_SIM_AHEAD < tm->nrefs) {
+			const struct page_key *k =
+				&tm->key[tm->ref[i + CACHE_SIM_AHEAD] & ID_MASK];
+
+			cache_sim_prefetch(c, k->file, k->pgno);
+		}
 		if (r->future)
 			cache_set_next_use(c, tm->next[i] == NO_NEXT ?
 					   UINT64_MAX : tm->next[i]);
@@ -712,24 +732,31 @@ static void print_machine(const struct trace_mem *tm, const struct run *runs,
 			json_str(r->spec);
 			printf(", \"frames\": %u, \"requests\": %llu, "
 			       "\"misses\": %llu, \"miss_ratio\": %.6f, "
-			       "\"evictions\": %llu, \"dirty_evictions\": %llu, "
-			       "\"seconds\": %.6f}", r->nframes,
-			       (unsigned long long)r->requests,
+			       "\"evictions\": %llu, \"dirty_evictions\": ",
+			       r->nframes, (unsigned long long)r->requests,
 			       (unsigned long long)r->misses,
 			       ratio(r->misses, r->requests),
-			       (unsigned long long)r->evictions,
-			       (unsigned long long)r->dirty_evictions, r->secs);
+			       (unsigned long long)r->evictions);
+			if (r->curve)
+				printf("null");
+			else
+				printf("%llu",
+				       (unsigned long long)r->dirty_evictions);
+			printf(", \"seconds\": %.6f}", r->secs);
 		} else {
 			csv_str(tm->name);
 			printf(",%zu,%u,%llu,", tm->nrefs, tm->npages,
 			       (unsigned long long)tm->nwrites);
 			csv_str(r->spec);
-			printf(",%u,%llu,%llu,%.6f,%llu,%llu,%.6f\n",
-			       r->nframes, (unsigned long long)r->requests,
+			printf(",%u,%llu,%llu,%.6f,%llu,", r->nframes,
+			       (unsigned long long)r->requests,
 			       (unsigned long long)r->misses,
 			       ratio(r->misses, r->requests),
-			       (unsigned long long)r->evictions,
-			       (unsigned long long)r->dirty_evictions, r->secs);
+			       (unsigned long long)r->evictions);
+			if (!r->curve)
+				printf("%llu",
+				       (unsigned long long)r->dirty_evictions);
+			printf(",%.6f\n", r->secs);
 		}
 	}
 }
@@ -772,16 +799,113 @@ static void print_trace_table(const struct trace_mem *tm,
 
 		if (r->rc)
 			continue;
-		total += tm->nrefs;
-		printf("%-*s %10u %12llu %12llu %10.4f %12llu %12llu\n", w,
+		if (!r->curve)
+			total += tm->nrefs;
+		printf("%-*s %10u %12llu %12llu %10.4f %12llu ", w,
 		       r->spec, r->nframes, (unsigned long long)r->requests,
 		       (unsigned long long)r->misses,
 		       ratio(r->misses, r->requests),
-		       (unsigned long long)r->evictions,
-		       (unsigned long long)r->dirty_evictions);
+		       (unsigned long long)r->evictions);
+		if (r->curve)
+			printf("%12s\n", "-");
+		else
+			printf("%12llu\n",
+			       (unsigned long long)r->dirty_evictions);
 	}
-	printf("loaded in %.2f s, simulated in %.2f s (%.1f M references/s)\n\n",
-	       tm->load_s, sim_s, sim_s > 0 ? (double)total / sim_s / 1e6 : 0);
+	if (total)
+		printf("loaded in %.2f s, simulated in %.2f s (%.1f M "
+		       "references/s)\n\n", tm->load_s, sim_s,
+		       sim_s > 0 ? (double)total / sim_s / 1e6 : 0);
+	else
+		printf("loaded in %.2f s, curve in %.2f s\n\n", tm->load_s,
+		       sim_s);
+}
+
+/* ---- miss-ratio curves ------------------------------------------------ */
+
+/* Appends the --mrc curve to *runs: one run per size, from mrc_lru() or
+ * mrc_opt() over the whole trace.  Evictions follow from demand paging
+ * (every miss past the first min(size, pages) evicts); write-backs are not
+ * known.  Returns 0, or 1 with a message printed. */
+static int add_curve(struct trace_mem *tm, const struct options *o,
+		     struct run **runs, int *nruns)
+{
+	static char names[3][64];
+	int n = o->sizes_given ? o->nsizes : 100, rc;
+	uint64_t *sizes = calloc((size_t)n, sizeof(*sizes));
+	uint64_t *misses = calloc((size_t)n, sizeof(*misses));
+	struct run *nr = realloc(*runs, (size_t)(*nruns + n) * sizeof(*nr));
+	const char *name;
+	double t0 = now_s(), secs;
+
+	if (!sizes || !misses || !nr) {
+		fprintf(stderr, PROG ": %s: --mrc: %s\n", tm->name,
+			strerror(ENOMEM));
+		free(sizes);
+		free(misses);
+		if (nr)
+			*runs = nr;
+		return 1;
+	}
+	*runs = nr;
+	for (int j = 0; j < n; j++) {
+		double x;
+
+		if (!o->sizes_given)	/* geometric, 1 .. npages */
+			x = n == 1 ? tm->npages :
+			    pow((double)tm->npages, (double)j / (n - 1));
+		else
+			x = o->frac ? o->sizes[j] * tm->npages : o->sizes[j];
+		sizes[j] = x < 1 ? 1 : (uint64_t)llround(x);
+	}
+	if (!o->sizes_given) {		/* small sizes round alike: once each */
+		int k = 0;
+
+		for (int j = 0; j < n; j++)
+			if (k == 0 || sizes[j] != sizes[k - 1])
+				sizes[k++] = sizes[j];
+		n = k;
+	}
+	if (strcmp(o->mrc, "opt") == 0) {
+		rc = mrc_opt(tm->ref, tm->nrefs, tm->npages, sizes,
+			     (size_t)n, misses);
+		name = "opt (mrc)";
+	} else {
+		rc = mrc_lru(tm->ref, tm->nrefs, tm->npages, o->shards, sizes,
+			     (size_t)n, misses);
+		name = "lru (mrc)";
+		if (o->shards < 1) {
+			snprintf(names[0], sizeof(names[0]),
+				 "lru (shards %g)", o->shards);
+			name = names[0];
+		}
+	}
+	secs = now_s() - t0;
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s: --mrc %s: %s\n", tm->name, o->mrc,
+			strerror(-rc));
+		free(sizes);
+		free(misses);
+		return 1;
+	}
+	for (int j = 0; j < n; j++) {
+		struct run *r = &nr[*nruns + j];
+		uint64_t fill = sizes[j] < tm->npages ? sizes[j] : tm->npages;
+
+		memset(r, 0, sizeof(*r));
+		r->spec = name;
+		r->curve = true;
+		r->nframes = (uint32_t)(sizes[j] > MAX_FRAMES ? MAX_FRAMES :
+					sizes[j]);
+		r->requests = tm->nrefs;
+		r->misses = misses[j];
+		r->evictions = misses[j] > fill ? misses[j] - fill : 0;
+		r->secs = secs / n;
+	}
+	*nruns += n;
+	free(sizes);
+	free(misses);
+	return 0;
 }
 
 /* ---- one trace -------------------------------------------------------- */
@@ -792,7 +916,7 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 		    bool refs_mode)
 {
 	int nruns = o->nspecs * o->nsizes, status = 0;
-	struct run *runs = calloc((size_t)nruns, sizeof(*runs));
+	struct run *runs = calloc((size_t)nruns + 1, sizeof(*runs));
 	struct progress pg;
 	double t0;
 
@@ -823,9 +947,6 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 				     (uint32_t)n;
 		}
 	}
-	/* ---- miss-ratio curves (--mrc, --shards) go here: mrc_lru() and
-	 * mrc_opt() over tm->ref at the sizes of runs[], instead of the
-	 * runs of those policies. ---- */
 	progress_start(&pg, tm->name, (uint64_t)tm->nrefs * (uint64_t)nruns);
 	t0 = now_s();
 	if (run_all(tm, runs, nruns, o, &pg) < 0) {
@@ -842,6 +963,8 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 			status = 1;
 		}
 	}
+	if (o->mrc && status == 0)
+		status = add_curve(tm, o, &runs, &nruns);
 	if (o->json || o->csv)
 		print_machine(tm, runs, nruns, o);
 	else if (refs_mode)
@@ -926,7 +1049,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .format = "auto", .threads = 1 };
+	struct options o = { .format = "auto", .threads = 1, .shards = 1 };
+	bool policy_given = false;
 	const char *policy_arg = "fifo,lru,clock", *frames_arg = NULL;
 	const char *frac_arg = NULL, *refs_arg = NULL;
 	struct trace_mem refs = { 0 };
@@ -936,7 +1060,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "p:n:f:F:w:j:r:slhV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'p': policy_arg = optarg; break;
+		case 'p': policy_arg = optarg; policy_given = true; break;
 		case 'n': frames_arg = optarg; break;
 		case 'f': frac_arg = optarg; break;
 		case 'F': o.format = optarg; break;
@@ -970,10 +1094,23 @@ int main(int argc, char **argv)
 		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
 		 * expects), npages, and the sizes do_trace() computes. */
 		case OPT_MRC:
+			if (strcmp(optarg, "lru") && strcmp(optarg, "opt")) {
+				fprintf(stderr, PROG ": --mrc: %s: lru or opt "
+					"(the stack algorithms)\n", optarg);
+				return 2;
+			}
+			o.mrc = optarg;
+			break;
 		case OPT_SHARDS:
-			fprintf(stderr, PROG ": --%s: not built yet\n",
-				opt == OPT_MRC ? "mrc" : "shards");
-			return 2;
+			errno = 0;
+			o.shards = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !(o.shards > 0 && o.shards <= 1)) {
+				fprintf(stderr, PROG ": --shards: %s: not a "
+					"rate in (0, 1]\n", optarg);
+				return 2;
+			}
+			break;
 		case 'l':
 			policy_print_list(stdout);
 			return 0;
@@ -1007,14 +1144,29 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* Step 2: the policies. */
-	o.nspecs = policy_split_list(policy_arg, &o.specs);
+	/* Step 2: the policies (none with --mrc alone). */
+	if (o.shards < 1 && (!o.mrc || strcmp(o.mrc, "lru"))) {
+		fprintf(stderr, PROG ": --shards: only with --mrc lru\n");
+		return 2;
+	}
+	if (o.mrc && (o.warmup || o.step)) {
+		fprintf(stderr, PROG ": --mrc: not with --%s (the curve counts "
+			"every reference)\n", o.warmup ? "warmup" : "step");
+		return 2;
+	}
+	o.sizes_given = frames_arg || frac_arg;
+	if (o.mrc && !policy_given) {
+		o.specs = calloc(1, sizeof(*o.specs));
+		o.nspecs = o.specs ? 0 : -1;
+	} else {
+		o.nspecs = policy_split_list(policy_arg, &o.specs);
+	}
 	if (o.nspecs < 0) {
 		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
 		return 1;
 	}
 	status = 2;
-	if (o.nspecs == 0) {
+	if (o.nspecs == 0 && !o.mrc) {
 		fprintf(stderr, PROG ": --policy: empty list\n");
 		goto out;
 	}
