@@ -252,6 +252,11 @@ static size_t twoq_ghost_bytes(const struct policy *p)
 	return ghost_bytes(TWOQ(p)->a1out);
 }
 
+static uint32_t twoq_ghost_count(const struct policy *p)
+{
+	return ghost_len(TWOQ(p)->a1out);
+}
+
 static void show_list(struct twoq *q, const char *name, struct qlist *l,
 		      FILE *out)
 {
@@ -308,5 +313,6 @@ const struct policy_ops policy_2q = {
 	.check = twoq_check,
 	.bytes_per_frame = twoq_bytes_per_frame,
 	.ghost_bytes = twoq_ghost_bytes,
+	.ghost_count = twoq_ghost_count,
 	.show = twoq_show,
 };

@@ -354,6 +354,11 @@ static size_t arc_ghost_bytes(const struct policy *p)
 	return ghost_bytes(ARC(p)->b1) + ghost_bytes(ARC(p)->b2);
 }
 
+static uint32_t arc_ghost_count(const struct policy *p)
+{
+	return ghost_len(ARC(p)->b1) + ghost_len(ARC(p)->b2);
+}
+
 static void show_list(struct arc *a, const char *name, struct qlist *l,
 		      FILE *out)
 {
@@ -416,5 +421,6 @@ const struct policy_ops policy_arc = {
 	.check = arc_check,
 	.bytes_per_frame = arc_bytes_per_frame,
 	.ghost_bytes = arc_ghost_bytes,
+	.ghost_count = arc_ghost_count,
 	.show = arc_show,
 };

@@ -509,6 +509,11 @@ static size_t lirs_ghost_bytes(const struct policy *p)
 	       ((size_t)l->tmask + 1) * sizeof(struct nr_entry);
 }
 
+static uint32_t lirs_ghost_count(const struct policy *p)
+{
+	return LIRS(p)->g.len;
+}
+
 static void lirs_show(struct policy *p, FILE *out)
 {
 	struct lirs *l = LIRS(p);
@@ -543,5 +548,6 @@ const struct policy_ops policy_lirs = {
 	.check = lirs_check,
 	.bytes_per_frame = lirs_bytes_per_frame,
 	.ghost_bytes = lirs_ghost_bytes,
+	.ghost_count = lirs_ghost_count,
 	.show = lirs_show,
 };
