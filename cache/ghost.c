@@ -143,9 +143,14 @@ bool ghost_pop_oldest(struct ghost *g)
 
 void ghost_add(struct ghost *g, uint64_t ino, uint64_t pgno)
 {
+	ghost_remove(g, ino, pgno);
+	ghost_push(g, ino, pgno);
+}
+
+void ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno)
+{
 	uint32_t i, s;
 
-	ghost_remove(g, ino, pgno);
 	if (g->len == g->capacity)
 		ghost_pop_oldest(g);
 	s = g->free;

@@ -25,6 +25,9 @@ void ghost_free(struct ghost *g);
 
 /* Adds a key as the newest (a key already present moves to newest). */
 void ghost_add(struct ghost *g, uint64_t ino, uint64_t pgno);
+/* ghost_add for a key the caller knows is absent (a page just evicted was
+ * resident, so it is no ghost): one table probe less. */
+void ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno);
 bool ghost_contains(const struct ghost *g, uint64_t ino, uint64_t pgno);
 /* Removes the key; true if it was there. */
 bool ghost_remove(struct ghost *g, uint64_t ino, uint64_t pgno);

@@ -175,7 +175,9 @@ static void twoq_remove(struct policy *p, uint32_t fno, uint64_t ino,
 	}
 	qlist_del(&q->lk, &q->a1in, fno);
 	if (why == POLICY_EVICTED && q->kout)
-		ghost_add(q->a1out, ino, pgno);	/* drops the oldest if full */
+		ghost_push(q->a1out, ino, pgno); /* resident until now, so
+						  * absent; drops the oldest
+						  * if full */
 }
 
 static uint32_t twoq_victim(struct policy *p)

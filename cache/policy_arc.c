@@ -256,7 +256,8 @@ static void arc_remove(struct policy *p, uint32_t fno, uint64_t ino,
 	qlist_del(&a->lk, t2 ? &a->t2 : &a->t1, fno);
 	a->in_t2[fno] = 0;
 	if (why == POLICY_EVICTED)
-		ghost_add(t2 ? a->b2 : a->b1, ino, pgno);
+		ghost_push(t2 ? a->b2 : a->b1, ino, pgno);	/* it was
+								 * resident */
 }
 
 /* REPLACE(x, p), with x the pending miss (if any). */
