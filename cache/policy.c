@@ -15,6 +15,7 @@ extern const struct policy_ops policy_sieve;
 extern const struct policy_ops policy_2q;
 extern const struct policy_ops policy_arc;
 extern const struct policy_ops policy_lirs;
+extern const struct policy_ops policy_s3fifo;
 extern const struct policy_ops policy_opt;
 
 static const struct policy_ops *const policies[] = {
@@ -27,6 +28,7 @@ static const struct policy_ops *const policies[] = {
 	&policy_2q,
 	&policy_arc,
 	&policy_lirs,
+	&policy_s3fifo,
 	&policy_opt,
 	NULL,
 };
