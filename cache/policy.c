@@ -16,6 +16,7 @@ extern const struct policy_ops policy_2q;
 extern const struct policy_ops policy_arc;
 extern const struct policy_ops policy_lirs;
 extern const struct policy_ops policy_s3fifo;
+extern const struct policy_ops policy_clockpro;
 extern const struct policy_ops policy_opt;
 
 static const struct policy_ops *const policies[] = {
@@ -29,6 +30,7 @@ static const struct policy_ops *const policies[] = {
 	&policy_arc,
 	&policy_lirs,
 	&policy_s3fifo,
+	&policy_clockpro,
 	&policy_opt,
 	NULL,
 };
