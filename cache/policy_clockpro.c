@@ -814,8 +814,8 @@ static void clockpro_show(struct policy *p, FILE *out)
 
 const struct policy_ops policy_clockpro = {
 	.name = "clockpro",
-	.summary = "hot, cold and non-resident pages on one clock, three "
-		   "hands; a hit sets a bit",
+	.summary = "three hands over hot, cold and non-resident pages; a hit "
+		   "sets a bit",
 	.flags = POLICY_HIT_LOCKLESS,
 	.create = clockpro_create,
 	.destroy = clockpro_destroy,

@@ -334,8 +334,7 @@ static void s3fifo_show(struct policy *p, FILE *out)
 
 const struct policy_ops policy_s3fifo = {
 	.name = "s3fifo",
-	.summary = "small, main and ghost FIFOs; a hit bumps a 2-bit counter "
-		   "(lock-free)",
+	.summary = "small, main and ghost FIFOs; a hit bumps a 2-bit counter",
 	.flags = POLICY_HIT_LOCKLESS,
 	.params = s3fifo_params,
 	.create = s3fifo_create,
