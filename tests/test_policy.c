@@ -455,6 +455,7 @@ static void test_policy_conformance_params(void **state)
 {
 	static const char *const specs[] = {
 		"clock:bits=2", "clock:bits=8", "random:seed=12345",
+		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
 	};
 
 	(void)state;
