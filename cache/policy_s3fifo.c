@@ -163,8 +163,9 @@ static void s3fifo_remove(struct policy *p, uint32_t fno, uint64_t ino,
 		qlist_del(&s->lk, &s->main, fno);
 	} else {
 		qlist_del(&s->lk, &s->small, fno);
+		/* Resident until now, so not in G: no probe for it. */
 		if (why == POLICY_EVICTED)
-			ghost_add(s->ghost, ino, pgno);
+			ghost_push(s->ghost, ino, pgno);
 	}
 }
 
