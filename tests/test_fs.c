@@ -166,9 +166,36 @@ static void eviction_case(const char *policy)
 	free(buf);
 }
 
-static void test_fs_eviction_fifo(void **s) { (void)s; eviction_case("fifo"); }
-static void test_fs_eviction_lru(void **s) { (void)s; eviction_case("lru"); }
-static void test_fs_eviction_clock(void **s) { (void)s; eviction_case("clock"); }
+/* Runs fn once per policy a mount can use (all but the simulator's OPT),
+ * each on a fresh mount in a fresh temp dir. */
+static void every_policy(void (*fn)(const char *policy, const char *seed))
+{
+	int i = 0;
+
+	for (const struct policy_ops *const *p = policy_all(); *p; p++) {
+		char seed[16];
+
+		if ((*p)->flags & POLICY_NEEDS_FUTURE)
+			continue;
+		snprintf(seed, sizeof(seed), "%d", ++i);
+		fn((*p)->name, seed);
+		mnt_stop_all();
+		mnt_cleanup(&M);
+		memset(&M, 0, sizeof(M));
+	}
+}
+
+static void eviction_one(const char *policy, const char *seed)
+{
+	(void)seed;
+	eviction_case(policy);
+}
+
+static void test_fs_eviction_every_policy(void **s)
+{
+	(void)s;
+	every_policy(eviction_one);
+}
 
 /* ---- fsx-style model test --------------------------------------------- */
 
@@ -191,9 +218,11 @@ static void fsx_case(const char *policy, const char *seed)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
-static void test_fs_fsx_fifo(void **s) { (void)s; fsx_case("fifo", "1"); }
-static void test_fs_fsx_lru(void **s) { (void)s; fsx_case("lru", "2"); }
-static void test_fs_fsx_clock(void **s) { (void)s; fsx_case("clock", "3"); }
+static void test_fs_fsx_every_policy(void **s)
+{
+	(void)s;
+	every_policy(fsx_case);
+}
 
 /* fsx while another process switches the policy every 20 ms through every
  * registered policy the filesystem can run: no data may be lost or mixed
@@ -1083,18 +1112,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_mmap_fork, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_eviction_fifo, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_eviction_lru, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_eviction_clock, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_fsx_fifo, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_fsx_lru, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fs_fsx_clock, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_eviction_every_policy,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fsx_every_policy,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_policy_switch_live,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_eio, setup,
