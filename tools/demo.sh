@@ -199,13 +199,13 @@ say "7. Policies on one workload: the daemon sees only what the kernel misses."
 if [ $quick = 1 ]; then ops=1500; else ops=6000; fi
 note "zipf:1.0 and loop:80 over $filepages pages, $ops touches, $frames frames."
 note "Without refscan every policy sees first touches only, so all behave like"
-note "FIFO; refscan=N samples references by invalidating N pages a second."
+note "FIFO; refscan=20000 samples references by invalidating 20000 pages a second."
 printf '   %-16s %-10s %8s %8s %10s %9s\n' policy workload majflt reads frame_hits hit_ratio
 policies="fifo lru clock clock+refscan"
 [ $quick = 1 ] && policies="fifo clock clock+refscan"
 for p in $policies; do
 	opts="frames=$frames,readahead=0,policy=${p%+refscan}"
-	[ "$p" != "${p%+refscan}" ] && opts="$opts,refscan=2000"
+	[ "$p" != "${p%+refscan}" ] && opts="$opts,refscan=20000"
 	for w in zipf:1.0 loop:80; do
 		mount_ff "$opts"
 		ctl drop
