@@ -1768,8 +1768,12 @@ size_t cache_meta_bytes_per_frame(struct cache *c)
 	double idx = (double)(c->bucket_mask + 1) * sizeof(uint32_t) /
 		     c->nframes;
 
-	return sizeof(struct frame) + (size_t)(idx + 0.999) +
-	       c->policy->ops->bytes_per_frame(c->policy);
+	size_t pol;
+
+	pthread_mutex_lock(&c->lock);	/* cache_set_policy may swap it */
+	pol = c->policy->ops->bytes_per_frame(c->policy);
+	pthread_mutex_unlock(&c->lock);
+	return sizeof(struct frame) + (size_t)(idx + 0.999) + pol;
 }
 
 void cache_mem(struct cache *c, struct cache_mem *m)
