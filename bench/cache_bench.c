@@ -74,6 +74,7 @@
 #include "hash.h"
 
 #define PROG "cache_bench"
+#include "bench.h"
 
 #define NKEYS		(1u << 20)	/* keys per thread; a power of two */
 #define CHECK_EVERY	1024u		/* operations between clock reads */
@@ -147,26 +148,10 @@ struct result {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, int err)
 {
 	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
 	exit(1);
-}
-
-static uint64_t rng_next(uint64_t *s)	/* xorshift64* */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
 }
 
 /* Fills keys[] with pages uniform in 0 .. n-1. */
@@ -175,7 +160,7 @@ static void keys_fill(uint32_t *keys, uint32_t n, uint64_t seed)
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
 
 	for (uint32_t i = 0; i < NKEYS; i++)
-		keys[i] = (uint32_t)(((rng_next(&s) >> 32) * n) >> 32);
+		keys[i] = (uint32_t)(((bench_xorshift(&s) >> 32) * n) >> 32);
 }
 
 /* Resident anonymous memory in bytes, or -1 if /proc does not say.  Not
@@ -241,21 +226,6 @@ static double skew(const struct rates *r, const struct opts *o)
 			hi = r->one[t];
 	}
 	return hi / lo;
-}
-
-/* Progress on stderr, only when someone is watching it. */
-static void progress(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!isatty(STDERR_FILENO))
-		return;
-	fprintf(stderr, "\r\033[K" PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 }
 
 /* ---- the baseline index ----------------------------------------------- */
@@ -371,7 +341,7 @@ static int batch_churn(struct worker *w)
 /* Runs w's loop for secs, or until it fails; returns the operations done. */
 static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 {
-	double deadline = now_sec() + secs;
+	double deadline = bench_now_sec(CLOCK_MONOTONIC) + secs;
 	uint64_t ops = 0;
 
 	do {
@@ -389,7 +359,7 @@ static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 			break;
 		}
 		ops += CHECK_EVERY;
-	} while (now_sec() < deadline);
+	} while (bench_now_sec(CLOCK_MONOTONIC) < deadline);
 	return ops;
 }
 
@@ -409,10 +379,10 @@ static void *worker_main(void *arg)
 	}
 	pthread_barrier_wait(w->start);
 	worker_run(w, &pos, w->o->warm_secs);
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_MONOTONIC);
 	if (!w->err)
 		w->ops = worker_run(w, &pos, w->o->secs);
-	w->elapsed = now_sec() - t0;
+	w->elapsed = bench_now_sec(CLOCK_MONOTONIC) - t0;
 	return NULL;
 }
 
@@ -529,15 +499,15 @@ static void run_policy(const char *policy, uint32_t n, uint32_t *const keys[],
 	uint64_t next_pgno = n;
 	struct cache *c;
 
-	progress("%s, %u frames: filling", policy, n);
+	bench_progress("%s, %u frames: filling", policy, n);
 	c = cache_filled(policy, n);
 	anon1 = anon_bytes();
 	r->anon_bytes = anon0 < 0 || anon1 < 0 ? -1 : (anon1 - anon0) / n;
 	r->meta_bytes = cache_meta_bytes_per_frame(c);
-	progress("%s, %u frames: hit path", policy, n);
+	bench_progress("%s, %u frames: hit path", policy, n);
 	measure_rates(WORK_HIT, c, NULL, keys, false, NULL, o, &r->hit);
 	/* Last: it replaces the resident pages the hit path looks up. */
-	progress("%s, %u frames: insert/evict", policy, n);
+	bench_progress("%s, %u frames: insert/evict", policy, n);
 	measure_rates(WORK_CHURN, c, NULL, keys, true, &next_pgno, o,
 		      &r->churn);
 	cache_free(c);
@@ -741,7 +711,7 @@ int main(int argc, char **argv)
 
 		for (int t = 0; t < MAX_THREADS; t++)
 			keys_fill(keys[t], sizes[s], (uint64_t)t + 1);
-		progress("probe, %u keys", sizes[s]);
+		bench_progress("probe, %u keys", sizes[s]);
 		probe_build(&pt, sizes[s]);
 		measure_rates(WORK_PROBE, NULL, &pt, keys, false, NULL, &o,
 			      &probe[s]);
@@ -749,8 +719,7 @@ int main(int argc, char **argv)
 		for (unsigned p = 0; p < NPOLICIES; p++)
 			run_policy(policies[p], sizes[s], keys, &o, &res[s][p]);
 	}
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	bench_progress_end();
 	print_report(&o, probe, res);
 	for (int t = 0; t < MAX_THREADS; t++)
 		free(keys[t]);

@@ -96,6 +96,7 @@
 #include "size.h"
 
 #define PROG "fs_bench"
+#include "bench.h"
 
 #define PAGE_BYTES	4096u
 #define IO_BYTES	(128u * 1024)	/* read() / write() size */
@@ -209,14 +210,6 @@ static volatile sig_atomic_t interrupted;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -231,8 +224,7 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	bench_progress_end();
 	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -246,29 +238,6 @@ static void check_intr(void)
 {
 	if (interrupted)
 		fail("interrupted");
-}
-
-/* Progress on stderr, only when someone is watching it. */
-static void progress(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!isatty(STDERR_FILENO))
-		return;
-	fprintf(stderr, "\r\033[K" PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-static uint64_t rng_next(uint64_t *s)	/* xorshift64* */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
 }
 
 static uint64_t tag_of(uint64_t pgno)
@@ -470,7 +439,7 @@ static void pll_build(struct bench *b)
 			"sh", b->pll_bin, (char *)b->o.pll_src, NULL
 		};
 
-		progress("building passthrough_ll");
+		bench_progress("building passthrough_ll");
 		rc = run_cmd(argv, err, sizeof(err));
 	}
 	if (rc != 0) {
@@ -571,8 +540,7 @@ static void cleanup(void)
 	if (!b)
 		return;
 	cur = NULL;
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	bench_progress_end();
 	/* A file open on a mount would make its unmount fail. */
 	if (b->map)
 		munmap(b->map, b->o.size_bytes);
@@ -694,11 +662,11 @@ static void setup(struct bench *b)
 	pll_build(b);
 
 	for (int t = 0; t < NTGT; t++) {
-		progress("writing %s/r.dat", b->store[t]);
+		bench_progress("writing %s/r.dat", b->store[t]);
 		make_file(b, b->store[t]);
 	}
 
-	progress("mounting");
+	bench_progress("mounting");
 	pll_start(b);
 	snprintf(b->ff.backing, sizeof(b->ff.backing), "%s", b->store[T_FF]);
 	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,policy=%s",
@@ -727,12 +695,12 @@ static void pages_pick(struct bench *b, unsigned round)
 	for (uint32_t i = 0; i < nwin; i++)
 		b->windows[i] = i;
 	for (uint32_t i = 0; i < b->nfaults; i++) {
-		uint32_t j = i + (uint32_t)(rng_next(&s) % (nwin - i));
+		uint32_t j = i + (uint32_t)(bench_xorshift(&s) % (nwin - i));
 		uint32_t w = b->windows[j];
 
 		b->windows[j] = b->windows[i];
 		b->windows[i] = w;
-		b->pages[i] = w * per + (uint32_t)(rng_next(&s) % per);
+		b->pages[i] = w * per + (uint32_t)(bench_xorshift(&s) % per);
 	}
 }
 
@@ -886,7 +854,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		ff_snap(b, &s0);
 	getrusage(RUSAGE_SELF, &ru0);
 	cpu_begin(b, t, &c0);
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_MONOTONIC);
 	for (i = 0; i < b->nfaults; i++) {
 		uint64_t pg = b->pages[i];
 		uint64_t v = *(const volatile uint64_t *)(map + pg *
@@ -897,7 +865,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		if ((i & 1023) == 1023 && interrupted)
 			break;
 	}
-	t1 = now_sec();
+	t1 = bench_now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	getrusage(RUSAGE_SELF, &ru1);
 	check_intr();
@@ -929,7 +897,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 	if (t == T_FF)
 		ff_snap(b, &s0);
 	cpu_begin(b, t, &c0);
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_MONOTONIC);
 	for (;;) {
 		ssize_t n = read(fd, b->buf, IO_BYTES);
 
@@ -944,7 +912,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 			     (unsigned long long)done);
 		done += (uint64_t)n;
 	}
-	t1 = now_sec();
+	t1 = bench_now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	b->flt[r][t].bytes += done;
 	if (done != b->o.size_bytes)
@@ -973,7 +941,7 @@ static void run_write(struct bench *b, enum tgt t)
 
 	fd = run_open(b, path, O_WRONLY | O_CREAT | O_TRUNC);
 	cpu_begin(b, t, &c0);
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_MONOTONIC);
 	while (done < b->o.wsize_bytes) {
 		ssize_t n;
 
@@ -987,7 +955,7 @@ static void run_write(struct bench *b, enum tgt t)
 	}
 	if (fsync(fd) < 0)
 		fail("%s: fsync: %s", path, strerror(errno));
-	t1 = now_sec();
+	t1 = bench_now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[R_WRITE][t]);
 	b->flt[R_WRITE][t].bytes += done;
 	run_close(b);
@@ -1038,10 +1006,10 @@ static void warm_native(struct bench *b)
  * page cache, the native file into its page cache in 4 KiB folios. */
 static void warm(struct bench *b)
 {
-	progress("warming native");
+	bench_progress("warming native");
 	warm_native(b);
 	for (int t = 0; t < NTGT; t++) {
-		progress("warming %s", tgt_name[t]);
+		bench_progress("warming %s", tgt_name[t]);
 		run_read(b, (enum tgt)t, R_READ_RAM);
 		b->nsamp[R_READ_RAM][t] = 0;	/* not a figure */
 	}
@@ -1060,7 +1028,7 @@ static void phase(struct bench *b, enum where w, enum row fr, enum row rr,
 
 			if (t == T_NATIVE && w == W_FMISS)
 				continue;
-			progress("%s: round %u/%u, %s", what, k + 1,
+			bench_progress("%s: round %u/%u, %s", what, k + 1,
 				 b->o.reps, tgt_name[t]);
 			prepare(b, t, w, "r.dat");
 			run_fault(b, t, fr);
@@ -1078,7 +1046,7 @@ static void writes(struct bench *b)
 	 * O_TRUNC of the previous round freed.  Likewise the first
 	 * allocation of w.dat's blocks in each backing store. */
 	for (int t = 0; t < NTGT; t++) {
-		progress("write + fsync: round 0 (not counted), %s",
+		bench_progress("write + fsync: round 0 (not counted), %s",
 			 tgt_name[t]);
 		run_write(b, (enum tgt)t);
 	}
@@ -1088,7 +1056,7 @@ static void writes(struct bench *b)
 		for (int j = 0; j < NTGT; j++) {
 			enum tgt t = (enum tgt)((k + (unsigned)j) % NTGT);
 
-			progress("write + fsync: round %u/%u, %s", k + 1,
+			bench_progress("write + fsync: round %u/%u, %s", k + 1,
 				 b->o.reps, tgt_name[t]);
 			run_write(b, t);
 		}
@@ -1606,8 +1574,7 @@ int main(int argc, char **argv)
 	writes(b);
 	cleanup();
 
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	bench_progress_end();
 	if (b->o.json)
 		print_json(b);
 	else

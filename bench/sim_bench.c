@@ -63,6 +63,7 @@
 #include "policy.h"
 
 #define PROG "sim_bench"
+#include "bench.h"
 
 #define MRC_NSIZES	100
 #define MAX_FRAMES	8		/* frame counts in --frames */
@@ -105,14 +106,6 @@ struct probe_ent {
 
 /* CPU time of this (only) thread: on a machine shared with other jobs the
  * wall clock would count the time the scheduler gave them. */
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, const char *why)
 {
 	fprintf(stderr, PROG ": %s: %s\n", what, why);
@@ -140,27 +133,6 @@ static uint64_t rng_next(uint64_t *s)	/* splitmix64 */
 static uint32_t rng_below(uint64_t *s, uint32_t n)
 {
 	return (uint32_t)(((rng_next(s) >> 32) * n) >> 32);
-}
-
-/* Progress on stderr, only when someone is watching it. */
-static void progress(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!isatty(STDERR_FILENO))
-		return;
-	fprintf(stderr, "\r\033[K" PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-static void progress_end(void)
-{
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\r\033[K");
 }
 
 static void pin_first_cpu(void)
@@ -280,7 +252,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 	ent = xmalloc((size_t)npages * sizeof(*ent), "probe");
 	memset(slot, 0xff, (size_t)size * sizeof(*slot));
 	memset(ent, 0, (size_t)npages * sizeof(*ent));
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t pgno = ids[k];
 		uint32_t i = key_hash(0, pgno) & mask, e;
@@ -298,7 +270,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 			ent[e].val[0]++;
 		}
 	}
-	t1 = now_sec();
+	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 	*distinct = nent;
 	free(slot);
 	free(ent);
@@ -328,7 +300,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 			frames, strerror(errno));
 		return -1;
 	}
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t i = 0; i < n; i++) {
 		int rc;
 
@@ -347,7 +319,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 		}
 		misses += rc > 0;
 	}
-	t1 = now_sec();
+	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 
 	/* Untimed: the core is consistent and counted what we saw. */
 	if (cache_check(c) != 0) {
@@ -592,7 +564,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Step 2: the trace, and next uses if a policy looks ahead. */
-	progress("generating %llu references over %u pages",
+	bench_progress("generating %llu references over %u pages",
 		 (unsigned long long)o.nrefs, o.npages);
 	ids = trace_make(o.nrefs, o.npages, o.seed);
 	for (int p = 0; p < npol; p++)
@@ -603,7 +575,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < o.runs; k++) {
 		double s;
 
-		progress("probe");
+		bench_progress("probe");
 		s = probe_run(ids, o.nrefs, o.npages, &distinct);
 		if (s < probe_secs)
 			probe_secs = s;
@@ -624,7 +596,7 @@ int main(int argc, char **argv)
 			for (int k = 0; k < o.runs; k++) {
 				double s;
 
-				progress("%s at %u frames", r->policy,
+				bench_progress("%s at %u frames", r->policy,
 					 r->frames);
 				s = replay(r->policy, run_ops[p], r->frames,
 					   ids, next, o.nrefs, r);
@@ -648,11 +620,11 @@ int main(int argc, char **argv)
 		sizes[k] = (uint64_t)o.npages * (k + 1) / MRC_NSIZES;
 	for (int f = 0; f < o.nframes; f++)
 		sizes[MRC_NSIZES + f] = o.frames[f];
-	progress("mrc_lru");
-	t0 = now_sec();
+	bench_progress("mrc_lru");
+	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 1.0, sizes, nsizes, curve) < 0)
 		die("mrc_lru", "failed");
-	mrc_secs = now_sec() - t0;
+	mrc_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
 	for (int i = 0; i < nres; i++) {
 		if (strcmp(res[i].policy, "lru") != 0)
 			continue;
@@ -668,11 +640,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	t0 = now_sec();
+	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 0.01, sizes, nsizes, curve) < 0)
 		die("mrc_lru (SHARDS)", "failed");
-	shards_secs = now_sec() - t0;
-	progress_end();
+	shards_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
+	bench_progress_end();
 
 	/* Step 6: the report. */
 	if (o.json) {

@@ -195,6 +195,30 @@ void ghost_foreach(const struct ghost *g,
 		fn(arg, g->slot[s].ino, g->slot[s].pgno);
 }
 
+struct ghost_show {
+	FILE *out;
+	bool first;		/* no key printed yet */
+};
+
+static void ghost_show_key(void *arg, uint64_t ino, uint64_t pgno)
+{
+	struct ghost_show *s = arg;
+
+	(void)ino;
+	fprintf(s->out, "%s%llu", s->first ? "" : " ",
+		(unsigned long long)pgno);
+	s->first = false;
+}
+
+void ghost_show(const struct ghost *g, const char *name, FILE *out)
+{
+	struct ghost_show s = { out, true };
+
+	fprintf(out, "%s [", name);
+	ghost_foreach(g, ghost_show_key, &s);
+	fputc(']', out);
+}
+
 int ghost_check(const struct ghost *g)
 {
 	uint32_t n = 0, prev = NONE, intable = 0;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ghost;
 
@@ -41,6 +42,8 @@ size_t ghost_bytes(const struct ghost *g);
 void ghost_foreach(const struct ghost *g,
 		   void (*fn)(void *arg, uint64_t ino, uint64_t pgno),
 		   void *arg);
+/* Prints "name [pgno pgno]", oldest first (2Q's and ARC's show()). */
+void ghost_show(const struct ghost *g, const char *name, FILE *out);
 /* 0 when the list and the hash table agree; prints the first violation. */
 int ghost_check(const struct ghost *g);
 

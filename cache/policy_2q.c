@@ -259,44 +259,16 @@ static uint32_t twoq_ghost_count(const struct policy *p)
 	return ghost_len(TWOQ(p)->a1out);
 }
 
-static void show_list(struct twoq *q, const char *name, struct qlist *l,
-		      FILE *out)
-{
-	fprintf(out, "%s [", name);
-	for (uint32_t x = l->head; x != FRAME_NONE; x = q->lk.next[x])
-		fprintf(out, "%s%llu", x == l->head ? "" : " ",
-			(unsigned long long)cache_policy_pgno(q->base.cache,
-							      x));
-	fputc(']', out);
-}
-
-struct show_ghost {
-	FILE *out;
-	bool first;
-};
-
-static void show_key(void *arg, uint64_t ino, uint64_t pgno)
-{
-	struct show_ghost *s = arg;
-
-	(void)ino;
-	fprintf(s->out, "%s%llu", s->first ? "" : " ",
-		(unsigned long long)pgno);
-	s->first = false;
-}
-
 /* "A1in [5 6] Am [3 1] A1out [4]": each list oldest (least recent) first. */
 static void twoq_show(struct policy *p, FILE *out)
 {
 	struct twoq *q = TWOQ(p);
-	struct show_ghost s = { out, true };
 
-	show_list(q, "A1in", &q->a1in, out);
+	qlist_show_named(&q->lk, &q->a1in, p->cache, "A1in", out);
 	fputc(' ', out);
-	show_list(q, "Am", &q->am, out);
-	fprintf(out, " A1out [");
-	ghost_foreach(q->a1out, show_key, &s);
-	fputc(']', out);
+	qlist_show_named(&q->lk, &q->am, p->cache, "Am", out);
+	fputc(' ', out);
+	ghost_show(q->a1out, "A1out", out);
 }
 
 const struct policy_ops policy_2q = {

@@ -360,51 +360,19 @@ static uint32_t arc_ghost_count(const struct policy *p)
 	return ghost_len(ARC(p)->b1) + ghost_len(ARC(p)->b2);
 }
 
-static void show_list(struct arc *a, const char *name, struct qlist *l,
-		      FILE *out)
-{
-	fprintf(out, " %s [", name);
-	for (uint32_t x = l->head; x != FRAME_NONE; x = a->lk.next[x])
-		fprintf(out, "%s%llu", x == l->head ? "" : " ",
-			(unsigned long long)cache_policy_pgno(a->base.cache,
-							      x));
-	fputc(']', out);
-}
-
-struct show_ghost {
-	FILE *out;
-	bool first;
-};
-
-static void show_key(void *arg, uint64_t ino, uint64_t pgno)
-{
-	struct show_ghost *s = arg;
-
-	(void)ino;
-	fprintf(s->out, "%s%llu", s->first ? "" : " ",
-		(unsigned long long)pgno);
-	s->first = false;
-}
-
-static void show_ghost(const char *name, struct ghost *g, FILE *out)
-{
-	struct show_ghost s = { out, true };
-
-	fprintf(out, " %s [", name);
-	ghost_foreach(g, show_key, &s);
-	fputc(']', out);
-}
-
 /* "p=1.5 T1 [6] T2 [1 2 3] B1 [4 5] B2 []": each list LRU first. */
 static void arc_show(struct policy *p, FILE *out)
 {
 	struct arc *a = ARC(p);
 
-	fprintf(out, "p=%g", a->p);
-	show_list(a, "T1", &a->t1, out);
-	show_list(a, "T2", &a->t2, out);
-	show_ghost("B1", a->b1, out);
-	show_ghost("B2", a->b2, out);
+	fprintf(out, "p=%g ", a->p);
+	qlist_show_named(&a->lk, &a->t1, p->cache, "T1", out);
+	fputc(' ', out);
+	qlist_show_named(&a->lk, &a->t2, p->cache, "T2", out);
+	fputc(' ', out);
+	ghost_show(a->b1, "B1", out);
+	fputc(' ', out);
+	ghost_show(a->b2, "B2", out);
 }
 
 const struct policy_ops policy_arc = {

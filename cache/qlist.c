@@ -43,6 +43,16 @@ void qlist_show(struct qlinks *lk, struct qlist *l, struct cache *c,
 			(unsigned long long)cache_policy_pgno(c, x));
 }
 
+void qlist_show_named(struct qlinks *lk, struct qlist *l, struct cache *c,
+		      const char *name, FILE *out)
+{
+	fprintf(out, "%s [", name);
+	for (uint32_t x = l->head; x != FRAME_NONE; x = lk->next[x])
+		fprintf(out, "%s%llu", x == l->head ? "" : " ",
+			(unsigned long long)cache_policy_pgno(c, x));
+	fputc(']', out);
+}
+
 /* ---- one-queue policies ----------------------------------------------- */
 
 #define QP(p) ((struct qpolicy *)(p))

@@ -81,9 +81,13 @@ static inline uint32_t qlist_first_evictable(struct qlinks *lk,
 int qlist_check(struct qlinks *lk, struct qlist *l, struct cache *c,
 		uint32_t nframes, unsigned char *seen, const char *who);
 
-/* Prints the pages of l, oldest first. */
+/* Prints the pages of l, oldest first, each after a space. */
 void qlist_show(struct qlinks *lk, struct qlist *l, struct cache *c,
 		FILE *out);
+/* Prints "name [p p p]": the pages of l, oldest first (2Q's and ARC's
+ * show()). */
+void qlist_show_named(struct qlinks *lk, struct qlist *l, struct cache *c,
+		      const char *name, FILE *out);
 
 /* A policy made of one queue (FIFO, LRU): the ops they share.  Their own
  * files differ in hit() and in how they show the queue. */

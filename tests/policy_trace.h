@@ -1,7 +1,26 @@
 /* policy_trace.h - helpers for the per-policy tests: run a reference string
  * through a metadata-only cache the way framesim does, and check each
  * victim, the frames' contents and the policy's own view.  Include after
- * <cmocka.h>. */
+ * <cmocka.h>; every failure goes through cmocka.
+ *
+ *   trace_rng(&state)                 splitmix64: seeded, portable
+ *   trace_cache(spec, nframes)        a metadata-only cache
+ *   trace_access(c, pgno, &victim)    one access; 1 fault, 0 hit
+ *   trace_access_pin(c, .., &held)    the same, the frame left pinned
+ *   trace_fault_pinned(c, pgno)       a fault whose frame stays pinned
+ *   trace_evict(c)                    one eviction by hand: its pgno
+ *   trace_run(c, refs, victims, n)    a string, each victim checked
+ *   trace_steps(c, steps, n)          a string, each fault, victim and
+ *                                     show() line checked
+ *   trace_steps_on(spec, .., faults)  the same on a new cache, and the total
+ *   trace_show(c) / trace_show_is()   the policy's one-line view
+ *   trace_frames_hold(c, n, want)     what each frame holds
+ *   trace_pin / trace_dirty / trace_flush   the hit path, writes
+ *   struct klist                      a plain array of keys, oldest first,
+ *                                     for the models the tests check
+ *                                     against: klist_find, _del, _push, _fmt
+ *
+ * Every page is of file 0. */
 #ifndef FRAMEFS_TESTS_POLICY_TRACE_H
 #define FRAMEFS_TESTS_POLICY_TRACE_H
 
@@ -27,10 +46,23 @@ static inline struct cache *trace_cache(const char *spec, uint32_t nframes)
 	return c;
 }
 
-/* One access of page pgno of file 0: returns 1 on a fault, 0 on a hit;
- * *victim gets the evicted page or NO_VICTIM.  Checks the cache after. */
-static inline int trace_access(struct cache *c, uint64_t pgno,
-			       uint64_t *victim)
+/* splitmix64 (Steele, Lea and Flood, 2014): any seed, including 0. */
+static inline uint64_t trace_rng(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* One access of page pgno as the simulator makes it, evicting on
+ * -ENOBUFS: returns 1 on a fault, 0 on a hit; *victim gets the evicted
+ * page or NO_VICTIM.  With held, the frame stays pinned and *held gets it
+ * (unpin with cache_unpin); without, it is unpinned.  Checks the cache
+ * after. */
+static inline int trace_access_pin(struct cache *c, uint64_t pgno,
+				   uint64_t *victim, struct frame **held)
 {
 	struct frame *fr;
 	int rc;
@@ -47,9 +79,45 @@ static inline int trace_access(struct cache *c, uint64_t pgno,
 	assert_true(rc == 0 || rc == 1);
 	if (rc == 1)
 		cache_load_done(c, fr, 0);
-	cache_unpin(c, fr);
+	if (held)
+		*held = fr;
+	else
+		cache_unpin(c, fr);
 	assert_int_equal(cache_check(c), 0);
 	return rc;
+}
+
+/* trace_access_pin with the frame unpinned. */
+static inline int trace_access(struct cache *c, uint64_t pgno,
+			       uint64_t *victim)
+{
+	return trace_access_pin(c, pgno, victim, NULL);
+}
+
+/* The fault of page pgno, its frame kept pinned from the load: a pin
+ * taken later, by the hit path, would count as a reference.  Unpin with
+ * cache_unpin. */
+static inline struct frame *trace_fault_pinned(struct cache *c, uint64_t pgno)
+{
+	struct frame *fr;
+
+	assert_int_equal(cache_get(c, 0, pgno, 0, &fr), 1);
+	cache_load_done(c, fr, 0);
+	assert_int_equal(cache_check(c), 0);
+	return fr;
+}
+
+/* Evicts one page with cache_evict_begin/_end; returns its pgno. */
+static inline uint64_t trace_evict(struct cache *c)
+{
+	struct frame *v;
+	uint64_t ino, pgno;
+
+	assert_int_equal(cache_evict_begin(c, &v), 0);
+	cache_frame_key(c, v, &ino, &pgno);
+	assert_int_equal(cache_evict_end(c, v), 0);
+	assert_int_equal(cache_check(c), 0);
+	return pgno;
 }
 
 /* Runs refs[0..n-1] through c and checks that access i evicted victims[i]
@@ -101,16 +169,76 @@ static inline void trace_frames_hold(struct cache *c, uint32_t n,
 	free(got);
 }
 
-/* The policy's one-line view (cache_policy_show) is exactly want. */
-static inline void trace_show_is(struct cache *c, const char *want)
+/* The policy's one-line view (cache_policy_show), of any length; the
+ * caller frees it. */
+static inline char *trace_show(struct cache *c)
 {
-	char buf[512];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
 	cache_policy_show(c, f);
 	fclose(f);
-	assert_string_equal(buf, want);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* The policy's one-line view is exactly want. */
+static inline void trace_show_is(struct cache *c, const char *want)
+{
+	char *got = trace_show(c);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* One reference of a hand-worked string and what it must do. */
+struct trace_step {
+	uint64_t ref;		/* the page referenced */
+	int fault;		/* 1 fault, 0 hit */
+	uint64_t victim;	/* NO_VICTIM: none */
+	const char *state;	/* show() after the reference */
+};
+
+/* Runs steps[0..n-1] through c, checking each access's fault and victim
+ * and the show() line after it; returns the faults. */
+static inline int trace_steps(struct cache *c, const struct trace_step *s,
+			      size_t n)
+{
+	int faults = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t victim;
+		int rc = trace_access(c, s[i].ref, &victim);
+		char *got = trace_show(c);
+
+		if (rc != s[i].fault || victim != s[i].victim ||
+		    strcmp(got, s[i].state))
+			fail_msg("step %zu (page %llu): %s, victim %lld, "
+				 "\"%s\"; expected %s, victim %lld, \"%s\"",
+				 i, (unsigned long long)s[i].ref,
+				 rc ? "fault" : "hit",
+				 victim == NO_VICTIM ? -1LL : (long long)victim,
+				 got, s[i].fault ? "fault" : "hit",
+				 s[i].victim == NO_VICTIM ? -1LL :
+				 (long long)s[i].victim, s[i].state);
+		free(got);
+		faults += rc;
+	}
+	return faults;
+}
+
+/* trace_steps on a new cache of nframes frames under spec, which must
+ * fault faults times in all. */
+static inline void trace_steps_on(const char *spec, uint32_t nframes,
+				  const struct trace_step *s, size_t n,
+				  int faults)
+{
+	struct cache *c = trace_cache(spec, nframes);
+
+	assert_int_equal(trace_steps(c, s, n), faults);
+	cache_free(c);
 }
 
 /* A pinned frame of a resident page (cache_lookup: the hit path, which
@@ -141,6 +269,58 @@ static inline void trace_flush(struct cache *c)
 	while ((n = cache_writeback_collect(c, 0, wb, 16)) > 0)
 		for (int i = 0; i < n; i++)
 			cache_writeback_done(c, wb[i], 0);
+}
+
+/* ---- plain arrays for the models ------------------------------------ */
+
+enum { KLIST_MAX = 64 };
+
+/* Keys, oldest (least recent) first. */
+struct klist {
+	uint64_t k[KLIST_MAX];	/* k[0] the oldest */
+	int n;				/* keys in k */
+};
+
+/* The index of x in l, or -1. */
+static inline int klist_find(const struct klist *l, uint64_t x)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->k[i] == x)
+			return i;
+	return -1;
+}
+
+/* Removes and returns the key at index i. */
+static inline uint64_t klist_del(struct klist *l, int i)
+{
+	uint64_t x = l->k[i];
+
+	memmove(&l->k[i], &l->k[i + 1],
+		(size_t)(l->n - i - 1) * sizeof(l->k[0]));
+	l->n--;
+	return x;
+}
+
+/* Appends x as the newest key. */
+static inline void klist_push(struct klist *l, uint64_t x)
+{
+	assert_true(l->n < KLIST_MAX);
+	l->k[l->n++] = x;
+}
+
+/* Appends " name [k k k]" to the string in buf, as the policies' show()
+ * prints a list (no leading space when buf is empty); buf must have
+ * room. */
+static inline void klist_fmt(char *buf, const char *name,
+				  const struct klist *l)
+{
+	char *p = buf + strlen(buf);
+
+	p += sprintf(p, "%s%s [", *buf ? " " : "", name);
+	for (int i = 0; i < l->n; i++)
+		p += sprintf(p, "%s%llu", i ? " " : "",
+			     (unsigned long long)l->k[i]);
+	sprintf(p, "]");
 }
 
 #endif

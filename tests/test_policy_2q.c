@@ -3,7 +3,6 @@
  * against a direct transcription of the paper's pseudo-code on random
  * reference strings.  The state is read through cache_policy_show(),
  * "A1in [..] Am [..] A1out [..]", each list oldest (least recent) first. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,122 +14,15 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
-#include "policy.h"
+#include "policy_trace.h"
 
-/* ---- helpers ---------------------------------------------------------- */
+#define NONE NO_VICTIM
 
 static uint64_t rng_state;
 
-static uint64_t rng(void)		/* splitmix64: seeded, portable */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static struct cache *new_cache(const char *policy, uint32_t nframes)
-{
-	struct cache_config cfg = {
-		.nframes = nframes, .policy = policy, .metadata_only = true,
-	};
-	struct cache *c = cache_new(&cfg);
-
-	assert_non_null(c);
-	return c;
-}
-
-/* One access as the simulator makes it: returns 1 on a fault, 0 on a hit;
- * *victim gets the evicted page or UINT64_MAX.  With hold, the page stays
- * pinned and *held gets its frame. */
-static int access_hold(struct cache *c, uint64_t pgno, uint64_t *victim,
-		       struct frame **held)
-{
-	struct frame *fr;
-	int rc;
-
-	*victim = UINT64_MAX;
-	while ((rc = cache_get(c, 0, pgno, 0, &fr)) == -ENOBUFS) {
-		struct frame *v;
-		uint64_t ino;
-
-		assert_int_equal(cache_evict_begin(c, &v), 0);
-		cache_frame_key(c, v, &ino, victim);
-		assert_int_equal(cache_evict_end(c, v), 0);
-	}
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1)
-		cache_load_done(c, fr, 0);
-	if (held)
-		*held = fr;
-	else
-		cache_unpin(c, fr);
-	assert_int_equal(cache_check(c), 0);
-	return rc;
-}
-
-static int access_page(struct cache *c, uint64_t pgno, uint64_t *victim)
-{
-	return access_hold(c, pgno, victim, NULL);
-}
-
-/* The policy's one-line state; the caller frees it. */
-static char *show(struct cache *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	cache_policy_show(c, f);
-	fclose(f);
-	return buf;
-}
-
-static void assert_show(struct cache *c, const char *want)
-{
-	char *got = show(c);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
-#define NONE UINT64_MAX
-
-struct step {
-	uint64_t ref;
-	int fault;
-	uint64_t victim;	/* NONE: no eviction */
-	const char *state;	/* after the reference */
-};
-
-static void run_steps(const char *policy, uint32_t nframes,
-		      const struct step *s, size_t n, int faults_want)
-{
-	struct cache *c = new_cache(policy, nframes);
-	int faults = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t victim;
-		int fault = access_page(c, s[i].ref, &victim);
-		char *got = show(c);
-
-		if (fault != s[i].fault || victim != s[i].victim ||
-		    strcmp(got, s[i].state)) {
-			fprintf(stderr, "# step %zu, page %llu: got %d %lld "
-				"\"%s\", want %d %lld \"%s\"\n", i,
-				(unsigned long long)s[i].ref, fault,
-				(long long)victim, got, s[i].fault,
-				(long long)s[i].victim, s[i].state);
-			fail();
-		}
-		free(got);
-		faults += fault;
-	}
-	assert_int_equal(faults, faults_want);
-	cache_free(c);
+	return trace_rng(&rng_state);
 }
 
 /* ---- the hand-worked trace -------------------------------------------- */
@@ -165,7 +57,7 @@ static void run_steps(const char *policy, uint32_t nframes,
  * 13 faults (all but the two hits), victims 1 2 3 4 5 6 3 7 8. */
 static void test_policy_2q_trace(void **state)
 {
-	static const struct step s[] = {
+	static const struct trace_step s[] = {
 		{ 1, 1, NONE, "A1in [1] Am [] A1out []" },
 		{ 2, 1, NONE, "A1in [1 2] Am [] A1out []" },
 		{ 3, 1, NONE, "A1in [1 2 3] Am [] A1out []" },
@@ -184,34 +76,34 @@ static void test_policy_2q_trace(void **state)
 	};
 
 	(void)state;
-	run_steps("2q", 4, s, sizeof(s) / sizeof(s[0]), 13);
+	trace_steps_on("2q", 4, s, sizeof(s) / sizeof(s[0]), 13);
 }
 
 /* Pages dropped by truncation (POLICY_DROPPED) leave no ghost, so coming
  * back they start over in A1in; an evicted one comes back into Am. */
 static void test_policy_2q_drop_leaves_no_ghost(void **state)
 {
-	struct cache *c = new_cache("2q", 4);
+	struct cache *c = trace_cache("2q", 4);
 	uint64_t victim;
 
 	(void)state;
 	for (uint64_t p = 1; p <= 5; p++)
-		access_page(c, p, &victim);		/* 5 evicts 1 */
+		trace_access(c, p, &victim);		/* 5 evicts 1 */
 	assert_int_equal(victim, 1);
-	assert_show(c, "A1in [2 3 4 5] Am [] A1out [1]");
+	trace_show_is(c, "A1in [2 3 4 5] Am [] A1out [1]");
 	assert_int_equal(cache_drop_file(c, 0, 4), 2);	/* pages 4, 5 */
-	assert_show(c, "A1in [2 3] Am [] A1out [1]");
+	trace_show_is(c, "A1in [2 3] Am [] A1out [1]");
 	/* Free frames now: no eviction.  4 and 5 are new again, 1 is not. */
-	assert_int_equal(access_page(c, 4, &victim), 1);
-	assert_int_equal(access_page(c, 5, &victim), 1);
+	assert_int_equal(trace_access(c, 4, &victim), 1);
+	assert_int_equal(trace_access(c, 5, &victim), 1);
 	assert_int_equal(victim, NONE);
-	assert_show(c, "A1in [2 3 4 5] Am [] A1out [1]");
-	assert_int_equal(access_page(c, 1, &victim), 1);
+	trace_show_is(c, "A1in [2 3 4 5] Am [] A1out [1]");
+	assert_int_equal(trace_access(c, 1, &victim), 1);
 	assert_int_equal(victim, 2);
-	assert_show(c, "A1in [3 4 5] Am [1] A1out [2]");
+	trace_show_is(c, "A1in [3 4 5] Am [1] A1out [2]");
 	/* Dropping an Am page leaves no ghost either. */
 	assert_int_equal(cache_drop_file(c, 0, 0), 4);
-	assert_show(c, "A1in [] Am [] A1out [2]");
+	trace_show_is(c, "A1in [] Am [] A1out [2]");
 	cache_free(c);
 }
 
@@ -231,34 +123,31 @@ static void test_policy_2q_drop_leaves_no_ghost(void **state)
  *                    A1in [4 5 6 7] Am [] A1out [3 1] */
 static void test_policy_2q_skips_pinned(void **state)
 {
-	struct cache *c = new_cache("2q", 4);
+	struct cache *c = trace_cache("2q", 4);
 	struct frame *held[3];
 	uint64_t victim;
 
 	(void)state;
 	for (uint64_t p = 1; p <= 4; p++)
-		access_page(c, p, &victim);
-	held[0] = cache_lookup(c, 0, 1, 0);
-	assert_non_null(held[0]);
-	assert_show(c, "A1in [1 2 3 4] Am [] A1out []");
-	access_page(c, 5, &victim);
+		trace_access(c, p, &victim);
+	held[0] = trace_pin(c, 1);
+	trace_show_is(c, "A1in [1 2 3 4] Am [] A1out []");
+	trace_access(c, 5, &victim);
 	assert_int_equal(victim, 2);
-	assert_show(c, "A1in [1 3 4 5] Am [] A1out [2]");
-	access_page(c, 2, &victim);
+	trace_show_is(c, "A1in [1 3 4 5] Am [] A1out [2]");
+	trace_access(c, 2, &victim);
 	assert_int_equal(victim, 3);
-	assert_show(c, "A1in [1 4 5] Am [2] A1out [3]");
-	held[1] = cache_lookup(c, 0, 4, 0);
-	held[2] = cache_lookup(c, 0, 5, 0);
-	assert_non_null(held[1]);
-	assert_non_null(held[2]);
-	access_page(c, 6, &victim);
+	trace_show_is(c, "A1in [1 4 5] Am [2] A1out [3]");
+	held[1] = trace_pin(c, 4);
+	held[2] = trace_pin(c, 5);
+	trace_access(c, 6, &victim);
 	assert_int_equal(victim, 2);
-	assert_show(c, "A1in [1 4 5 6] Am [] A1out [3]");
+	trace_show_is(c, "A1in [1 4 5 6] Am [] A1out [3]");
 	for (int i = 0; i < 3; i++)
 		cache_unpin(c, held[i]);
-	access_page(c, 7, &victim);
+	trace_access(c, 7, &victim);
 	assert_int_equal(victim, 1);
-	assert_show(c, "A1in [4 5 6 7] Am [] A1out [3 1]");
+	trace_show_is(c, "A1in [4 5 6 7] Am [] A1out [3 1]");
 	cache_free(c);
 }
 
@@ -292,29 +181,29 @@ static void test_policy_2q_params(void **state)
 	/* Kin = 2: 1 2 3 4, then 5 (1 out), then 1 (back into Am, 2 out):
 	 * A1in [3 4 5].  Misses take A1in's head while |A1in| > 2; once it is
 	 * down to two (where Kin = 1 would still take its head), Am pays. */
-	c = new_cache("2q:kin=0.5", 4);
+	c = trace_cache("2q:kin=0.5", 4);
 	for (uint64_t p = 1; p <= 5; p++)
-		access_page(c, p, &victim);
-	access_page(c, 1, &victim);
+		trace_access(c, p, &victim);
+	trace_access(c, 1, &victim);
 	assert_int_equal(victim, 2);
-	assert_show(c, "A1in [3 4 5] Am [1] A1out [2]");
-	access_page(c, 6, &victim);		/* |A1in| 3 > 2: 3 goes */
+	trace_show_is(c, "A1in [3 4 5] Am [1] A1out [2]");
+	trace_access(c, 6, &victim);		/* |A1in| 3 > 2: 3 goes */
 	assert_int_equal(victim, 3);
-	access_page(c, 7, &victim);		/* |A1in| 3 > 2: 4 goes */
+	trace_access(c, 7, &victim);		/* |A1in| 3 > 2: 4 goes */
 	assert_int_equal(victim, 4);
-	assert_show(c, "A1in [5 6 7] Am [1] A1out [3 4]");
-	access_page(c, 3, &victim);		/* back to Am; 5 goes */
-	assert_show(c, "A1in [6 7] Am [1 3] A1out [4 5]");
-	access_page(c, 8, &victim);		/* |A1in| 2 = Kin: Am pays */
+	trace_show_is(c, "A1in [5 6 7] Am [1] A1out [3 4]");
+	trace_access(c, 3, &victim);		/* back to Am; 5 goes */
+	trace_show_is(c, "A1in [6 7] Am [1 3] A1out [4 5]");
+	trace_access(c, 8, &victim);	/* |A1in| 2 = Kin: Am pays */
 	assert_int_equal(victim, 1);
-	assert_show(c, "A1in [6 7 8] Am [3] A1out [4 5]");
+	trace_show_is(c, "A1in [6 7 8] Am [3] A1out [4 5]");
 	cache_free(c);
 
-	c = new_cache("2q:kout=0", 4);
+	c = trace_cache("2q:kout=0", 4);
 	for (uint64_t p = 1; p <= 6; p++)
-		access_page(c, p, &victim);
-	access_page(c, 1, &victim);
-	assert_show(c, "A1in [4 5 6 1] Am [] A1out []");
+		trace_access(c, p, &victim);
+	trace_access(c, 1, &victim);
+	trace_show_is(c, "A1in [4 5 6 1] Am [] A1out []");
 	cache_free(c);
 }
 
@@ -326,7 +215,7 @@ static void test_policy_2q_memory_budget(void **state)
 	const struct policy_ops *ops;
 	double param[POLICY_MAX_PARAMS];
 	char err[128];
-	struct cache *c = new_cache("2q", N);
+	struct cache *c = trace_cache("2q", N);
 	struct policy *p;
 	double per_page;
 
@@ -352,50 +241,8 @@ static void test_policy_2q_memory_budget(void **state)
  * point is to be obviously its pseudo-code.  reclaimfor() runs only when
  * every frame is taken.  When the list it chooses is empty (Kin >= the
  * frames), the other one pays. */
-enum { MMAX = 64 };
-
-struct mlist {
-	uint64_t k[MMAX];
-	int n;
-};
-
-static int m_find(const struct mlist *l, uint64_t x)
-{
-	for (int i = 0; i < l->n; i++)
-		if (l->k[i] == x)
-			return i;
-	return -1;
-}
-
-static uint64_t m_del(struct mlist *l, int i)
-{
-	uint64_t x = l->k[i];
-
-	memmove(&l->k[i], &l->k[i + 1], (size_t)(l->n - i - 1) * sizeof(l->k[0]));
-	l->n--;
-	return x;
-}
-
-static void m_push(struct mlist *l, uint64_t x)
-{
-	assert_true(l->n < MMAX);
-	l->k[l->n++] = x;
-}
-
-/* Appends " name [k k k]" to buf (no leading space at the start). */
-static void m_fmt(char *buf, const char *name, const struct mlist *l)
-{
-	char *p = buf + strlen(buf);
-
-	p += sprintf(p, "%s%s [", *buf ? " " : "", name);
-	for (int i = 0; i < l->n; i++)
-		p += sprintf(p, "%s%llu", i ? " " : "",
-			     (unsigned long long)l->k[i]);
-	sprintf(p, "]");
-}
-
 struct model2q {
-	struct mlist a1in, am, a1out;
+	struct klist a1in, am, a1out;
 	int c, kin, kout;
 };
 
@@ -406,36 +253,36 @@ static uint64_t model_reclaim(struct model2q *m)
 	if (m->a1in.n + m->am.n < m->c)
 		return NONE;			/* a free page slot */
 	if (m->a1in.n > m->kin || m->am.n == 0) {
-		y = m_del(&m->a1in, 0);
-		m_push(&m->a1out, y);
+		y = klist_del(&m->a1in, 0);
+		klist_push(&m->a1out, y);
 		if (m->a1out.n > m->kout)
-			m_del(&m->a1out, 0);
+			klist_del(&m->a1out, 0);
 		return y;
 	}
-	return m_del(&m->am, 0);		/* no ghost */
+	return klist_del(&m->am, 0);		/* no ghost */
 }
 
-/* Returns 1 on a fault, *victim as access_page. */
+/* Returns 1 on a fault, *victim as trace_access. */
 static int model_ref(struct model2q *m, uint64_t x, uint64_t *victim)
 {
 	int i;
 
 	*victim = NONE;
-	if ((i = m_find(&m->am, x)) >= 0) {
-		m_push(&m->am, m_del(&m->am, i));
+	if ((i = klist_find(&m->am, x)) >= 0) {
+		klist_push(&m->am, klist_del(&m->am, i));
 		return 0;
 	}
-	if (m_find(&m->a1in, x) >= 0)
+	if (klist_find(&m->a1in, x) >= 0)
 		return 0;
-	if ((i = m_find(&m->a1out, x)) >= 0) {
+	if ((i = klist_find(&m->a1out, x)) >= 0) {
 		*victim = model_reclaim(m);
-		if ((i = m_find(&m->a1out, x)) >= 0)
-			m_del(&m->a1out, i);
-		m_push(&m->am, x);
+		if ((i = klist_find(&m->a1out, x)) >= 0)
+			klist_del(&m->a1out, i);
+		klist_push(&m->am, x);
 		return 1;
 	}
 	*victim = model_reclaim(m);
-	m_push(&m->a1in, x);
+	klist_push(&m->a1in, x);
 	return 1;
 }
 
@@ -443,7 +290,7 @@ static void model_check(const char *spec, uint32_t nframes, int kin,
 			int kout, uint64_t seed)
 {
 	struct model2q m = { .c = (int)nframes, .kin = kin, .kout = kout };
-	struct cache *c = new_cache(spec, nframes);
+	struct cache *c = trace_cache(spec, nframes);
 	uint64_t npages = 2 * nframes + 1 + seed % 5;
 	char want[1024], *got;
 
@@ -455,12 +302,12 @@ static void model_check(const char *spec, uint32_t nframes, int kin,
 			     rng() % npages;
 		uint64_t v_want, v_got;
 		int f_want = model_ref(&m, x, &v_want);
-		int f_got = access_page(c, x, &v_got);
+		int f_got = trace_access(c, x, &v_got);
 		want[0] = '\0';
-		m_fmt(want, "A1in", &m.a1in);
-		m_fmt(want, "Am", &m.am);
-		m_fmt(want, "A1out", &m.a1out);
-		got = show(c);
+		klist_fmt(want, "A1in", &m.a1in);
+		klist_fmt(want, "Am", &m.am);
+		klist_fmt(want, "A1out", &m.a1out);
+		got = trace_show(c);
 		if (f_got != f_want || v_got != v_want || strcmp(got, want)) {
 			fprintf(stderr, "# %s, %u frames, seed %llu, ref %d "
 				"(page %llu): got %d %lld \"%s\", want %d "

@@ -5,10 +5,10 @@
  * Figure 4 on random reference strings.  The state is read through
  * cache_policy_show(), "p=.. T1 [..] T2 [..] B1 [..] B2 [..]", each list
  * least recently used first. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,122 +17,15 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
-#include "policy.h"
+#include "policy_trace.h"
 
-/* ---- helpers ---------------------------------------------------------- */
+#define NONE NO_VICTIM
 
 static uint64_t rng_state;
 
-static uint64_t rng(void)		/* splitmix64: seeded, portable */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static struct cache *new_cache(const char *policy, uint32_t nframes)
-{
-	struct cache_config cfg = {
-		.nframes = nframes, .policy = policy, .metadata_only = true,
-	};
-	struct cache *c = cache_new(&cfg);
-
-	assert_non_null(c);
-	return c;
-}
-
-/* One access as the simulator makes it: returns 1 on a fault, 0 on a hit;
- * *victim gets the evicted page or UINT64_MAX.  With hold, the page stays
- * pinned and *held gets its frame. */
-static int access_hold(struct cache *c, uint64_t pgno, uint64_t *victim,
-		       struct frame **held)
-{
-	struct frame *fr;
-	int rc;
-
-	*victim = UINT64_MAX;
-	while ((rc = cache_get(c, 0, pgno, 0, &fr)) == -ENOBUFS) {
-		struct frame *v;
-		uint64_t ino;
-
-		assert_int_equal(cache_evict_begin(c, &v), 0);
-		cache_frame_key(c, v, &ino, victim);
-		assert_int_equal(cache_evict_end(c, v), 0);
-	}
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1)
-		cache_load_done(c, fr, 0);
-	if (held)
-		*held = fr;
-	else
-		cache_unpin(c, fr);
-	assert_int_equal(cache_check(c), 0);
-	return rc;
-}
-
-static int access_page(struct cache *c, uint64_t pgno, uint64_t *victim)
-{
-	return access_hold(c, pgno, victim, NULL);
-}
-
-/* The policy's one-line state; the caller frees it. */
-static char *show(struct cache *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	cache_policy_show(c, f);
-	fclose(f);
-	return buf;
-}
-
-static void assert_show(struct cache *c, const char *want)
-{
-	char *got = show(c);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
-#define NONE UINT64_MAX
-
-struct step {
-	uint64_t ref;
-	int fault;
-	uint64_t victim;	/* NONE: no eviction */
-	const char *state;	/* after the reference */
-};
-
-static void run_steps(const char *policy, uint32_t nframes,
-		      const struct step *s, size_t n, int faults_want)
-{
-	struct cache *c = new_cache(policy, nframes);
-	int faults = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t victim;
-		int fault = access_page(c, s[i].ref, &victim);
-		char *got = show(c);
-
-		if (fault != s[i].fault || victim != s[i].victim ||
-		    strcmp(got, s[i].state)) {
-			fprintf(stderr, "# step %zu, page %llu: got %d %lld "
-				"\"%s\", want %d %lld \"%s\"\n", i,
-				(unsigned long long)s[i].ref, fault,
-				(long long)victim, got, s[i].fault,
-				(long long)s[i].victim, s[i].state);
-			fail();
-		}
-		free(got);
-		faults += fault;
-	}
-	assert_int_equal(faults, faults_want);
-	cache_free(c);
+	return trace_rng(&rng_state);
 }
 
 /* ---- hand-worked traces ----------------------------------------------- */
@@ -170,7 +63,7 @@ static void run_steps(const char *policy, uint32_t nframes,
  * 13 faults, victims 3 4 5 1 2 7 3 4 8; p went 0 1 2 1. */
 static void test_policy_arc_trace(void **state)
 {
-	static const struct step s[] = {
+	static const struct trace_step s[] = {
 		{ 1, 1, NONE, "p=0 T1 [1] T2 [] B1 [] B2 []" },
 		{ 2, 1, NONE, "p=0 T1 [1 2] T2 [] B1 [] B2 []" },
 		{ 3, 1, NONE, "p=0 T1 [1 2 3] T2 [] B1 [] B2 []" },
@@ -190,7 +83,7 @@ static void test_policy_arc_trace(void **state)
 	};
 
 	(void)state;
-	run_steps("arc", 4, s, sizeof(s) / sizeof(s[0]), 13);
+	trace_steps_on("arc", 4, s, sizeof(s) / sizeof(s[0]), 13);
 }
 
 /* 5 frames: steps of p that are not whole, and p held at 0.
@@ -223,7 +116,7 @@ static void test_policy_arc_trace(void **state)
  * 16 faults, victims 1 2 3 4 9 10 5 11 6 12 13; p went 0 1.5 0.5 0. */
 static void test_policy_arc_fractional_steps(void **state)
 {
-	static const struct step s[] = {
+	static const struct trace_step s[] = {
 		{ 1, 1, NONE, "p=0 T1 [1] T2 [] B1 [] B2 []" },
 		{ 2, 1, NONE, "p=0 T1 [1 2] T2 [] B1 [] B2 []" },
 		{ 3, 1, NONE, "p=0 T1 [1 2 3] T2 [] B1 [] B2 []" },
@@ -252,7 +145,7 @@ static void test_policy_arc_fractional_steps(void **state)
 	};
 
 	(void)state;
-	run_steps("arc", 5, s, sizeof(s) / sizeof(s[0]), 16);
+	trace_steps_on("arc", 5, s, sizeof(s) / sizeof(s[0]), 16);
 }
 
 /* 3 frames: p held at c, and the tie rule once more.
@@ -278,7 +171,7 @@ static void test_policy_arc_fractional_steps(void **state)
  * 10 faults, victims 2 3 1 6 2 5 6; p went 0 1 3 2 3. */
 static void test_policy_arc_p_held_at_c(void **state)
 {
-	static const struct step s[] = {
+	static const struct trace_step s[] = {
 		{ 2, 1, NONE, "p=0 T1 [2] T2 [] B1 [] B2 []" },
 		{ 6, 1, NONE, "p=0 T1 [2 6] T2 [] B1 [] B2 []" },
 		{ 3, 1, NONE, "p=0 T1 [2 6 3] T2 [] B1 [] B2 []" },
@@ -294,7 +187,7 @@ static void test_policy_arc_p_held_at_c(void **state)
 	};
 
 	(void)state;
-	run_steps("arc", 3, s, sizeof(s) / sizeof(s[0]), 10);
+	trace_steps_on("arc", 3, s, sizeof(s) / sizeof(s[0]), 10);
 }
 
 /* A scan of new pages with T1 full and B1 empty is Case IV.A's second
@@ -302,7 +195,7 @@ static void test_policy_arc_p_held_at_c(void **state)
  * history behind (4 frames). */
 static void test_policy_arc_scan_leaves_no_ghost(void **state)
 {
-	static const struct step s[] = {
+	static const struct trace_step s[] = {
 		{ 1, 1, NONE, "p=0 T1 [1] T2 [] B1 [] B2 []" },
 		{ 2, 1, NONE, "p=0 T1 [1 2] T2 [] B1 [] B2 []" },
 		{ 3, 1, NONE, "p=0 T1 [1 2 3] T2 [] B1 [] B2 []" },
@@ -313,7 +206,7 @@ static void test_policy_arc_scan_leaves_no_ghost(void **state)
 	};
 
 	(void)state;
-	run_steps("arc", 4, s, sizeof(s) / sizeof(s[0]), 7);
+	trace_steps_on("arc", 4, s, sizeof(s) / sizeof(s[0]), 7);
 }
 
 /* Pages dropped by truncation (POLICY_DROPPED) leave no ghost; and a ghost
@@ -329,27 +222,27 @@ static void test_policy_arc_scan_leaves_no_ghost(void **state)
 static void test_policy_arc_drop_leaves_no_ghost(void **state)
 {
 	static const uint64_t refs[] = { 1, 2, 3, 4, 1, 2, 5 };
-	struct cache *c = new_cache("arc", 4);
+	struct cache *c = trace_cache("arc", 4);
 	uint64_t victim;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		access_page(c, refs[i], &victim);
+		trace_access(c, refs[i], &victim);
 	assert_int_equal(victim, 3);
-	assert_show(c, "p=0 T1 [4 5] T2 [1 2] B1 [3] B2 []");
+	trace_show_is(c, "p=0 T1 [4 5] T2 [1 2] B1 [3] B2 []");
 	assert_int_equal(cache_drop_file(c, 0, 4), 2);
-	assert_show(c, "p=0 T1 [] T2 [1 2] B1 [3] B2 []");
+	trace_show_is(c, "p=0 T1 [] T2 [1 2] B1 [3] B2 []");
 	assert_int_equal(cache_drop_file(c, 0, 2), 1);
-	assert_show(c, "p=0 T1 [] T2 [1] B1 [3] B2 []");
-	assert_int_equal(access_page(c, 4, &victim), 1);
+	trace_show_is(c, "p=0 T1 [] T2 [1] B1 [3] B2 []");
+	assert_int_equal(trace_access(c, 4, &victim), 1);
 	assert_int_equal(victim, NONE);
-	assert_show(c, "p=0 T1 [4] T2 [1] B1 [3] B2 []");
-	assert_int_equal(access_page(c, 3, &victim), 1);
+	trace_show_is(c, "p=0 T1 [4] T2 [1] B1 [3] B2 []");
+	assert_int_equal(trace_access(c, 3, &victim), 1);
 	assert_int_equal(victim, NONE);
-	assert_show(c, "p=1 T1 [4] T2 [1 3] B1 [] B2 []");
-	assert_int_equal(access_page(c, 2, &victim), 1);
+	trace_show_is(c, "p=1 T1 [4] T2 [1 3] B1 [] B2 []");
+	assert_int_equal(trace_access(c, 2, &victim), 1);
 	assert_int_equal(victim, NONE);
-	assert_show(c, "p=1 T1 [4 2] T2 [1 3] B1 [] B2 []");
+	trace_show_is(c, "p=1 T1 [4 2] T2 [1 3] B1 [] B2 []");
 	cache_free(c);
 }
 
@@ -369,29 +262,28 @@ static void test_policy_arc_drop_leaves_no_ghost(void **state)
 static void test_policy_arc_skips_pinned(void **state)
 {
 	static const uint64_t refs[] = { 1, 2, 3, 4, 1, 2, 3, 4 };
-	struct cache *c = new_cache("arc", 4);
+	struct cache *c = trace_cache("arc", 4);
 	struct frame *held[2];
 	uint64_t victim;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		access_page(c, refs[i], &victim);
-	held[0] = cache_lookup(c, 0, 1, 0);
-	assert_non_null(held[0]);
+		trace_access(c, refs[i], &victim);
+	held[0] = trace_pin(c, 1);
 	for (uint64_t p = 2; p <= 4; p++)
-		assert_int_equal(access_page(c, p, &victim), 0);
-	assert_show(c, "p=0 T1 [] T2 [1 2 3 4] B1 [] B2 []");
-	assert_int_equal(access_hold(c, 5, &victim, &held[1]), 1);
+		assert_int_equal(trace_access(c, p, &victim), 0);
+	trace_show_is(c, "p=0 T1 [] T2 [1 2 3 4] B1 [] B2 []");
+	assert_int_equal(trace_access_pin(c, 5, &victim, &held[1]), 1);
 	assert_int_equal(victim, 2);
-	assert_show(c, "p=0 T1 [5] T2 [1 3 4] B1 [] B2 [2]");
-	access_page(c, 6, &victim);
+	trace_show_is(c, "p=0 T1 [5] T2 [1 3 4] B1 [] B2 [2]");
+	trace_access(c, 6, &victim);
 	assert_int_equal(victim, 3);
-	assert_show(c, "p=0 T1 [5 6] T2 [1 4] B1 [] B2 [2 3]");
+	trace_show_is(c, "p=0 T1 [5 6] T2 [1 4] B1 [] B2 [2 3]");
 	cache_unpin(c, held[0]);
 	cache_unpin(c, held[1]);
-	access_page(c, 7, &victim);
+	trace_access(c, 7, &victim);
 	assert_int_equal(victim, 5);
-	assert_show(c, "p=0 T1 [6 7] T2 [1 4] B1 [5] B2 [2 3]");
+	trace_show_is(c, "p=0 T1 [6 7] T2 [1 4] B1 [5] B2 [2 3]");
 	cache_free(c);
 }
 
@@ -424,7 +316,7 @@ static double parse_show(const char *s, unsigned n[4])
 static void test_policy_arc_directory_bound(void **state)
 {
 	enum { C = 8, PAGES = 40 };
-	struct cache *c = new_cache("arc", C);
+	struct cache *c = trace_cache("arc", C);
 	unsigned most = 0, ups = 0, downs = 0;
 	double last_p = 0;
 
@@ -437,8 +329,8 @@ static void test_policy_arc_directory_bound(void **state)
 		char *s;
 		double p;
 
-		access_page(c, x, &victim);
-		s = show(c);
+		trace_access(c, x, &victim);
+		s = trace_show(c);
 		p = parse_show(s, n);
 		if (n[0] + n[1] + n[2] + n[3] > 2 * C || n[0] + n[2] > C ||
 		    n[0] + n[1] > C || p < 0 || p > C) {
@@ -464,7 +356,7 @@ static void test_policy_arc_memory_budget(void **state)
 	enum { N = 100000 };
 	const struct policy_ops *ops = policy_find("arc");
 	double param[POLICY_MAX_PARAMS] = { 0 };
-	struct cache *c = new_cache("arc", N);
+	struct cache *c = trace_cache("arc", N);
 	struct policy *p;
 	double per_page;
 
@@ -487,51 +379,8 @@ static void test_policy_arc_memory_budget(void **state)
 
 /* ARC(c) of the paper, one request at a time, on plain arrays: the point
  * is to be obviously Figure 4.  p is a double, as in policy_arc.c. */
-enum { MMAX = 64 };
-
-struct mlist {
-	uint64_t k[MMAX];
-	int n;
-};
-
-static int m_find(const struct mlist *l, uint64_t x)
-{
-	for (int i = 0; i < l->n; i++)
-		if (l->k[i] == x)
-			return i;
-	return -1;
-}
-
-static uint64_t m_del(struct mlist *l, int i)
-{
-	uint64_t x = l->k[i];
-
-	memmove(&l->k[i], &l->k[i + 1],
-		(size_t)(l->n - i - 1) * sizeof(l->k[0]));
-	l->n--;
-	return x;
-}
-
-static void m_push(struct mlist *l, uint64_t x)
-{
-	assert_true(l->n < MMAX);
-	l->k[l->n++] = x;
-}
-
-/* Appends " name [k k k]" to buf. */
-static void m_fmt(char *buf, const char *name, const struct mlist *l)
-{
-	char *p = buf + strlen(buf);
-
-	p += sprintf(p, " %s [", name);
-	for (int i = 0; i < l->n; i++)
-		p += sprintf(p, "%s%llu", i ? " " : "",
-			     (unsigned long long)l->k[i]);
-	sprintf(p, "]");
-}
-
 struct modelarc {
-	struct mlist t1, t2, b1, b2;
+	struct klist t1, t2, b1, b2;
 	double p;
 	int c;
 };
@@ -552,11 +401,11 @@ static uint64_t model_replace(struct modelarc *m, bool x_in_b2)
 	uint64_t y;
 
 	if (m->t1.n >= 1 && (m->t1.n > m->p || (x_in_b2 && m->t1.n == m->p))) {
-		y = m_del(&m->t1, 0);
-		m_push(&m->b1, y);
+		y = klist_del(&m->t1, 0);
+		klist_push(&m->b1, y);
 	} else {
-		y = m_del(&m->t2, 0);
-		m_push(&m->b2, y);
+		y = klist_del(&m->t2, 0);
+		klist_push(&m->b2, y);
 	}
 	return y;
 }
@@ -566,48 +415,49 @@ static int model_ref(struct modelarc *m, uint64_t x, uint64_t *victim)
 	int i, l1, total;
 
 	*victim = NONE;
-	if ((i = m_find(&m->t1, x)) >= 0 || (i = m_find(&m->t2, x)) >= 0) {
+	if ((i = klist_find(&m->t1, x)) >= 0 ||
+	    (i = klist_find(&m->t2, x)) >= 0) {
 		/* Case I */
-		m_del(m_find(&m->t1, x) >= 0 ? &m->t1 : &m->t2, i);
-		m_push(&m->t2, x);
+		klist_del(klist_find(&m->t1, x) >= 0 ? &m->t1 : &m->t2, i);
+		klist_push(&m->t2, x);
 		return 0;
 	}
-	if ((i = m_find(&m->b1, x)) >= 0) {		/* Case II */
+	if ((i = klist_find(&m->b1, x)) >= 0) {		/* Case II */
 		m->p = dmin(m->c, m->p + dmax((double)m->b2.n / m->b1.n, 1));
 		*victim = model_replace(m, false);
-		m_del(&m->b1, m_find(&m->b1, x));
-		m_push(&m->t2, x);
+		klist_del(&m->b1, klist_find(&m->b1, x));
+		klist_push(&m->t2, x);
 		return 1;
 	}
-	if ((i = m_find(&m->b2, x)) >= 0) {		/* Case III */
+	if ((i = klist_find(&m->b2, x)) >= 0) {		/* Case III */
 		m->p = dmax(0, m->p - dmax((double)m->b1.n / m->b2.n, 1));
 		*victim = model_replace(m, true);
-		m_del(&m->b2, m_find(&m->b2, x));
-		m_push(&m->t2, x);
+		klist_del(&m->b2, klist_find(&m->b2, x));
+		klist_push(&m->t2, x);
 		return 1;
 	}
 	l1 = m->t1.n + m->b1.n;				/* Case IV */
 	total = l1 + m->t2.n + m->b2.n;
 	if (l1 == m->c) {
 		if (m->t1.n < m->c) {
-			m_del(&m->b1, 0);
+			klist_del(&m->b1, 0);
 			*victim = model_replace(m, false);
 		} else {
-			*victim = m_del(&m->t1, 0);
+			*victim = klist_del(&m->t1, 0);
 		}
 	} else if (total >= m->c) {
 		if (total == 2 * m->c)
-			m_del(&m->b2, 0);
+			klist_del(&m->b2, 0);
 		*victim = model_replace(m, false);
 	}
-	m_push(&m->t1, x);
+	klist_push(&m->t1, x);
 	return 1;
 }
 
 static void model_check(uint32_t nframes, uint64_t seed)
 {
 	struct modelarc m = { .c = (int)nframes };
-	struct cache *c = new_cache("arc", nframes);
+	struct cache *c = trace_cache("arc", nframes);
 	uint64_t npages = 2 * nframes + 1 + seed % 7;
 	char want[1024], *got;
 
@@ -619,14 +469,14 @@ static void model_check(uint32_t nframes, uint64_t seed)
 		uint64_t x = rng() % 2 ? rng() % hot : rng() % npages;
 		uint64_t v_want, v_got;
 		int f_want = model_ref(&m, x, &v_want);
-		int f_got = access_page(c, x, &v_got);
+		int f_got = trace_access(c, x, &v_got);
 
 		snprintf(want, sizeof(want), "p=%g", m.p);
-		m_fmt(want, "T1", &m.t1);
-		m_fmt(want, "T2", &m.t2);
-		m_fmt(want, "B1", &m.b1);
-		m_fmt(want, "B2", &m.b2);
-		got = show(c);
+		klist_fmt(want, "T1", &m.t1);
+		klist_fmt(want, "T2", &m.t2);
+		klist_fmt(want, "B1", &m.b1);
+		klist_fmt(want, "B2", &m.b2);
+		got = trace_show(c);
 		if (f_got != f_want || v_got != v_want || strcmp(got, want)) {
 			fprintf(stderr, "# %u frames, seed %llu, ref %d (page "
 				"%llu): got %d %lld \"%s\", want %d %lld "

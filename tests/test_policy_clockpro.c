@@ -23,48 +23,6 @@
 
 #define N NO_VICTIM
 
-/* The fault of page pgno, its frame kept pinned (a pin taken later, by
- * the hit path, would set the reference bit). */
-static struct frame *fault_pinned(struct cache *c, uint64_t pgno)
-{
-	struct frame *fr;
-
-	assert_int_equal(cache_get(c, 0, pgno, 0, &fr), 1);
-	cache_load_done(c, fr, 0);
-	assert_int_equal(cache_check(c), 0);
-	return fr;
-}
-
-struct step {
-	uint64_t ref;
-	int fault;		/* 1 fault, 0 hit */
-	uint64_t victim;	/* NO_VICTIM: none */
-	const char *state;	/* show() after the reference */
-};
-
-/* Replays steps, checking each access and the clock after it; returns
- * the faults. */
-static int replay(struct cache *c, const struct step *s, size_t n)
-{
-	int faults = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t victim;
-		int rc = trace_access(c, s[i].ref, &victim);
-
-		if (rc != s[i].fault || victim != s[i].victim)
-			fail_msg("ref #%zu (page %llu): %s, victim %lld; "
-				 "expected %s, victim %lld", i,
-				 (unsigned long long)s[i].ref,
-				 rc ? "fault" : "hit", (long long)victim,
-				 s[i].fault ? "fault" : "hit",
-				 (long long)s[i].victim);
-		trace_show_is(c, s[i].state);
-		faults += rc;
-	}
-	return faults;
-}
-
 /* A resident cold page used in its test period turns hot when HAND_cold
  * finds its bit; HAND_hot makes room, sparing a referenced hot page.
  * 5 frames: 1 2 3 4 5 1 5 6 7.
@@ -86,7 +44,7 @@ static int replay(struct cache *c, const struct step *s, size_t n)
  * 7 faults in 9 references; victims 2 3. */
 static void test_policy_clockpro_cold_to_hot(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "m_c 1, oldest first: H>1h" },
 		{ 2, 1, N, "m_c 1, oldest first: H>1h 2h" },
 		{ 3, 1, N, "m_c 1, oldest first: H>1h 2h 3h" },
@@ -97,12 +55,9 @@ static void test_policy_clockpro_cold_to_hot(void **state)
 		{ 6, 1, 2, "m_c 2, oldest first: H>4h 1h C>3c 5h T>6ct" },
 		{ 7, 1, 3, "m_c 2, oldest first: H>4h 1h 5h C>T>6ct 7ct" },
 	};
-	struct cache *c = trace_cache("clockpro", 5);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 7);
-	cache_free(c);
+	trace_steps_on("clockpro", 5, steps,
+		       sizeof(steps) / sizeof(steps[0]), 7);
 }
 
 /* Evicted pages in their test period stay as non-resident pages; a fault
@@ -130,7 +85,7 @@ static void test_policy_clockpro_cold_to_hot(void **state)
  * 14 faults; victims 5 6 7 1 2 8 9 10 11. */
 static void test_policy_clockpro_nonresident(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "m_c 1, oldest first: H>1h" },
 		{ 2, 1, N, "m_c 1, oldest first: H>1h 2h" },
 		{ 3, 1, N, "m_c 1, oldest first: H>1h 2h 3h" },
@@ -151,12 +106,9 @@ static void test_policy_clockpro_nonresident(void **state)
 		{ 13, 1, 11, "m_c 1, oldest first: H>3h 4h T>7n 5h 8n 9n 10n "
 			     "11n C>12ct 13ct" },
 	};
-	struct cache *c = trace_cache("clockpro", 5);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 14);
-	cache_free(c);
+	trace_steps_on("clockpro", 5, steps,
+		       sizeof(steps) / sizeof(steps[0]), 14);
 }
 
 /* HAND_hot ends the test periods of the cold pages it passes, and
@@ -178,7 +130,7 @@ static void test_policy_clockpro_nonresident(void **state)
 static void test_policy_clockpro_hand_hot_ends_tests(void **state)
 {
 	static const uint64_t warm[] = { 1, 2, 3, 4, 5, 6, 7, 5 };
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 3, 0, N, "m_c 2, oldest first: H>3h* 4h T>6n 7n C>1c 2c 5h" },
 		{ 6, 1, 1, "m_c 2, oldest first: C>2c H>5h 3h 4c 6h" },
 		{ 8, 1, 2, "m_c 2, oldest first: H>5h 3h C>4c 6h T>8ct" },
@@ -191,7 +143,7 @@ static void test_policy_clockpro_hand_hot_ends_tests(void **state)
 	for (size_t i = 0; i < sizeof(warm) / sizeof(warm[0]); i++)
 		faults += trace_access(c, warm[i], &victim);
 	trace_show_is(c, "m_c 2, oldest first: H>3h 4h T>6n 7n C>1c 2c 5h");
-	faults += replay(c, steps, sizeof(steps) / sizeof(steps[0]));
+	faults += trace_steps(c, steps, sizeof(steps) / sizeof(steps[0]));
 	assert_int_equal(faults, 10);
 	cache_free(c);
 }
@@ -211,7 +163,7 @@ static void test_policy_clockpro_hand_hot_ends_tests(void **state)
  * 6 faults in 11 references; victim 5. */
 static void test_policy_clockpro_refused_promotion(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "m_c 1, oldest first: H>1h" },
 		{ 2, 1, N, "m_c 1, oldest first: H>1h 2h" },
 		{ 3, 1, N, "m_c 1, oldest first: H>1h 2h 3h" },
@@ -224,12 +176,9 @@ static void test_policy_clockpro_refused_promotion(void **state)
 		{ 5, 0, N, "m_c 1, oldest first: H>1h* 2h* 3h* 4h* C>T>5ct*" },
 		{ 6, 1, 5, "m_c 2, oldest first: H>1h 2h 3h 4h T>5n C>6ct" },
 	};
-	struct cache *c = trace_cache("clockpro", 5);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 6);
-	cache_free(c);
+	trace_steps_on("clockpro", 5, steps,
+		       sizeof(steps) / sizeof(steps[0]), 6);
 }
 
 /* Scan resistance: a scan of 11 pages once each goes through the cold
@@ -276,7 +225,7 @@ static void test_policy_clockpro_skips_pinned(void **state)
 	(void)state;
 	for (uint64_t p = 1; p <= 4; p++)
 		trace_access(c, p, &victim);
-	held = fault_pinned(c, 5);
+	held = trace_fault_pinned(c, 5);
 	trace_show_is(c, "m_c 1, oldest first: H>1h 2h 3h 4h C>T>5ct");
 	trace_access(c, 6, &victim);
 	assert_int_equal(victim, 1);

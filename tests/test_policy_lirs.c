@@ -18,115 +18,15 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
-#include "policy.h"
+#include "policy_trace.h"
 
-#define NEVER UINT64_MAX
-
-/* ---- helpers ---------------------------------------------------------- */
+#define NEVER NO_VICTIM
 
 static uint64_t rng_state;
 
-static uint64_t rng(void)		/* splitmix64: seeded, portable */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static struct cache *new_cache(const char *policy, uint32_t nframes)
-{
-	struct cache_config cfg = {
-		.nframes = nframes, .policy = policy, .metadata_only = true,
-	};
-	struct cache *c = cache_new(&cfg);
-
-	assert_non_null(c);
-	return c;
-}
-
-/* One access as a simulator makes it: returns 1 on a fault, 0 on a hit;
- * *victim gets the evicted page or NEVER.  With kept, the frame stays
- * pinned and is returned there. */
-static int access_page(struct cache *c, uint64_t pgno, uint64_t *victim,
-		       struct frame **kept)
-{
-	struct frame *fr;
-	int rc;
-
-	*victim = NEVER;
-	while ((rc = cache_get(c, 0, pgno, 0, &fr)) == -ENOBUFS) {
-		struct frame *v;
-		uint64_t ino;
-
-		assert_int_equal(cache_evict_begin(c, &v), 0);
-		cache_frame_key(c, v, &ino, victim);
-		assert_int_equal(cache_evict_end(c, v), 0);
-	}
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1)
-		cache_load_done(c, fr, 0);
-	if (kept)
-		*kept = fr;
-	else
-		cache_unpin(c, fr);
-	assert_int_equal(cache_check(c), 0);
-	return rc;
-}
-
-static const char *show(struct cache *c)
-{
-	static char buf[4096];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
-
-	assert_non_null(f);
-	cache_policy_show(c, f);
-	fclose(f);
-	return buf;
-}
-
-/* Evicts one page with cache_evict_begin/_end; returns its pgno. */
-static uint64_t evict(struct cache *c)
-{
-	struct frame *v;
-	uint64_t ino, pgno;
-
-	assert_int_equal(cache_evict_begin(c, &v), 0);
-	cache_frame_key(c, v, &ino, &pgno);
-	assert_int_equal(cache_evict_end(c, v), 0);
-	assert_int_equal(cache_check(c), 0);
-	return pgno;
-}
-
-struct step {
-	uint64_t ref;
-	int fault;
-	uint64_t victim;	/* NEVER: none */
-	const char *state;	/* show() after the reference */
-};
-
-static void run_steps(const char *policy, uint32_t nframes,
-		      const struct step *st, int n)
-{
-	struct cache *c = new_cache(policy, nframes);
-	int faults = 0, want = 0;
-
-	for (int i = 0; i < n; i++) {
-		uint64_t victim;
-		int f = access_page(c, st[i].ref, &victim, NULL);
-
-		fprintf(stderr, "# %2d: ref %llu -> %s\n", i,
-			(unsigned long long)st[i].ref, show(c));
-		assert_int_equal(f, st[i].fault);
-		assert_int_equal(victim, st[i].victim);
-		assert_string_equal(show(c), st[i].state);
-		faults += f;
-		want += st[i].fault;
-	}
-	assert_int_equal(faults, want);
-	cache_free(c);
+	return trace_rng(&rng_state);
 }
 
 #define S(x) "S bottom..top:" x
@@ -167,7 +67,7 @@ static void run_steps(const char *policy, uint32_t nframes,
  * 11 faults; victims 3 4 1 5 2 4 2 4. */
 static void test_policy_lirs_paper_cases(void **state)
 {
-	static const struct step st[] = {
+	static const struct trace_step st[] = {
 		{ 1, 1, NEVER, S(" 1L") Q("") },
 		{ 2, 1, NEVER, S(" 1L 2L") Q("") },
 		{ 3, 1, NEVER, S(" 1L 2L 3H") Q(" 3") },
@@ -187,7 +87,7 @@ static void test_policy_lirs_paper_cases(void **state)
 	};
 
 	(void)state;
-	run_steps("lirs", 3, st, sizeof(st) / sizeof(st[0]));
+	trace_steps_on("lirs", 3, st, sizeof(st) / sizeof(st[0]), 11);
 }
 
 /* The bound on non-resident entries: 2 frames (Llirs = Lhirs = 1) and
@@ -213,7 +113,7 @@ static void test_policy_lirs_paper_cases(void **state)
  * forgotten 4, and 4 would have come back HIR. */
 static void test_policy_lirs_nonresident_bound(void **state)
 {
-	static const struct step st[] = {
+	static const struct trace_step st[] = {
 		{ 1, 1, NEVER, S(" 1L") Q("") },
 		{ 2, 1, NEVER, S(" 1L 2H") Q(" 2") },
 		{ 3, 1, 2, S(" 1L 2N 3H") Q(" 3") },
@@ -224,7 +124,7 @@ static void test_policy_lirs_nonresident_bound(void **state)
 	};
 
 	(void)state;
-	run_steps("lirs:nonres=1", 2, st, sizeof(st) / sizeof(st[0]));
+	trace_steps_on("lirs:nonres=1", 2, st, sizeof(st) / sizeof(st[0]), 7);
 }
 
 /* Busy frames.  4 frames with hir=0.5: Lhirs = Llirs = 2.  1 and 2 are
@@ -243,28 +143,28 @@ static void test_policy_lirs_nonresident_bound(void **state)
  *     LIR set is not full: LIR             5L 3L               -        */
 static void test_policy_lirs_busy_frames(void **state)
 {
-	struct cache *c = new_cache("lirs:hir=0.5", 4);
+	struct cache *c = trace_cache("lirs:hir=0.5", 4);
 	struct frame *held, *v;
 	uint64_t victim;
 
 	(void)state;
-	access_page(c, 1, &victim, NULL);
-	access_page(c, 2, &victim, NULL);
-	access_page(c, 3, &victim, &held);
-	access_page(c, 4, &victim, NULL);
-	assert_string_equal(show(c), S(" 1L 2L 3H 4H") Q(" 3 4"));
-	assert_int_equal(evict(c), 4);
-	assert_string_equal(show(c), S(" 1L 2L 3H 4N") Q(" 3"));
-	assert_int_equal(evict(c), 1);
-	assert_string_equal(show(c), S(" 2L 3H 4N") Q(" 3"));
-	assert_int_equal(evict(c), 2);
-	assert_string_equal(show(c), S("") Q(" 3"));
+	trace_access(c, 1, &victim);
+	trace_access(c, 2, &victim);
+	trace_access_pin(c, 3, &victim, &held);
+	trace_access(c, 4, &victim);
+	trace_show_is(c, S(" 1L 2L 3H 4H") Q(" 3 4"));
+	assert_int_equal(trace_evict(c), 4);
+	trace_show_is(c, S(" 1L 2L 3H 4N") Q(" 3"));
+	assert_int_equal(trace_evict(c), 1);
+	trace_show_is(c, S(" 2L 3H 4N") Q(" 3"));
+	assert_int_equal(trace_evict(c), 2);
+	trace_show_is(c, S("") Q(" 3"));
 	assert_int_equal(cache_evict_begin(c, &v), -EBUSY);
 	cache_unpin(c, held);
-	assert_int_equal(access_page(c, 5, &victim, NULL), 1);
-	assert_string_equal(show(c), S(" 5L") Q(" 3"));
-	assert_int_equal(access_page(c, 3, &victim, NULL), 0);
-	assert_string_equal(show(c), S(" 5L 3L") Q(""));
+	assert_int_equal(trace_access(c, 5, &victim), 1);
+	trace_show_is(c, S(" 5L") Q(" 3"));
+	assert_int_equal(trace_access(c, 3, &victim), 0);
+	trace_show_is(c, S(" 5L 3L") Q(""));
 	cache_free(c);
 }
 
@@ -279,21 +179,21 @@ static void test_policy_lirs_busy_frames(void **state)
  * (Evicted instead of truncated, 3 would have come back LIR.) */
 static void test_policy_lirs_drop_forgets(void **state)
 {
-	struct cache *c = new_cache("lirs", 3);
+	struct cache *c = trace_cache("lirs", 3);
 	uint64_t victim;
 
 	(void)state;
 	for (uint64_t p = 1; p <= 3; p++)
-		access_page(c, p, &victim, NULL);
-	assert_string_equal(show(c), S(" 1L 2L 3H") Q(" 3"));
+		trace_access(c, p, &victim);
+	trace_show_is(c, S(" 1L 2L 3H") Q(" 3"));
 	assert_int_equal(cache_drop_file(c, 0, 3), 1);
 	assert_int_equal(cache_check(c), 0);
-	assert_string_equal(show(c), S(" 1L 2L") Q(""));
-	access_page(c, 4, &victim, NULL);
-	assert_string_equal(show(c), S(" 1L 2L 4H") Q(" 4"));
-	access_page(c, 3, &victim, NULL);
+	trace_show_is(c, S(" 1L 2L") Q(""));
+	trace_access(c, 4, &victim);
+	trace_show_is(c, S(" 1L 2L 4H") Q(" 4"));
+	trace_access(c, 3, &victim);
 	assert_int_equal(victim, 4);
-	assert_string_equal(show(c), S(" 1L 2L 4N 3H") Q(" 3"));
+	trace_show_is(c, S(" 1L 2L 4N 3H") Q(" 3"));
 	cache_free(c);
 }
 
@@ -307,15 +207,15 @@ static void test_policy_lirs_drop_forgets(void **state)
 static void test_policy_lirs_loop(void **state)
 {
 	enum { N = 8, ROUNDS = 20 };
-	struct cache *c = new_cache("lirs", N);
+	struct cache *c = trace_cache("lirs", N);
 	uint64_t victim;
 	int faults = 0;
 
 	(void)state;
 	for (int r = 0; r < ROUNDS; r++) {
 		for (uint64_t p = 0; p <= N; p++)
-			faults += access_page(c, p, &victim, NULL);
-		assert_string_equal(show(c), S(" 0L 1L 2L 3L 4L 5L 6L 7N 8H")
+			faults += trace_access(c, p, &victim);
+		trace_show_is(c, S(" 0L 1L 2L 3L 4L 5L 6L 7N 8H")
 				    Q(" 8"));
 	}
 	assert_int_equal(faults, 9 + (ROUNDS - 1) * 2);
@@ -500,7 +400,7 @@ static void test_policy_lirs_matches_model(void **state)
 		if (n >= 2 && lhirs > n - 1)
 			lhirs = n - 1;
 		for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-			struct cache *c = new_cache(cfg[k].spec, n);
+			struct cache *c = trace_cache(cfg[k].spec, n);
 			struct model m = {
 				.nframes = n, .llirs = n - (uint32_t)lhirs,
 				.gmax = gmax,
@@ -513,15 +413,18 @@ static void test_policy_lirs_matches_model(void **state)
 			for (int i = 0; i < N; i++) {
 				uint64_t a = rng() % u, b = rng() % u, x, v, w;
 				uint32_t nr = 0;
+				char *got;
 
 				x = seed % 3 == 0 ? a : seed % 3 == 1 ?
 				    (a < b ? a : b) : rng() % 8 ? i % u : a;
-				access_page(c, x, &v, NULL);
+				trace_access(c, x, &v);
 				w = model_access(&m, x);
 				assert_int_equal(v, w);
-				assert_string_equal(show(c), model_show(&m));
-				for (const char *s = show(c); *s; s++)
+				got = trace_show(c);
+				assert_string_equal(got, model_show(&m));
+				for (const char *s = got; *s; s++)
 					nr += *s == 'N';
+				free(got);
 				assert_true(nr <= gmax);
 				if (nr > maxnr)
 					maxnr = nr;
@@ -543,7 +446,7 @@ static void test_policy_lirs_memory(void **state)
 	enum { NF = 100000 };
 	const struct policy_ops *ops;
 	double param[POLICY_MAX_PARAMS];
-	struct cache *c = new_cache("lirs", NF);
+	struct cache *c = trace_cache("lirs", NF);
 	struct policy *p;
 	char err[128];
 

@@ -13,65 +13,27 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
 #include "future.h"
-#include "policy.h"
+#include "policy_trace.h"
 
-#define NEVER UINT64_MAX
+#define NEVER NO_VICTIM
 
 /* ---- helpers ---------------------------------------------------------- */
 
 static uint64_t rng_state;
 
-static uint64_t rng(void)		/* splitmix64: seeded, portable */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return trace_rng(&rng_state);
 }
 
-static struct cache *new_cache(const char *policy, uint32_t nframes)
-{
-	struct cache_config cfg = {
-		.nframes = nframes, .policy = policy, .metadata_only = true,
-	};
-	struct cache *c = cache_new(&cfg);
-
-	assert_non_null(c);
-	return c;
-}
-
-/* One access as the simulator makes it: the next use first, then the
- * access, evicting on -ENOBUFS.  Returns 1 on a fault, 0 on a hit; *victim
- * gets the evicted page or NEVER.  With keep, the frame stays pinned and is
- * returned in *kept. */
+/* One access as the simulator makes it: the next use first, then
+ * trace_access_pin (kept: NULL, or where the still pinned frame goes). */
 static int access_next(struct cache *c, uint64_t pgno, uint64_t next,
-		       uint64_t *victim, bool keep, struct frame **kept)
+		       uint64_t *victim, struct frame **kept)
 {
-	struct frame *fr;
-	int rc;
-
-	*victim = NEVER;
 	cache_set_next_use(c, next);
-	while ((rc = cache_get(c, 0, pgno, 0, &fr)) == -ENOBUFS) {
-		struct frame *v;
-		uint64_t ino;
-
-		assert_int_equal(cache_evict_begin(c, &v), 0);
-		cache_frame_key(c, v, &ino, victim);
-		assert_int_equal(cache_evict_end(c, v), 0);
-	}
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1)
-		cache_load_done(c, fr, 0);
-	if (keep)
-		*kept = fr;
-	else
-		cache_unpin(c, fr);
-	assert_int_equal(cache_check(c), 0);
-	return rc;
+	return trace_access_pin(c, pgno, victim, kept);
 }
 
 /* Replays refs[0 .. n-1] through policy with nframes frames, next uses
@@ -80,32 +42,20 @@ static int access_next(struct cache *c, uint64_t pgno, uint64_t next,
 static int replay(const char *policy, uint32_t nframes, const uint64_t *refs,
 		  size_t n, uint64_t *victims)
 {
-	struct cache *c = new_cache(policy, nframes);
+	struct cache *c = trace_cache(policy, nframes);
 	uint64_t *next = malloc(n * sizeof(*next) + 1), victim;
 	int faults = 0;
 
 	assert_non_null(next);
 	assert_int_equal(future_next_use(refs, n, next), 0);
 	for (size_t i = 0; i < n; i++) {
-		faults += access_next(c, refs[i], next[i], &victim, false,
-				      NULL);
+		faults += access_next(c, refs[i], next[i], &victim, NULL);
 		if (victims)
 			victims[i] = victim;
 	}
 	free(next);
 	cache_free(c);
 	return faults;
-}
-
-static const char *show(struct cache *c)
-{
-	static char buf[1024];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
-
-	assert_non_null(f);
-	cache_policy_show(c, f);
-	fclose(f);
-	return buf;
 }
 
 /* ---- hand-checked strings --------------------------------------------- */
@@ -149,22 +99,21 @@ static void test_policy_opt_textbook(void **state)
 		NEVER, NEVER, NEVER, 7, NEVER, 1, NEVER, 0, NEVER, NEVER,
 		4, NEVER, NEVER, 3, NEVER, NEVER, NEVER, 2, NEVER, NEVER,
 	};
-	struct cache *c = new_cache("opt", 3);
+	struct cache *c = trace_cache("opt", 3);
 	uint64_t next[20], victim;
 	int faults = 0;
 
 	(void)state;
 	assert_int_equal(future_next_use(textbook, 20, next), 0);
 	for (int i = 0; i < 20; i++) {
-		faults += access_next(c, textbook[i], next[i], &victim, false,
-				      NULL);
+		faults += access_next(c, textbook[i], next[i], &victim, NULL);
 		assert_int_equal(victim, victims[i]);
 		if (i == 7)
-			assert_string_equal(show(c), "next use by frame: "
+			trace_show_is(c, "next use by frame: "
 					    "2@8 4@never 3@9; farthest 4");
 	}
 	assert_int_equal(faults, 9);
-	assert_string_equal(show(c), "next use by frame: 7@never 0@never "
+	trace_show_is(c, "next use by frame: 7@never 0@never "
 			    "1@never; farthest 7");
 	cache_free(c);
 	/* Fewer faults than FIFO (15) and LRU (12) on the same string. */
@@ -176,15 +125,15 @@ static void test_policy_opt_textbook(void **state)
  * farthest, at 30) pinned, page 2 (at 20) goes; once unpinned, 3 goes. */
 static void test_policy_opt_skips_busy(void **state)
 {
-	struct cache *c = new_cache("opt", 4);
+	struct cache *c = trace_cache("opt", 4);
 	struct frame *held, *v;
 	uint64_t victim, ino, pgno;
 
 	(void)state;
-	access_next(c, 1, 10, &victim, false, NULL);
-	access_next(c, 2, 20, &victim, false, NULL);
-	access_next(c, 3, 30, &victim, true, &held);
-	access_next(c, 4, 5, &victim, false, NULL);
+	access_next(c, 1, 10, &victim, NULL);
+	access_next(c, 2, 20, &victim, NULL);
+	access_next(c, 3, 30, &victim, &held);
+	access_next(c, 4, 5, &victim, NULL);
 	assert_int_equal(cache_evict_begin(c, &v), 0);
 	cache_frame_key(c, v, &ino, &pgno);
 	assert_int_equal(pgno, 2);
@@ -212,15 +161,15 @@ static void test_policy_opt_skips_busy(void **state)
  * with a next use of 100. */
 static void test_policy_opt_hit_moves_key(void **state)
 {
-	struct cache *c = new_cache("opt", 3);
+	struct cache *c = trace_cache("opt", 3);
 	uint64_t victim;
 
 	(void)state;
-	access_next(c, 1, 5, &victim, false, NULL);
-	access_next(c, 2, 6, &victim, false, NULL);
-	access_next(c, 3, 7, &victim, false, NULL);
-	assert_int_equal(access_next(c, 1, 100, &victim, false, NULL), 0);
-	assert_int_equal(access_next(c, 4, NEVER, &victim, false, NULL), 1);
+	access_next(c, 1, 5, &victim, NULL);
+	access_next(c, 2, 6, &victim, NULL);
+	access_next(c, 3, 7, &victim, NULL);
+	assert_int_equal(access_next(c, 1, 100, &victim, NULL), 0);
+	assert_int_equal(access_next(c, 4, NEVER, &victim, NULL), 1);
 	assert_int_equal(victim, 1);
 	cache_free(c);
 }
@@ -229,7 +178,7 @@ static void test_policy_opt_hit_moves_key(void **state)
  * evicts the lowest evictable frame, and stays consistent. */
 static void test_policy_opt_ties_lowest_frame(void **state)
 {
-	struct cache *c = new_cache("opt", 3);
+	struct cache *c = trace_cache("opt", 3);
 	struct frame *fr, *v;
 	uint64_t ino, pgno;
 

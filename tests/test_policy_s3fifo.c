@@ -14,49 +14,6 @@
 
 #define N NO_VICTIM
 
-/* The fault of page pgno, its frame kept pinned (a pin taken later, by
- * the hit path, would count as a reference). */
-static struct frame *fault_pinned(struct cache *c, uint64_t pgno)
-{
-	struct frame *fr;
-
-	assert_int_equal(cache_get(c, 0, pgno, 0, &fr), 1);
-	cache_load_done(c, fr, 0);
-	assert_int_equal(cache_check(c), 0);
-	return fr;
-}
-
-struct step {
-	uint64_t ref;
-	int fault;		/* 1 fault, 0 hit */
-	uint64_t victim;	/* NO_VICTIM: none */
-	const char *state;	/* show() after the reference */
-};
-
-/* Replays steps, checking each access and the queues after it; returns
- * the faults. */
-static int replay(struct cache *c, const struct step *s, size_t n)
-{
-	int faults = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t victim;
-		int rc = trace_access(c, s[i].ref, &victim);
-
-		if (rc != s[i].fault || victim != s[i].victim)
-			fail_msg("ref #%zu (page %llu): %s, victim %lld; "
-				 "expected %s, victim %lld", i,
-				 (unsigned long long)s[i].ref,
-				 rc ? "fault" : "hit", (long long)victim,
-				 s[i].fault ? "fault" : "hit",
-				 (long long)s[i].victim);
-		trace_show_is(c, s[i].state);
-		faults += rc;
-	}
-	return faults;
-}
-
-
 /* 4 frames, small=0.25: S's target is 1 frame, G holds 4 - 1 = 3 keys.
  * Eviction is from S while S holds a page, from M once it is empty.
  * "+" is one unit of a page's counter; queues oldest first.
@@ -82,7 +39,7 @@ static int replay(struct cache *c, const struct step *s, size_t n)
  * 10 faults in 14 references; victims 3 4 2 6 3 7. */
 static void test_policy_s3fifo_trace(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "S: 1 | M: | G:" },
 		{ 2, 1, N, "S: 1 2 | M: | G:" },
 		{ 3, 1, N, "S: 1 2 3 | M: | G:" },
@@ -98,12 +55,9 @@ static void test_policy_s3fifo_trace(void **state)
 		{ 7, 1, 3, "S: 7 | M: 5 1 4 | G: 6" },
 		{ 3, 1, 7, "S: 3 | M: 5 1 4 | G: 6 7" },
 	};
-	struct cache *c = trace_cache("s3fifo:small=0.25", 4);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 10);
-	cache_free(c);
+	trace_steps_on("s3fifo:small=0.25", 4, steps,
+		       sizeof(steps) / sizeof(steps[0]), 10);
 }
 
 /* A counter saturates at 3, and M takes one unit off per pass: a page hit
@@ -127,7 +81,7 @@ static void test_policy_s3fifo_trace(void **state)
  * leave no ghost). */
 static void test_policy_s3fifo_main_reinsertion(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "S: 1 | M: | G:" },
 		{ 2, 1, N, "S: 1 2 | M: | G:" },
 		{ 1, 0, N, "S: 1+ 2 | M: | G:" },
@@ -146,12 +100,9 @@ static void test_policy_s3fifo_main_reinsertion(void **state)
 		{ 6, 0, N, "S: 6+ | M: 1 | G: 2" },
 		{ 7, 1, 1, "S: 7 | M: 6 | G: 2" },
 	};
-	struct cache *c = trace_cache("s3fifo:small=0.5", 2);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 7);
-	cache_free(c);
+	trace_steps_on("s3fifo:small=0.5", 2, steps,
+		       sizeof(steps) / sizeof(steps[0]), 7);
 }
 
 /* The threshold: hits a page needs in S to move to M.  One string, 4
@@ -213,7 +164,7 @@ static void test_policy_s3fifo_threshold(void **state)
  * M. */
 static void test_policy_s3fifo_ghost_capacity(void **state)
 {
-	static const struct step steps[] = {
+	static const struct trace_step steps[] = {
 		{ 1, 1, N, "S: 1 | M: | G:" },
 		{ 2, 1, N, "S: 1 2 | M: | G:" },
 		{ 3, 1, N, "S: 1 2 3 | M: | G:" },
@@ -225,12 +176,9 @@ static void test_policy_s3fifo_ghost_capacity(void **state)
 		{ 1, 1, 5, "S: 6 7 8 1 | M: | G: 3 4 5" },
 		{ 4, 1, 6, "S: 7 8 1 | M: 4 | G: 5 6" },
 	};
-	struct cache *c = trace_cache("s3fifo:small=0.25", 4);
-
 	(void)state;
-	assert_int_equal(replay(c, steps, sizeof(steps) / sizeof(steps[0])),
-			 10);
-	cache_free(c);
+	trace_steps_on("s3fifo:small=0.25", 4, steps,
+		       sizeof(steps) / sizeof(steps[0]), 10);
 }
 
 /* Busy pages are passed over in place, in S and in M; a busy page in M
@@ -257,7 +205,7 @@ static void test_policy_s3fifo_skips_pinned(void **state)
 	static const uint64_t refs[] = { 6, 7, 8, 8, 9, 9, 10, 10, 11 };
 	static const uint64_t victims[] = { N, N, 4, N, 6, N, 7, N, 8 };
 	struct cache *c = trace_cache("s3fifo:small=0.25", 4);
-	struct frame *held = fault_pinned(c, 1);
+	struct frame *held = trace_fault_pinned(c, 1);
 	uint64_t victim;
 
 	(void)state;

@@ -1,0 +1,60 @@
+/* bench.h - what the benchmarks share: progress on stderr, clocks, a fast
+ * generator.  Define PROG (the program's name) before including.
+ *
+ *   bench_progress("%s %u", policy, n)   "\rPROG: ..." when stderr is a tty
+ *   bench_progress_end()                 clears that line
+ *   t0 = bench_now_sec(CLOCK_MONOTONIC)  seconds on any clock
+ *   x = bench_xorshift(&state)           xorshift64*, state nonzero */
+#ifndef FRAMEFS_BENCH_H
+#define FRAMEFS_BENCH_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PROG
+#error "define PROG before including bench.h"
+#endif
+
+/* Progress on stderr, only when someone is watching it. */
+static inline void bench_progress(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void bench_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r\033[K" PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/* Clears the progress line, if there is one. */
+static inline void bench_progress_end(void)
+{
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+}
+
+static inline double bench_now_sec(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* xorshift64* (Vigna, 2016): fast, good enough for shuffles and keys. */
+static inline uint64_t bench_xorshift(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+#endif
