@@ -1524,8 +1524,11 @@ static inline void sim_count(struct cache *c, enum cnt k)
 }
 
 /* The protocol path: what a daemon thread would do, pins and all.  Kept
- * for the states the direct path does not handle (a frame loading, or
- * being evicted by this thread between evict_begin and evict_end). */
+ * for the state the direct path does not handle: a frame this thread has
+ * between cache_evict_begin and _end (the test of the two paths makes
+ * some).  Not for a frame LOADING: the simulator's one
+ * thread finishes every load inside its call, and a LOADING frame here
+ * would make cache_get wait for a load nobody else can end. */
 static __attribute__((noinline)) int
 sim_access_protocol(struct cache *c, uint64_t ino, uint64_t pgno,
 		    struct cache_sim_result *r)

@@ -884,17 +884,21 @@ static void *scanner_main(void *arg)
 	pthread_mutex_lock(&fs->wait_lock);
 	while (!fs->stopping) {
 		uint32_t rate = __atomic_load_n(&fs->refscan, __ATOMIC_RELAXED);
-		uint32_t budget;
+		/* Fast rates tick 100 times a second, so that even a short
+		 * run is sampled; slow ones (and idle) 10 times.  Each tick
+		 * walks the pool under the cache lock, so ticks stay rare
+		 * unless they have pages to do. */
+		uint32_t ticks = rate >= 1000 ? 100 : 10, budget;
 
-		/* 100 ticks a second while scanning: a reference is sampled
-		 * within 10 ms, even in a short run.  Idle: 10 a second. */
-		timed_wait(fs, &fs->scan_cv, rate ? 10 : 100);
+		timed_wait(fs, &fs->scan_cv, 1000 / ticks);
 		if (fs->stopping || rate == 0)
 			continue;
-		pthread_mutex_unlock(&fs->wait_lock);
 		carry += rate;
-		budget = carry / 100;
-		carry %= 100;
+		budget = carry / ticks;
+		carry %= ticks;
+		if (budget == 0)	/* nothing this tick: the cursor stays */
+			continue;
+		pthread_mutex_unlock(&fs->wait_lock);
 		if (budget > 65536)
 			budget = 65536;
 		if (budget > sc.cap) {
