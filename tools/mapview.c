@@ -1,8 +1,9 @@
 /* mapview - what a process's mappings and page faults are doing, joined
  * with framefs's own view of the same files.
  *
- * This first slice takes snapshots: `mapview PID` and `mapview --file
- * PATH...`, as a table or as JSON.  Per mapping it joins three sources:
+ * It takes snapshots (`mapview PID`, `mapview --file PATH...`), watches a
+ * process (`--watch S`, `-- CMD`), as a table or as JSON.  Per mapping it
+ * joins three sources:
  *   /proc/PID/smaps      sizes and the kernel's accounting (Rss, Pss, ...)
  *   /proc/PID/pagemap    per page: present here, and whether the page is a
  *                        file page or an anonymous one (in a private file
