@@ -13,64 +13,26 @@
 
 #include "cache.h"
 #include "policy.h"
+#include "policy_trace.h"
 
-/* ---- helpers ---------------------------------------------------------- */
+/* ---- helpers (the rest are in policy_trace.h) ------------------------- */
 
 static uint64_t rng_state;
 
 static uint64_t rng(void)		/* splitmix64: seeded, portable */
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static struct cache *new_cache(const char *policy, uint32_t nframes)
-{
-	struct cache_config cfg = {
-		.nframes = nframes, .policy = policy, .metadata_only = true,
-	};
-	struct cache *c = cache_new(&cfg);
-
-	assert_non_null(c);
-	return c;
-}
-
-/* One access as a simulator makes it: returns 1 on a fault, 0 on a hit;
- * *victim gets the evicted page or UINT64_MAX. */
-static int access_page(struct cache *c, uint64_t pgno, uint64_t *victim)
-{
-	struct frame *fr;
-	int rc;
-
-	*victim = UINT64_MAX;
-	while ((rc = cache_get(c, 0, pgno, 0, &fr)) == -ENOBUFS) {
-		struct frame *v;
-		uint64_t ino;
-
-		assert_int_equal(cache_evict_begin(c, &v), 0);
-		cache_frame_key(c, v, &ino, victim);
-		assert_int_equal(cache_evict_end(c, v), 0);
-	}
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1)
-		cache_load_done(c, fr, 0);
-	cache_unpin(c, fr);
-	assert_int_equal(cache_check(c), 0);
-	return rc;
+	return trace_rng(&rng_state);
 }
 
 static int count_faults(const char *policy, uint32_t nframes,
 			const uint64_t *refs, size_t n)
 {
-	struct cache *c = new_cache(policy, nframes);
+	struct cache *c = trace_cache(policy, nframes);
 	uint64_t victim;
 	int faults = 0;
 
 	for (size_t i = 0; i < n; i++)
-		faults += access_page(c, refs[i], &victim);
+		faults += trace_access(c, refs[i], &victim);
 	cache_free(c);
 	return faults;
 }
@@ -176,7 +138,7 @@ static void test_policy_textbook_fifo(void **state)
 static void test_policy_textbook_lru(void **state)
 {
 	static const uint64_t end[] = { 1, 0, 7 };
-	struct cache *c = new_cache("lru", 3);
+	struct cache *c = trace_cache("lru", 3);
 	static const uint64_t victims[] = {
 		UINT64_MAX, UINT64_MAX, UINT64_MAX, 7, UINT64_MAX, 1,
 		UINT64_MAX, 2, 3, 0, 4, UINT64_MAX, UINT64_MAX, 0,
@@ -187,7 +149,7 @@ static void test_policy_textbook_lru(void **state)
 
 	(void)state;
 	for (int i = 0; i < 20; i++) {
-		faults += access_page(c, textbook[i], &victim);
+		faults += trace_access(c, textbook[i], &victim);
 		assert_int_equal(victim, victims[i]);
 	}
 	assert_int_equal(faults, 12);
@@ -203,13 +165,13 @@ static void test_policy_textbook_clock(void **state)
 		UINT64_MAX, 1, UINT64_MAX, 2,
 	};
 	static const uint64_t end[] = { 0, 7, 1 };
-	struct cache *c = new_cache("clock", 3);
+	struct cache *c = trace_cache("clock", 3);
 	uint64_t victim;
 	int faults = 0;
 
 	(void)state;
 	for (int i = 0; i < 20; i++) {
-		faults += access_page(c, textbook[i], &victim);
+		faults += trace_access(c, textbook[i], &victim);
 		assert_int_equal(victim, victims[i]);
 	}
 	assert_int_equal(faults, 14);
@@ -221,13 +183,13 @@ static void test_policy_textbook_clock(void **state)
  * one whose bit is clear. */
 static void test_policy_clock_skips_pinned(void **state)
 {
-	struct cache *c = new_cache("clock", 3);
+	struct cache *c = trace_cache("clock", 3);
 	struct frame *held, *v;
 	uint64_t victim, ino, pgno;
 
 	(void)state;
 	for (uint64_t p = 1; p <= 3; p++)
-		access_page(c, p, &victim);
+		trace_access(c, p, &victim);
 	held = cache_lookup(c, 0, 1, 0);	/* page 1 in f0, pinned */
 	assert_non_null(held);
 	/* Every bit is set: the hand clears f0..f2, skips pinned f0, and
@@ -412,7 +374,7 @@ static void conformance(const char *policy, uint32_t nframes, uint64_t seed)
 	struct cache_stats st;
 
 	rng_state = seed;
-	t.c = new_cache(policy, nframes);
+	t.c = trace_cache(policy, nframes);
 	for (int i = 0; i < 20000; i++)
 		conf_step(&t);
 	conf_unpin_all(&t);
@@ -474,7 +436,7 @@ static void test_policy_victim_never_busy(void **state)
 {
 	(void)state;
 	for (const struct policy_ops *const *p = policy_all(); *p; p++) {
-		struct cache *c = new_cache((*p)->name, 4);
+		struct cache *c = trace_cache((*p)->name, 4);
 		struct frame *fr[4], *v;
 
 		for (int i = 0; i < 4; i++) {
@@ -504,7 +466,7 @@ static void test_policy_metadata_budget(void **state)
 {
 	(void)state;
 	for (const struct policy_ops *const *p = policy_all(); *p; p++) {
-		struct cache *c = new_cache((*p)->name, 100000);
+		struct cache *c = trace_cache((*p)->name, 100000);
 
 		assert_true(cache_meta_bytes_per_frame(c) <= 64);
 		cache_free(c);
@@ -552,8 +514,8 @@ static void test_policy_sim_access_matches_protocol(void **state)
 	for (const struct policy_ops *const *p = policy_all(); *p; p++) {
 		for (uint64_t seed = 1; seed <= 2; seed++) {
 			uint32_t nframes = 3 + (uint32_t)seed * 9;
-			struct cache *a = new_cache((*p)->name, nframes);
-			struct cache *b = new_cache((*p)->name, nframes);
+			struct cache *a = trace_cache((*p)->name, nframes);
+			struct cache *b = trace_cache((*p)->name, nframes);
 			struct cache_stats sa, sb;
 
 			/* Three files, a hot set and a loop, as in a trace. */
