@@ -455,6 +455,20 @@ static bool field_u64(const char *s, const char *e, uint64_t *v)
 	return parse_u64(&s, e, v) && s == e;
 }
 
+/* next_line, past blank lines and '#' comments (the CSV formats). */
+static int next_data_line(struct trace_reader *r, const char **s,
+			  const char **e)
+{
+	int rc;
+
+	do {
+		rc = next_line(r, s, e);
+		if (rc <= 0)
+			return rc;
+	} while (skip_blanks(*s, *e) == *e || *skip_blanks(*s, *e) == '#');
+	return rc;
+}
+
 /* Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime; the time in
  * Windows filetime (100 ns units), offset and size in bytes. */
 static int read_msr(struct trace_reader *r, struct trace_ref *ref)
@@ -465,11 +479,9 @@ static int read_msr(struct trace_reader *r, struct trace_ref *ref)
 
 	if (r->pending)
 		return next_pending(r, ref);
-	do {
-		rc = next_line(r, &s, &e);
-		if (rc <= 0)
-			return rc;
-	} while (skip_blanks(s, e) == e || *skip_blanks(s, e) == '#');
+	rc = next_data_line(r, &s, &e);
+	if (rc <= 0)
+		return rc;
 	if (split_commas(s, e, fs, fe, 7) != 7)
 		return fail_line(r, s, e, "expected 7 fields 'Timestamp,"
 				 "Hostname,DiskNumber,Type,Offset,Size,"
@@ -601,11 +613,9 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 
 	if (r->pending)
 		return next_pending(r, ref);
-	do {
-		rc = next_line(r, &s, &e);
-		if (rc <= 0)
-			return rc;
-	} while (skip_blanks(s, e) == e || *skip_blanks(s, e) == '#');
+	rc = next_data_line(r, &s, &e);
+	if (rc <= 0)
+		return rc;
 	n = split_commas(s, e, fs, fe, CSV_MAX_COLS);
 	if (n < r->ncols) {
 		char what[64];
