@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "policy.h"
 #include "trace.h"
 
@@ -33,8 +35,6 @@ static char *out, *err;		/* the last run's stdout and stderr */
 
 static int group_setup(void **s)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)s;
 	if (!getenv("FRAMESIM")) {
 		fprintf(stderr, "test_framesim: set FRAMESIM to the framesim "
@@ -43,29 +43,16 @@ static int group_setup(void **s)
 	}
 	out = malloc(OUT_BYTES);
 	err = malloc(OUT_BYTES);
-	snprintf(dir, sizeof(dir), "%s/test_framesim.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	return out && err && mkdtemp(dir) ? 0 : -1;
+	return out && err &&
+	       tmpdir_make(dir, sizeof(dir), "test_framesim") == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **s)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[600];
-
 	(void)s;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
 	free(out);
 	free(err);
-	return rmdir(dir);
+	return tmpdir_remove(dir);
 }
 
 static char *tpath(const char *name)

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "trace.h"
 
 #define MAXREFS 64
@@ -30,30 +32,14 @@ static char dir[256];
 
 static int group_setup(void **s)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)s;
-	snprintf(dir, sizeof(dir), "%s/test_trace.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir, sizeof(dir), "test_trace");
 }
 
 static int group_teardown(void **s)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[600];
-
 	(void)s;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	return rmdir(dir);
+	return tmpdir_remove(dir);
 }
 
 /* The path of name in the test directory (static: one at a time). */
