@@ -163,10 +163,11 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		cs.frames_resident, cs.frames_dirty, cs.files);
 	fprintf(out, "reads %llu\nread_bytes %llu\nframe_hits %llu\n"
 		"frame_misses %llu\nwrites %llu\nwrite_bytes %llu\n"
-		"writepages %llu\nwrite_throttles %llu\nframe_waits %llu\n",
+		"writepages %llu\nwrite_throttles %llu\nframe_waits %llu\n"
+		"frame_steals %llu\ninval_deferred %llu\n",
 		D(reads), D(read_bytes), D(frame_hits), D(frame_misses),
 		D(writes), D(write_bytes), D(writepages), D(write_throttles),
-		D(frame_waits));
+		D(frame_waits), D(frame_steals), D(inval_deferred));
 	fprintf(out, "inval_calls %llu\nrefscan_invalidations %llu\n"
 		"flushes %llu\nflush_errors %llu\nfsyncs %llu\n",
 		D(inval_calls), D(refscan_invalidations), D(flushes),

@@ -9,6 +9,7 @@
  *
  * Lock order (outer first): inode->trunc_lock, inode->flush_lock,
  * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
+ * fs->infl_lock is a leaf: nothing else is taken while it is held.
  * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
  */
 #ifndef FRAMEFS_FS_H
@@ -39,6 +40,21 @@ enum {
  * pages while the WRITE is served); with several evictors, one stuck that
  * way does not stop the others from freeing the frame that request needs. */
 #define FS_EVICTORS 4
+
+/* A READ or WRITE in flight that covers more than one page (pager.c).  The
+ * kernel holds those pages locked until the reply, so the kernel copy of
+ * any of them cannot be invalidated before then (DESIGN.md, "Protocols"). */
+struct inflight {
+	bool used;			/* infl_lock */
+	uint64_t id;			/* inode key */
+	uint64_t first, last;		/* pages covered, inclusive */
+};
+
+/* A page whose frame was freed while the kernel held the page locked: its
+ * kernel copy is invalidated once no request in flight covers it. */
+struct owed_inval {
+	uint64_t id, pgno;
+};
 
 struct inode {
 	uint64_t id;			/* cache key; never reused */
@@ -88,6 +104,10 @@ struct fs_counters {
 	uint64_t writepages;		/* of those, kernel write-back (mmap) */
 	uint64_t write_throttles;	/* writers that waited for dirty_max */
 	uint64_t frame_waits;		/* requests that waited for a frame */
+	uint64_t frame_steals;		/* frames a waiting request freed
+					 * itself (invalidation deferred) */
+	uint64_t inval_deferred;	/* evictions whose invalidation waited
+					 * for the requests covering the page */
 	uint64_t inval_calls;		/* notify_inval_inode calls */
 	uint64_t refscan_invalidations;
 	uint64_t flushes;		/* file write-backs run */
@@ -136,6 +156,13 @@ struct fs {
 		int idx;		/* 0 also serves "drop" */
 	} evargs[FS_EVICTORS];
 	bool threads_started;
+
+	/* Requests in flight and invalidations owed (pager.c). */
+	pthread_mutex_t infl_lock;
+	struct inflight *infl;		/* ninfl slots; infl_lock */
+	uint32_t ninfl;
+	struct owed_inval *owed;	/* nowed of owed_cap; infl_lock */
+	size_t nowed, owed_cap;
 
 	struct trace_writer *trace;	/* trace=FILE, under trace_lock */
 	pthread_mutex_t trace_lock;

@@ -9,9 +9,38 @@
  *        mark dirty.  inode->size moves forward; the store catches up at
  *        write-back.  The store's size never exceeds inode->size.
  *
- * A request that finds no free frame never evicts by itself (it may be
- * serving the very page the victim's invalidation would wait for): it wakes
- * the evictor and waits for freed_cv.
+ * A request that finds no free frame wakes the evictor and waits for
+ * freed_cv.  It never invalidates a kernel page itself (it may be serving
+ * the very page the invalidation would wait for).
+ *
+ * Requests in flight.  A READ or WRITE of several pages (kernel readahead,
+ * a large write(), write-back of a mapped range) reaches the daemon with
+ * every one of its pages locked in the kernel until the reply, and the
+ * kernel sends it even before a worker takes it.  Invalidating one of those
+ * pages waits for that reply; if the request itself waits for a frame, the
+ * evictors that should free one wait for the request: measured, with
+ * readahead=128 on 64 frames, all four evictors slept on such page locks
+ * and reads failed after 30 s, answered short, which the kernel takes for
+ * the end of file (zeros, and a file that looks cut).  Three rules:
+ *   1. A request of several pages registers its range (struct inflight)
+ *      from the moment a worker takes it to just before its reply.  An
+ *      evictor whose victim lies in a registered range frees the frame
+ *      without invalidating the kernel page (it is locked and either not
+ *      up to date, for a READ, or being written with the very bytes the
+ *      frame got, for a WRITE) and owes the invalidation: it is made once
+ *      no registered range covers the page (struct owed_inval).
+ *   2. A request that has waited for a frame for WAIT_STEAL_ROUNDS frees
+ *      one itself the same way, owing the invalidation: a victim that
+ *      needs no invalidation now cannot block, so a request never waits
+ *      on the evictors for as long as the pool has a clean, unpinned
+ *      frame, whatever page locks the evictors sleep on (requests the
+ *      kernel sent but no worker took yet are not registered).
+ *   3. A READ is answered short only at the end of the file: any other
+ *      failure is an error, which makes the kernel retry the page alone
+ *      (readahead) or return EIO, never zeros.
+ * Inclusion bends only between a frame freed this way and its owed
+ * invalidation; data never does: the kernel's copy of such a page holds
+ * the bytes the store has (or newer ones it will write back).
  *
  * The evictor keeps between low_free and high_free frames free, following
  * the protocol of DESIGN.md: cache_evict_begin marks the victim EVICTING,
@@ -46,6 +75,7 @@
 #define WB_BATCH	64		/* frames per collect, <= IOV in store */
 #define READ_BATCH	32		/* missing pages read in one go */
 #define WAIT_SLICE_MS	20
+#define WAIT_STEAL_ROUNDS	2	/* then free a frame yourself (rule 2) */
 #define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
 #define FRAME_WAIT_MAX_ROUNDS	1500	/* 30 s: then EIO */
 #define THROTTLE_MAX_ROUNDS	100	/* 2 s */
@@ -85,6 +115,152 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 	ref.time_us = (now_ns() - fs->t0_ns) / 1000;
 	trace_write(fs->trace, &ref);
 	pthread_mutex_unlock(&fs->trace_lock);
+}
+
+/* ---- requests in flight and owed invalidations ------------------------ */
+
+/* Registers a request covering pages [first, last] of in (rule 1).  Returns
+ * the slot, or -1 when it covers one page (nothing to protect) or every
+ * slot is taken (then rule 2 still guarantees progress). */
+static int infl_begin(struct fs *fs, struct inode *in, uint64_t first,
+		      uint64_t last)
+{
+	int slot = -1;
+
+	if (last <= first || !fs->infl)
+		return -1;
+	pthread_mutex_lock(&fs->infl_lock);
+	for (uint32_t i = 0; i < fs->ninfl; i++)
+		if (!fs->infl[i].used) {
+			fs->infl[i] = (struct inflight){ .used = true,
+				.id = in->id, .first = first, .last = last };
+			slot = (int)i;
+			break;
+		}
+	pthread_mutex_unlock(&fs->infl_lock);
+	return slot;
+}
+
+static bool infl_covers(struct fs *fs, uint64_t id, uint64_t pgno)
+{
+	for (uint32_t i = 0; i < fs->ninfl; i++) {
+		const struct inflight *r = &fs->infl[i];
+
+		if (r->used && r->id == id && pgno >= r->first &&
+		    pgno <= r->last)
+			return true;
+	}
+	return false;
+}
+
+static void kick_evictor(struct fs *fs);
+
+/* Ends a registration; wakes an evictor if invalidations are owed. */
+static void infl_end(struct fs *fs, int slot)
+{
+	bool owed;
+
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&fs->infl_lock);
+	fs->infl[slot].used = false;
+	owed = fs->nowed != 0;
+	pthread_mutex_unlock(&fs->infl_lock);
+	if (owed)
+		kick_evictor(fs);
+}
+
+/* Records the invalidation of (id, pgno) as owed.  Returns false if it
+ * could not be recorded (no memory): then the caller invalidates now. */
+static bool owe_inval_locked(struct fs *fs, uint64_t id, uint64_t pgno)
+{
+	if (fs->nowed == fs->owed_cap) {
+		size_t cap = fs->owed_cap ? fs->owed_cap * 2 : 256;
+		struct owed_inval *p = realloc(fs->owed, cap * sizeof(*p));
+
+		if (!p)
+			return false;
+		fs->owed = p;
+		fs->owed_cap = cap;
+	}
+	fs->owed[fs->nowed++] = (struct owed_inval){ id, pgno };
+	FS_ADD(fs, inval_deferred, 1);
+	return true;
+}
+
+/* Invalidates the kernel copy of pages [pgno, pgno+n) of inode id. */
+static void inval_pages(struct fs *fs, uint64_t id, uint64_t pgno,
+			uint64_t n)
+{
+	struct inode *in = inode_get_id(fs, id);
+
+	if (!in)
+		return;
+	fuse_lowlevel_notify_inval_inode(fs->se, inode_nodeid(fs, in),
+					 (off_t)(pgno * fs->page_size),
+					 (off_t)(n * fs->page_size));
+	FS_ADD(fs, inval_calls, 1);
+	inode_put(fs, in);
+}
+
+/* Makes the owed invalidations that no registered request blocks any more
+ * (evictor threads only: an invalidation may wait for a page lock).  Runs
+ * of contiguous pages of one file go in one call. */
+static void pay_owed(struct fs *fs)
+{
+	struct owed_inval *due = NULL;
+	size_t ndue = 0, keep = 0;
+
+	pthread_mutex_lock(&fs->infl_lock);
+	if (fs->nowed)
+		due = malloc(fs->nowed * sizeof(*due));
+	for (size_t i = 0; due && i < fs->nowed; i++) {
+		if (infl_covers(fs, fs->owed[i].id, fs->owed[i].pgno))
+			fs->owed[keep++] = fs->owed[i];
+		else
+			due[ndue++] = fs->owed[i];
+	}
+	if (due)
+		fs->nowed = keep;
+	pthread_mutex_unlock(&fs->infl_lock);
+	for (size_t i = 0, j; i < ndue; i = j) {
+		for (j = i + 1; j < ndue && due[j].id == due[i].id &&
+		     due[j].pgno == due[i].pgno + (j - i); j++)
+			;
+		inval_pages(fs, due[i].id, due[i].pgno, j - i);
+	}
+	free(due);
+}
+
+/* Frees one clean frame with its invalidation owed (rule 2).  Returns 0 if
+ * a frame was freed, else the error of the attempt. */
+static int steal_frame(struct fs *fs)
+{
+	struct frame *fr;
+	uint64_t id, pgno;
+	bool owed;
+	int rc;
+
+	rc = cache_evict_begin(fs->cache, &fr);
+	if (rc < 0)
+		return rc;
+	cache_frame_key(fs->cache, fr, &id, &pgno);
+	/* Owed before the frame is freed, so a request that registers now
+	 * and reloads the page has its kernel copy dropped after it ends
+	 * (one extra fault), never kept past a frame that is gone. */
+	pthread_mutex_lock(&fs->infl_lock);
+	owed = owe_inval_locked(fs, id, pgno);
+	pthread_mutex_unlock(&fs->infl_lock);
+	if (!owed) {
+		cache_evict_cancel(fs->cache, fr);
+		return -ENOMEM;
+	}
+	rc = cache_evict_end(fs->cache, fr);
+	if (rc == -EAGAIN)	/* dirtied meanwhile: the flusher's job */
+		cache_evict_cancel(fs->cache, fr);
+	if (rc == 0)
+		FS_ADD(fs, frame_steals, 1);
+	return rc;
 }
 
 /* ---- getting a frame -------------------------------------------------- */
@@ -134,6 +310,8 @@ static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 		rc = cache_get(fs->cache, in->id, pgno, flags, out);
 		if (rc != -ENOBUFS)
 			break;
+		if (round >= WAIT_STEAL_ROUNDS && steal_frame(fs) == 0)
+			continue;
 		rc = frame_wait(fs, round);
 		if (rc < 0)
 			return rc;
@@ -266,6 +444,7 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 {
 	uint64_t size = inode_size(in), ps = fs->page_size, pgno, last;
 	size_t done = 0;
+	int slot, err = 0;
 
 	FS_ADD(fs, reads, 1);
 	IN_ADD(in, reads, 1);
@@ -274,14 +453,17 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 	if (len > size - off)
 		len = (size_t)(size - off);
 	last = (off + len - 1) / ps;
+	slot = infl_begin(fs, in, off / ps, last);
 	for (pgno = off / ps; pgno <= last;) {
 		struct frame *fr[READ_BATCH];
 		int n = 1, nmiss = 0, rc;
 
 		/* Step 1: the first page, waiting for a frame if need be. */
 		rc = page_get(fs, in, pgno, 0, &fr[0]);
-		if (rc < 0)
-			return done ? (ssize_t)done : rc;
+		if (rc < 0) {
+			err = rc;
+			break;
+		}
 		/* Step 2: after a miss, the following missing pages too, so
 		 * one store read fills them (never waiting: a request that
 		 * holds frames must not wait for more).  Pages are taken in
@@ -302,7 +484,8 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 			if (rc < 0) {
 				for (int i = nmiss; i < n; i++)
 					cache_unpin(fs->cache, fr[i]);
-				return done ? (ssize_t)done : rc;
+				err = rc;
+				break;
 			}
 		}
 		/* Step 3: copy out. */
@@ -327,6 +510,11 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 			done += k;
 		}
 	}
+	infl_end(fs, slot);
+	/* Rule 3: a failure is an error, never a short count that the
+	 * kernel would take for the end of the file. */
+	if (err)
+		return err;
 	/* As in pager_read_reply: nothing past a truncate that ran
 	 * meanwhile. */
 	size = inode_size(in);
@@ -386,7 +574,7 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 	uint64_t ps = fs->page_size, old;
 	unsigned flags = writepage ? CACHE_WRITE : 0;
 	size_t done = 0;
-	int rc = 0;
+	int rc = 0, slot;
 
 	FS_ADD(fs, writes, 1);
 	if (writepage) {
@@ -405,6 +593,7 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 		pthread_rwlock_rdlock(&in->trunc_lock);
 		old = inode_size(in);
 	}
+	slot = len ? infl_begin(fs, in, off / ps, (off + len - 1) / ps) : -1;
 	while (done < len) {
 		uint64_t pos = off + done, pgno = pos / ps;
 		size_t po = (size_t)(pos % ps), n = ps - po;
@@ -449,6 +638,7 @@ ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 		done += n;
 		rc = 0;
 	}
+	infl_end(fs, slot);
 	if (!writepage)
 		pthread_rwlock_unlock(&in->trunc_lock);
 	FS_ADD(fs, write_bytes, done);
@@ -652,14 +842,20 @@ static int evict_one(struct fs *fs)
 	struct frame *fr;
 	struct inode *in;
 	uint64_t id, pgno;
+	bool owed;
 	int rc, tries = 0;
 
 	rc = cache_evict_begin(fs->cache, &fr);
 	if (rc < 0)
 		return rc;
 	cache_frame_key(fs->cache, fr, &id, &pgno);
+	/* A page a registered request covers is locked in the kernel until
+	 * that request's reply: owe its invalidation (rule 1). */
+	pthread_mutex_lock(&fs->infl_lock);
+	owed = infl_covers(fs, id, pgno) && owe_inval_locked(fs, id, pgno);
+	pthread_mutex_unlock(&fs->infl_lock);
 	in = inode_get_id(fs, id);
-	if (in) {
+	if (in && !owed) {
 		fuse_lowlevel_notify_inval_inode(fs->se, inode_nodeid(fs, in),
 						 (off_t)(pgno * fs->page_size),
 						 (off_t)fs->page_size);
@@ -749,6 +945,7 @@ static void *evictor_main(void *arg)
 		uint32_t nfree, ndirty;
 
 		pthread_mutex_unlock(&fs->wait_lock);
+		pay_owed(fs);
 		cache_counts(fs->cache, &nfree, &ndirty);
 		if (want || nfree < fs->low_free)
 			evict_round(fs, false);
@@ -962,6 +1159,12 @@ int pager_start(struct fs *fs)
 		fs->high_free = 1024;
 	fs->low_free = fs->high_free / 2;
 	__atomic_store_n(&fs->refscan, fs->o.refscan, __ATOMIC_RELAXED);
+	/* One slot per worker a request can be on, and some to spare. */
+	pthread_mutex_init(&fs->infl_lock, NULL);
+	fs->ninfl = fs->o.max_threads + 8;
+	fs->infl = calloc(fs->ninfl, sizeof(*fs->infl));
+	if (!fs->infl)
+		return -ENOMEM;
 	for (nev = 0; nev < FS_EVICTORS && !rc; nev++) {
 		fs->evargs[nev].fs = fs;
 		fs->evargs[nev].idx = nev;
@@ -988,10 +1191,15 @@ int pager_start(struct fs *fs)
 
 void pager_stop(struct fs *fs)
 {
-	if (!fs->threads_started)
-		return;
-	stop_threads(fs, FS_EVICTORS, true, true);
+	if (fs->threads_started)
+		stop_threads(fs, FS_EVICTORS, true, true);
 	fs->threads_started = false;
+	free(fs->infl);
+	free(fs->owed);
+	fs->infl = NULL;
+	fs->owed = NULL;
+	fs->ninfl = 0;
+	fs->nowed = fs->owed_cap = 0;
 }
 
 int pager_drop_all(struct fs *fs)
