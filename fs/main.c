@@ -56,8 +56,14 @@ static void usage(FILE *out)
 "  cache=SIZE             pool size in bytes, with K, M or G (e.g. 64M)\n"
 "  policy=NAME[:K=V:...]  eviction policy and its parameters (default lru;\n"
 "                         `framesim --list` lists them)\n"
-"  readahead=KB           kernel readahead (default 0: one fault = one\n"
-"                         4 KiB READ, so client majflt == daemon reads)\n"
+"  readahead=KB           kernel readahead, 0 to 1048576 (default 0: one\n"
+"                         fault = one 4 KiB READ, so client majflt ==\n"
+"                         daemon reads).  Above 0, one READ carries many\n"
+"                         pages and faults on pages read ahead count as\n"
+"                         minor: majflt undercounts.  Every pool the mount\n"
+"                         takes is safe at every value, even one smaller\n"
+"                         than a READ (up to 1 MiB); readahead is held to\n"
+"                         half the pool.\n"
 "  refscan=PAGES_PER_S    reference sampling: invalidate this many resident\n"
 "                         pages per second so re-use faults (default 0 = off)\n"
 "  dirty_background=PCT   start write-back above PCT%% dirty (default 10)\n"
@@ -177,6 +183,14 @@ static int opts_check(struct raw_opts *r, struct fs_opts *o)
 			"a number of microseconds\n", r->latency);
 		return -1;
 	}
+	/* Reading ahead more than the pool can hold would evict pages before
+	 * anyone used them: at most half the pool, as the kernel's own
+	 * max_sane_readahead() once held readahead to half of free memory. */
+	if (o->readahead_kb > o->nframes * 2u) {
+		fprintf(stderr, "framefs: readahead=%u: reading ahead %u KB, "
+			"half the pool\n", o->readahead_kb, o->nframes * 2u);
+		o->readahead_kb = o->nframes * 2u;
+	}
 	if (o->nframes < 2 * o->max_threads + 8) {
 		fprintf(stderr, "framefs: frames=%u: pool too small: %u worker "
 			"threads need at least %u frames\n", o->nframes,
@@ -244,6 +258,66 @@ static int check_mountpoint(const char *mp, const char *backing)
 	}
 	free(real);
 	return 0;
+}
+
+/* Undoes the octal escapes (\040 for a space) of a /proc mountinfo path. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				    (s[3] - '0'));
+			s += 3;
+		} else {
+			*d = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The kernel reads ahead at most its per-device read_ahead_kb (128 KB
+ * unless raised), whatever max_readahead says, so readahead= above that
+ * sets the mount's own (/sys/class/bdi/MAJ:MIN/read_ahead_kb, found in
+ * /proc/self/mountinfo by the mountpoint's realpath mp_real, taken before
+ * the mount: a stat of the mount before INIT is answered would hang).
+ * Where that is not allowed, says so on stderr and goes on with 128 KB. */
+static void bdi_readahead(const char *mp_real, uint32_t kb)
+{
+	char line[2 * PATH_MAX], mpt[PATH_MAX], dev[32] = "", path[96];
+	unsigned maj, min;
+	FILE *f;
+	int fd, n, err = ENOENT;
+
+	if (kb <= 128 || !mp_real)
+		return;
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,
+			   mpt) != 3)
+			continue;
+		unescape_octal(mpt);
+		if (!strcmp(mpt, mp_real))	/* the last one is on top */
+			snprintf(dev, sizeof(dev), "%u:%u", maj, min);
+	}
+	if (f)
+		fclose(f);
+	if (dev[0]) {
+		snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb",
+			 dev);
+		snprintf(line, sizeof(line), "%u\n", kb);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : (int)write(fd, line, strlen(line));
+		err = n < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (err)
+		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+			"at most 128 KB here (read_ahead_kb of the mount: "
+			"%s)\n", kb, strerror(err));
 }
 
 static int fs_init(struct fs *fs)
@@ -356,6 +430,7 @@ int main(int argc, char *argv[])
 	struct fuse_loop_config *lc = NULL;
 	struct raw_opts raw = { 0 };
 	static struct fs fs;
+	char *mp_real = NULL;
 	int ret = 1;
 	uint32_t left;
 
@@ -373,8 +448,10 @@ int main(int argc, char *argv[])
 		goto out;
 	if (fuse_set_signal_handlers(fs.se) != 0)
 		goto out_session;
+	mp_real = realpath(cl.mountpoint, NULL);
 	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
 		goto out_signals;
+	bdi_readahead(mp_real, fs.o.readahead_kb);
 	if (fuse_daemonize(cl.foreground) != 0)
 		goto out_unmount;
 	ret = pager_start(&fs);
@@ -418,6 +495,7 @@ out:
 	store_free(fs.store);
 	free(fs.backing);
 out_args:
+	free(mp_real);
 	free(cl.mountpoint);
 	raw_free(&raw);
 	fuse_opt_free_args(&args);
