@@ -29,6 +29,15 @@ struct mnt {
 };
 
 bool mnt_available(void);
+/* In a cmocka case: report SKIP (not PASS) when there is nothing to mount
+ * with. */
+#define NEED_FUSE()							\
+	do {								\
+		if (!mnt_available()) {					\
+			print_message("no /dev/fuse or fusermount3\n");	\
+			skip();						\
+		}							\
+	} while (0)
 /* Starts framefs on a new temp dir (or on m->backing if set before the
  * call and dir is empty).  Returns 0, or -1 with the reason on stderr. */
 int mnt_start(struct mnt *m, const char *opts);

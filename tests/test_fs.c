@@ -56,14 +56,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_FUSE()							\
-	do {								\
-		if (!mnt_available()) {					\
-			print_message("no /dev/fuse or fusermount3\n");	\
-			skip();						\
-		}							\
-	} while (0)
-
 static uint64_t rng;
 
 static uint64_t next_rand(void)

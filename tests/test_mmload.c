@@ -47,14 +47,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_MOUNT()							\
-	do {								\
-		if (!mnt_available()) {					\
-			print_message("no /dev/fuse\n");		\
-			skip();						\
-		}							\
-	} while (0)
-
 /* Runs mmload with the NULL-terminated args; stdout into out, stderr into
  * err (if given).  Returns the exit status. */
 static int mmload(char *err, size_t errlen, ...)
@@ -161,7 +153,7 @@ static void test_mmload_shared_read_faults(void **state)
 	uint64_t reads;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("read.dat");
 	reads = mnt_stat(&M, "reads");
 	assert_int_equal(mmload(NULL, 0, "--pattern", "seq", f, NULL), 0);
@@ -187,7 +179,7 @@ static void test_mmload_private_vs_shared_writes(void **state)
 	const char *f;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("write.dat");
 	assert_int_equal(mmload(NULL, 0, f, NULL), 0);	/* warm it */
 
@@ -220,7 +212,7 @@ static void test_mmload_fork_cow(void **state)
 	const char *f;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("fork.dat");
 	assert_int_equal(mmload(NULL, 0, "--fork", "--map", "private",
 				"--write", "1", f, NULL), 0);
@@ -256,7 +248,7 @@ static void test_mmload_threads(void **state)
 	uint64_t reads;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("threads.dat");
 	reads = mnt_stat(&M, "reads");
 	assert_int_equal(mmload(NULL, 0, "--threads", "2", "--pattern", "rand",
@@ -303,7 +295,7 @@ static void test_mmload_trace_out(void **state)
 	int i = 0;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("trace.dat");
 	snprintf(trace, sizeof(trace), "%s/loop.trace", M.dir);
 	assert_int_equal(mmload(NULL, 0, "--pattern", "loop:8", "--ops", "40",
@@ -335,7 +327,7 @@ static void test_mmload_bad_input(void **state)
 	const char *f;
 
 	(void)state;
-	NEED_MOUNT();
+	NEED_FUSE();
 	f = fresh_file("bad.dat");
 	assert_int_equal(mmload(err, sizeof(err), mpath(&M, "nonexistent"),
 				NULL), 1);

@@ -67,14 +67,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_FUSE()							\
-	do {								\
-		if (!mnt_available()) {					\
-			print_message("no /dev/fuse or fusermount3\n");	\
-			skip();						\
-		}							\
-	} while (0)
-
 /* The configurations every case runs, beside every policy. */
 static const struct {
 	unsigned frames, readahead_kb;
