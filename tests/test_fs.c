@@ -35,6 +35,8 @@
 
 static struct mnt M;
 static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
+static mode_t saved_umask;	/* a case changed the umask: teardown */
+static bool umask_changed;	/* restores saved_umask */
 
 static int setup(void **state)
 {
@@ -48,6 +50,10 @@ static int teardown(void **state)
 	(void)state;
 	mnt_stop_all();
 	mnt_cleanup(&M);
+	if (umask_changed) {
+		umask(saved_umask);
+		umask_changed = false;
+	}
 	if (tmpfs_dir[0]) {
 		umount2(tmpfs_dir, MNT_DETACH);
 		rmdir(tmpfs_dir);
@@ -759,6 +765,16 @@ static void test_fs_trace(void **s)
 		}
 	}
 	fclose(f);
+	/* Created before the daemon serves with umask 0: the user's umask
+	 * applies, as to any program's output file. */
+	{
+		mode_t um = umask(022);
+		struct stat st;
+
+		umask(um);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0666 & ~um);
+	}
 	if (nw != 4) {
 		char *cat[] = { "cat", path, NULL };
 
@@ -1025,6 +1041,86 @@ static void test_fs_metadata(void **s)
 	assert_int_equal(st.st_size, 3 * PS);
 }
 
+/* Makes a file (open O_CREAT 0666), a directory (0777) and a FIFO (0666)
+ * named <prefix>f, <prefix>d, <prefix>p in dir, under the umask in force,
+ * and returns their permission bits. */
+static void make_three(const char *dir, const char *prefix, mode_t out[3])
+{
+	static const char kind[3] = { 'f', 'd', 'p' };
+	char path[3][700];
+	struct stat st;
+	int fd;
+
+	for (int i = 0; i < 3; i++)
+		snprintf(path[i], sizeof(path[i]), "%s/%s%c", dir, prefix,
+			 kind[i]);
+	fd = open(path[0], O_RDWR | O_CREAT | O_EXCL, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir(path[1], 0777), 0);
+	assert_int_equal(mknod(path[2], S_IFIFO | 0666, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lstat(path[i], &st), 0);
+		out[i] = st.st_mode & 07777;
+	}
+}
+
+/* New files, directories and FIFOs get the client's umask and nothing
+ * more: the kernel applies the client's umask before the request (framefs
+ * does not ask for FUSE_CAP_DONT_MASK), so the daemon's own must not mask
+ * the mode again.  Checked on the mount, on the backing directory, and
+ * against a native directory under the same umask. */
+static void test_fs_create_modes(void **s)
+{
+	static const struct {
+		mode_t umask;
+		mode_t want[3];		/* file, directory, FIFO */
+		const char *prefix;
+	} cases[] = {
+		{ 0, { 0666, 0777, 0666 }, "u000" },
+		{ 027, { 0640, 0750, 0640 }, "u027" },
+		{ 077, { 0600, 0700, 0600 }, "u077" },
+	};
+	char native[300];
+	mode_t got[3], back[3], nat[3];
+	struct stat st;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	snprintf(native, sizeof(native), "%s/native", M.dir);
+	assert_int_equal(mkdir(native, 0755), 0);
+	saved_umask = umask(022);
+	umask_changed = true;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		umask(cases[c].umask);
+		make_three(M.mp, cases[c].prefix, got);
+		make_three(native, cases[c].prefix, nat);
+		umask(022);
+		for (int i = 0; i < 3; i++) {
+			const char *name = i == 0 ? "f" : i == 1 ? "d" : "p";
+			char rel[32];
+
+			snprintf(rel, sizeof(rel), "%s%s", cases[c].prefix,
+				 name);
+			assert_int_equal(lstat(bpath(&M, rel), &st), 0);
+			back[i] = st.st_mode & 07777;
+			if (got[i] != cases[c].want[i] ||
+			    back[i] != cases[c].want[i] ||
+			    nat[i] != cases[c].want[i])
+				fail_msg("umask %03o, %s: mount %03o, backing "
+					 "%03o, native %03o, want %03o",
+					 (unsigned)cases[c].umask, rel,
+					 (unsigned)got[i], (unsigned)back[i],
+					 (unsigned)nat[i],
+					 (unsigned)cases[c].want[i]);
+		}
+	}
+	umask(saved_umask);
+	umask_changed = false;
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* store_latency: a fixed delay per store request, visible in the stats. */
 static void test_fs_store_latency(void **s)
 {
@@ -1142,6 +1238,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_metadata, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_create_modes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_latency, setup,
 						teardown),
