@@ -117,10 +117,11 @@
 
 #define FW_STATE_MASK	0x7u
 /* A word state of its own, never reported: an evicting frame that
- * cache_drop_file took out of the index, the file and the policy (its data
- * is garbage: the file was cut or deleted).  The evicting thread frees it
- * at cache_evict_end/_cancel, once its pins drain.  Drop does not wait for
- * evictions: one may be waiting, in the kernel, for the truncate that is
+ * cache_drop_range took out of the index, the file and the policy (its data
+ * is garbage: the file was cut or deleted, or a hole was punched there).
+ * The evicting thread frees it at cache_evict_end/_cancel, once its pins
+ * drain, and never writes it back.  Drop does not wait for evictions: one
+ * may be waiting, in the kernel, for the truncate or fallocate that is
  * dropping. */
 #define FS_DOOMED	6u
 #define FW_EVICTING	0x8u	/* between evict_begin and evict_end */
@@ -389,7 +390,7 @@ static struct hp_block *hp_find(struct cache *c, bool claim)
 	return mine;
 }
 
-/* Empties a slot.  A cache_drop_file may be waiting for it: the store is
+/* Empties a slot.  A cache_drop_range may be waiting for it: the store is
  * sequentially consistent against its hp_waiters increment, so either it
  * sees the slot empty or we see it waiting and wake it. */
 static void hp_clear(struct cache *c, struct hp_block *b, int i)
@@ -894,7 +895,7 @@ static void hit_done(struct cache *c, struct frame *f)
 
 	if (p->ops->flags & POLICY_HIT_LOCKLESS) {
 		/* Maybe a policy cache_set_policy just retired: the bit is
-		 * lost, nothing worse.  A frame cache_drop_file doomed is out
+		 * lost, nothing worse.  A frame cache_drop_range doomed is out
 		 * of the policy: no bit for it (a drop racing past this test
 		 * leaves a bit on a free frame, which the next insert
 		 * clears). */
@@ -902,7 +903,7 @@ static void hit_done(struct cache *c, struct frame *f)
 			p->ops->hit(p, fno_of(c, f));
 	} else {
 		pthread_mutex_lock(&c->lock);
-		/* Pinned before cache_drop_file doomed it: out of the policy
+		/* Pinned before cache_drop_range doomed it: out of the policy
 		 * already. */
 		if (fw_state(LOAD_RLX(&f->word)) != FS_DOOMED)
 			c->policy->ops->hit(c->policy, fno_of(c, f));
@@ -1358,6 +1359,12 @@ void cache_file_forget(struct cache *c, uint64_t ino)
 
 uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 {
+	return cache_drop_range(c, ino, from_pgno, UINT64_MAX);
+}
+
+uint32_t cache_drop_range(struct cache *c, uint64_t ino, uint64_t first_pgno,
+			  uint64_t end_pgno)
+{
 	uint32_t dropped = 0;
 	struct cfile *cf;
 
@@ -1376,7 +1383,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			bool last = (i + 1 == n);
 
 			fno = f->fnext;
-			if (f->pgno < from_pgno)
+			if (f->pgno < first_pgno || f->pgno >= end_pgno)
 				continue;
 			if ((w & FW_EVICTING) &&
 			    (s == FRAME_CLEAN || s == FRAME_DIRTY)) {

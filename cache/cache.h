@@ -16,12 +16,14 @@
  *                                           copy in between (DESIGN.md)
  *   cache_writeback_collect / _done         flushing dirty frames of one file
  *   cache_drop_file                         truncate / unlink
+ *   cache_drop_range                        punching a hole, zeroing a range
  *
  * Every function may be called from any thread, but a pin taken by
  * cache_lookup or cache_get is dropped by the thread that took it (hit pins
  * live in per-thread slots).  No function does I/O or copies page data;
  * callers copy into and out of pinned frames without any cache lock held.
- * A thread holding pins must not call cache_drop_file on the same pages.
+ * A thread holding pins must not call cache_drop_range/_file on the same
+ * pages.
  * Errors are negative errnos; pointer returns are NULL.
  */
 #ifndef FRAMEFS_CACHE_H
@@ -157,9 +159,18 @@ int cache_file_error(struct cache *c, uint64_t ino, uint32_t *since);
 /* Forget a file's error history (the inode is gone). */
 void cache_file_forget(struct cache *c, uint64_t ino);
 
-/* Drops the frames of ino with pgno >= from_pgno, dirty ones included (the
- * caller truncates or deletes the file).  Waits for frames that are pinned,
- * loading, evicting or under write-back.  Returns how many were dropped. */
+/* Drops the frames of ino with first_pgno <= pgno < end_pgno, dirty ones
+ * included: their data is gone from the file (a hole punched, a range
+ * zeroed, the file cut or deleted), so no write-back may ever store it.
+ * Waits for frames that are pinned, loading or under write-back.  A frame
+ * being evicted is not waited for (its eviction may be waiting, in the
+ * kernel, for the caller): it leaves the index, its file and the policy at
+ * once, and the evictor frees it at cache_evict_end/_cancel without writing
+ * it back.  Returns how many were dropped.  A thread holding pins must not
+ * drop those pages. */
+uint32_t cache_drop_range(struct cache *c, uint64_t ino, uint64_t first_pgno,
+			  uint64_t end_pgno);
+/* cache_drop_range(c, ino, from_pgno, UINT64_MAX): truncate, unlink. */
 uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno);
 
 /* Frame accessors; fr must be pinned (or EVICTING, for the evictor). */

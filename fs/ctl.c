@@ -186,11 +186,13 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		(unsigned long long)cs.load_errors,
 		(unsigned long long)cs.drops);
 	fprintf(out, "store_reads %llu\nstore_writes %llu\nstore_fsyncs %llu\n"
-		"store_errors %llu\nstore_read_bytes %llu\n"
-		"store_write_bytes %llu\nstore_delay_us %llu\n",
+		"store_fallocates %llu\nstore_errors %llu\n"
+		"store_read_bytes %llu\nstore_write_bytes %llu\n"
+		"store_delay_us %llu\n",
 		(unsigned long long)ss.store_reads,
 		(unsigned long long)ss.store_writes,
 		(unsigned long long)ss.store_fsyncs,
+		(unsigned long long)ss.store_fallocates,
 		(unsigned long long)ss.store_errors,
 		(unsigned long long)ss.store_read_bytes,
 		(unsigned long long)ss.store_write_bytes,

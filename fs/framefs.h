@@ -233,6 +233,14 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 ssize_t pager_write(struct fs *fs, struct inode *in, const char *buf,
 		    size_t len, uint64_t off, bool writepage);
 int pager_truncate(struct fs *fs, struct inode *in, uint64_t size);
+/* fallocate's PUNCH_HOLE | KEEP_SIZE, or ZERO_RANGE with or without
+ * KEEP_SIZE (which may move the size forward to off+len), of
+ * [off, off+len) in the store and the frames: the range reads as zeros,
+ * and no frame written back later puts the old bytes there again.
+ * Returns 0, -EOPNOTSUPP for any other mode (or when the store cannot
+ * punch holes), or the store's error, in which case nothing changed. */
+int pager_zero_range(struct fs *fs, struct inode *in, int mode, uint64_t off,
+		     uint64_t len);
 /* Writes back every dirty frame of in (waiting for write-backs already
  * running); returns 0 or the first error. */
 int pager_flush_file(struct fs *fs, struct inode *in);

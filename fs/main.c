@@ -5,6 +5,16 @@
  * threads start after fuse_daemonize() (a fork would lose them); after the
  * session ends (fusermount3 -u), every dirty frame is written back before
  * the daemon exits, and the exit status says whether that worked.
+ *
+ * The umask.  The kernel applies the client's umask to the mode of every
+ * mknod, mkdir and create before the request reaches us (framefs does not
+ * ask for FUSE_CAP_DONT_MASK), so the mode in a request is final; the
+ * daemon serves with umask 0, or its own inherited umask would mask the
+ * mode a second time (a client with umask 0 got 644 for 0666).  The one
+ * file the daemon creates for itself, trace=FILE, is opened in fs_init()
+ * while the user's umask is still in force, with 0666 like any program's
+ * output.  Nothing else is created by the daemon: do that before the
+ * umask(0) in main(), or with an explicit fchmod.
  */
 #include "framefs.h"
 #include "policy.h"
@@ -460,6 +470,9 @@ int main(int argc, char *argv[])
 		ret = 1;
 		goto out_unmount;
 	}
+	/* From here on the daemon creates files only for clients, with
+	 * the modes the kernel sent (see the umask above). */
+	umask(0);
 	lc = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_max_threads(lc, fs.o.max_threads);
 	/* Workers never retire: each keeps its hazard-pin slots (cache.c). */

@@ -688,6 +688,17 @@ static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
 		fuse_reply_statfs(req, &sv);
 }
 
+/* fallocate.  What reaches us was measured on Linux 6.18 (a probe calling
+ * fallocate(2) on a mount under `framefs -d`): mode 0, KEEP_SIZE,
+ * PUNCH_HOLE | KEEP_SIZE, ZERO_RANGE and ZERO_RANGE | KEEP_SIZE.  The
+ * kernel's fuse_file_fallocate answers EOPNOTSUPP itself to every other
+ * mode (COLLAPSE_RANGE, INSERT_RANGE, UNSHARE_RANGE, WRITE_ZEROES), and the
+ * VFS to PUNCH_HOLE without KEEP_SIZE, so those never reach a FUSE daemon:
+ * they answer EOPNOTSUPP here too.  (Collapsing or inserting a range would
+ * move every page after it, frames and kernel pages alike.)  For PUNCH_HOLE
+ * and ZERO_RANGE the kernel writes back its dirty pages from the range on
+ * first and drops its pages of the range after our reply; pager_zero_range
+ * keeps the frames right in between. */
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
 			 off_t off, off_t len, struct fuse_file_info *fi)
 {
@@ -696,20 +707,35 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
 	int fd, rc = 0;
 
 	(void)fi;
-	if (ctl_is(nodeid) || mode & ~FALLOC_FL_KEEP_SIZE) {
-		/* Punching holes would have to zero frames too. */
+	if (ctl_is(nodeid)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (off > INT64_MAX - len) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
 	in = inode_of(fs, nodeid);
-	fd = inode_io_fd(fs, in, true);
-	if (fd < 0)
-		rc = fd;
-	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len) < 0)
-		rc = -errno;
-	if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) &&
-	    (uint64_t)(off + len) > inode_size(in))
-		rc = pager_truncate(fs, in, (uint64_t)(off + len));
+	if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+		rc = pager_zero_range(fs, in, mode, (uint64_t)off,
+				      (uint64_t)len);
+	} else if (mode & ~FALLOC_FL_KEEP_SIZE) {
+		rc = -EOPNOTSUPP;
+	} else {
+		/* Allocation only; the size moves like a growing truncate. */
+		fd = inode_io_fd(fs, in, true);
+		rc = fd < 0 ? fd : store_fallocate(fs->store, fd,
+						   FALLOC_FL_KEEP_SIZE,
+						   (uint64_t)off,
+						   (uint64_t)len);
+		if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) &&
+		    (uint64_t)(off + len) > inode_size(in))
+			rc = pager_truncate(fs, in, (uint64_t)(off + len));
+	}
 	fuse_reply_err(req, -rc);
 }
 

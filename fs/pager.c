@@ -67,6 +67,7 @@
 #include "framefs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -684,6 +685,94 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 			cache_unpin(fs->cache, fr);
 		}
 	}
+out:
+	pthread_rwlock_unlock(&in->trunc_lock);
+	return rc;
+}
+
+/* ---- holes and zeroed ranges ------------------------------------------ */
+
+/*
+ * fallocate's PUNCH_HOLE (always with KEEP_SIZE) and ZERO_RANGE (with or
+ * without KEEP_SIZE), which the kernel forwards as they are.  Before the
+ * request it writes its dirty pages from the start of the range to the end
+ * of the file back to us (they are in frames now); after our reply it
+ * drops its pages of the range and zeroes the range in the pages at its
+ * edges (truncate_pagecache_range; both measured on Linux 6.18).  The
+ * frames are made to agree with that and with the store:
+ *
+ * Step 1: the store.  If it fails, nothing else changes.
+ * Step 2: ZERO_RANGE without KEEP_SIZE past the end moves the size there
+ *         (the store, given the same mode, has moved its own).
+ * Step 3: the pages wholly inside the range lose their frames, dirty or
+ *         not: a dirty frame written back later would put the old bytes
+ *         back into the hole.  A frame being evicted is doomed rather than
+ *         waited for (cache_drop_range), and freed without a write-back.
+ * Step 4: a resident page at an edge of the range, partly inside it, keeps
+ *         its frame with the range zeroed in it: a dirty one stays dirty
+ *         (its write-back stores the zeros too), a clean one matches the
+ *         store after step 1.
+ *
+ * All four hold trunc_lock for writing, as pager_truncate does: no write()
+ * and no write-back of this file runs meanwhile, so no frame of the range
+ * is stored between steps 1 and 3, and none is under write-back when step
+ * 3 looks.  A read that loaded a page of the range from the store before
+ * step 1 has its frame dropped or zeroed after it (cache_drop_range and
+ * cache_lookup wait for loads).  The kernel's write-back of a page mapped
+ * and dirtied again meanwhile (writepage) takes no trunc_lock: it lands
+ * before step 3, and goes with the hole as the kernel's page does, or after
+ * it, as a write after the hole would on any file system.
+ */
+
+/* Zeroes bytes [from, to) of page pgno's frame, if resident. */
+static void frame_zero(struct fs *fs, struct inode *in, uint64_t pgno,
+		       size_t from, size_t to)
+{
+	struct frame *fr = cache_lookup(fs->cache, in->id, pgno, CACHE_WRITE);
+
+	if (!fr)
+		return;
+	PAGE_DATA_WRITE_BEGIN();
+	memset((char *)cache_frame_data(fs->cache, fr) + from, 0, to - from);
+	PAGE_DATA_WRITE_END();
+	cache_unpin(fs->cache, fr);
+}
+
+int pager_zero_range(struct fs *fs, struct inode *in, int mode, uint64_t off,
+		     uint64_t len)
+{
+	uint64_t ps = fs->page_size, end = off + len;
+	uint64_t head = off / ps, tail = end / ps;
+	int fd, rc;
+
+	if ((mode & FALLOC_FL_PUNCH_HOLE) ?
+	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) :
+	    (mode & ~FALLOC_FL_KEEP_SIZE) != FALLOC_FL_ZERO_RANGE)
+		return -EOPNOTSUPP;
+	if (len == 0 || end < off)
+		return -EINVAL;
+	fd = inode_io_fd(fs, in, true);
+	if (fd < 0)
+		return fd;
+	pthread_rwlock_wrlock(&in->trunc_lock);
+	/* Step 1 */
+	rc = store_fallocate(fs->store, fd, mode, off, len);
+	if (rc < 0)
+		goto out;
+	/* Step 2 */
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > inode_size(in))
+		inode_set_size(in, end);
+	/* Step 3: pages [head, tail), head and tail rounded inwards. */
+	if (head + (off % ps != 0) < tail)
+		cache_drop_range(fs->cache, in->id, head + (off % ps != 0),
+				 tail);
+	/* Step 4: the first page if the range starts inside it, the last
+	 * if the range ends inside it (the same page at most once). */
+	if (off % ps)
+		frame_zero(fs, in, head, (size_t)(off % ps),
+			   tail == head ? (size_t)(end % ps) : (size_t)ps);
+	if (end % ps && (tail != head || off % ps == 0))
+		frame_zero(fs, in, tail, 0, (size_t)(end % ps));
 out:
 	pthread_rwlock_unlock(&in->trunc_lock);
 	return rc;

@@ -12,9 +12,11 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -274,6 +276,83 @@ int store_truncate(struct store *st, int fd, uint64_t size)
 	return 0;
 }
 
+/* Writes zeros over [off, end) of fd.  Returns 0 or -errno. */
+static int write_zeros(struct store *st, int fd, uint64_t off, uint64_t end)
+{
+	static const char zeros[64 * 1024];
+
+	while (off < end) {
+		size_t n = end - off < sizeof(zeros) ? (size_t)(end - off) :
+						       sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		ADD(store_write_bytes, (uint64_t)w);
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* ZERO_RANGE on a file system that has none (tmpfs answers EOPNOTSUPP):
+ * the bytes the file has in the range are overwritten with zeros (bytes
+ * past its end read as zeros already), and without KEEP_SIZE the file is
+ * extended to the range's end.  Writing costs what it costs, but it works
+ * on any file system; punch-then-allocate would be cheaper where punching
+ * works, and is two calls that can fail in between.  The range is
+ * allocated first where fallocate can, so that a full file system fails
+ * before any byte has changed. */
+static int zero_by_writing(struct store *st, int fd, int mode, uint64_t off,
+			   uint64_t len)
+{
+	uint64_t end = off + len, size;
+	struct stat sb;
+	int rc;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	size = (uint64_t)sb.st_size;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0 &&
+	    errno != EOPNOTSUPP)
+		return -errno;
+	rc = write_zeros(st, fd, off, end < size ? end : size);
+	if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) && end > size &&
+	    ftruncate(fd, (off_t)end) < 0)
+		rc = -errno;
+	return rc;
+}
+
+int store_fallocate(struct store *st, int fd, int mode, uint64_t off,
+		    uint64_t len)
+{
+	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
+	int rc = 0;
+
+	ADD(store_fallocates, 1);
+	model_begin(st, fd, off, 0);
+	if (fault) {
+		rc = -fault;
+		goto out;
+	}
+	while (fallocate(fd, mode, (off_t)off, (off_t)len) < 0) {
+		if (errno == EINTR)
+			continue;
+		rc = -errno;
+		if (rc == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
+			rc = zero_by_writing(st, fd, mode, off, len);
+		break;
+	}
+out:
+	model_done(st);
+	if (rc < 0)
+		ADD(store_errors, 1);
+	return rc;
+}
+
 void store_fault(struct store *st, bool write, int err)
 {
 	__atomic_store_n(write ? &st->fault_write : &st->fault_read, err,
@@ -284,6 +363,7 @@ void store_stats(struct store *st, struct store_stats *out)
 {
 #define LD(f) out->f = __atomic_load_n(&st->st.f, __ATOMIC_RELAXED)
 	LD(store_reads); LD(store_writes); LD(store_fsyncs); LD(store_errors);
-	LD(store_read_bytes); LD(store_write_bytes); LD(store_delay_us);
+	LD(store_fallocates); LD(store_read_bytes); LD(store_write_bytes);
+	LD(store_delay_us);
 #undef LD
 }

@@ -6,6 +6,7 @@
  *   rc = store_writev(st, fd, iov, n, off) 0 or -errno (all bytes or error)
  *   rc = store_fsync(st, fd, datasync)     0 or -errno
  *   rc = store_truncate(st, fd, size)      0 or -errno
+ *   rc = store_fallocate(st, fd, mode, off, len)   0 or -errno
  *   store_free(st);
  *
  * The backing directory is the only store so far: objects are file
@@ -41,6 +42,8 @@ struct store_stats {
 	uint64_t store_reads;		/* read calls */
 	uint64_t store_writes;		/* write calls (coalesced runs) */
 	uint64_t store_fsyncs;
+	uint64_t store_fallocates;	/* fallocate calls: allocate, punch,
+					 * zero */
 	uint64_t store_errors;		/* calls that failed, injected or not */
 	uint64_t store_read_bytes;
 	uint64_t store_write_bytes;
@@ -66,10 +69,17 @@ int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
 		 uint64_t off);
 int store_fsync(struct store *st, int fd, bool datasync);
 int store_truncate(struct store *st, int fd, uint64_t size);
+/* fallocate(2) of [off, off+len), mode as fallocate's: 0 or KEEP_SIZE
+ * (allocate), PUNCH_HOLE | KEEP_SIZE, ZERO_RANGE with or without KEEP_SIZE.
+ * Where the file system has no ZERO_RANGE (tmpfs) it is done by writing
+ * zeros (store.c says how).  Subject to write fault injection.  Returns 0
+ * or -errno (-EOPNOTSUPP if the file system cannot, e.g. punch a hole). */
+int store_fallocate(struct store *st, int fd, int mode, uint64_t off,
+		    uint64_t len);
 
 /* Fault injection: err (a positive errno, e.g. EIO, ENOSPC) for every read
- * (write = false) or write/fsync (write = true) from now on; 0 switches it
- * off. */
+ * (write = false) or write/fsync/fallocate (write = true) from now on; 0
+ * switches it off. */
 void store_fault(struct store *st, bool write, int err);
 
 void store_stats(struct store *st, struct store_stats *out);

@@ -4,20 +4,25 @@
  * framefs.  It creates DIR/NAME, keeps an in-memory model of what the file
  * must hold, and runs a random sequence of operations on both: pwrite,
  * pread, mapped reads, shared and private mapped writes, ftruncate,
- * fsync/fdatasync, close and reopen, fstat.  The first result that differs
- * from the model stops the run with the seed, the op number and the last
- * LOG_LEN ops, which is all it takes to replay the failure.
+ * fallocate's hole punching and range zeroing (with and without
+ * KEEP_SIZE), fsync/fdatasync, close and reopen, fstat.  The first result
+ * that differs from the model stops the run with the seed, the op number
+ * and the last LOG_LEN ops, which is all it takes to replay the failure.
  *
  * The model is a byte buffer that grows on demand (never past --maxlen) and
  * the file size.  Invariant: bytes [size, cap) of the buffer are zero, so a
  * write past EOF or a growing truncate leaves the zeros a hole must read as;
- * a shrinking truncate zeroes what it cuts off.
+ * a shrinking truncate zeroes what it cuts off.  A punched hole or a zeroed
+ * range zeroes the bytes of the range below the size; a zeroed range
+ * without KEEP_SIZE that ends past EOF moves the size to its end (punching
+ * always keeps the size, as Linux requires).
  *
  * Checks.  After every op fstat must report the model size; every
  * CHECK_EVERY ops, at the end, and again after a final close and reopen, the
  * whole file is read back and compared.  A read checks its bytes and its
  * count (short at EOF, 0 past it).  A private mapped write checks that the
  * mapping shows the new bytes and the file does not, mapped and unmapped.
+ * A punch or zero reads its range back at once.
  *
  * Determinism.  One splitmix64 stream seeded with --seed draws the ops, their
  * parameters and the data (all in pick_params()), with 64-bit integer
@@ -26,7 +31,10 @@
  * mmap's page size: on boundaries, just either side, at and around EOF and
  * the end of EOF's page, past EOF (leaving holes), and uniformly.  Lengths
  * are small, whole pages, or end on, just before or just after a boundary.
- * --no-mmap changes the sequence: mapped ops are drawn again.
+ * --no-mmap and --no-falloc change the sequence: mapped ops, or punch and
+ * zero ops, are drawn again.  A file system without hole punching or
+ * ZERO_RANGE fails the run (EOPNOTSUPP) rather than quietly skipping them:
+ * run it with --no-falloc.
  *
  * Mappings start at the machine page holding the first byte (mmap offsets
  * must be aligned), never cover zero bytes, and only bytes below EOF are
@@ -66,7 +74,8 @@
 
 enum op {
 	OP_WRITE, OP_READ, OP_MAPREAD, OP_MAPWRITE, OP_PRIVWRITE,
-	OP_TRUNCATE, OP_FSYNC, OP_REOPEN, OP_STAT, OP_CHECK, NR_OPS
+	OP_TRUNCATE, OP_FSYNC, OP_REOPEN, OP_STAT, OP_PUNCH, OP_ZERO,
+	OP_CHECK, NR_OPS
 };
 
 /* Each op's name and its odds of being drawn; OP_CHECK is never drawn. */
@@ -75,13 +84,15 @@ static const struct { const char *name; unsigned weight; } ops[NR_OPS] = {
 	[OP_MAPREAD] = { "mapread", 10 }, [OP_MAPWRITE] = { "mapwrite", 10 },
 	[OP_PRIVWRITE] = { "privwrite", 5 }, [OP_TRUNCATE] = { "truncate", 8 },
 	[OP_FSYNC] = { "fsync", 4 },	[OP_REOPEN] = { "reopen", 3 },
-	[OP_STAT] = { "stat", 3 },	[OP_CHECK] = { "check", 0 },
+	[OP_STAT] = { "stat", 3 },	[OP_PUNCH] = { "punch", 4 },
+	[OP_ZERO] = { "zero", 4 },	[OP_CHECK] = { "check", 0 },
 };
 
 struct logent {
 	uint64_t opno;			/* 1-based; 0: slot never used */
 	enum op op;
-	const char *note;		/* "msync", "fdatasync", "fsync" or "" */
+	const char *note;		/* "msync", "fdatasync", "fsync",
+					 * "keep_size" (zero) or "" */
 	uint64_t off, nbytes;		/* range; truncate: off is the new size */
 	uint64_t size_before;
 	uint64_t size_after;		/* NOT_DONE until the op completes */
@@ -92,7 +103,7 @@ struct fsx {
 	uint64_t rng;			/* splitmix64 state */
 	const char *path;		/* DIR/NAME */
 	int fd;
-	bool use_mmap, verbose;
+	bool use_mmap, use_falloc, verbose;
 	uint64_t maxlen;		/* largest file size, bytes */
 	uint64_t pagesize;		/* the machine's, for mmap alignment only */
 	unsigned char *model;		/* expected contents; [size, cap) zero */
@@ -157,7 +168,8 @@ static void describe(const struct logent *e, char *s, size_t n)
 __attribute__((format(printf, 3, 4)))
 static _Noreturn void fail(struct fsx *f, bool in_range, const char *fmt, ...)
 {
-	const char *name = *f->cur->note ? f->cur->note : ops[f->cur->op].name;
+	const char *name = f->cur->op == OP_FSYNC ? f->cur->note :
+						    ops[f->cur->op].name;
 	char d[96];
 	va_list ap;
 
@@ -237,6 +249,20 @@ static void model_truncate(struct fsx *f, uint64_t n)
 	else
 		model_reserve(f, n);
 	f->size = n;
+}
+
+/* A punched hole or a zeroed range: [off, off + n) reads as zeros; without
+ * keep_size the size moves to off + n if that is further (the bytes in
+ * between are zeros already). */
+static void model_zero(struct fsx *f, uint64_t off, uint64_t n,
+		       bool keep_size)
+{
+	if (!keep_size && off + n > f->size) {
+		model_reserve(f, off + n);
+		f->size = off + n;
+	}
+	if (off < f->size)
+		memset(f->model + off, 0, min_u64(off + n, f->size) - off);
 }
 
 /* ---- checks against the model ---- */
@@ -389,6 +415,8 @@ static enum op pick_op(struct fsx *f)
 		if ((op == OP_MAPREAD || op == OP_MAPWRITE ||
 		     op == OP_PRIVWRITE) && (!f->use_mmap || f->size == 0))
 			continue;
+		if ((op == OP_PUNCH || op == OP_ZERO) && !f->use_falloc)
+			continue;
 		return (enum op)op;
 	}
 }
@@ -427,6 +455,16 @@ static void pick_params(struct fsx *f, struct logent *e)
 		break;
 	case OP_TRUNCATE:
 		e->off = pick_off(f, f->maxlen + 1);
+		break;
+	case OP_ZERO:
+		e->note = rnd_below(f, 2) ? "keep_size" : "";
+		/* fall through */
+	case OP_PUNCH:
+		/* As a write: mostly in or just past the file. */
+		if (rnd_below(f, 4) && f->size + 4 * PG_HINT < f->maxlen)
+			lim = f->size + 4 * PG_HINT;
+		e->off = pick_off(f, lim);
+		e->nbytes = min_u64(pick_len(f, e->off), f->maxlen - e->off);
 		break;
 	case OP_FSYNC:
 		e->note = rnd_below(f, 2) ? "fdatasync" : "fsync";
@@ -468,6 +506,25 @@ static void do_mapped(struct fsx *f, struct logent *e)
 		check_range(f, e->off, e->nbytes);	/* still unchanged */
 }
 
+/* PUNCH_HOLE (with KEEP_SIZE, which Linux requires) or ZERO_RANGE, with
+ * KEEP_SIZE when the note says so; the range is read back at once. */
+static void do_falloc(struct fsx *f, struct logent *e)
+{
+	bool keep = e->op == OP_PUNCH || *e->note;
+	int mode = (e->op == OP_PUNCH ? FALLOC_FL_PUNCH_HOLE :
+					FALLOC_FL_ZERO_RANGE) |
+		   (keep ? FALLOC_FL_KEEP_SIZE : 0);
+
+	if (fallocate(f->fd, mode, (off_t)e->off, (off_t)e->nbytes)) {
+		if (errno == EOPNOTSUPP)
+			fail(f, false, "fallocate: %s (--no-falloc runs "
+			     "without punch and zero)", strerror(errno));
+		fail_io(f, "fallocate", errno);
+	}
+	model_zero(f, e->off, e->nbytes, keep);
+	check_range(f, e->off, e->nbytes);
+}
+
 static void do_op(struct fsx *f, struct logent *e)
 {
 	ssize_t n;
@@ -499,6 +556,9 @@ static void do_op(struct fsx *f, struct logent *e)
 		break;
 	case OP_REOPEN:
 		reopen(f);
+		break;
+	case OP_PUNCH: case OP_ZERO:
+		do_falloc(f, e);
 		break;
 	default:	/* OP_STAT */
 		check_size(f);
@@ -541,12 +601,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: " PROG " [--seed S] [--ops N] [--maxlen BYTES] [--file NAME]\n"
-"           [--no-mmap] [--verbose] DIR\n"
+"           [--no-mmap] [--no-falloc] [--verbose] DIR\n"
 "\n"
 "Runs a seeded random sequence of writes, reads, mapped reads and writes,\n"
-"truncates, syncs and reopens on DIR/NAME and checks every result against a\n"
-"model of the file.  The first difference stops the run with the seed, the\n"
-"op number and the last ops; the same seed replays the same ops anywhere.\n"
+"truncates, punched holes and zeroed ranges (fallocate), syncs and reopens\n"
+"on DIR/NAME and checks every result against a model of the file.  The\n"
+"first difference stops the run with the seed, the op number and the last\n"
+"ops; the same seed replays the same ops anywhere.\n"
 "The file is removed when the run passes, kept when it fails.\n"
 "\n"
 "  -s, --seed S        PRNG seed (default: from the clock; always printed)\n"
@@ -554,6 +615,8 @@ static void usage(FILE *out)
 "  -l, --maxlen BYTES  largest file size; k, M, G suffixes (default 4M)\n"
 "  -f, --file NAME     file to create in DIR (default fsx.dat)\n"
 "  -M, --no-mmap       no mapped ops, for file systems without mmap\n"
+"  -F, --no-falloc     no punch and zero ops, for file systems without\n"
+"                      FALLOC_FL_PUNCH_HOLE or FALLOC_FL_ZERO_RANGE\n"
 "  -v, --verbose       print each op on stderr before doing it\n"
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
@@ -596,12 +659,14 @@ int main(int argc, char **argv)
 		{ "maxlen", required_argument, NULL, 'l' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "no-mmap", no_argument, NULL, 'M' },
+		{ "no-falloc", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fsx f = { .use_mmap = true, .maxlen = 4 << 20, .fd = -1 };
+	struct fsx f = { .use_mmap = true, .use_falloc = true,
+			 .maxlen = 4 << 20, .fd = -1 };
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	const char *name = "fsx.dat";
 	uint64_t nops = 3000;
@@ -610,7 +675,7 @@ int main(int argc, char **argv)
 	int opt, status = 1;
 
 	opterr = 0;	/* one line of our own instead */
-	while ((opt = getopt_long(argc, argv, "s:n:l:f:MvhV", opts,
+	while ((opt = getopt_long(argc, argv, "s:n:l:f:MFvhV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -634,6 +699,7 @@ int main(int argc, char **argv)
 				goto bad_arg;
 			break;
 		case 'M': f.use_mmap = false; break;
+		case 'F': f.use_falloc = false; break;
 		case 'v': f.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); return 0;
@@ -675,11 +741,13 @@ int main(int argc, char **argv)
 	printf(PROG ": seed %" PRIu64 ": %" PRIu64 " ops ok (%" PRIu64
 	       " writes, %" PRIu64 " reads, %" PRIu64 " mapped reads, %"
 	       PRIu64 " mapped writes, %" PRIu64 " private writes, %" PRIu64
-	       " truncates, %" PRIu64 " fsyncs, %" PRIu64 " reopens)\n",
+	       " truncates, %" PRIu64 " punches, %" PRIu64 " zeroes, %" PRIu64
+	       " fsyncs, %" PRIu64 " reopens)\n",
 	       f.seed, nops, f.count[OP_WRITE], f.count[OP_READ],
 	       f.count[OP_MAPREAD], f.count[OP_MAPWRITE],
 	       f.count[OP_PRIVWRITE], f.count[OP_TRUNCATE],
-	       f.count[OP_FSYNC], f.count[OP_REOPEN]);
+	       f.count[OP_PUNCH], f.count[OP_ZERO], f.count[OP_FSYNC],
+	       f.count[OP_REOPEN]);
 	status = 0;
 	goto out_free;
 

@@ -465,6 +465,86 @@ static void test_cache_drop_file(void **state)
 	cache_free(c);
 }
 
+/* A hole punched in a file: the frames of [2, 6) go, dirty or not, and
+ * only they.  The drop waits for a pin another thread holds in the range;
+ * it does not wait for an eviction in the range, whose frame, dirtied by
+ * the kernel's write-back during invalidation, is doomed and freed at
+ * evict_end, never written back; an eviction outside the range ends as
+ * usual. */
+static void test_cache_drop_range(void **state)
+{
+	struct cache *c = new_cache("lru", 16, false);
+	struct holder h = { .c = c };
+	struct frame *fr, *v_in, *v_out, *w, *wb[16];
+	struct cache_stats st;
+	uint64_t ino, pgno;
+	pthread_t t;
+	int n;
+
+	(void)state;
+	/* Page 4 first, then 0 (the two least recent), then the others;
+	 * odd pages dirty. */
+	cache_unpin(c, load(c, 3, 4));
+	cache_unpin(c, load(c, 3, 0));
+	for (uint64_t p = 1; p < 10; p++) {
+		if (p == 4)
+			continue;
+		fr = load(c, 3, p);
+		if (p % 2)
+			cache_mark_dirty(c, fr);
+		cache_unpin(c, fr);
+	}
+	assert_int_equal(cache_evict_begin(c, &v_in), 0);
+	cache_frame_key(c, v_in, &ino, &pgno);
+	assert_int_equal(pgno, 4);
+	/* The kernel writes page 4 back into its frame while invalidating. */
+	w = cache_lookup(c, 3, 4, CACHE_WRITE);
+	assert_ptr_equal(w, v_in);
+	cache_mark_dirty(c, w);
+	cache_unpin(c, w);
+	assert_int_equal(cache_evict_begin(c, &v_out), 0);
+	cache_frame_key(c, v_out, &ino, &pgno);
+	assert_int_equal(pgno, 0);
+	/* Page 3, dirty, pinned by another thread for 50 ms. */
+	h.fr = cache_lookup(c, 3, 3, 0);
+	cache_pin(c, h.fr);
+	cache_unpin(c, h.fr);
+	pthread_create(&t, NULL, unpin_late, &h);
+	assert_int_equal(cache_drop_range(c, 3, 2, 6), 4);	/* 2 3 4 5 */
+	pthread_join(t, NULL);
+	for (uint64_t p = 2; p < 6; p++)
+		assert_null(cache_lookup(c, 3, p, CACHE_WRITE));
+	assert_int_equal(cache_file_nresident(c, 3), 6);	/* 0 1 6-9 */
+	assert_int_equal(cache_file_ndirty(c, 3), 3);		/* 1 7 9 */
+	assert_int_equal(cache_check(c), 0);
+	/* The doomed frame is freed, not written back; the other eviction
+	 * goes on. */
+	assert_int_equal(cache_evict_end(c, v_in), 0);
+	assert_int_equal(cache_evict_end(c, v_out), 0);
+	assert_int_equal(cache_check(c), 0);
+	n = cache_writeback_collect(c, 3, wb, 16);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++) {
+		cache_frame_key(c, wb[i], &ino, &pgno);
+		assert_true(pgno == 1 || pgno == 7 || pgno == 9);
+		cache_writeback_done(c, wb[i], 0);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.drops, 4);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.frames_resident, 5);		/* 1 6-9 */
+	assert_int_equal(st.frames_free, 11);
+	/* An empty range drops nothing; the open-ended one is truncate. */
+	assert_int_equal(cache_drop_range(c, 3, 7, 7), 0);
+	assert_int_equal(cache_drop_range(c, 3, 2, 6), 0);
+	assert_int_equal(cache_drop_file(c, 3, 8), 2);		/* 8 9 */
+	assert_int_equal(cache_drop_range(c, 3, 0, UINT64_MAX), 3);
+	assert_int_equal(cache_check(c), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.files, 0);
+	cache_free(c);
+}
+
 /* Hit pins live in per-thread slots (4 of them); more pins than that are
  * counted in the frame.  Either kind keeps a frame from being evicted. */
 static void test_cache_hit_pins_beyond_slots(void **state)
@@ -692,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_cache_evict_reports_why),
 		cmocka_unit_test(test_cache_writeback),
 		cmocka_unit_test(test_cache_drop_file),
+		cmocka_unit_test(test_cache_drop_range),
 		cmocka_unit_test(test_cache_hit_pins_beyond_slots),
 		cmocka_unit_test(test_cache_drop_waits_for_hit_pin),
 		cmocka_unit_test(test_cache_evict_passes_hit_pins),

@@ -35,6 +35,8 @@
 
 static struct mnt M;
 static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
+static mode_t saved_umask;	/* a case changed the umask: teardown */
+static bool umask_changed;	/* restores saved_umask */
 
 static int setup(void **state)
 {
@@ -48,6 +50,10 @@ static int teardown(void **state)
 	(void)state;
 	mnt_stop_all();
 	mnt_cleanup(&M);
+	if (umask_changed) {
+		umask(saved_umask);
+		umask_changed = false;
+	}
 	if (tmpfs_dir[0]) {
 		umount2(tmpfs_dir, MNT_DETACH);
 		rmdir(tmpfs_dir);
@@ -547,31 +553,38 @@ static void test_fs_store_eio(void **s)
 /* A backing directory on a 1 MiB tmpfs: a 2 MiB file cannot be written
  * back.  fsync says ENOSPC, nothing is dropped, and after the file is cut
  * to fit, it is written. */
+/* Mounts a tmpfs with options opts (e.g. "size=1m") on a new temp dir and
+ * makes it the backing dir of the next start(); teardown removes it.
+ * Skips the case when that cannot be done (not root, no tmpfs). */
+static void tmpfs_backing(const char *opts)
+{
+	if (geteuid() != 0) {
+		print_message("needs root to mount a tmpfs\n");
+		skip();
+	}
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "/tmp/framefs-tmpfs.XXXXXX");
+	assert_non_null(mkdtemp(tmpfs_dir));
+	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, opts) != 0) {
+		print_message("mount tmpfs: %s\n", strerror(errno));
+		rmdir(tmpfs_dir);
+		tmpfs_dir[0] = '\0';
+		skip();
+	}
+	/* mnt_start makes the mountpoint next to it. */
+	snprintf(M.backing, sizeof(M.backing), "%s", tmpfs_dir);
+}
+
 static void test_fs_store_enospc(void **s)
 {
 	const size_t n = 2u << 20;
-	unsigned char *buf = malloc(n), *back;
+	unsigned char *buf, *back;
 	size_t len;
 	int fd;
 
 	(void)s;
 	NEED_FUSE();
-	if (geteuid() != 0) {
-		print_message("needs root to mount a tmpfs\n");
-		free(buf);
-		skip();
-	}
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "/tmp/framefs-tmpfs.XXXXXX");
-	assert_non_null(mkdtemp(tmpfs_dir));
-	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, "size=1m") != 0) {
-		print_message("mount tmpfs: %s\n", strerror(errno));
-		rmdir(tmpfs_dir);
-		tmpfs_dir[0] = '\0';
-		free(buf);
-		skip();
-	}
-	/* The backing dir is the tmpfs; mnt_start makes the mountpoint. */
-	snprintf(M.backing, sizeof(M.backing), "%s", tmpfs_dir);
+	tmpfs_backing("size=1m");
+	buf = malloc(n);
 	start("frames=1024,dirty_max=100,dirty_background=90");
 	fill_rand(buf, n);
 	fd = open(mpath(&M, "full"), O_RDWR | O_CREAT, 0644);
@@ -751,6 +764,16 @@ static void test_fs_trace(void **s)
 		}
 	}
 	fclose(f);
+	/* Created before the daemon serves with umask 0: the user's umask
+	 * applies, as to any program's output file. */
+	{
+		mode_t um = umask(022);
+		struct stat st;
+
+		umask(um);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0666 & ~um);
+	}
 	if (nw != 4) {
 		char *cat[] = { "cat", path, NULL };
 
@@ -1017,6 +1040,303 @@ static void test_fs_metadata(void **s)
 	assert_int_equal(st.st_size, 3 * PS);
 }
 
+/* Makes a file (open O_CREAT 0666), a directory (0777) and a FIFO (0666)
+ * named <prefix>f, <prefix>d, <prefix>p in dir, under the umask in force,
+ * and returns their permission bits. */
+static void make_three(const char *dir, const char *prefix, mode_t out[3])
+{
+	static const char kind[3] = { 'f', 'd', 'p' };
+	char path[3][700];
+	struct stat st;
+	int fd;
+
+	for (int i = 0; i < 3; i++)
+		snprintf(path[i], sizeof(path[i]), "%s/%s%c", dir, prefix,
+			 kind[i]);
+	fd = open(path[0], O_RDWR | O_CREAT | O_EXCL, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir(path[1], 0777), 0);
+	assert_int_equal(mknod(path[2], S_IFIFO | 0666, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lstat(path[i], &st), 0);
+		out[i] = st.st_mode & 07777;
+	}
+}
+
+/* New files, directories and FIFOs get the client's umask and nothing
+ * more: the kernel applies the client's umask before the request (framefs
+ * does not ask for FUSE_CAP_DONT_MASK), so the daemon's own must not mask
+ * the mode again.  Checked on the mount, on the backing directory, and
+ * against a native directory under the same umask. */
+static void test_fs_create_modes(void **s)
+{
+	static const struct {
+		mode_t umask;
+		mode_t want[3];		/* file, directory, FIFO */
+		const char *prefix;
+	} cases[] = {
+		{ 0, { 0666, 0777, 0666 }, "u000" },
+		{ 027, { 0640, 0750, 0640 }, "u027" },
+		{ 077, { 0600, 0700, 0600 }, "u077" },
+	};
+	char native[300];
+	mode_t got[3], back[3], nat[3];
+	struct stat st;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64");
+	snprintf(native, sizeof(native), "%s/native", M.dir);
+	assert_int_equal(mkdir(native, 0755), 0);
+	saved_umask = umask(022);
+	umask_changed = true;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		umask(cases[c].umask);
+		make_three(M.mp, cases[c].prefix, got);
+		make_three(native, cases[c].prefix, nat);
+		umask(022);
+		for (int i = 0; i < 3; i++) {
+			const char *name = i == 0 ? "f" : i == 1 ? "d" : "p";
+			char rel[32];
+
+			snprintf(rel, sizeof(rel), "%s%s", cases[c].prefix,
+				 name);
+			assert_int_equal(lstat(bpath(&M, rel), &st), 0);
+			back[i] = st.st_mode & 07777;
+			if (got[i] != cases[c].want[i] ||
+			    back[i] != cases[c].want[i] ||
+			    nat[i] != cases[c].want[i])
+				fail_msg("umask %03o, %s: mount %03o, backing "
+					 "%03o, native %03o, want %03o",
+					 (unsigned)cases[c].umask, rel,
+					 (unsigned)got[i], (unsigned)back[i],
+					 (unsigned)nat[i],
+					 (unsigned)cases[c].want[i]);
+		}
+	}
+	umask(saved_umask);
+	umask_changed = false;
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* ---- fallocate ----------------------------------------------------------- */
+
+/* The daemon's view of the first n pages of the file with st_ino ino:
+ * out[pgno] is '.' when no frame holds it, else the first letter of its
+ * frame's state (c clean, d dirty, w writeback, l loading, e evicting). */
+static void frame_states(struct mnt *m, ino_t ino, char *out, unsigned n)
+{
+	unsigned long long id = 0, i2, sz, pg;
+	char path[400], line[512], state[32];
+	unsigned fno;
+	bool found = false;
+	FILE *f;
+
+	memset(out, '.', n);
+	snprintf(path, sizeof(path), "%s/.framefs/files", m->mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llu %llu %llu", &i2, &pg, &sz) == 3 &&
+		    pg == (unsigned long long)ino) {
+			id = i2;
+			found = true;
+		}
+	fclose(f);
+	assert_true(found);
+	snprintf(path, sizeof(path), "%s/.framefs/frames", m->mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %llu %llu %31s", &fno, &i2, &pg,
+			   state) == 4 && i2 == id && pg < n)
+			out[pg] = state[0];
+	fclose(f);
+}
+
+/* A nonzero pattern, different for each generation of writes. */
+static void pattern(unsigned char *p, size_t off, size_t n, unsigned gen)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(1 + ((off + i) * 31 + (off + i) / PS +
+					    gen * 101) % 255);
+}
+
+/* fallocate as the model says: PUNCH_HOLE and ZERO_RANGE zero the range;
+ * without KEEP_SIZE the size moves to its end if shorter. */
+static void falloc_model(int fd, unsigned char *model, size_t *size,
+			 int mode, size_t off, size_t len)
+{
+	size_t end = off + len, zero_to = end;
+
+	if (fallocate(fd, mode, (off_t)off, (off_t)len) != 0)
+		fail_msg("fallocate(0x%x, %zu, %zu): %s", mode, off, len,
+			 strerror(errno));
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > *size)
+		*size = end;
+	if (zero_to > *size)
+		zero_to = *size;
+	if (off < zero_to)
+		memset(model + off, 0, zero_to - off);
+}
+
+/* A 256 KiB file on a 32-frame pool, its pages in every state: evicted,
+ * written back and resident, dirty in frames (the first pages of each
+ * range as well as the edges).  A hole punched and ranges zeroed through
+ * the mount read as zeros and leave the rest alone; after unmount the
+ * backing file is the model byte for byte: no dirty frame of a hole was
+ * written over it.  A store error leaves everything as it was. */
+static void test_fs_fallocate(void **s)
+{
+	const size_t K = 64, cap = 80 * PS;
+	unsigned char *model = calloc(1, cap), *buf = malloc(cap), *back;
+	static const unsigned dirty[] = { 10, 12, 13, 14, 15, 16, 17, 18, 19,
+					  36, 37, 38, 39, 40, 41, 42, 43, 45 };
+	size_t size = K * PS, len;
+	unsigned nclean = 0, nout = 0, hole_dirty = 0;
+	char states[64];
+	struct stat st;
+	uint64_t drops0;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=32,threads=8,dirty_expire_ms=600000,"
+	      "dirty_background=90,dirty_max=100");
+	fd = open(mpath(&M, "fa"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	/* Step 1: the whole file, written back; the pool holds half. */
+	pattern(model, 0, size, 0);
+	assert_int_equal(write(fd, model, size), (ssize_t)size);
+	assert_int_equal(fsync(fd), 0);
+	/* Step 2: pages written again and left dirty, and two pages read
+	 * (written back, resident) at edges of the ranges below. */
+	for (size_t i = 0; i < sizeof(dirty) / sizeof(dirty[0]); i++) {
+		size_t off = dirty[i] * PS;
+
+		pattern(model + off, off, PS, 1);
+		assert_int_equal(pwrite(fd, model + off, PS, (off_t)off), PS);
+	}
+	assert_int_equal(pread(fd, buf, PS, 22 * PS), PS);
+	assert_int_equal(pread(fd, buf, PS, 33 * PS), PS);
+	assert_int_equal(fstat(fd, &st), 0);
+	frame_states(&M, st.st_ino, states, K);
+	for (unsigned p = 0; p < K; p++) {
+		nclean += states[p] == 'c';
+		nout += states[p] == '.';
+		hole_dirty += states[p] == 'd' &&
+			      ((p >= 11 && p < 22) || (p >= 34 && p < 45));
+	}
+	if (nclean == 0 || nout == 0 || hole_dirty < 8)
+		fail_msg("pages not in every state: %.64s", states);
+	drops0 = mnt_stat(&M, "drops");
+	/* Step 3: a hole from inside page 10 to inside page 22, a zeroed
+	 * range from page 34 to inside page 45, both keeping the size; a
+	 * range zeroed across the end (the size moves), and one past the
+	 * new end with KEEP_SIZE (it does not). */
+	falloc_model(fd, model, &size, FALLOC_FL_PUNCH_HOLE |
+		     FALLOC_FL_KEEP_SIZE, 10 * PS + 100, 12 * PS + 200);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE |
+		     FALLOC_FL_KEEP_SIZE, 34 * PS, 12 * PS - 500);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE, 62 * PS + 1000,
+		     8 * PS - 1000);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE |
+		     FALLOC_FL_KEEP_SIZE, 69 * PS, 11 * PS);
+	assert_int_equal(size, 70 * PS);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, (off_t)size);
+	assert_true(mnt_stat(&M, "drops") - drops0 >= 8);
+	assert_true(mnt_stat(&M, "store_fallocates") >= 4);
+	/* Step 4: the mount reads the model, before and after the frames
+	 * go (dirty ones stay: "drop" evicts clean frames only). */
+	assert_int_equal(pread(fd, buf, cap, 0), (ssize_t)size);
+	assert_memory_equal(buf, model, size);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(pread(fd, buf, cap, 0), (ssize_t)size);
+	assert_memory_equal(buf, model, size);
+	/* Step 5: a store that fails changes nothing. */
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
+	assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, 0, 8 * PS), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(fallocate(fd, FALLOC_FL_ZERO_RANGE, 60 * PS,
+				   20 * PS), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(mnt_control(&M, "fault write off"), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, (off_t)size);
+	assert_int_equal(pread(fd, buf, cap, 0), (ssize_t)size);
+	assert_memory_equal(buf, model, size);
+	/* The modes the kernel never forwards. */
+	assert_int_equal(fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, PS), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_int_equal(fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, PS), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	/* Step 6: the backing file, byte for byte. */
+	back = slurp(bpath(&M, "fa"), &len);
+	assert_int_equal(len, size);
+	assert_memory_equal(back, model, size);
+	free(back);
+	free(buf);
+	free(model);
+}
+
+/* A tmpfs has no ZERO_RANGE (fallocate answers EOPNOTSUPP there): the
+ * store writes zeros instead, with and without KEEP_SIZE.  Punching holes
+ * passes through. */
+static void test_fs_fallocate_tmpfs(void **s)
+{
+	const size_t cap = 24 * PS;
+	unsigned char *model = calloc(1, cap), *buf = malloc(cap), *back;
+	size_t size = 16 * PS, len;
+	char native[300];
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	tmpfs_backing("size=4m");
+	start("frames=64,dirty_expire_ms=600000");
+	snprintf(native, sizeof(native), "%s/native", tmpfs_dir);
+	fd = open(native, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, PS), 0);
+	if (fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, PS) == 0)
+		print_message("this tmpfs has ZERO_RANGE: the fallback is not "
+			      "used\n");
+	close(fd);
+	unlink(native);
+	fd = open(mpath(&M, "tz"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	pattern(model, 0, size, 0);
+	assert_int_equal(write(fd, model, size), (ssize_t)size);
+	assert_int_equal(fsync(fd), 0);
+	pattern(model + 5 * PS, 5 * PS, PS, 1);		/* dirty in the range */
+	assert_int_equal(pwrite(fd, model + 5 * PS, PS, 5 * PS), PS);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE |
+		     FALLOC_FL_KEEP_SIZE, 3 * PS + 10, 4 * PS);
+	falloc_model(fd, model, &size, FALLOC_FL_PUNCH_HOLE |
+		     FALLOC_FL_KEEP_SIZE, 9 * PS, 2 * PS + 7);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE, 15 * PS + 1,
+		     5 * PS);
+	falloc_model(fd, model, &size, FALLOC_FL_ZERO_RANGE |
+		     FALLOC_FL_KEEP_SIZE, 20 * PS, 4 * PS);
+	assert_int_equal(size, 20 * PS + 1);
+	assert_int_equal(pread(fd, buf, cap, 0), (ssize_t)size);
+	assert_memory_equal(buf, model, size);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	back = slurp(bpath(&M, "tz"), &len);
+	assert_int_equal(len, size);
+	assert_memory_equal(back, model, size);
+	free(back);
+	free(buf);
+	free(model);
+}
+
 /* store_latency: a fixed delay per store request, visible in the stats. */
 static void test_fs_store_latency(void **s)
 {
@@ -1134,6 +1454,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_metadata, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_create_modes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fallocate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fallocate_tmpfs, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_latency, setup,
 						teardown),
