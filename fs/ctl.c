@@ -147,15 +147,30 @@ void ctl_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 
 #define D(f) ((unsigned long long)(n.f - b.f))
 
+/* Copies counters field by field with atomic loads and stores: requests
+ * move them meanwhile, and "reset" may write the base. */
+static void counters_copy(struct fs_counters *dst,
+			  const struct fs_counters *src)
+{
+	const uint64_t *s = (const uint64_t *)src;
+	uint64_t *d = (uint64_t *)dst;
+
+	for (size_t i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		__atomic_store_n(&d[i], __atomic_load_n(&s[i],
+							__ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+}
+
 static void ctl_stats_print(struct fs *fs, FILE *out)
 {
-	struct fs_counters n, b = fs->base;
+	struct fs_counters n, b;
 	struct cache_stats cs;
 	struct store_stats ss;
 
 	cache_stats(fs->cache, &cs);
 	store_stats(fs->store, &ss);
-	memcpy(&n, &fs->n, sizeof(n));
+	counters_copy(&b, &fs->base);
+	counters_copy(&n, &fs->n);
 	fprintf(out, "policy %s\npage_size %u\n", cache_policy_name(fs->cache),
 		fs->page_size);
 	fprintf(out, "frames_total %u\nframes_free %u\nframes_resident %u\n"
@@ -344,7 +359,7 @@ static int ctl_command(struct fs *fs, char *line)
 	if (!strcmp(argv[0], "sync") && argc == 1)
 		return pager_sync_all(fs);
 	if (!strcmp(argv[0], "reset") && argc == 1) {
-		memcpy(&fs->base, &fs->n, sizeof(fs->base));
+		counters_copy(&fs->base, &fs->n);
 		return 0;
 	}
 	if (!strcmp(argv[0], "refscan") && argc == 2) {

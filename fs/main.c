@@ -301,8 +301,14 @@ static void bdi_readahead(const char *mp_real, uint32_t kb)
 	FILE *f;
 	int fd, n, err = ENOENT;
 
-	if (kb <= 128 || !mp_real)
+	if (kb <= 128)
 		return;
+	if (!mp_real) {
+		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+			"at most 128 KB here (the mountpoint has no real path)"
+			"\n", kb);
+		return;
+	}
 	f = fopen("/proc/self/mountinfo", "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,

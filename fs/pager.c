@@ -13,22 +13,23 @@
  * freed_cv.  It never invalidates a kernel page itself (it may be serving
  * the very page the invalidation would wait for).
  *
- * Requests in flight.  A READ or WRITE of several pages (kernel readahead,
- * a large write(), write-back of a mapped range) reaches the daemon with
- * every one of its pages locked in the kernel until the reply, and the
- * kernel sends it even before a worker takes it.  Invalidating one of those
- * pages waits for that reply; if the request itself waits for a frame, the
- * evictors that should free one wait for the request: measured, with
- * readahead=128 on 64 frames, all four evictors slept on such page locks
- * and reads failed after 30 s, answered short, which the kernel takes for
- * the end of file (zeros, and a file that looks cut).  Three rules:
+ * Requests in flight.  A READ of several pages (kernel readahead) reaches
+ * the daemon with every one of its pages locked in the kernel until the
+ * reply; a write() keeps locked the partial page it ends on, if that page
+ * was not up to date; the kernel's write-back of a mapped range keeps its
+ * pages under write-back.  The kernel sends such a request even before a
+ * worker takes it.  Invalidating one of those pages waits for the reply;
+ * if the request itself waits for a frame, the evictors that should free
+ * one wait for the request: measured, with readahead=128 on 64 frames, all
+ * four evictors slept on such page locks and reads failed after 30 s,
+ * answered short, which the kernel takes for the end of file (zeros, and a
+ * file that looks cut).  Four rules:
  *   1. A request of several pages registers its range (struct inflight)
  *      from the moment a worker takes it to just before its reply.  An
  *      evictor whose victim lies in a registered range frees the frame
- *      without invalidating the kernel page (it is locked and either not
- *      up to date, for a READ, or being written with the very bytes the
- *      frame got, for a WRITE) and owes the invalidation: it is made once
- *      no registered range covers the page (struct owed_inval).
+ *      without invalidating the kernel page and owes the invalidation: it
+ *      is made once no registered range covers the page (struct
+ *      owed_inval).
  *   2. A request that has waited for a frame for WAIT_STEAL_ROUNDS frees
  *      one itself the same way, owing the invalidation: a victim that
  *      needs no invalidation now cannot block, so a request never waits
@@ -38,9 +39,16 @@
  *   3. A READ is answered short only at the end of the file: any other
  *      failure is an error, which makes the kernel retry the page alone
  *      (readahead) or return EIO, never zeros.
+ *   4. A write-back of mapped pages (writepage) never fails for want of a
+ *      frame: it waits, however long the store takes to let the flusher
+ *      clean one.  A frame freed by rule 1 or 2 may leave behind a kernel
+ *      page that a mapping dirties, whose write-back then needs a new
+ *      frame; failing that WRITE would lose the data (the kernel marks the
+ *      page clean), where waiting only holds up msync.
  * Inclusion bends only between a frame freed this way and its owed
- * invalidation; data never does: the kernel's copy of such a page holds
- * the bytes the store has (or newer ones it will write back).
+ * invalidation; data never does: a frame is freed only clean, so the
+ * kernel's copy holds the bytes the store has, or newer ones that rule 4
+ * brings back through a frame.
  *
  * The evictor keeps between low_free and high_free frames free, following
  * the protocol of DESIGN.md: cache_evict_begin marks the victim EVICTING,
@@ -191,6 +199,24 @@ static bool owe_inval_locked(struct fs *fs, uint64_t id, uint64_t pgno)
 
 /* Invalidates the kernel copy of pages [pgno, pgno+n) of inode id. */
 static void inval_pages(struct fs *fs, uint64_t id, uint64_t pgno,
+			uint64_t n);
+
+/* Owes the invalidation of a page whose frame was just freed.  In the rare
+ * case that it cannot be recorded, it is made now: in an evictor that may
+ * wait, in a request it cannot (the page is a victim, not one it covers). */
+static void owe_inval(struct fs *fs, uint64_t id, uint64_t pgno)
+{
+	bool owed;
+
+	pthread_mutex_lock(&fs->infl_lock);
+	owed = owe_inval_locked(fs, id, pgno);
+	pthread_mutex_unlock(&fs->infl_lock);
+	if (!owed)
+		inval_pages(fs, id, pgno, 1);
+}
+
+/* Invalidates the kernel copy of pages [pgno, pgno+n) of inode id. */
+static void inval_pages(struct fs *fs, uint64_t id, uint64_t pgno,
 			uint64_t n)
 {
 	struct inode *in = inode_get_id(fs, id);
@@ -239,29 +265,20 @@ static int steal_frame(struct fs *fs)
 {
 	struct frame *fr;
 	uint64_t id, pgno;
-	bool owed;
 	int rc;
 
 	rc = cache_evict_begin(fs->cache, &fr);
 	if (rc < 0)
 		return rc;
 	cache_frame_key(fs->cache, fr, &id, &pgno);
-	/* Owed before the frame is freed, so a request that registers now
-	 * and reloads the page has its kernel copy dropped after it ends
-	 * (one extra fault), never kept past a frame that is gone. */
-	pthread_mutex_lock(&fs->infl_lock);
-	owed = owe_inval_locked(fs, id, pgno);
-	pthread_mutex_unlock(&fs->infl_lock);
-	if (!owed) {
-		cache_evict_cancel(fs->cache, fr);
-		return -ENOMEM;
-	}
 	rc = cache_evict_end(fs->cache, fr);
 	if (rc == -EAGAIN)	/* dirtied meanwhile: the flusher's job */
 		cache_evict_cancel(fs->cache, fr);
-	if (rc == 0)
-		FS_ADD(fs, frame_steals, 1);
-	return rc;
+	if (rc < 0)
+		return rc;
+	FS_ADD(fs, frame_steals, 1);
+	owe_inval(fs, id, pgno);
+	return 0;
 }
 
 /* ---- getting a frame -------------------------------------------------- */
@@ -274,10 +291,21 @@ static void kick_evictor(struct fs *fs)
 	pthread_mutex_unlock(&fs->wait_lock);
 }
 
+/* Has the flusher clean frames now (the evictors, which would ask, may be
+ * asleep on a page lock). */
+static void flush_kick_clean(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->wait_lock);
+	fs->want_clean = true;
+	fs->flush_kicked = true;
+	pthread_cond_signal(&fs->flush_cv);
+	pthread_mutex_unlock(&fs->wait_lock);
+}
+
 /* One round of waiting for the evictor.  Returns 0 to try again, or the
  * error to give the request when frames do not come back (every frame
- * dirty and the store failing). */
-static int frame_wait(struct fs *fs, unsigned round)
+ * dirty and the store failing); a patient request (rule 4) always gets 0. */
+static int frame_wait(struct fs *fs, unsigned round, bool patient)
 {
 	int err;
 
@@ -290,6 +318,14 @@ static int frame_wait(struct fs *fs, unsigned round)
 	fs->frame_waiters--;
 	pthread_mutex_unlock(&fs->wait_lock);
 	err = __atomic_load_n(&fs->flush_err, __ATOMIC_RELAXED);
+	if (patient) {		/* rule 4 */
+		if (round && round % FRAME_WAIT_MAX_ROUNDS == 0)
+			fprintf(stderr, "framefs: a write-back of mapped pages "
+				"has waited %u s for a frame%s\n",
+				round / 50, err ? "; the store is failing" :
+				"");
+		return 0;
+	}
 	if (round >= FRAME_WAIT_ERR_ROUNDS && err)
 		return err;
 	if (round >= FRAME_WAIT_MAX_ROUNDS) {
@@ -311,9 +347,14 @@ static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 		rc = cache_get(fs->cache, in->id, pgno, flags, out);
 		if (rc != -ENOBUFS)
 			break;
-		if (round >= WAIT_STEAL_ROUNDS && steal_frame(fs) == 0)
-			continue;
-		rc = frame_wait(fs, round);
+		if (round >= WAIT_STEAL_ROUNDS) {
+			rc = steal_frame(fs);
+			if (rc == 0)
+				continue;
+			if (rc == -EAGAIN)	/* only dirty frames left */
+				flush_kick_clean(fs);
+		}
+		rc = frame_wait(fs, round, flags & CACHE_WRITE);
 		if (rc < 0)
 			return rc;
 	}
@@ -931,7 +972,7 @@ static int evict_one(struct fs *fs)
 	struct frame *fr;
 	struct inode *in;
 	uint64_t id, pgno;
-	bool owed;
+	bool covered;
 	int rc, tries = 0;
 
 	rc = cache_evict_begin(fs->cache, &fr);
@@ -941,10 +982,10 @@ static int evict_one(struct fs *fs)
 	/* A page a registered request covers is locked in the kernel until
 	 * that request's reply: owe its invalidation (rule 1). */
 	pthread_mutex_lock(&fs->infl_lock);
-	owed = infl_covers(fs, id, pgno) && owe_inval_locked(fs, id, pgno);
+	covered = infl_covers(fs, id, pgno);
 	pthread_mutex_unlock(&fs->infl_lock);
 	in = inode_get_id(fs, id);
-	if (in && !owed) {
+	if (in && !covered) {
 		fuse_lowlevel_notify_inval_inode(fs->se, inode_nodeid(fs, in),
 						 (off_t)(pgno * fs->page_size),
 						 (off_t)fs->page_size);
@@ -962,6 +1003,8 @@ static int evict_one(struct fs *fs)
 			break;
 		}
 	}
+	if (rc == 0 && covered && in)
+		owe_inval(fs, id, pgno);
 	if (in)
 		inode_put(fs, in);
 	return rc == -EAGAIN ? -EAGAIN : 0;
