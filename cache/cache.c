@@ -11,10 +11,70 @@
  * Per-file records (struct cfile) are the only allocation after that, made
  * on the miss path when a file gets its first frame.
  *
- * The state word.  frame.word packs the state (FREE, LOADING, CLEAN, DIRTY,
- * WRITEBACK), the flags below and the pin count, and is only changed with
- * atomic operations, because pins are taken and dropped without any lock.
- * Every other change happens under cache->lock.
+ * The frame word.  frame.word packs the state (bits 0-2), five flags (bits
+ * 3-7) and the counted pins (bits 8-31).  It is only changed with atomic
+ * operations, because pins are taken and dropped without any lock; every
+ * other change is made under cache->lock as well, except on the
+ * simulator's path, where one thread owns the cache (see below).  The
+ * whole machine, with who moves it and how (L: under cache->lock; CAS: a
+ * compare-and-swap loop, word_change() unless said; S: the simulator's one
+ * thread, a plain atomic store):
+ *
+ *   state      meaning
+ *   FREE       on the free list, in no index, no pins, no flags
+ *   LOADING    indexed; its one pin is the loader's, filling the page
+ *   CLEAN      indexed; the same bytes as the store
+ *   DIRTY      indexed; newer than the store
+ *   WRITEBACK  indexed; pinned by the flusher, which writes a copy out
+ *   DOOMED     out of index, file list and policy while EVICTING: dropped
+ *              (truncate, unlink) under an evictor, which frees it
+ *              (FW_DOOMED; cache_frame_state() never reports it)
+ *
+ *   from       to         by                               how
+ *   FREE       LOADING    get_locked (cache_get's miss)    L, store + 1 pin
+ *   FREE       CLEAN      sim_miss                         S, store
+ *   LOADING    CLEAN      cache_load_done(0)               L, CAS
+ *   LOADING    FREE       cache_load_done(err)             L, CAS, unpin
+ *   CLEAN      DIRTY      cache_mark_dirty                 L, CAS
+ *   DIRTY      WRITEBACK  cache_writeback_collect          L, CAS, +1 pin
+ *   WRITEBACK  CLEAN      cache_writeback_done(0)          L, CAS, -1 pin
+ *   WRITEBACK  DIRTY      cache_writeback_done(err), or    L, CAS, -1 pin
+ *                         (0) with REDIRTY
+ *   CLEAN      FREE       cache_evict_end, step 4          L, CAS, 0 pins
+ *   CLEAN      FREE       sim_miss's victim                S, store
+ *   CLEAN      FREE       cache_drop_file                  L, freeze(), CAS
+ *   DIRTY      FREE       cache_drop_file                  L, freeze(), CAS
+ *   CLEAN      DOOMED     cache_drop_file, if EVICTING     L, CAS
+ *   DIRTY      DOOMED     cache_drop_file, if EVICTING     L, CAS
+ *   DOOMED     FREE       doomed_free (cache_evict_end,    L, CAS, 0 pins
+ *                         cache_evict_cancel)
+ *
+ *   flag          set by (how)                     cleared by (all L)
+ *   FW_EVICTING   freeze() (evict_begin, drop):    evict_end (abort or
+ *                 L, seq_cst CAS, 0 pins; also     free), evict_cancel,
+ *                 evict_begin's passed-over        freeze() if hazard-
+ *                 victims: L, CAS                  pinned, evict_begin
+ *                                                  before it unlocks,
+ *                                                  drop_file if pinned
+ *   FW_REVIVED    pin_live, a read pin of an       evict_end, evict_cancel,
+ *                 EVICTING frame: no lock, CAS     freeze()'s undo, drop
+ *   FW_REDIRTY    cache_mark_dirty of WRITEBACK:   cache_writeback_done
+ *                 L, CAS
+ *   FW_WASDIRTY   cache_mark_dirty of an EVICTING  evict_end's abort,
+ *                 CLEAN frame: L, CAS              evict_cancel, drop
+ *   FW_WAITERS    want_unpin (evict_end, drop,     unpin_raw at the last
+ *                 doomed_free), with pins: L, CAS  pin (takes L),
+ *                                                  cache_writeback_done
+ *   pins +1       pin_live (CAS), cache_pin (add): no lock;
+ *                 get_locked (store), cache_writeback_collect (add): L
+ *   pins -1       unpin_raw (sub, release): no lock;
+ *                 cache_load_done(err), cache_writeback_done (sub): L
+ *
+ * An EVICTING frame keeps its state underneath: a write during the
+ * invalidation makes it DIRTY (FW_WASDIRTY), the flusher may take it
+ * through WRITEBACK and back, and cache_evict_end decides from what it
+ * finds.  Hazard pins (hazard.h) are not in the word: they are slots the
+ * freer scans after setting FW_EVICTING (freeze()).
  *
  * The hit path takes no lock (Linux's find_get_page under RCU is the model):
  * frames are never freed, only reused, so a reader may walk an index chain
@@ -115,6 +175,9 @@
 #define CACHE_TRACE(args) ((void)0)
 #endif
 
+/* The frame word: the states of enum frame_state in bits 0-2, one more
+ * (FW_DOOMED), the flags, the pins; the table at the top says who moves
+ * each. */
 #define FW_STATE_MASK	0x7u
 /* A word state of its own, never reported: an evicting frame that
  * cache_drop_file took out of the index, the file and the policy (its data
@@ -122,7 +185,7 @@
  * at cache_evict_end/_cancel, once its pins drain.  Drop does not wait for
  * evictions: one may be waiting, in the kernel, for the truncate that is
  * dropping. */
-#define FS_DOOMED	6u
+#define FW_DOOMED	6u
 #define FW_EVICTING	0x8u	/* between evict_begin and evict_end */
 #define FW_REVIVED	0x10u	/* read while evicting: abort the eviction */
 #define FW_REDIRTY	0x20u	/* dirtied while under write-back */
@@ -205,7 +268,7 @@ struct cache {
 					 * until cache_free */
 	uint32_t free_head;		/* lock */
 	uint32_t nfree;			/* lock */
-	uint32_t ndoomed;		/* FS_DOOMED frames; lock */
+	uint32_t ndoomed;		/* FW_DOOMED frames; lock */
 	uint32_t ndirty;		/* lock; DIRTY + WRITEBACK frames */
 	struct cfile **ftab;		/* lock; file table */
 	uint32_t ftab_mask;
@@ -710,14 +773,14 @@ static void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
 	free_push(c, fno);
 }
 
-/* Frees a FS_DOOMED frame once its pins drain.  Lock held; may sleep. */
+/* Frees a FW_DOOMED frame once its pins drain.  Lock held; may sleep. */
 static void doomed_free(struct cache *c, struct frame *fr)
 {
 	uint32_t w;
 
 	for (;;) {
 		w = LOAD_RLX(&fr->word);
-		assert(fw_state(w) == FS_DOOMED);
+		assert(fw_state(w) == FW_DOOMED);
 		if (fw_pins(w)) {
 			if (want_unpin(fr))
 				pthread_cond_wait(&c->cv, &c->lock);
@@ -898,13 +961,13 @@ static void hit_done(struct cache *c, struct frame *f)
 		 * of the policy: no bit for it (a drop racing past this test
 		 * leaves a bit on a free frame, which the next insert
 		 * clears). */
-		if (fw_state(LOAD_RLX(&f->word)) != FS_DOOMED)
+		if (fw_state(LOAD_RLX(&f->word)) != FW_DOOMED)
 			p->ops->hit(p, fno_of(c, f));
 	} else {
 		pthread_mutex_lock(&c->lock);
 		/* Pinned before cache_drop_file doomed it: out of the policy
 		 * already. */
-		if (fw_state(LOAD_RLX(&f->word)) != FS_DOOMED)
+		if (fw_state(LOAD_RLX(&f->word)) != FW_DOOMED)
 			c->policy->ops->hit(c->policy, fno_of(c, f));
 		pthread_mutex_unlock(&c->lock);
 	}
@@ -1065,7 +1128,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 		word_change(fr, FRAME_WRITEBACK, FW_REDIRTY, 0);
 		break;
 	case FRAME_DIRTY:
-	case FS_DOOMED:		/* cut off: the bytes are past the end */
+	case FW_DOOMED:		/* cut off: the bytes are past the end */
 		break;
 	default:
 		assert(!"mark_dirty of a frame that is not live");
@@ -1133,7 +1196,7 @@ int cache_evict_end(struct cache *c, struct frame *fr)
 	for (;;) {
 		w = LOAD_RLX(&fr->word);
 		assert(w & FW_EVICTING);
-		if (fw_state(w) == FS_DOOMED) {
+		if (fw_state(w) == FW_DOOMED) {
 			/* Step 0: dropped meanwhile (truncate, unlink). */
 			doomed_free(c, fr);
 			rc = 0;
@@ -1182,7 +1245,7 @@ void cache_evict_cancel(struct cache *c, struct frame *fr)
 {
 	pthread_mutex_lock(&c->lock);
 	assert(LOAD_RLX(&fr->word) & FW_EVICTING);
-	if (fw_state(LOAD_RLX(&fr->word)) == FS_DOOMED)
+	if (fw_state(LOAD_RLX(&fr->word)) == FW_DOOMED)
 		doomed_free(c, fr);
 	else
 		word_change(fr, fw_state(LOAD_RLX(&fr->word)), 0,
@@ -1381,7 +1444,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			if ((w & FW_EVICTING) &&
 			    (s == FRAME_CLEAN || s == FRAME_DIRTY)) {
 				/* The evictor frees it at evict_end. */
-				word_change(f, FS_DOOMED, 0, FW_REVIVED |
+				word_change(f, FW_DOOMED, 0, FW_REVIVED |
 					    FW_WASDIRTY);
 				frame_unlink(c, fno_of(c, f), s,
 					     POLICY_DROPPED);
@@ -1500,7 +1563,7 @@ bool cache_policy_resident(struct cache *c, uint32_t fno)
 	uint32_t s = fno < c->nframes ?
 		     fw_state(LOAD_RLX(&c->frames[fno].word)) : FRAME_FREE;
 
-	return s != FRAME_FREE && s != FS_DOOMED;
+	return s != FRAME_FREE && s != FW_DOOMED;
 }
 
 uint32_t cache_policy_nresident(struct cache *c)
@@ -1810,7 +1873,7 @@ void cache_foreach_frame(struct cache *c,
 		struct frame *f = &c->frames[i];
 		uint32_t w = LOAD_RLX(&f->word);
 
-		if (fw_state(w) != FRAME_FREE && fw_state(w) != FS_DOOMED)
+		if (fw_state(w) != FRAME_FREE && fw_state(w) != FW_DOOMED)
 			fn(arg, i, f->ino, f->pgno, word_state(w));
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -1876,7 +1939,7 @@ static int check_locked(struct cache *c)
 
 		for (uint32_t fno = 0; fno < c->nframes; fno++)
 			if (fw_state(LOAD_RLX(&c->frames[fno].word)) ==
-			    FS_DOOMED) {
+			    FW_DOOMED) {
 				CHECK(!seen[fno], "doomed frame %u is indexed "
 				      "or free", fno);
 				ndoomed++;
