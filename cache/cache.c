@@ -89,15 +89,15 @@
  * hit an atomic read-modify-write of a line all readers share, and two
  * threads hitting the same frames would bounce those lines between cores
  * (measured: two threads slower than one).  So the hit path pins with a
- * hazard pointer (Michael, 2004): it publishes the frame number in one of
- * its own thread's slots (struct hp_block, its own cache line), then checks
- * the frame's word.  Whoever frees a frame first marks it EVICTING, then
+ * hazard pointer (Michael, 2004; hazard.c): it publishes the frame number
+ * in one of its own thread's slots (its own cache line), then checks the
+ * frame's word.  Whoever frees a frame first marks it EVICTING, then
  * scans the slots; both sides use sequentially consistent accesses, so
  * either the reader sees EVICTING (and falls back to a counted pin in the
  * word, which aborts the eviction) or the freer sees the slot (and leaves
  * the frame).  Hazard pins belong to the thread that took them: unpin a
- * frame on the thread that looked it up.  Threads beyond HP_THREADS, or
- * holding more than HP_SLOTS pins, get counted pins, which are always
+ * frame on the thread that looked it up.  Threads beyond HAZARD_THREADS,
+ * or holding more than HAZARD_SLOTS pins, get counted pins, which are always
  * correct, only slower.  For policies whose hit only sets a bit (FIFO,
  * CLOCK) a hit is then read-only on shared lines; LRU takes cache->lock to
  * move the frame.  Counters are per-thread slots as well.
@@ -158,6 +158,7 @@
 #define _GNU_SOURCE
 #include "cache.h"
 #include "hash.h"
+#include "hazard.h"
 #include "policy.h"
 
 #include <assert.h>
@@ -231,20 +232,12 @@ enum cnt {
 };
 
 #define NSLOTS 16		/* counter slots; threads share beyond that */
-#define HP_THREADS 64		/* threads with hazard slots, per cache */
-#define HP_SLOTS 4		/* hazard pins a thread can hold at once */
 /* evict_begin passes over hazard-pinned frames; there are at most this
  * many, plus a few counted-pinned between victim() and our CAS. */
-#define EVICT_HELD_MAX (HP_THREADS * HP_SLOTS + 16)
+#define EVICT_HELD_MAX (HAZARD_THREADS * HAZARD_SLOTS + 16)
 /* cache_sim_prefetch: a hinted page's bucket is fetched at once, its first
  * frame SIM_STAGE hints later, when the bucket has arrived. */
 #define SIM_STAGE (CACHE_SIM_AHEAD / 2)
-
-/* One thread's hazard pins: written by the owner, scanned by freers. */
-struct hp_block {
-	uint32_t slot[HP_SLOTS];	/* frame numbers or FRAME_NONE; atomic */
-	uint64_t owner;			/* thread token, 0 = unclaimed; atomic */
-} __attribute__((aligned(64)));
 
 struct cnt_slot {
 	uint64_t v[CNT__N];	/* atomic adds; one thread per slot mostly */
@@ -277,11 +270,8 @@ struct cache {
 	struct cfile *dirty_tail;
 	uint64_t next_use;		/* cache_set_next_use (OPT): written
 					 * and read by the simulating thread */
-	uint64_t id;			/* unique per cache_new, for the TLS */
-	uint32_t hp_nblocks;		/* atomic; claimed hp blocks so far */
-	uint32_t hp_waiters;		/* atomic; droppers waiting on hazards */
 	struct frame *evict_held[EVICT_HELD_MAX]; /* lock; evict_begin's */
-	struct hp_block hp[HP_THREADS];
+	struct hazard hz;		/* the hit path's pins (hazard.h) */
 	struct cnt_slot slots[NSLOTS];
 	struct cnt_slot sim;		/* cache_sim_access's counts: written
 					 * by the simulating thread alone,
@@ -399,70 +389,16 @@ static bool want_unpin(struct frame *f)
 	return true;
 }
 
-/* ---- hazard pins ------------------------------------------------------ */
+/* ---- hazard pins (hazard.c) ------------------------------------------ */
 
-static __thread uint64_t tls_cache_id;	/* the cache tls_hp belongs to */
-static __thread struct hp_block *tls_hp;
-
-static uint64_t thread_token(void)
+/* hazard_unpin's wake: a cache_drop_file waits on cv for hazard pins. */
+static void hp_wake(void *arg)
 {
-	static uint64_t next;
-	static __thread uint64_t token;
+	struct cache *c = arg;
 
-	if (!token)
-		token = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
-	return token;
-}
-
-/* This thread's hazard block in c, or NULL.  With claim, takes a free
- * block on first use (NULL when all are taken: the thread then uses counted
- * pins).  Only hp_pin claims, so threads that merely unpin or assert do not
- * use up blocks. */
-static struct hp_block *hp_find(struct cache *c, bool claim)
-{
-	uint64_t me = thread_token(), zero;
-	struct hp_block *mine = NULL;
-
-	if (tls_cache_id == c->id)
-		return tls_hp;
-	for (uint32_t i = 0; i < HP_THREADS && !mine; i++)
-		if (LOAD_RLX(&c->hp[i].owner) == me)
-			mine = &c->hp[i];
-	for (uint32_t i = 0; i < HP_THREADS && !mine && claim; i++) {
-		zero = 0;
-		if (__atomic_compare_exchange_n(&c->hp[i].owner, &zero, me,
-						false, __ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED)) {
-			uint32_t n = __atomic_load_n(&c->hp_nblocks,
-						     __ATOMIC_SEQ_CST);
-
-			while (n < i + 1 &&
-			       !__atomic_compare_exchange_n(&c->hp_nblocks, &n,
-							    i + 1, false,
-							    __ATOMIC_SEQ_CST,
-							    __ATOMIC_SEQ_CST))
-				;
-			mine = &c->hp[i];
-		}
-	}
-	if (mine || claim) {
-		tls_cache_id = c->id;
-		tls_hp = mine;
-	}
-	return mine;
-}
-
-/* Empties a slot.  A cache_drop_file may be waiting for it: the store is
- * sequentially consistent against its hp_waiters increment, so either it
- * sees the slot empty or we see it waiting and wake it. */
-static void hp_clear(struct cache *c, struct hp_block *b, int i)
-{
-	__atomic_store_n(&b->slot[i], FRAME_NONE, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->hp_waiters, __ATOMIC_SEQ_CST)) {
-		pthread_mutex_lock(&c->lock);
-		pthread_cond_broadcast(&c->cv);
-		pthread_mutex_unlock(&c->lock);
-	}
+	pthread_mutex_lock(&c->lock);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Pins f with a hazard slot if it is live and not being freed.  Returns
@@ -470,64 +406,16 @@ static void hp_clear(struct cache *c, struct hp_block *b, int i)
  * then takes a counted pin. */
 static bool hp_pin(struct cache *c, struct frame *f)
 {
-	struct hp_block *b = hp_find(c, true);
 	uint32_t fno = fno_of(c, f), w, s;
 
-	if (!b)
+	if (!hazard_pin(&c->hz, fno))
 		return false;
-	for (int i = 0; i < HP_SLOTS; i++) {
-		if (LOAD_RLX(&b->slot[i]) != FRAME_NONE)
-			continue;
-		__atomic_store_n(&b->slot[i], fno, __ATOMIC_SEQ_CST);
-		w = __atomic_load_n(&f->word, __ATOMIC_SEQ_CST);
-		s = fw_state(w);
-		if ((s == FRAME_CLEAN || s == FRAME_DIRTY ||
-		     s == FRAME_WRITEBACK) && !(w & FW_EVICTING))
-			return true;
-		hp_clear(c, b, i);
-		return false;
-	}
-	return false;
-}
-
-/* Drops a hazard pin of this thread on fno; false if it holds none. */
-static bool hp_unpin(struct cache *c, uint32_t fno)
-{
-	struct hp_block *b = hp_find(c, false);
-
-	if (!b)
-		return false;
-	for (int i = 0; i < HP_SLOTS; i++) {
-		if (LOAD_RLX(&b->slot[i]) == fno) {
-			hp_clear(c, b, i);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Does this thread hold a hazard pin on fno?  For assertions. */
-static bool hp_mine_holds(struct cache *c, uint32_t fno)
-{
-	struct hp_block *b = hp_find(c, false);
-
-	for (int i = 0; b && i < HP_SLOTS; i++)
-		if (LOAD_RLX(&b->slot[i]) == fno)
-			return true;
-	return false;
-}
-
-/* Does any thread hold a hazard pin on fno?  The caller has just marked
- * the frame EVICTING (seq_cst), so pins taken after this scan fail. */
-static bool hp_busy(struct cache *c, uint32_t fno)
-{
-	uint32_t n = __atomic_load_n(&c->hp_nblocks, __ATOMIC_SEQ_CST);
-
-	for (uint32_t i = 0; i < n; i++)
-		for (int j = 0; j < HP_SLOTS; j++)
-			if (__atomic_load_n(&c->hp[i].slot[j],
-					    __ATOMIC_SEQ_CST) == fno)
-				return true;
+	w = __atomic_load_n(&f->word, __ATOMIC_SEQ_CST);
+	s = fw_state(w);
+	if ((s == FRAME_CLEAN || s == FRAME_DIRTY || s == FRAME_WRITEBACK) &&
+	    !(w & FW_EVICTING))
+		return true;
+	hazard_unpin(&c->hz, fno);
 	return false;
 }
 
@@ -539,7 +427,7 @@ static bool freeze(struct cache *c, struct frame *f, uint32_t w)
 	    !__atomic_compare_exchange_n(&f->word, &w, w | FW_EVICTING, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		return false;
-	if (!hp_busy(c, fno_of(c, f)))
+	if (!hazard_busy(&c->hz, fno_of(c, f)))
 		return true;
 	word_change(f, fw_state(w), 0, FW_EVICTING | FW_REVIVED);
 	return false;
@@ -822,14 +710,7 @@ struct cache *cache_new(const struct cache_config *cfg)
 	pthread_cond_init(&c->cv, NULL);
 	c->nframes = cfg->nframes;
 	c->page_shift = (uint32_t)__builtin_ctz(page_size);
-	{
-		static uint64_t next_id;
-
-		c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
-	}
-	for (int i = 0; i < HP_THREADS; i++)
-		for (int j = 0; j < HP_SLOTS; j++)
-			c->hp[i].slot[j] = FRAME_NONE;
+	hazard_init(&c->hz, hp_wake, c);
 	for (int i = 0; i < SIM_STAGE; i++)
 		c->sim_ahead[i] = FRAME_NONE;
 
@@ -1099,14 +980,14 @@ void cache_pin(struct cache *c, struct frame *fr)
 					  __ATOMIC_ACQUIRE);
 
 	assert(fw_pins(old) >= 1 || (old & FW_EVICTING) ||
-	       hp_mine_holds(c, fno_of(c, fr)));
+	       hazard_mine(&c->hz, fno_of(c, fr)));
 	(void)old;
 	cnt_add(c, CNT_PINS, 1);
 }
 
 void cache_unpin(struct cache *c, struct frame *fr)
 {
-	if (!hp_unpin(c, fno_of(c, fr)))
+	if (!hazard_unpin(&c->hz, fno_of(c, fr)))
 		unpin_raw(c, fr);
 }
 
@@ -1116,7 +997,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 
 	pthread_mutex_lock(&c->lock);
 	w = LOAD_RLX(&fr->word);
-	assert(fw_pins(w) >= 1 || hp_mine_holds(c, fno));
+	assert(fw_pins(w) >= 1 || hazard_mine(&c->hz, fno));
 	switch (fw_state(w)) {
 	case FRAME_CLEAN:
 		word_change(fr, FRAME_DIRTY,
@@ -1425,8 +1306,8 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 	struct cfile *cf;
 
 	pthread_mutex_lock(&c->lock);
-	/* Hazard unpins broadcast cv while this is nonzero. */
-	__atomic_add_fetch(&c->hp_waiters, 1, __ATOMIC_SEQ_CST);
+	/* Hazard unpins broadcast cv until hazard_wait_end. */
+	hazard_wait_begin(&c->hz);
 	while ((cf = file_find(c, ino)) != NULL) {
 		uint32_t busy = 0, n = cf->nres, fno = cf->head;
 		bool again = false;
@@ -1468,7 +1349,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			}
 			if (!freeze(c, f, w)) {
 				/* Pinned just now, or hazard-pinned. */
-				if (want_unpin(f) || hp_busy(c, fno_of(c, f)))
+				if (want_unpin(f) || hazard_busy(&c->hz, fno_of(c, f)))
 					busy++;
 				else
 					again = true;
@@ -1495,7 +1376,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			break;
 		pthread_cond_wait(&c->cv, &c->lock);
 	}
-	__atomic_sub_fetch(&c->hp_waiters, 1, __ATOMIC_SEQ_CST);
+	hazard_wait_end(&c->hz);
 	HOT_CHECK(c);
 	pthread_mutex_unlock(&c->lock);
 	cnt_add(c, CNT_DROPS, dropped);
@@ -1653,7 +1534,7 @@ sim_miss(struct cache *c, uint64_t ino, uint64_t pgno,
 		f = &c->frames[fno];
 		w = LOAD_RLX(&f->word);
 		assert(w == FRAME_CLEAN);	/* evictable: CLEAN, no pins */
-		assert(!hp_busy(c, fno));	/* no hazard pins (contract) */
+		assert(!hazard_busy(&c->hz, fno));	/* no hazard pins (contract) */
 		(void)w;
 		r->victim_fno = fno;
 		r->victim_ino = f->ino;
