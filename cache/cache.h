@@ -23,6 +23,9 @@
  * callers copy into and out of pinned frames without any cache lock held.
  * A thread holding pins must not call cache_drop_file on the same pages.
  * Errors are negative errnos; pointer returns are NULL.
+ *
+ * A simulator, one thread with the cache to itself, replays traces through
+ * cache_sim.h instead: the same decisions without the lock or pins.
  */
 #ifndef FRAMEFS_CACHE_H
 #define FRAMEFS_CACHE_H
@@ -208,36 +211,6 @@ void cache_policy_show(struct cache *c, FILE *out);
  * (unknown or needs the future) / -ENOMEM with one line in err. */
 int cache_set_policy(struct cache *c, const char *spec, char *err,
 		     size_t errlen);
-
-/* The simulator's access: a hit, or a miss that (when no frame is free)
- * evicts the policy's victim and inserts the page.  It takes no lock and no
- * pin (cache.c, "The simulator's path"): no other thread may use the cache
- * meanwhile, and the caller holds no pins.  Meant for metadata_only caches.
- * Returns 0 (hit), 1 (miss into a free frame), 2 (miss that evicted the
- * page victim_* from frame victim_fno), or a negative errno (-EAGAIN:
- * nothing evictable but dirty frames; -EBUSY: nothing evictable; -ENOMEM).
- * The same decisions as cache_get + cache_evict_begin/_end. */
-struct cache_sim_result {
-	uint32_t fno;			/* the frame now holding the page */
-	uint32_t victim_fno;		/* 2: the frame evicted */
-	uint64_t victim_ino, victim_pgno;	/* 2: its page */
-};
-int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
-		     struct cache_sim_result *r);
-
-/* A hint for cache_sim_access: the caller will access (ino, pgno)
- * CACHE_SIM_AHEAD accesses from now (a simulator with its trace in memory
- * calls it once per access, for reference i + CACHE_SIM_AHEAD, before
- * accessing reference i).  Only prefetches; same contract as
- * cache_sim_access. */
-#define CACHE_SIM_AHEAD 16
-void cache_sim_prefetch(struct cache *c, uint64_t ino, uint64_t pgno);
-
-/* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
- * trace position of the next reference to the page the next access is for
- * (UINT64_MAX: never).  Set before each access (cache_sim_access or
- * cache_get), by the one thread that uses the cache; takes no lock. */
-void cache_set_next_use(struct cache *c, uint64_t when);
 
 /* Checks every invariant of the pool, index, file lists and policy.
  * Returns 0, or -EUCLEAN after printing the first violation to stderr. */

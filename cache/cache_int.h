@@ -3,8 +3,9 @@
  * of cache.h see struct cache and struct frame as opaque.  The design, the
  * table of the frame word and the lock rules are at the top of cache.c.
  *
- * Besides the structs: the frame word's bits, the atomic shorthands and
- * the two index operations every path inlines.
+ * Besides the structs: the frame word's bits, the atomic shorthands, the
+ * two index operations every path inlines, and the structure helpers
+ * cache.c lends cache_sim.c.
  */
 #ifndef FRAMEFS_CACHE_INT_H
 #define FRAMEFS_CACHE_INT_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 #include "hash.h"
 #include "hazard.h"
 #include "policy.h"
@@ -188,5 +190,17 @@ static inline void index_insert(struct cache *c, uint32_t fno)
 	STORE_RLX(&f->hnext, *head);
 	STORE_REL(head, fno);
 }
+
+/* ---- structure helpers (cache.c), lent to cache_sim.c ----------------- */
+
+/* Finds or creates the record of ino; NULL on ENOMEM.  Lock held. */
+struct cfile *file_get(struct cache *c, uint64_t ino);
+/* Links fno into cf's circular list; at_head puts it first.  Lock held. */
+void flist_add(struct cache *c, struct cfile *cf, uint32_t fno,
+	       bool at_head);
+/* Unlinks a frame whose word is already FREE from index, file and policy
+ * (remove(why)), and pushes it on the free list.  Lock held. */
+void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
+		   enum policy_remove why);
 
 #endif

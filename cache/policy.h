@@ -115,7 +115,8 @@ uint32_t cache_policy_nresident(struct cache *c);
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno);
 /* For POLICY_NEEDS_FUTURE: the position in the trace of the next reference
  * to the page being inserted or hit (UINT64_MAX: never again), as the
- * simulator set it with cache_set_next_use() before the access. */
+ * simulator set it with cache_set_next_use() (cache_sim.h) before the
+ * access. */
 uint64_t cache_policy_next_use(struct cache *c);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "cache_sim.h"
 #include "future.h"
 #include "policy_trace.h"
 
