@@ -119,6 +119,10 @@
  * nothing is called with it held that could block on I/O, FUSE or another
  * lock, and page data is never copied under it.  cache->cv (with that lock)
  * wakes threads waiting for a load, a write-back, an eviction or an unpin.
+ * It is taken with cache_lock()/cache_unlock() and slept on with
+ * cache_wait() (cache_int.h), which in debug builds keep the holder in
+ * cache->lock_owner: every helper that says "lock held", and every
+ * cache_policy_* query, asserts cache_locked(c).
  *
  * The simulator's path.  framesim and sim_bench replay traces through this
  * same core on one thread, with no page data and nobody else using the
@@ -134,6 +138,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+
+#ifndef NDEBUG
+__thread char cache_thread_byte;	/* its address is CACHE_SELF */
+#endif
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -205,19 +213,21 @@ static void unpin_raw(struct cache *c, struct frame *f)
 	/* No counted pin: a hit pin unpinned on another thread. */
 	assert(fw_pins(old) >= 1);
 	if (fw_pins(old) == 1 && (old & FW_WAITERS)) {
-		pthread_mutex_lock(&c->lock);
+		cache_lock(c);
 		__atomic_fetch_and(&f->word, ~FW_WAITERS, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&c->cv);
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 	}
 }
 
 /* Marks f as waited for if it has pins.  Caller holds lock and sleeps on cv
  * when this returns true. */
-static bool want_unpin(struct frame *f)
+static bool want_unpin(struct cache *c, struct frame *f)
 {
 	uint32_t w = LOAD_RLX(&f->word);
 
+	assert(cache_locked(c));
+	(void)c;
 	do {
 		if (fw_pins(w) == 0)
 			return false;
@@ -234,9 +244,9 @@ static void hp_wake(void *arg)
 {
 	struct cache *c = arg;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 /* Pins f with a hazard slot if it is live and not being freed.  Returns
@@ -261,6 +271,7 @@ static bool hp_pin(struct cache *c, struct frame *f)
  * holds it; false (and the word as it was) otherwise.  Lock held. */
 static bool freeze(struct cache *c, struct frame *f, uint32_t w)
 {
+	assert(cache_locked(c));
 	if (fw_pins(w) ||
 	    !__atomic_compare_exchange_n(&f->word, &w, w | FW_EVICTING, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
@@ -280,6 +291,7 @@ static void index_remove(struct cache *c, uint32_t fno)
 	uint32_t *link = &c->buckets[key_hash(f->ino, f->pgno) &
 				     c->bucket_mask];
 
+	assert(cache_locked(c));
 	while (*link != fno) {
 		assert(*link != FRAME_NONE);
 		link = &c->frames[*link].hnext;
@@ -293,6 +305,7 @@ static struct cfile *file_find(struct cache *c, uint64_t ino)
 {
 	struct cfile *cf = c->ftab[key_hash(ino, 0) & c->ftab_mask];
 
+	assert(cache_locked(c));
 	while (cf && cf->ino != ino)
 		cf = cf->hnext;
 	return cf;
@@ -303,6 +316,7 @@ static void ftab_grow(struct cache *c)
 	uint32_t nmask = c->ftab_mask * 2 + 1;
 	struct cfile **nt = calloc((size_t)nmask + 1, sizeof(*nt));
 
+	assert(cache_locked(c));
 	if (!nt)
 		return;		/* keep the longer chains */
 	for (uint32_t i = 0; i <= c->ftab_mask; i++) {
@@ -327,6 +341,7 @@ struct cfile *file_get(struct cache *c, uint64_t ino)
 	struct cfile *cf = file_find(c, ino);
 	uint32_t b;
 
+	assert(cache_locked(c));
 	if (cf)
 		return cf;
 	cf = calloc(1, sizeof(*cf));
@@ -348,6 +363,7 @@ static void file_put(struct cache *c, struct cfile *cf)
 {
 	struct cfile **link;
 
+	assert(cache_locked(c));
 	if (cf->nres || cf->ndirty || cf->err_seq)
 		return;
 	link = &c->ftab[key_hash(cf->ino, 0) & c->ftab_mask];
@@ -360,6 +376,7 @@ static void file_put(struct cache *c, struct cfile *cf)
 
 static void dirty_list_add(struct cache *c, struct cfile *cf)
 {
+	assert(cache_locked(c));
 	cf->dirtied_ms = now_ms();
 	cf->dnext = NULL;
 	cf->dprev = c->dirty_tail;
@@ -372,6 +389,7 @@ static void dirty_list_add(struct cache *c, struct cfile *cf)
 
 static void dirty_list_del(struct cache *c, struct cfile *cf)
 {
+	assert(cache_locked(c));
 	if (cf->dprev)
 		cf->dprev->dnext = cf->dnext;
 	else
@@ -389,6 +407,7 @@ void flist_add(struct cache *c, struct cfile *cf, uint32_t fno,
 {
 	struct frame *f = &c->frames[fno];
 
+	assert(cache_locked(c));
 	if (cf->head == FRAME_NONE) {
 		f->fprev = f->fnext = fno;
 		cf->head = fno;
@@ -409,6 +428,7 @@ static void flist_del(struct cache *c, struct cfile *cf, uint32_t fno)
 {
 	struct frame *f = &c->frames[fno];
 
+	assert(cache_locked(c));
 	if (f->fnext == fno) {
 		cf->head = FRAME_NONE;
 	} else {
@@ -423,6 +443,7 @@ static void flist_del(struct cache *c, struct cfile *cf, uint32_t fno)
 /* The frame joins the dirty prefix of its file's list. */
 static void file_dirty(struct cache *c, struct cfile *cf, uint32_t fno)
 {
+	assert(cache_locked(c));
 	flist_del(c, cf, fno);
 	flist_add(c, cf, fno, true);
 	if (cf->ndirty++ == 0)
@@ -434,6 +455,7 @@ static void file_dirty(struct cache *c, struct cfile *cf, uint32_t fno)
 static void file_undirty(struct cache *c, struct cfile *cf, uint32_t fno,
 			 bool drop)
 {
+	assert(cache_locked(c));
 	flist_del(c, cf, fno);
 	if (!drop)
 		flist_add(c, cf, fno, false);
@@ -449,6 +471,7 @@ static void frame_unlink(struct cache *c, uint32_t fno, uint32_t old_state,
 	struct frame *f = &c->frames[fno];
 	struct cfile *cf = file_find(c, f->ino);
 
+	assert(cache_locked(c));
 	assert(cf);
 	index_remove(c, fno);
 	if (old_state == FRAME_DIRTY || old_state == FRAME_WRITEBACK)
@@ -461,6 +484,7 @@ static void frame_unlink(struct cache *c, uint32_t fno, uint32_t old_state,
 
 static void free_push(struct cache *c, uint32_t fno)
 {
+	assert(cache_locked(c));
 	STORE_RLX(&c->frames[fno].hnext, c->free_head);
 	c->free_head = fno;
 	c->nfree++;
@@ -471,6 +495,7 @@ static void free_push(struct cache *c, uint32_t fno)
 void frame_release(struct cache *c, uint32_t fno, uint32_t old_state,
 		   enum policy_remove why)
 {
+	assert(cache_locked(c));
 	frame_unlink(c, fno, old_state, why);
 	free_push(c, fno);
 }
@@ -480,12 +505,13 @@ static void doomed_free(struct cache *c, struct frame *fr)
 {
 	uint32_t w;
 
+	assert(cache_locked(c));
 	for (;;) {
 		w = LOAD_RLX(&fr->word);
 		assert(fw_state(w) == FW_DOOMED);
 		if (fw_pins(w)) {
-			if (want_unpin(fr))
-				pthread_cond_wait(&c->cv, &c->lock);
+			if (want_unpin(c, fr))
+				cache_wait(c);
 			continue;
 		}
 		if (__atomic_compare_exchange_n(&fr->word, &w, FRAME_FREE,
@@ -659,12 +685,12 @@ static void hit_done(struct cache *c, struct frame *f)
 		if (fw_state(LOAD_RLX(&f->word)) != FW_DOOMED)
 			p->ops->hit(p, fno_of(c, f));
 	} else {
-		pthread_mutex_lock(&c->lock);
+		cache_lock(c);
 		/* Pinned before cache_drop_file doomed it: out of the policy
 		 * already. */
 		if (fw_state(LOAD_RLX(&f->word)) != FW_DOOMED)
 			c->policy->ops->hit(c->policy, fno_of(c, f));
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 	}
 	cnt_add(c, CNT_HITS, 1);
 	cnt_add(c, CNT_PINS, 1);
@@ -678,40 +704,40 @@ static int get_locked(struct cache *c, uint64_t ino, uint64_t pgno,
 	struct frame *f;
 	uint32_t fno;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	for (;;) {
 		fno = index_find(c, ino, pgno);
 		if (fno == FRAME_NONE)
 			break;
 		f = &c->frames[fno];
 		if (fw_state(LOAD_RLX(&f->word)) == FRAME_LOADING) {
-			pthread_cond_wait(&c->cv, &c->lock);
+			cache_wait(c);
 			continue;
 		}
 		/* Indexed and not loading: live, so the pin succeeds. */
 		if (!pin_live(f, flags))
 			assert(!"indexed frame not live");
 		c->policy->ops->hit(c->policy, fno);
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 		cnt_add(c, CNT_HITS, 1);
 		cnt_add(c, CNT_PINS, 1);
 		*out = f;
 		return 0;
 	}
 	if (flags & CACHE_NOCREATE) {
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 		cnt_add(c, CNT_MISSES, 1);
 		return -ENOENT;
 	}
 	if (c->nfree == 0) {
 		if (c->policy->ops->pending)
 			c->policy->ops->pending(c->policy, ino, pgno);
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 		return -ENOBUFS;
 	}
 	cf = file_get(c, ino);
 	if (!cf) {
-		pthread_mutex_unlock(&c->lock);
+		cache_unlock(c);
 		return -ENOMEM;
 	}
 
@@ -727,7 +753,7 @@ static int get_locked(struct cache *c, uint64_t ino, uint64_t pgno,
 	flist_add(c, cf, fno, false);
 	c->policy->ops->insert(c->policy, fno, ino, pgno);
 	HOT_CHECK(c);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	CACHE_TRACE((stderr, "insert %lu:%lu -> frame %u",
 		     (unsigned long)ino, (unsigned long)pgno, fno));
 	cnt_add(c, CNT_MISSES, 1);
@@ -770,7 +796,7 @@ void cache_load_done(struct cache *c, struct frame *fr, int err)
 {
 	uint32_t fno = fno_of(c, fr);
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	assert(fw_state(LOAD_RLX(&fr->word)) == FRAME_LOADING);
 	if (err == 0) {
 		word_change(fr, FRAME_CLEAN, 0, 0);
@@ -785,7 +811,7 @@ void cache_load_done(struct cache *c, struct frame *fr, int err)
 	}
 	HOT_CHECK(c);
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 void cache_pin(struct cache *c, struct frame *fr)
@@ -809,7 +835,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 {
 	uint32_t w, fno = fno_of(c, fr);
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	w = LOAD_RLX(&fr->word);
 	assert(fw_pins(w) >= 1 || hazard_mine(&c->hz, fno));
 	switch (fw_state(w)) {
@@ -829,7 +855,7 @@ void cache_mark_dirty(struct cache *c, struct frame *fr)
 		assert(!"mark_dirty of a frame that is not live");
 	}
 	HOT_CHECK(c);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 /* ---- eviction --------------------------------------------------------- */
@@ -838,7 +864,7 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 {
 	int rc = -EBUSY;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	if (c->nfree == c->nframes) {
 		rc = -ENOENT;
 		goto out_unlock;
@@ -878,7 +904,7 @@ int cache_evict_begin(struct cache *c, struct frame **out)
 		word_change(held[nheld], FRAME_CLEAN, 0,
 			    FW_EVICTING | FW_REVIVED);
 out_unlock:
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return rc;
 }
 
@@ -887,7 +913,7 @@ int cache_evict_end(struct cache *c, struct frame *fr)
 	uint32_t fno = fno_of(c, fr), w;
 	int rc;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	for (;;) {
 		w = LOAD_RLX(&fr->word);
 		assert(w & FW_EVICTING);
@@ -913,8 +939,8 @@ int cache_evict_end(struct cache *c, struct frame *fr)
 		}
 		if (fw_pins(w)) {
 			/* Step 3: a write is copying in; wait for it. */
-			if (want_unpin(fr))
-				pthread_cond_wait(&c->cv, &c->lock);
+			if (want_unpin(c, fr))
+				cache_wait(c);
 			continue;
 		}
 		/* Step 4: clean, unused: free it. */
@@ -932,13 +958,13 @@ int cache_evict_end(struct cache *c, struct frame *fr)
 	}
 	HOT_CHECK(c);
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return rc;
 }
 
 void cache_evict_cancel(struct cache *c, struct frame *fr)
 {
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	assert(LOAD_RLX(&fr->word) & FW_EVICTING);
 	if (fw_state(LOAD_RLX(&fr->word)) == FW_DOOMED)
 		doomed_free(c, fr);
@@ -946,7 +972,7 @@ void cache_evict_cancel(struct cache *c, struct frame *fr)
 		word_change(fr, fw_state(LOAD_RLX(&fr->word)), 0,
 			    FW_EVICTING | FW_REVIVED | FW_WASDIRTY);
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 int cache_evict_one(struct cache *c)
@@ -983,7 +1009,7 @@ int cache_writeback_collect(struct cache *c, uint64_t ino,
 	struct cfile *cf;
 	int n = 0;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	if (cf && cf->ndirty) {
 		uint32_t fno = cf->head;
@@ -1000,7 +1026,7 @@ int cache_writeback_collect(struct cache *c, uint64_t ino,
 			fno = f->fnext;
 		}
 	}
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	/* Pinned and under write-back: the keys are stable. */
 	qsort(out, (size_t)n, sizeof(*out), cmp_pgno);
 	return n;
@@ -1011,7 +1037,7 @@ void cache_writeback_done(struct cache *c, struct frame *fr, int err)
 	uint32_t fno = fno_of(c, fr), w;
 	struct cfile *cf;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	w = LOAD_RLX(&fr->word);
 	assert(fw_state(w) == FRAME_WRITEBACK);
 	cf = file_find(c, fr->ino);
@@ -1032,20 +1058,20 @@ void cache_writeback_done(struct cache *c, struct frame *fr, int err)
 	__atomic_fetch_and(&fr->word, ~FW_WAITERS, __ATOMIC_RELAXED);
 	HOT_CHECK(c);
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 int cache_dirty_oldest(struct cache *c, uint64_t *ino, uint64_t *dirtied_ms)
 {
 	int rc = -ENOENT;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	if (c->dirty_head) {
 		*ino = c->dirty_head->ino;
 		*dirtied_ms = c->dirty_head->dirtied_ms;
 		rc = 0;
 	}
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return rc;
 }
 
@@ -1054,10 +1080,10 @@ uint32_t cache_file_ndirty(struct cache *c, uint64_t ino)
 	struct cfile *cf;
 	uint32_t n;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	n = cf ? cf->ndirty : 0;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return n;
 }
 
@@ -1066,10 +1092,10 @@ uint32_t cache_file_nresident(struct cache *c, uint64_t ino)
 	struct cfile *cf;
 	uint32_t n;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	n = cf ? cf->nres : 0;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return n;
 }
 
@@ -1078,10 +1104,10 @@ uint32_t cache_file_error_seq(struct cache *c, uint64_t ino)
 	struct cfile *cf;
 	uint32_t seq;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	seq = cf ? cf->err_seq : 0;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return seq;
 }
 
@@ -1090,13 +1116,13 @@ int cache_file_error(struct cache *c, uint64_t ino, uint32_t *since)
 	struct cfile *cf;
 	int err = 0;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	if (cf && cf->err_seq != *since) {
 		*since = cf->err_seq;
 		err = cf->err;
 	}
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return err;
 }
 
@@ -1104,14 +1130,14 @@ void cache_file_forget(struct cache *c, uint64_t ino)
 {
 	struct cfile *cf;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	cf = file_find(c, ino);
 	if (cf) {
 		cf->err_seq = 0;
 		cf->err = 0;
 		file_put(c, cf);
 	}
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
@@ -1119,7 +1145,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 	uint32_t dropped = 0;
 	struct cfile *cf;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	/* Hazard unpins broadcast cv until hazard_wait_end. */
 	hazard_wait_begin(&c->hz);
 	while ((cf = file_find(c, ino)) != NULL) {
@@ -1155,7 +1181,7 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 				continue;
 			}
 			if (fw_pins(w)) {
-				if (want_unpin(f))
+				if (want_unpin(c, f))
 					busy++;
 				else
 					again = true;
@@ -1163,7 +1189,8 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			}
 			if (!freeze(c, f, w)) {
 				/* Pinned just now, or hazard-pinned. */
-				if (want_unpin(f) || hazard_busy(&c->hz, fno_of(c, f)))
+				if (want_unpin(c, f) ||
+				    hazard_busy(&c->hz, fno_of(c, f)))
 					busy++;
 				else
 					again = true;
@@ -1188,11 +1215,11 @@ uint32_t cache_drop_file(struct cache *c, uint64_t ino, uint64_t from_pgno)
 			continue;
 		if (!busy)
 			break;
-		pthread_cond_wait(&c->cv, &c->lock);
+		cache_wait(c);
 	}
 	hazard_wait_end(&c->hz);
 	HOT_CHECK(c);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	cnt_add(c, CNT_DROPS, dropped);
 	return dropped;
 }
@@ -1249,6 +1276,7 @@ bool cache_policy_evictable(struct cache *c, uint32_t fno)
 {
 	uint32_t w = LOAD_RLX(&c->frames[fno].word);
 
+	assert(cache_locked(c));
 	return fw_state(w) == FRAME_CLEAN && fw_pins(w) == 0 &&
 	       !(w & FW_EVICTING);
 }
@@ -1258,16 +1286,19 @@ bool cache_policy_resident(struct cache *c, uint32_t fno)
 	uint32_t s = fno < c->nframes ?
 		     fw_state(LOAD_RLX(&c->frames[fno].word)) : FRAME_FREE;
 
+	assert(cache_locked(c));
 	return s != FRAME_FREE && s != FW_DOOMED;
 }
 
 uint32_t cache_policy_nresident(struct cache *c)
 {
+	assert(cache_locked(c));
 	return c->nframes - c->nfree - c->ndoomed;
 }
 
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno)
 {
+	assert(cache_locked(c));
 	return c->frames[fno].pgno;
 }
 
@@ -1299,7 +1330,7 @@ int cache_set_policy(struct cache *c, const char *spec, char *err,
 	/* Every page the old policy tracks, in frame order, as if it had
 	 * just come in: the old order, bits and ghosts are not carried over
 	 * (there is no common language for them). */
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	for (uint32_t fno = 0; fno < c->nframes; fno++)
 		if (cache_policy_resident(c, fno))
 			ops->insert(np, fno, c->frames[fno].ino,
@@ -1309,7 +1340,7 @@ int cache_set_policy(struct cache *c, const char *spec, char *err,
 	c->retired = old;
 	STORE_REL(&c->policy, np);
 	HOT_CHECK(c);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return 0;
 }
 
@@ -1338,22 +1369,22 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->writeback_errors = v[CNT_WRITEBACK_ERRORS];
 	st->load_errors = v[CNT_LOAD_ERRORS];
 	st->drops = v[CNT_DROPS];
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	st->frames_total = c->nframes;
 	st->frames_free = c->nfree;
 	st->frames_resident = c->nframes - c->nfree;
 	st->frames_dirty = c->ndirty;
 	st->files = c->nfiles;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	st->page_size = 1u << c->page_shift;
 }
 
 void cache_counts(struct cache *c, uint32_t *nfree, uint32_t *ndirty)
 {
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	*nfree = c->nfree;
 	*ndirty = c->ndirty;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 void cache_stats_print(const struct cache_stats *st, FILE *out)
@@ -1374,9 +1405,9 @@ size_t cache_meta_bytes_per_frame(struct cache *c)
 
 	size_t pol;
 
-	pthread_mutex_lock(&c->lock);	/* cache_set_policy may swap it */
+	cache_lock(c);	/* cache_set_policy may swap it */
 	pol = c->policy->ops->bytes_per_frame(c->policy);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return sizeof(struct frame) + (size_t)(idx + 0.999) + pol;
 }
 
@@ -1384,7 +1415,7 @@ void cache_mem(struct cache *c, struct cache_mem *m)
 {
 	const struct policy_ops *ops;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	ops = c->policy->ops;		/* cache_set_policy swaps it */
 	m->core_bytes = sizeof(*c) + (size_t)c->nframes * sizeof(struct frame) +
 			((size_t)c->bucket_mask + 1) * sizeof(*c->buckets) +
@@ -1398,7 +1429,7 @@ void cache_mem(struct cache *c, struct cache_mem *m)
 		m->ghosts = ops->ghost_count(c->policy);
 	else
 		m->ghosts = m->ghost_bytes ? UINT32_MAX : 0;
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 void cache_foreach_frame(struct cache *c,
@@ -1406,7 +1437,7 @@ void cache_foreach_frame(struct cache *c,
 				    uint64_t pgno, enum frame_state s),
 			 void *arg)
 {
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	for (uint32_t i = 0; i < c->nframes; i++) {
 		struct frame *f = &c->frames[i];
 		uint32_t w = LOAD_RLX(&f->word);
@@ -1414,12 +1445,12 @@ void cache_foreach_frame(struct cache *c,
 		if (fw_state(w) != FRAME_FREE && fw_state(w) != FW_DOOMED)
 			fn(arg, i, f->ino, f->pgno, word_state(w));
 	}
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }
 
 void cache_policy_show(struct cache *c, FILE *out)
 {
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	c->policy->ops->show(c->policy, out);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 }

@@ -26,6 +26,7 @@ int cache_check_locked(struct cache *c)
 	uint32_t nfree = 0, nindexed = 0, nlisted = 0, ndirty = 0, nfiles = 0;
 	int rc = 0;
 
+	assert(cache_locked(c));
 	if (!seen)
 		return -ENOMEM;
 
@@ -154,8 +155,8 @@ int cache_check(struct cache *c)
 {
 	int rc;
 
-	pthread_mutex_lock(&c->lock);
+	cache_lock(c);
 	rc = cache_check_locked(c);
-	pthread_mutex_unlock(&c->lock);
+	cache_unlock(c);
 	return rc;
 }

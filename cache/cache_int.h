@@ -4,8 +4,9 @@
  * table of the frame word and the lock rules are at the top of cache.c.
  *
  * Besides the structs: the frame word's bits, the atomic shorthands, the
- * two index operations every path inlines, and the structure helpers
- * cache.c lends cache_sim.c.
+ * lock helpers (a debug build knows which thread holds cache->lock, so
+ * "lock held" is asserted, not only written), the two index operations
+ * every path inlines, and the structure helpers cache.c lends cache_sim.c.
  */
 #ifndef FRAMEFS_CACHE_INT_H
 #define FRAMEFS_CACHE_INT_H
@@ -101,7 +102,16 @@ struct cnt_slot {
 } __attribute__((aligned(64)));
 
 struct cache {
-	pthread_mutex_t lock;		/* the one lock (cache.c, "Locks") */
+	pthread_mutex_t lock;		/* the one lock (cache.c, "Locks");
+					 * take it with cache_lock() */
+#ifndef NDEBUG
+	const void *lock_owner;		/* debug builds: CACHE_SELF of the
+					 * thread holding lock, NULL if none;
+					 * atomic */
+	const void *sim_owner;		/* debug builds: CACHE_SELF of the
+					 * thread inside cache_sim_access,
+					 * NULL if none; atomic */
+#endif
 	pthread_cond_t cv;		/* loads, write-backs, evictions, unpins */
 	struct frame *frames;		/* [nframes] */
 	uint32_t *buckets;		/* [bucket_mask + 1]; lock, atomic */
@@ -141,6 +151,71 @@ struct cache {
 					 * thread only */
 };
 
+/* ---- the lock ---------------------------------------------------------- */
+
+/* cache->lock with its holder known in debug builds, as SQLite asserts
+ * sqlite3_mutex_held(): take it with cache_lock(), give it back with
+ * cache_unlock(), sleep on cv with cache_wait() (pthread_cond_wait gives
+ * the lock up while it sleeps, so the owner is cleared and set again
+ * around it), and assert(cache_locked(c)) in every function that says
+ * "lock held".  The simulator's path holds no lock but has the cache to
+ * itself: it says so in sim_owner for the length of an access
+ * (cache_sim.c), and the same assertions hold there.  With NDEBUG there is
+ * no owner and cache_locked() is true.
+ *
+ * A thread is named by the address of a thread-local byte (CACHE_SELF):
+ * unique among live threads, and with the initial-exec model one
+ * instruction, cheap enough for the policies' queries on the simulator's
+ * hot path, where pthread_self() would be a call. */
+#ifndef NDEBUG
+extern __thread char cache_thread_byte
+	__attribute__((tls_model("initial-exec")));
+#define CACHE_SELF ((const void *)&cache_thread_byte)
+#endif
+
+static inline void cache_lock(struct cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+#ifndef NDEBUG
+	STORE_RLX(&c->lock_owner, CACHE_SELF);
+#endif
+}
+
+static inline void cache_unlock(struct cache *c)
+{
+#ifndef NDEBUG
+	assert(LOAD_RLX(&c->lock_owner) == CACHE_SELF);
+	STORE_RLX(&c->lock_owner, NULL);
+#endif
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* pthread_cond_wait on cv; the lock is given up while asleep. */
+static inline void cache_wait(struct cache *c)
+{
+#ifndef NDEBUG
+	assert(LOAD_RLX(&c->lock_owner) == CACHE_SELF);
+	STORE_RLX(&c->lock_owner, NULL);
+#endif
+	pthread_cond_wait(&c->cv, &c->lock);
+#ifndef NDEBUG
+	STORE_RLX(&c->lock_owner, CACHE_SELF);
+#endif
+}
+
+/* Does this thread hold cache->lock (or own the cache, simulating)?  Only
+ * for assert(). */
+static inline bool cache_locked(struct cache *c)
+{
+#ifndef NDEBUG
+	return LOAD_RLX(&c->lock_owner) == CACHE_SELF ||
+	       LOAD_RLX(&c->sim_owner) == CACHE_SELF;
+#else
+	(void)c;
+	return true;
+#endif
+}
+
 /* ---- the integrity checker (cache_check.c) ---------------------------- */
 
 /* cache_check() with the lock already held: 0, or -EUCLEAN after printing
@@ -169,6 +244,7 @@ static inline uint32_t index_find(struct cache *c, uint64_t ino,
 {
 	uint32_t fno = c->buckets[key_hash(ino, pgno) & c->bucket_mask];
 
+	assert(cache_locked(c));
 	while (fno != FRAME_NONE) {
 		struct frame *f = &c->frames[fno];
 
@@ -187,6 +263,7 @@ static inline void index_insert(struct cache *c, uint32_t fno)
 	uint32_t *head = &c->buckets[key_hash(f->ino, f->pgno) &
 				     c->bucket_mask];
 
+	assert(cache_locked(c));
 	STORE_RLX(&f->hnext, *head);
 	STORE_REL(head, fno);
 }

@@ -50,6 +50,31 @@ static inline void sim_count(struct cache *c, enum cnt k)
 	STORE_RLX(&c->sim.v[k], LOAD_RLX(&c->sim.v[k]) + 1);
 }
 
+/* The simulating thread owns the cache for the length of an access.  In
+ * debug builds it says so in sim_owner (cache_int.h, "the lock"), so that
+ * the "lock held" assertions of the helpers and policy queries it calls
+ * hold; no other thread may be simulating (asserted).  A thread reading
+ * cache_stats() meanwhile takes the real lock, apart.  Nothing in NDEBUG
+ * builds. */
+static inline void sim_own(struct cache *c)
+{
+#ifndef NDEBUG
+	assert(LOAD_RLX(&c->sim_owner) == NULL);
+	STORE_RLX(&c->sim_owner, CACHE_SELF);
+#else
+	(void)c;
+#endif
+}
+
+static inline void sim_disown(struct cache *c)
+{
+#ifndef NDEBUG
+	STORE_RLX(&c->sim_owner, NULL);
+#else
+	(void)c;
+#endif
+}
+
 /* The protocol path: what a daemon thread would do, pins and all.  Kept
  * for the state the direct path does not handle: a frame this thread has
  * between cache_evict_begin and _end (the test of the two paths makes
@@ -157,16 +182,23 @@ sim_miss(struct cache *c, uint64_t ino, uint64_t pgno,
 int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
 		     struct cache_sim_result *r)
 {
-	uint32_t fno = index_find(c, ino, pgno);
+	uint32_t fno;
+	int rc = 0;
 
-	if (fno == FRAME_NONE)
-		return sim_miss(c, ino, pgno, r);
-	if (!sim_settled(LOAD_RLX(&c->frames[fno].word)))
+	sim_own(c);
+	fno = index_find(c, ino, pgno);
+	if (fno == FRAME_NONE) {
+		rc = sim_miss(c, ino, pgno, r);
+	} else if (sim_settled(LOAD_RLX(&c->frames[fno].word))) {
+		c->policy->ops->hit(c->policy, fno);
+		sim_count(c, CNT_HITS);
+		r->fno = fno;
+	} else {
+		sim_disown(c);
 		return sim_access_protocol(c, ino, pgno, r);
-	c->policy->ops->hit(c->policy, fno);
-	sim_count(c, CNT_HITS);
-	r->fno = fno;
-	return 0;
+	}
+	sim_disown(c);
+	return rc;
 }
 
 /* Two stages, so that neither prefetch waits for memory: the bucket now,
@@ -192,6 +224,7 @@ void cache_sim_prefetch(struct cache *c, uint64_t ino, uint64_t pgno)
 
 uint64_t cache_policy_next_use(struct cache *c)
 {
+	assert(cache_locked(c));
 	return LOAD_RLX(&c->next_use);
 }
 
