@@ -1398,6 +1398,18 @@ void cache_stats_print(const struct cache_stats *st, FILE *out)
 #undef P
 }
 
+/* The policy's state per frame: its per-frame entries and its share of
+ * its fixed-size state, rounded up.  Lock held (a live switch may replace
+ * the policy). */
+static size_t policy_frame_bytes(struct cache *c)
+{
+	const struct policy_ops *ops = c->policy->ops;
+
+	assert(cache_locked(c));
+	return ops->bytes_per_frame +
+	       (ops->bytes_fixed + c->nframes - 1) / c->nframes;
+}
+
 size_t cache_meta_bytes_per_frame(struct cache *c)
 {
 	double idx = (double)(c->bucket_mask + 1) * sizeof(uint32_t) /
@@ -1406,7 +1418,7 @@ size_t cache_meta_bytes_per_frame(struct cache *c)
 	size_t pol;
 
 	cache_lock(c);	/* cache_set_policy may swap it */
-	pol = c->policy->ops->bytes_per_frame(c->policy);
+	pol = policy_frame_bytes(c);
 	cache_unlock(c);
 	return sizeof(struct frame) + (size_t)(idx + 0.999) + pol;
 }
@@ -1421,9 +1433,8 @@ void cache_mem(struct cache *c, struct cache_mem *m)
 			((size_t)c->bucket_mask + 1) * sizeof(*c->buckets) +
 			((size_t)c->ftab_mask + 1) * sizeof(*c->ftab) +
 			(size_t)c->nfiles * sizeof(struct cfile);
-	m->policy_bytes = (size_t)c->nframes *
-			  ops->bytes_per_frame(c->policy);
-	m->ghost_bytes = ops->ghost_bytes(c->policy);
+	m->policy_bytes = (size_t)c->nframes * policy_frame_bytes(c);
+	m->ghost_bytes = ops->ghost_bytes ? ops->ghost_bytes(c->policy) : 0;
 	m->resident = c->nframes - c->nfree - c->ndoomed;
 	if (ops->ghost_count)
 		m->ghosts = ops->ghost_count(c->policy);

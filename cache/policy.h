@@ -56,10 +56,19 @@ struct policy_param {
 };
 
 struct policy_ops {
-	const char *name;
+	const char *name;			/* the spec's name: framefs -o
+						 * policy=, framesim --policy */
 	const char *summary;			/* one line for --list */
-	unsigned flags;
+	unsigned flags;				/* POLICY_* below */
 	const struct policy_param *params;	/* NULL: none */
+	size_t bytes_per_frame;		/* state per frame, ghosts excluded:
+					 * the entries of its per-frame
+					 * arrays (cache_meta_bytes_per_frame,
+					 * cache_mem) */
+	size_t bytes_fixed;		/* optional: state of a fixed size
+					 * whatever the pool (LFU's node
+					 * table), shared out over the frames
+					 * in those reports */
 	/* Returns NULL on ENOMEM.  The core fills in ops, cache, nframes.
 	 * param[i] is the value of params[i]. */
 	struct policy *(*create)(uint32_t nframes, const double *param);
@@ -80,8 +89,8 @@ struct policy_ops {
 	/* 0 when every invariant holds: each resident frame (and only those)
 	 * tracked exactly once.  Prints the first violation to stderr. */
 	int (*check)(struct policy *p);
-	/* Bytes of state per frame (ghosts excluded), and ghost bytes. */
-	size_t (*bytes_per_frame)(const struct policy *p);
+	/* Optional (NULL: the policy keeps no ghosts): bytes of ghost state
+	 * now, lists and tables. */
 	size_t (*ghost_bytes)(const struct policy *p);
 	/* Optional (NULL: the policy keeps no ghosts): the ghost keys it
 	 * holds now.  With it, cache_mem() can say the metadata bytes per

@@ -35,7 +35,6 @@ const struct policy_ops policy_fifo = {
 	.remove = qpolicy_remove,
 	.victim = qpolicy_victim,
 	.check = qpolicy_check,
-	.bytes_per_frame = qpolicy_bytes_per_frame,
-	.ghost_bytes = qpolicy_ghost_bytes,
+	.bytes_per_frame = QPOLICY_BYTES_PER_FRAME,
 	.show = fifo_show,
 };

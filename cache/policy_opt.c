@@ -248,18 +248,6 @@ static int opt_check(struct policy *p)
 	return 0;
 }
 
-static size_t opt_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return sizeof(uint64_t) + 2 * sizeof(uint32_t);
-}
-
-static size_t opt_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 static void opt_show(struct policy *p, FILE *out)
 {
 	struct opt *o = OPT(p);
@@ -294,7 +282,6 @@ const struct policy_ops policy_opt = {
 	.remove = opt_remove,
 	.victim = opt_victim,
 	.check = opt_check,
-	.bytes_per_frame = opt_bytes_per_frame,
-	.ghost_bytes = opt_ghost_bytes,
+	.bytes_per_frame = sizeof(uint64_t) + 2 * sizeof(uint32_t),
 	.show = opt_show,
 };

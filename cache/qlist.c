@@ -121,15 +121,3 @@ int qpolicy_check(struct policy *p)
 	free(seen);
 	return rc;
 }
-
-size_t qpolicy_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t);
-}
-
-size_t qpolicy_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}

@@ -96,6 +96,7 @@ struct qpolicy {
 	struct qlinks lk;	/* per-frame links, 8 bytes a frame */
 	struct qlist q;		/* head: next to go */
 };
+#define QPOLICY_BYTES_PER_FRAME (2 * sizeof(uint32_t))	/* the links */
 
 struct policy *qpolicy_create(uint32_t nframes, const double *param);
 void qpolicy_destroy(struct policy *p);
@@ -105,7 +106,5 @@ void qpolicy_remove(struct policy *p, uint32_t fno, uint64_t ino,
 		    uint64_t pgno, enum policy_remove why);
 uint32_t qpolicy_victim(struct policy *p);
 int qpolicy_check(struct policy *p);
-size_t qpolicy_bytes_per_frame(const struct policy *p);
-size_t qpolicy_ghost_bytes(const struct policy *p);
 
 #endif
