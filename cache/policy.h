@@ -7,9 +7,13 @@
  * indexed by frame number, sized once at create); ghost entries, if any, are
  * keyed by (ino, pgno), which insert() and remove() pass along.
  *
- * Adding a policy: one file policy_NAME.c exporting one
- * `const struct policy_ops policy_NAME`, and its two lines in policy.c (the
- * extern and the entry of the array).
+ * Adding a policy: one file policy_NAME.c of static functions exporting
+ * one `const struct policy_ops policy_NAME`, one line POLICY(NAME) in
+ * policies.def, and the file's name in cache/meson.build.  Nothing else
+ * has to learn of it: framefs (-o policy=), framesim, sim_bench, the
+ * conformance suite (tests/test_policy.c), the stress test and the mount
+ * tests find every policy through policy_find() and policy_all().
+ * doc/adding-a-policy.md walks through one.
  *
  * Parameters are written `name:key=value,key=value` (cache_config.policy,
  * framefs -o policy=, framesim --policy).  A policy declares its keys with
