@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "policy.h"
-#include "qlist.h"
+#include "qpolicy.h"
 
 static void fifo_hit(struct policy *p, uint32_t fno)
 {

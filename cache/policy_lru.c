@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "policy.h"
-#include "qlist.h"
+#include "qpolicy.h"
 
 static void lru_hit(struct policy *p, uint32_t fno)
 {
