@@ -98,9 +98,13 @@
  * the frame).  Hazard pins belong to the thread that took them: unpin a
  * frame on the thread that looked it up.  Threads beyond HAZARD_THREADS,
  * or holding more than HAZARD_SLOTS pins, get counted pins, which are always
- * correct, only slower.  For policies whose hit only sets a bit (FIFO,
- * CLOCK) a hit is then read-only on shared lines; LRU takes cache->lock to
- * move the frame.  Counters are per-thread slots as well.
+ * correct, only slower.  A POLICY_HIT_LOCKLESS policy's hit takes no lock
+ * either and writes a shared line only when the frame's own bit or count
+ * changes: FIFO and RANDOM never, CLOCK and SIEVE when the bit was clear,
+ * GCLOCK (clock:bits>1) and S3-FIFO until the count saturates, CLOCK-Pro
+ * when its reference bit was clear.  LRU and the other reordering policies
+ * take cache->lock to move the frame.  Counters are per-thread slots as
+ * well.
  *
  * Invariants (cache_check() verifies them all):
  *   - each frame is either FREE and on the free list, or indexed exactly once

@@ -7,7 +7,9 @@
  *   rc = cache_get(c, ino, pgno, 0, &fr);   full path: 0 = hit, 1 = miss (fr is
  *                                           LOADING: fill cache_frame_data(fr),
  *                                           then cache_load_done(c, fr, err)),
- *                                           -ENOBUFS = no free frame: evict first
+ *                                           -ENOBUFS = no free frame: evict first,
+ *                                           -ENOMEM = no memory for the file's
+ *                                           record (its first frame)
  *   cache_mark_dirty(c, fr);                after writing into a pinned frame
  *   cache_unpin(c, fr);                     do not touch fr after this
  *
@@ -97,13 +99,18 @@ uint32_t cache_nframes(const struct cache *c);
 
 /* Hit path: returns the resident frame for (ino, pgno) pinned, or NULL if
  * the page is not resident (waits while another thread loads it).  A hit
- * takes no lock for policies whose hit only sets a bit (FIFO, CLOCK). */
+ * takes no lock for POLICY_HIT_LOCKLESS policies (FIFO, CLOCK, RANDOM,
+ * SIEVE, S3-FIFO, CLOCK-Pro), whose hit only updates the frame's own bits
+ * or small counter atomically; LRU, LFU, 2Q, ARC, LIRS and OPT take the
+ * lock to reorder. */
 struct frame *cache_lookup(struct cache *c, uint64_t ino, uint64_t pgno,
 			   unsigned flags);
 
 /* Full path; see the interface above.  Waits while another thread loads the
  * same page.  Returns 0 (hit, *out pinned), 1 (miss, *out pinned and
- * LOADING), -ENOENT (CACHE_NOCREATE and absent) or -ENOBUFS. */
+ * LOADING), -ENOENT (CACHE_NOCREATE and absent), -ENOBUFS (no free frame)
+ * or -ENOMEM (a miss on a file with no frames yet, whose record could not
+ * be allocated). */
 int cache_get(struct cache *c, uint64_t ino, uint64_t pgno, unsigned flags,
 	      struct frame **out);
 

@@ -1,5 +1,6 @@
-/* policy.h - pluggable eviction policies.  Called by cache.c only, with
- * cache->lock held, except hit() of a policy flagged POLICY_HIT_LOCKLESS.
+/* policy.h - pluggable eviction policies.  Called by the cache core only,
+ * with cache->lock held (or on the simulator's one thread, cache_sim.c),
+ * except hit() of a policy flagged POLICY_HIT_LOCKLESS.
  *
  * A policy orders the resident frames, which it knows by frame number
  * (0 .. nframes-1).  The core tells it of every insert, hit and removal, and
@@ -34,9 +35,9 @@ struct cache;
 
 /* Embedded first in each policy's own struct. */
 struct policy {
-	const struct policy_ops *ops;
+	const struct policy_ops *ops;	/* the table it was made from */
 	struct cache *cache;		/* for the cache_policy_* queries below */
-	uint32_t nframes;
+	uint32_t nframes;		/* frame numbers are 0 .. nframes-1 */
 	struct policy *retired_next;	/* the core's: replaced policies */
 };
 
@@ -45,7 +46,14 @@ enum policy_remove {
 	POLICY_DROPPED,		/* truncate, unlink, load error: forget it */
 };
 
-#define POLICY_HIT_LOCKLESS 0x1u /* hit() only sets a bit, atomically */
+/* POLICY_HIT_LOCKLESS: hit() is called without cache->lock, concurrently
+ * with any other op and maybe on a policy cache_set_policy has retired.  It
+ * may only change the frame's own per-frame state, atomically, and call no
+ * cache_policy_* query: set a reference bit (CLOCK, SIEVE, CLOCK-Pro), bump
+ * a small saturating count (GCLOCK, S3-FIFO; a racing bump may be lost), or
+ * nothing (FIFO, RANDOM).  The ops under the lock read that state knowing
+ * it may change under them. */
+#define POLICY_HIT_LOCKLESS 0x1u
 #define POLICY_NEEDS_FUTURE 0x2u /* reads cache_policy_next_use(): the
 				  * simulator only (Belady's OPT) */
 
@@ -119,7 +127,8 @@ int policy_split_list(const char *list, char ***out);
 /* The registry as --list prints it: name, summary, parameters. */
 void policy_print_list(FILE *out);
 
-/* What the core tells a policy; cache->lock is held by the caller. */
+/* What the core tells a policy; cache->lock is held by the caller (debug
+ * builds assert it, as every "lock held" helper of the core does). */
 bool cache_policy_evictable(struct cache *c, uint32_t fno);
 bool cache_policy_resident(struct cache *c, uint32_t fno);
 uint32_t cache_policy_nresident(struct cache *c);
