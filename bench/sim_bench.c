@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 #include "hash.h"
 #include "mrc.h"
 #include "policy.h"

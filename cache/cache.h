@@ -7,7 +7,9 @@
  *   rc = cache_get(c, ino, pgno, 0, &fr);   full path: 0 = hit, 1 = miss (fr is
  *                                           LOADING: fill cache_frame_data(fr),
  *                                           then cache_load_done(c, fr, err)),
- *                                           -ENOBUFS = no free frame: evict first
+ *                                           -ENOBUFS = no free frame: evict first,
+ *                                           -ENOMEM = no memory for the file's
+ *                                           record (its first frame)
  *   cache_mark_dirty(c, fr);                after writing into a pinned frame
  *   cache_unpin(c, fr);                     do not touch fr after this
  *
@@ -25,6 +27,9 @@
  * A thread holding pins must not call cache_drop_range/_file on the same
  * pages.
  * Errors are negative errnos; pointer returns are NULL.
+ *
+ * A simulator, one thread with the cache to itself, replays traces through
+ * cache_sim.h instead: the same decisions without the lock or pins.
  */
 #ifndef FRAMEFS_CACHE_H
 #define FRAMEFS_CACHE_H
@@ -96,13 +101,18 @@ uint32_t cache_nframes(const struct cache *c);
 
 /* Hit path: returns the resident frame for (ino, pgno) pinned, or NULL if
  * the page is not resident (waits while another thread loads it).  A hit
- * takes no lock for policies whose hit only sets a bit (FIFO, CLOCK). */
+ * takes no lock for POLICY_HIT_LOCKLESS policies (FIFO, CLOCK, RANDOM,
+ * SIEVE, S3-FIFO, CLOCK-Pro), whose hit only updates the frame's own bits
+ * or small counter atomically; LRU, LFU, 2Q, ARC, LIRS and OPT take the
+ * lock to reorder. */
 struct frame *cache_lookup(struct cache *c, uint64_t ino, uint64_t pgno,
 			   unsigned flags);
 
 /* Full path; see the interface above.  Waits while another thread loads the
  * same page.  Returns 0 (hit, *out pinned), 1 (miss, *out pinned and
- * LOADING), -ENOENT (CACHE_NOCREATE and absent) or -ENOBUFS. */
+ * LOADING), -ENOENT (CACHE_NOCREATE and absent), -ENOBUFS (no free frame)
+ * or -ENOMEM (a miss on a file with no frames yet, whose record could not
+ * be allocated). */
 int cache_get(struct cache *c, uint64_t ino, uint64_t pgno, unsigned flags,
 	      struct frame **out);
 
@@ -133,7 +143,8 @@ int cache_evict_end(struct cache *c, struct frame *fr);
 /* Both steps at once, for callers with no kernel copy to invalidate.
  * Returns 0 or the error of cache_evict_begin. */
 int cache_evict_one(struct cache *c);
-/* Gives up an eviction that cache_evict_end answered -EAGAIN. */
+/* Gives up an eviction: right after cache_evict_begin, or after
+ * cache_evict_end answered -EAGAIN.  The frame stays, in its state. */
 void cache_evict_cancel(struct cache *c, struct frame *fr);
 
 /* Write-back.  cache_writeback_collect moves up to max DIRTY frames of ino to
@@ -219,36 +230,6 @@ void cache_policy_show(struct cache *c, FILE *out);
  * (unknown or needs the future) / -ENOMEM with one line in err. */
 int cache_set_policy(struct cache *c, const char *spec, char *err,
 		     size_t errlen);
-
-/* The simulator's access: a hit, or a miss that (when no frame is free)
- * evicts the policy's victim and inserts the page.  It takes no lock and no
- * pin (cache.c, "The simulator's path"): no other thread may use the cache
- * meanwhile, and the caller holds no pins.  Meant for metadata_only caches.
- * Returns 0 (hit), 1 (miss into a free frame), 2 (miss that evicted the
- * page victim_* from frame victim_fno), or a negative errno (-EAGAIN:
- * nothing evictable but dirty frames; -EBUSY: nothing evictable; -ENOMEM).
- * The same decisions as cache_get + cache_evict_begin/_end. */
-struct cache_sim_result {
-	uint32_t fno;			/* the frame now holding the page */
-	uint32_t victim_fno;		/* 2: the frame evicted */
-	uint64_t victim_ino, victim_pgno;	/* 2: its page */
-};
-int cache_sim_access(struct cache *c, uint64_t ino, uint64_t pgno,
-		     struct cache_sim_result *r);
-
-/* A hint for cache_sim_access: the caller will access (ino, pgno)
- * CACHE_SIM_AHEAD accesses from now (a simulator with its trace in memory
- * calls it once per access, for reference i + CACHE_SIM_AHEAD, before
- * accessing reference i).  Only prefetches; same contract as
- * cache_sim_access. */
-#define CACHE_SIM_AHEAD 16
-void cache_sim_prefetch(struct cache *c, uint64_t ino, uint64_t pgno);
-
-/* The simulator's foresight, for Belady's OPT (POLICY_NEEDS_FUTURE): the
- * trace position of the next reference to the page the next access is for
- * (UINT64_MAX: never).  Set before each access (cache_sim_access or
- * cache_get), by the one thread that uses the cache; takes no lock. */
-void cache_set_next_use(struct cache *c, uint64_t when);
 
 /* Checks every invariant of the pool, index, file lists and policy.
  * Returns 0, or -EUCLEAN after printing the first violation to stderr. */

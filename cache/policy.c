@@ -1,37 +1,19 @@
-/* policy.c - the registry of eviction policies (one line per policy) and the
- * parser of policy specs, "name[:key=value,...]". */
+/* policy.c - the registry of eviction policies (policies.def, one line per
+ * policy) and the parser of policy specs, "name[:key=value,...]". */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
 
-extern const struct policy_ops policy_fifo;
-extern const struct policy_ops policy_lru;
-extern const struct policy_ops policy_clock;
-extern const struct policy_ops policy_random;
-extern const struct policy_ops policy_lfu;
-extern const struct policy_ops policy_sieve;
-extern const struct policy_ops policy_2q;
-extern const struct policy_ops policy_arc;
-extern const struct policy_ops policy_lirs;
-extern const struct policy_ops policy_s3fifo;
-extern const struct policy_ops policy_clockpro;
-extern const struct policy_ops policy_opt;
+#define POLICY(name) extern const struct policy_ops policy_##name;
+#include "policies.def"
+#undef POLICY
 
 static const struct policy_ops *const policies[] = {
-	&policy_fifo,
-	&policy_lru,
-	&policy_clock,
-	&policy_random,
-	&policy_lfu,
-	&policy_sieve,
-	&policy_2q,
-	&policy_arc,
-	&policy_lirs,
-	&policy_s3fifo,
-	&policy_clockpro,
-	&policy_opt,
+#define POLICY(name) &policy_##name,
+#include "policies.def"
+#undef POLICY
 	NULL,
 };
 

@@ -1,5 +1,6 @@
-/* policy.h - pluggable eviction policies.  Called by cache.c only, with
- * cache->lock held, except hit() of a policy flagged POLICY_HIT_LOCKLESS.
+/* policy.h - pluggable eviction policies.  Called by the cache core only,
+ * with cache->lock held (or on the simulator's one thread, cache_sim.c),
+ * except hit() of a policy flagged POLICY_HIT_LOCKLESS.
  *
  * A policy orders the resident frames, which it knows by frame number
  * (0 .. nframes-1).  The core tells it of every insert, hit and removal, and
@@ -7,9 +8,13 @@
  * indexed by frame number, sized once at create); ghost entries, if any, are
  * keyed by (ino, pgno), which insert() and remove() pass along.
  *
- * Adding a policy: one file policy_NAME.c exporting one
- * `const struct policy_ops policy_NAME`, and its two lines in policy.c (the
- * extern and the entry of the array).
+ * Adding a policy: one file policy_NAME.c of static functions exporting
+ * one `const struct policy_ops policy_NAME`, one line POLICY(NAME) in
+ * policies.def, and the file's name in cache/meson.build.  Nothing else
+ * has to learn of it: framefs (-o policy=), framesim, sim_bench, the
+ * conformance suite (tests/test_policy.c), the stress test and the mount
+ * tests find every policy through policy_find() and policy_all().
+ * doc/adding-a-policy.md walks through one.
  *
  * Parameters are written `name:key=value,key=value` (cache_config.policy,
  * framefs -o policy=, framesim --policy).  A policy declares its keys with
@@ -30,9 +35,9 @@ struct cache;
 
 /* Embedded first in each policy's own struct. */
 struct policy {
-	const struct policy_ops *ops;
+	const struct policy_ops *ops;	/* the table it was made from */
 	struct cache *cache;		/* for the cache_policy_* queries below */
-	uint32_t nframes;
+	uint32_t nframes;		/* frame numbers are 0 .. nframes-1 */
 	struct policy *retired_next;	/* the core's: replaced policies */
 };
 
@@ -41,7 +46,14 @@ enum policy_remove {
 	POLICY_DROPPED,		/* truncate, unlink, load error: forget it */
 };
 
-#define POLICY_HIT_LOCKLESS 0x1u /* hit() only sets a bit, atomically */
+/* POLICY_HIT_LOCKLESS: hit() is called without cache->lock, concurrently
+ * with any other op and maybe on a policy cache_set_policy has retired.  It
+ * may only change the frame's own per-frame state, atomically, and call no
+ * cache_policy_* query: set a reference bit (CLOCK, SIEVE, CLOCK-Pro), bump
+ * a small saturating count (GCLOCK, S3-FIFO; a racing bump may be lost), or
+ * nothing (FIFO, RANDOM).  The ops under the lock read that state knowing
+ * it may change under them. */
+#define POLICY_HIT_LOCKLESS 0x1u
 #define POLICY_NEEDS_FUTURE 0x2u /* reads cache_policy_next_use(): the
 				  * simulator only (Belady's OPT) */
 
@@ -56,10 +68,19 @@ struct policy_param {
 };
 
 struct policy_ops {
-	const char *name;
+	const char *name;			/* the spec's name: framefs -o
+						 * policy=, framesim --policy */
 	const char *summary;			/* one line for --list */
-	unsigned flags;
+	unsigned flags;				/* POLICY_* below */
 	const struct policy_param *params;	/* NULL: none */
+	size_t bytes_per_frame;		/* state per frame, ghosts excluded:
+					 * the entries of its per-frame
+					 * arrays (cache_meta_bytes_per_frame,
+					 * cache_mem) */
+	size_t bytes_fixed;		/* optional: state of a fixed size
+					 * whatever the pool (LFU's node
+					 * table), shared out over the frames
+					 * in those reports */
 	/* Returns NULL on ENOMEM.  The core fills in ops, cache, nframes.
 	 * param[i] is the value of params[i]. */
 	struct policy *(*create)(uint32_t nframes, const double *param);
@@ -80,8 +101,8 @@ struct policy_ops {
 	/* 0 when every invariant holds: each resident frame (and only those)
 	 * tracked exactly once.  Prints the first violation to stderr. */
 	int (*check)(struct policy *p);
-	/* Bytes of state per frame (ghosts excluded), and ghost bytes. */
-	size_t (*bytes_per_frame)(const struct policy *p);
+	/* Optional (NULL: the policy keeps no ghosts): bytes of ghost state
+	 * now, lists and tables. */
 	size_t (*ghost_bytes)(const struct policy *p);
 	/* Optional (NULL: the policy keeps no ghosts): the ghost keys it
 	 * holds now.  With it, cache_mem() can say the metadata bytes per
@@ -106,7 +127,8 @@ int policy_split_list(const char *list, char ***out);
 /* The registry as --list prints it: name, summary, parameters. */
 void policy_print_list(FILE *out);
 
-/* What the core tells a policy; cache->lock is held by the caller. */
+/* What the core tells a policy; cache->lock is held by the caller (debug
+ * builds assert it, as every "lock held" helper of the core does). */
 bool cache_policy_evictable(struct cache *c, uint32_t fno);
 bool cache_policy_resident(struct cache *c, uint32_t fno);
 uint32_t cache_policy_nresident(struct cache *c);
@@ -115,7 +137,8 @@ uint32_t cache_policy_nresident(struct cache *c);
 uint64_t cache_policy_pgno(struct cache *c, uint32_t fno);
 /* For POLICY_NEEDS_FUTURE: the position in the trace of the next reference
  * to the page being inserted or hit (UINT64_MAX: never again), as the
- * simulator set it with cache_set_next_use() before the access. */
+ * simulator set it with cache_set_next_use() (cache_sim.h) before the
+ * access. */
 uint64_t cache_policy_next_use(struct cache *c);
 
 #endif

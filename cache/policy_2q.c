@@ -243,12 +243,6 @@ out:
 	return rc;
 }
 
-static size_t twoq_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
 static size_t twoq_ghost_bytes(const struct policy *p)
 {
 	return ghost_bytes(TWOQ(p)->a1out);
@@ -285,7 +279,7 @@ const struct policy_ops policy_2q = {
 	.pending = twoq_pending,
 	.victim = twoq_victim,
 	.check = twoq_check,
-	.bytes_per_frame = twoq_bytes_per_frame,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t),
 	.ghost_bytes = twoq_ghost_bytes,
 	.ghost_count = twoq_ghost_count,
 	.show = twoq_show,

@@ -344,12 +344,6 @@ out:
 	return rc;
 }
 
-static size_t arc_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
 static size_t arc_ghost_bytes(const struct policy *p)
 {
 	return ghost_bytes(ARC(p)->b1) + ghost_bytes(ARC(p)->b2);
@@ -388,7 +382,7 @@ const struct policy_ops policy_arc = {
 	.pending = arc_pending,
 	.victim = arc_victim,
 	.check = arc_check,
-	.bytes_per_frame = arc_bytes_per_frame,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t),
 	.ghost_bytes = arc_ghost_bytes,
 	.ghost_count = arc_ghost_count,
 	.show = arc_show,

@@ -158,18 +158,6 @@ static int clock_check(struct policy *p)
 	return 0;
 }
 
-static size_t clock_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return sizeof(uint8_t);
-}
-
-static size_t clock_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 static void clock_show(struct policy *p, FILE *out)
 {
 	struct clock *k = CLOCK(p);
@@ -201,7 +189,6 @@ const struct policy_ops policy_clock = {
 	.remove = clock_remove,
 	.victim = clock_victim,
 	.check = clock_check,
-	.bytes_per_frame = clock_bytes_per_frame,
-	.ghost_bytes = clock_ghost_bytes,
+	.bytes_per_frame = sizeof(uint8_t),
 	.show = clock_show,
 };

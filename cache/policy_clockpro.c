@@ -759,12 +759,6 @@ out:
 	return rc;
 }
 
-static size_t clockpro_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
 static size_t clockpro_ghost_bytes(const struct policy *p)
 {
 	const struct clockpro *cp = CP(p);
@@ -824,7 +818,7 @@ const struct policy_ops policy_clockpro = {
 	.remove = clockpro_remove,
 	.victim = clockpro_victim,
 	.check = clockpro_check,
-	.bytes_per_frame = clockpro_bytes_per_frame,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t),
 	.ghost_bytes = clockpro_ghost_bytes,
 	.ghost_count = clockpro_ghost_count,
 	.show = clockpro_show,

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "policy.h"
-#include "qlist.h"
+#include "qpolicy.h"
 
 static void fifo_hit(struct policy *p, uint32_t fno)
 {
@@ -35,7 +35,6 @@ const struct policy_ops policy_fifo = {
 	.remove = qpolicy_remove,
 	.victim = qpolicy_victim,
 	.check = qpolicy_check,
-	.bytes_per_frame = qpolicy_bytes_per_frame,
-	.ghost_bytes = qpolicy_ghost_bytes,
+	.bytes_per_frame = QPOLICY_BYTES_PER_FRAME,
 	.show = fifo_show,
 };

@@ -231,21 +231,6 @@ out:
 	return rc;
 }
 
-/* Links and count, plus the node table spread over the frames. */
-static size_t lfu_bytes_per_frame(const struct policy *p)
-{
-	size_t table = sizeof(LFU(p)->last);
-
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t) +
-	       (table + p->nframes - 1) / p->nframes;
-}
-
-static size_t lfu_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 /* "count: pages, least recent first", one node after another:
  * "1: 4 5 | 3: 2". */
 static void lfu_show(struct policy *p, FILE *out)
@@ -275,7 +260,8 @@ const struct policy_ops policy_lfu = {
 	.remove = lfu_remove,
 	.victim = lfu_victim,
 	.check = lfu_check,
-	.bytes_per_frame = lfu_bytes_per_frame,
-	.ghost_bytes = lfu_ghost_bytes,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t), /* links,
+								   * count */
+	.bytes_fixed = sizeof(((struct lfu *)0)->last), /* node table */
 	.show = lfu_show,
 };

@@ -493,12 +493,6 @@ out:
 	return rc;
 }
 
-static size_t lirs_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 4 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
 static size_t lirs_ghost_bytes(const struct policy *p)
 {
 	const struct lirs *l = LIRS(p);
@@ -546,7 +540,7 @@ const struct policy_ops policy_lirs = {
 	.remove = lirs_remove,
 	.victim = lirs_victim,
 	.check = lirs_check,
-	.bytes_per_frame = lirs_bytes_per_frame,
+	.bytes_per_frame = 4 * sizeof(uint32_t) + sizeof(uint8_t),
 	.ghost_bytes = lirs_ghost_bytes,
 	.ghost_count = lirs_ghost_count,
 	.show = lirs_show,

@@ -10,13 +10,19 @@
  * measured against; it needs the whole string in advance, so it exists in
  * the simulator only (POLICY_NEEDS_FUTURE: framefs refuses it).
  *
- * The future.  Before each access the simulator calls cache_set_next_use()
- * with the trace position of the next reference to the page accessed
- * (future_next_use() in future.h computes them all in one pass; UINT64_MAX
- * means never).  insert() and hit() read it with cache_policy_next_use()
- * and store it as the frame's key.  A page's key is exactly right until its
- * next reference, which is when it is hit (or missed and inserted) again, so
- * every resident key is always current.  Without a simulator setting it,
+ * The future.  OPT cannot see it; whoever drives the cache tells it.  Before
+ * each access, the driver calls cache_set_next_use() (cache_sim.h) with the
+ * trace position of the next reference to the page about to be accessed
+ * (UINT64_MAX: never again), then makes the access (cache_sim_access, or
+ * cache_get on the protocol path).  Only a driver with the whole trace in
+ * memory knows these: framesim and sim_bench compute them all in one
+ * backward pass over their trace before replaying it, and the tests with
+ * future_next_use() (future.h), the same pass over any 64-bit keys.  A
+ * mount has no trace, so framefs refuses OPT.  insert() and hit() read the
+ * position with cache_policy_next_use() and store it as the frame's key.
+ * A page's key is exactly right until its next reference, which is when it
+ * is hit (or missed and inserted) again, so every resident key is always
+ * current.  Without a simulator setting it,
  * every key is UINT64_MAX and OPT degrades to the tie rule below, which is
  * still a correct (if arbitrary) policy.
  *
@@ -248,18 +254,6 @@ static int opt_check(struct policy *p)
 	return 0;
 }
 
-static size_t opt_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return sizeof(uint64_t) + 2 * sizeof(uint32_t);
-}
-
-static size_t opt_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 static void opt_show(struct policy *p, FILE *out)
 {
 	struct opt *o = OPT(p);
@@ -294,7 +288,6 @@ const struct policy_ops policy_opt = {
 	.remove = opt_remove,
 	.victim = opt_victim,
 	.check = opt_check,
-	.bytes_per_frame = opt_bytes_per_frame,
-	.ghost_bytes = opt_ghost_bytes,
+	.bytes_per_frame = sizeof(uint64_t) + 2 * sizeof(uint32_t),
 	.show = opt_show,
 };

@@ -148,18 +148,6 @@ static int random_check(struct policy *p)
 	return 0;
 }
 
-static size_t random_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
-static size_t random_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 static void random_show(struct policy *p, FILE *out)
 {
 	fprintf(out, "no order; seed %llu, draws %llu",
@@ -179,7 +167,6 @@ const struct policy_ops policy_random = {
 	.remove = random_remove,
 	.victim = random_victim,
 	.check = random_check,
-	.bytes_per_frame = random_bytes_per_frame,
-	.ghost_bytes = random_ghost_bytes,
+	.bytes_per_frame = 0,		/* no per-frame state */
 	.show = random_show,
 };

@@ -289,12 +289,6 @@ out:
 	return rc;
 }
 
-static size_t s3fifo_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
 static size_t s3fifo_ghost_bytes(const struct policy *p)
 {
 	return ghost_bytes(S3(p)->ghost);
@@ -345,7 +339,7 @@ const struct policy_ops policy_s3fifo = {
 	.remove = s3fifo_remove,
 	.victim = s3fifo_victim,
 	.check = s3fifo_check,
-	.bytes_per_frame = s3fifo_bytes_per_frame,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t),
 	.ghost_bytes = s3fifo_ghost_bytes,
 	.ghost_count = s3fifo_ghost_count,
 	.show = s3fifo_show,

@@ -169,18 +169,6 @@ out:
 	return rc;
 }
 
-static size_t sieve_bytes_per_frame(const struct policy *p)
-{
-	(void)p;
-	return 2 * sizeof(uint32_t) + sizeof(uint8_t);
-}
-
-static size_t sieve_ghost_bytes(const struct policy *p)
-{
-	(void)p;
-	return 0;
-}
-
 /* "oldest first (^ hand, * visited): 3* ^5 7" */
 static void sieve_show(struct policy *p, FILE *out)
 {
@@ -206,7 +194,6 @@ const struct policy_ops policy_sieve = {
 	.remove = sieve_remove,
 	.victim = sieve_victim,
 	.check = sieve_check,
-	.bytes_per_frame = sieve_bytes_per_frame,
-	.ghost_bytes = sieve_ghost_bytes,
+	.bytes_per_frame = 2 * sizeof(uint32_t) + sizeof(uint8_t),
 	.show = sieve_show,
 };

@@ -89,23 +89,4 @@ void qlist_show(struct qlinks *lk, struct qlist *l, struct cache *c,
 void qlist_show_named(struct qlinks *lk, struct qlist *l, struct cache *c,
 		      const char *name, FILE *out);
 
-/* A policy made of one queue (FIFO, LRU): the ops they share.  Their own
- * files differ in hit() and in how they show the queue. */
-struct qpolicy {
-	struct policy base;
-	struct qlinks lk;	/* per-frame links, 8 bytes a frame */
-	struct qlist q;		/* head: next to go */
-};
-
-struct policy *qpolicy_create(uint32_t nframes, const double *param);
-void qpolicy_destroy(struct policy *p);
-void qpolicy_insert(struct policy *p, uint32_t fno, uint64_t ino,
-		    uint64_t pgno);
-void qpolicy_remove(struct policy *p, uint32_t fno, uint64_t ino,
-		    uint64_t pgno, enum policy_remove why);
-uint32_t qpolicy_victim(struct policy *p);
-int qpolicy_check(struct policy *p);
-size_t qpolicy_bytes_per_frame(const struct policy *p);
-size_t qpolicy_ghost_bytes(const struct policy *p);
-
 #endif

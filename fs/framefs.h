@@ -9,7 +9,9 @@
  *
  * Lock order (outer first): inode->trunc_lock, inode->flush_lock,
  * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
- * fs->infl_lock is a leaf: nothing else is taken while it is held.
+ * Two leaves, under which nothing else is taken: inode->io_lock (held only
+ * to open the data fds, inode_io_fd(), from under any of the above) and
+ * fs->infl_lock.
  * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
  */
 #ifndef FRAMEFS_FS_H
@@ -73,7 +75,7 @@ struct inode {
 					 * write() */
 	pthread_mutex_t flush_lock;	/* one write-back of this file at a
 					 * time, so fsync waits for all */
-	pthread_mutex_t io_lock;
+	pthread_mutex_t io_lock;	/* opens rd_fd, rw_fd; a leaf */
 	uint64_t reads, frame_hits, frame_misses;	/* atomic */
 	struct inode *next_key;		/* itab chains; itab_lock */
 	struct inode *next_id;

@@ -1,6 +1,6 @@
 /* store.h - the backing store's data path: page reads and write-backs.
  *
- *   st = store_new(&cfg);                  once per mount
+ *   st = store_new(lat_kind, lat_usec);    once per mount (latency model)
  *   n = store_read(st, fd, buf, len, off)  bytes read (short at EOF) or -errno
  *   n = store_readv(st, fd, iov, n, off)   the same into several buffers
  *   rc = store_writev(st, fd, iov, n, off) 0 or -errno (all bytes or error)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 
 static struct cache *new_cache(const char *policy, uint32_t nframes,
 			       bool meta)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 #include "mrc.h"
 
 /* ---- helpers ---------------------------------------------------------- */

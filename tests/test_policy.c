@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 #include "policy.h"
 #include "policy_trace.h"
 

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "cache_sim.h"
 #include "policy_trace.h"
 
 #define N NO_VICTIM

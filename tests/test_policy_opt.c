@@ -1,7 +1,12 @@
-/* test_policy_opt.c - Belady's OPT (cache/policy_opt.c), fed by
- * future_next_use() as the simulator feeds it: the textbook string, busy
- * frames, ties, and OPT against every other registered policy on seeded
- * traces. */
+/* test_policy_opt.c - Belady's OPT (cache/policy_opt.c): the textbook
+ * string, busy frames, ties, and OPT against every other registered policy
+ * on seeded traces.  OPT is fed as a simulator feeds it: every next use
+ * computed before the replay in one backward pass (here future_next_use(),
+ * the pass framesim and sim_bench make over their own traces), each set
+ * with cache_set_next_use() just before its access.  The accesses go
+ * through the protocol path (cache_get, cache_evict_begin/_end, as
+ * policy_trace.h makes them); test_policy.c checks that framesim's path,
+ * cache_sim_access, decides the same for every policy, OPT included. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "cache_sim.h"
 #include "future.h"
 #include "policy_trace.h"
 
@@ -27,8 +33,8 @@ static uint64_t rng(void)
 	return trace_rng(&rng_state);
 }
 
-/* One access as the simulator makes it: the next use first, then
- * trace_access_pin (kept: NULL, or where the still pinned frame goes). */
+/* One access: its next use first, as a simulator sets it, then the access
+ * by trace_access_pin (kept: NULL, or where the still pinned frame goes). */
 static int access_next(struct cache *c, uint64_t pgno, uint64_t next,
 		       uint64_t *victim, struct frame **kept)
 {

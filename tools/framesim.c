@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_sim.h"
 #include "hash.h"
 #include "policy.h"
 #include "mrc.h"
