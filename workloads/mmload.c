@@ -15,7 +15,7 @@
  * getrusage()'s: RUSAGE_THREAD per thread, RUSAGE_SELF for the process, the
  * child's own for --fork.  --trace-out records (time, page, r/w) per touch
  * in per-thread memory and writes one merged trace, in time order, at the
- * end (cache/trace.h), so recording does not serialize the threads.
+ * end (trace/trace.h), so recording does not serialize the threads.
  */
 #define _GNU_SOURCE
 #include <errno.h>

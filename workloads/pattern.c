@@ -371,7 +371,7 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 			goto fail;
 	} else if (IS("trace") && arg) {
 		/* The reader guesses the format from the name and the
-		 * first bytes (cache/trace.h). */
+		 * first bytes (trace/trace.h). */
 		p->kind = TRACE;
 		p->path = strdup(arg);
 		p->format = strdup("auto");

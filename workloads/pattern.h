@@ -23,7 +23,7 @@
  *   phases:A@N,B@M,...      pattern A for N touches, then B for M, ...,
  *                           then A again; phases without @N last npages
  *   trace:FILE              the page numbers (and r/w) of a trace file
- *                           (cache/trace.h formats), repeated at its end
+ *                           (trace/trace.h formats), repeated at its end
  * Errors: pattern_new returns NULL with one line in err.  Not thread-safe:
  * one pattern per thread.
  */
