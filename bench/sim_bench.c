@@ -27,7 +27,7 @@
  *   3. Memory: cache_mem() after the replay: all metadata bytes (core,
  *      policy, ghosts) per frame, and per tracked page (resident frames
  *      plus ghost keys) when the policy counts its ghosts.
- *   4. The LRU miss-ratio curve (tools/mrc.c, exact) at 100 sizes, npages/100
+ *   4. The LRU miss-ratio curve (sim/mrc.c, exact) at 100 sizes, npages/100
  *      to npages, timed, as a ratio to one lru replay at the first frame
  *      count; its misses at each replayed frame count must equal what the
  *      lru replay counted.  SHARDS at R = 0.01 is timed too, for scale.

@@ -1,4 +1,4 @@
-/* test_future.c - future_next_use() (cache/future.c): a hand-checked
+/* test_future.c - future_next_use() (sim/future.c): a hand-checked
  * string, arbitrary 64-bit keys against the definition, and a string with
  * enough distinct keys to make the map grow. */
 #include <setjmp.h>

@@ -27,7 +27,7 @@
  * the flusher), which would change the policy's choices.
  *
  * Limits: at most 2^32 - 2 references and 2^31 - 1 distinct pages per
- * trace (the ids share 32 bits with the write flag, as tools/mrc.h expects).
+ * trace (the ids share 32 bits with the write flag, as sim/mrc.h expects).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1090,7 +1090,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		/* ---- miss-ratio curves: --mrc lru|opt, --shards RATE ----
-		 * The place for tools/mrc.h (mrc_lru(), mrc_opt()): they take
+		 * The place for sim/mrc.h (mrc_lru(), mrc_opt()): they take
 		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
 		 * expects), npages, and the sizes do_trace() computes. */
 		case OPT_MRC:
