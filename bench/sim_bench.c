@@ -21,9 +21,10 @@
  *      positions ahead (the trace is in memory).  A policy flagged
  *      POLICY_NEEDS_FUTURE (Belady's OPT) gets the trace position of the
  *      next reference to the same page through cache_set_next_use() before
- *      each access, from one backward pass made before timing.  After the
- *      timed replay (untimed): cache_check() must pass and the core's own
- *      miss counter must equal the misses the replay saw.
+ *      each access, from future_next_use() (sim/future.h, as framesim),
+ *      run before timing.  After the timed replay (untimed): cache_check()
+ *      must pass and the core's own miss counter must equal the misses the
+ *      replay saw.
  *   3. Memory: cache_mem() after the replay: all metadata bytes (core,
  *      policy, ghosts) per frame, and per tracked page (resident frames
  *      plus ghost keys) when the policy counts its ghosts.
@@ -58,6 +59,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "future.h"
 #include "hash.h"
 #include "mrc.h"
 #include "policy.h"
@@ -67,7 +69,7 @@
 
 #define MRC_NSIZES	100
 #define MAX_FRAMES	8		/* frame counts in --frames */
-#define NEVER		UINT32_MAX	/* next use: not again */
+#define NEVER		FUTURE_NEVER	/* next use: not again */
 #define PROBE_EMPTY	UINT32_MAX
 
 /* Informational targets, requests/s on one core at 100k frames. */
@@ -218,18 +220,15 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 	return ids;
 }
 
-/* next[i]: the position of the next reference to ids[i]'s page. */
+/* next[i]: the position of the next reference to ids[i]'s page, as
+ * framesim computes it. */
 static uint32_t *next_uses(const uint32_t *ids, uint64_t n, uint32_t npages)
 {
 	uint32_t *next = xmalloc(n * sizeof(*next), "next uses");
-	uint32_t *seen = xmalloc(npages * sizeof(*seen), "next uses");
+	int rc = future_next_use(ids, n, npages, next);
 
-	memset(seen, 0xff, npages * sizeof(*seen));
-	for (uint64_t i = n; i-- > 0;) {
-		next[i] = seen[ids[i]];
-		seen[ids[i]] = (uint32_t)i;
-	}
-	free(seen);
+	if (rc < 0)
+		die("next uses", strerror(-rc));
 	return next;
 }
 
@@ -305,8 +304,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 		int rc;
 
 		if (future)
-			cache_set_next_use(c, next[i] == NEVER ? UINT64_MAX :
-					   next[i]);
+			cache_set_next_use(c, future_when(next[i]));
 		if (i + CACHE_SIM_AHEAD < n)
 			cache_sim_prefetch(c, 0, ids[i + CACHE_SIM_AHEAD]);
 		rc = cache_sim_access(c, 0, ids[i], &r);

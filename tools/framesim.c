@@ -16,9 +16,9 @@
  * go into a slot per run and are printed in order when all are done.
  *
  * Belady's OPT (POLICY_NEEDS_FUTURE) needs, before each access, the position
- * of the next reference to the same page.  One backward pass over the ids
- * computes it for the whole trace (next[i], with an array of the last
- * position seen per page id: O(n)), only when such a policy is asked for.
+ * of the next reference to the same page.  future_next_use() (sim/future.h)
+ * computes it for the whole trace in one backward pass over the ids, only
+ * when such a policy is asked for; OPT's tests take theirs from it too.
  *
  * Dirty pages are the simulator's own bookkeeping, a byte per frame number:
  * a write sets it, a page new to the frame sets it to its own write flag,
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "future.h"
 #include "hash.h"
 #include "policy.h"
 #include "mrc.h"
@@ -50,7 +51,7 @@
 
 #define ID_MASK		0x7fffffffu	/* a reference's page id */
 #define ID_WRITE	0x80000000u	/* ... and its write flag */
-#define NO_NEXT		UINT32_MAX	/* next[i]: never used again */
+#define NO_ID		UINT32_MAX	/* an empty slot of the page map */
 #define MAX_REFS	(UINT32_MAX - 1)
 #define MAX_FRAMES	(1u << 30)
 #define MAX_THREADS	256
@@ -68,7 +69,7 @@ struct trace_mem {
 	} *key;				/* [npages]: each id's page */
 	uint32_t keycap;
 	uint32_t *next;			/* [nrefs] or NULL: next use of the
-					 * same page, NO_NEXT if none */
+					 * same page, FUTURE_NEVER if none */
 	uint64_t nwrites;
 	double load_s;
 };
@@ -220,7 +221,7 @@ static void progress_end(struct progress *p)
  * table is a sixth of the size it would be with the keys in it: on a
  * skewed trace most lookups stay in the CPU's caches. */
 struct pagemap {
-	uint32_t *slot;			/* ids, NO_NEXT: empty */
+	uint32_t *slot;			/* ids, NO_ID: empty */
 	uint32_t mask;
 };
 
@@ -238,7 +239,7 @@ static int pagemap_grow(struct pagemap *m, const struct trace_mem *tm)
 		uint32_t h = key_hash(tm->key[id].file, tm->key[id].pgno) &
 			     (n - 1);
 
-		while (s[h] != NO_NEXT)
+		while (s[h] != NO_ID)
 			h = (h + 1) & (n - 1);
 		s[h] = id;
 	}
@@ -260,7 +261,7 @@ static int64_t pagemap_id(struct pagemap *m, struct trace_mem *tm,
 			return -ENOMEM;
 	}
 	h = key_hash(file, pgno) & m->mask;
-	while ((id = m->slot[h]) != NO_NEXT) {
+	while ((id = m->slot[h]) != NO_ID) {
 		if (tm->key[id].pgno == pgno && tm->key[id].file == file)
 			return id;
 		h = (h + 1) & m->mask;
@@ -332,7 +333,7 @@ static int add_batch(struct trace_mem *tm, struct pagemap *m,
 		for (int i = 0; i < n; i++) {
 			uint32_t id = m->slot[h[i]];
 
-			if (id != NO_NEXT)
+			if (id != NO_ID)
 				__builtin_prefetch(&tm->key[id]);
 		}
 	}
@@ -454,28 +455,17 @@ bad:
 	return -EINVAL;
 }
 
-/* next[i]: the position of the next reference to ref[i]'s page, from one
- * backward pass.  Returns 0 or -ENOMEM. */
+/* next[i]: the position of the next reference to ref[i]'s page.  Returns
+ * 0 or -ENOMEM. */
 static int compute_next(struct trace_mem *tm)
 {
-	uint32_t *last = malloc(((size_t)tm->npages + 1) * sizeof(*last));
-
 	tm->next = malloc((tm->nrefs + 1) * sizeof(*tm->next));
-	if (!last || !tm->next) {
-		free(last);
+	if (!tm->next ||
+	    future_next_use(tm->ref, tm->nrefs, tm->npages, tm->next) < 0) {
 		free(tm->next);
 		tm->next = NULL;
 		return -ENOMEM;
 	}
-	for (uint32_t id = 0; id < tm->npages; id++)
-		last[id] = NO_NEXT;
-	for (size_t i = tm->nrefs; i-- > 0;) {
-		uint32_t id = tm->ref[i] & ID_MASK;
-
-		tm->next[i] = last[id];
-		last[id] = (uint32_t)i;
-	}
-	free(last);
 	return 0;
 }
 
@@ -582,8 +572,7 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 			cache_sim_prefetch(c, k->file, k->pgno);
 		}
 		if (r->future)
-			cache_set_next_use(c, tm->next[i] == NO_NEXT ?
-					   UINT64_MAX : tm->next[i]);
+			cache_set_next_use(c, future_when(tm->next[i]));
 		rc = cache_sim_access(c, tm->key[id].file, tm->key[id].pgno,
 				      &res);
 		if (rc < 0) {
