@@ -71,7 +71,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "hash.h"
+#include "keyhash.h"
 
 #define PROG "cache_bench"
 #include "bench.h"

@@ -60,7 +60,7 @@
 
 #include "cache.h"
 #include "future.h"
-#include "hash.h"
+#include "keyhash.h"
 #include "mrc.h"
 #include "policy.h"
 

@@ -97,7 +97,7 @@
  */
 #define _GNU_SOURCE
 #include "cache.h"
-#include "hash.h"
+#include "keyhash.h"
 #include "policy.h"
 
 #include <assert.h>

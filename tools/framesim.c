@@ -42,7 +42,7 @@
 
 #include "cache.h"
 #include "future.h"
-#include "hash.h"
+#include "keyhash.h"
 #include "policy.h"
 #include "mrc.h"
 #include "trace.h"
