@@ -1,9 +1,8 @@
-/* bench.h - what the benchmarks share: progress on stderr, clocks, a fast
+/* bench.h - what the benchmarks share: progress on stderr, a fast
  * generator.  Define PROG (the program's name) before including.
  *
  *   bench_progress("%s %u", policy, n)   "\rPROG: ..." when stderr is a tty
  *   bench_progress_end()                 clears that line
- *   t0 = bench_now_sec(CLOCK_MONOTONIC)  seconds on any clock
  *   x = bench_xorshift(&state)           xorshift64*, state nonzero */
 #ifndef FRAMEFS_BENCH_H
 #define FRAMEFS_BENCH_H
@@ -11,7 +10,6 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef PROG
@@ -38,14 +36,6 @@ static inline void bench_progress_end(void)
 {
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
-}
-
-static inline double bench_now_sec(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* xorshift64* (Vigna, 2016): fast, good enough for shuffles and keys. */

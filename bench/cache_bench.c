@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "keyhash.h"
 
 #define PROG "cache_bench"
@@ -341,7 +342,7 @@ static int batch_churn(struct worker *w)
 /* Runs w's loop for secs, or until it fails; returns the operations done. */
 static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 {
-	double deadline = bench_now_sec(CLOCK_MONOTONIC) + secs;
+	double deadline = now_sec(CLOCK_MONOTONIC) + secs;
 	uint64_t ops = 0;
 
 	do {
@@ -359,7 +360,7 @@ static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 			break;
 		}
 		ops += CHECK_EVERY;
-	} while (bench_now_sec(CLOCK_MONOTONIC) < deadline);
+	} while (now_sec(CLOCK_MONOTONIC) < deadline);
 	return ops;
 }
 
@@ -379,10 +380,10 @@ static void *worker_main(void *arg)
 	}
 	pthread_barrier_wait(w->start);
 	worker_run(w, &pos, w->o->warm_secs);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	if (!w->err)
 		w->ops = worker_run(w, &pos, w->o->secs);
-	w->elapsed = bench_now_sec(CLOCK_MONOTONIC) - t0;
+	w->elapsed = now_sec(CLOCK_MONOTONIC) - t0;
 	return NULL;
 }
 

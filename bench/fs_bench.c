@@ -92,6 +92,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "mount.h"
 #include "size.h"
 
@@ -209,13 +210,6 @@ static void cleanup(void);
 static volatile sig_atomic_t interrupted;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 /* One line on stderr, then unmount everything and exit(1). */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
@@ -346,14 +340,6 @@ static uint64_t task_cpu_ns(pid_t pid)
 	}
 	closedir(d);
 	return sum;
-}
-
-static uint64_t self_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Value of a /proc/meminfo line in bytes, or 0. */
@@ -783,7 +769,7 @@ static void cpu_begin(const struct bench *b, enum tgt t, struct cpu_snap *c)
 
 	c->daemon_flt = d ? task_faults(d) : 0;
 	c->daemon_ns = d ? task_cpu_ns(d) : 0;
-	c->self_ns = self_cpu_ns();
+	c->self_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* ... and right after it stops: returns the CPU ns in between, and adds
@@ -791,7 +777,7 @@ static void cpu_begin(const struct bench *b, enum tgt t, struct cpu_snap *c)
 static double cpu_end(const struct bench *b, enum tgt t,
 		      const struct cpu_snap *c, struct flt_sum *flt)
 {
-	uint64_t self = self_cpu_ns();
+	uint64_t self = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	pid_t d = daemon_of(b, t);
 	uint64_t dm = d ? task_cpu_ns(d) : 0;
 
@@ -854,7 +840,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		ff_snap(b, &s0);
 	getrusage(RUSAGE_SELF, &ru0);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (i = 0; i < b->nfaults; i++) {
 		uint64_t pg = b->pages[i];
 		uint64_t v = *(const volatile uint64_t *)(map + pg *
@@ -865,7 +851,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		if ((i & 1023) == 1023 && interrupted)
 			break;
 	}
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	getrusage(RUSAGE_SELF, &ru1);
 	check_intr();
@@ -897,7 +883,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 	if (t == T_FF)
 		ff_snap(b, &s0);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (;;) {
 		ssize_t n = read(fd, b->buf, IO_BYTES);
 
@@ -912,7 +898,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 			     (unsigned long long)done);
 		done += (uint64_t)n;
 	}
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	b->flt[r][t].bytes += done;
 	if (done != b->o.size_bytes)
@@ -941,7 +927,7 @@ static void run_write(struct bench *b, enum tgt t)
 
 	fd = run_open(b, path, O_WRONLY | O_CREAT | O_TRUNC);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	while (done < b->o.wsize_bytes) {
 		ssize_t n;
 
@@ -955,7 +941,7 @@ static void run_write(struct bench *b, enum tgt t)
 	}
 	if (fsync(fd) < 0)
 		fail("%s: fsync: %s", path, strerror(errno));
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[R_WRITE][t]);
 	b->flt[R_WRITE][t].bytes += done;
 	run_close(b);

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "future.h"
 #include "keyhash.h"
 #include "mrc.h"
@@ -251,7 +252,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 	ent = xmalloc((size_t)npages * sizeof(*ent), "probe");
 	memset(slot, 0xff, (size_t)size * sizeof(*slot));
 	memset(ent, 0, (size_t)npages * sizeof(*ent));
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t pgno = ids[k];
 		uint32_t i = key_hash(0, pgno) & mask, e;
@@ -269,7 +270,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 			ent[e].val[0]++;
 		}
 	}
-	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t1 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	*distinct = nent;
 	free(slot);
 	free(ent);
@@ -299,7 +300,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 			frames, strerror(errno));
 		return -1;
 	}
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t i = 0; i < n; i++) {
 		int rc;
 
@@ -317,7 +318,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 		}
 		misses += rc > 0;
 	}
-	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t1 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 
 	/* Untimed: the core is consistent and counted what we saw. */
 	if (cache_check(c) != 0) {
@@ -619,10 +620,10 @@ int main(int argc, char **argv)
 	for (int f = 0; f < o.nframes; f++)
 		sizes[MRC_NSIZES + f] = o.frames[f];
 	bench_progress("mrc_lru");
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 1.0, sizes, nsizes, curve) < 0)
 		die("mrc_lru", "failed");
-	mrc_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
+	mrc_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
 	for (int i = 0; i < nres; i++) {
 		if (strcmp(res[i].policy, "lru") != 0)
 			continue;
@@ -638,10 +639,10 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 0.01, sizes, nsizes, curve) < 0)
 		die("mrc_lru (SHARDS)", "failed");
-	shards_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
+	shards_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
 	bench_progress_end();
 
 	/* Step 6: the report. */

@@ -8,6 +8,8 @@
  */
 #include "mount.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,13 +26,6 @@
 #define MAX_MOUNTS 16
 
 static struct mnt *live[MAX_MOUNTS];
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static bool is_fuse(const char *path)
 {

@@ -39,6 +39,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "mount.h"
 #include "policy.h"
 
@@ -419,17 +420,14 @@ static void each(void (*fn)(const char *policy, unsigned frames,
 			continue;
 		for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]);
 		     i++) {
-			struct timespec t0, t1;
+			double t0 = now_sec(CLOCK_MONOTONIC);
 
-			clock_gettime(CLOCK_MONOTONIC, &t0);
 			fn((*p)->name, configs[i].frames,
 			   configs[i].readahead_kb);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
 			print_message("%-9s frames=%-3u readahead=%-7u %5.0f ms\n",
 				      (*p)->name, configs[i].frames,
 				      configs[i].readahead_kb,
-				      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+				      (now_sec(CLOCK_MONOTONIC) - t0) * 1e3);
 			mnt_stop_all();
 			mnt_cleanup(&M);
 			memset(&M, 0, sizeof(M));

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "future.h"
 #include "keyhash.h"
 #include "policy.h"
@@ -166,14 +167,6 @@ static void usage(FILE *out)
 "(write-backs), all counted after the warm-up, and the time taken.  With\n"
 "--refs the table is the textbook one: requests, faults, ratio, evictions.\n"
 "Exit status: 0 ok, 1 failure (a trace could not be read), 2 usage error.\n");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- progress --------------------------------------------------------- */
@@ -371,7 +364,7 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	struct trace_reader *r;
 	struct progress pg;
 	char err[600];
-	double t0 = now_s();
+	double t0 = now_sec(CLOCK_MONOTONIC);
 	uint64_t done, total;
 	int rc;
 
@@ -409,7 +402,7 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	}
 	trace_reader_close(r);
 	free(m.slot);
-	tm->load_s = now_s() - t0;
+	tm->load_s = now_sec(CLOCK_MONOTONIC) - t0;
 	return 0;
 
 out_fail:
@@ -539,7 +532,7 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 	uint64_t requests = 0, misses = 0, evictions = 0, dirty_evictions = 0;
 	struct cache_sim_result res;
 	unsigned char *dirty = NULL;
-	double t0 = now_s();
+	double t0 = now_sec(CLOCK_MONOTONIC);
 	struct cache *c;
 
 	c = cache_new(&cfg);
@@ -609,7 +602,7 @@ out:
 	r->misses = misses;
 	r->evictions = evictions;
 	r->dirty_evictions = dirty_evictions;
-	r->secs = now_s() - t0;
+	r->secs = now_sec(CLOCK_MONOTONIC) - t0;
 	free(dirty);
 	cache_free(c);
 }
@@ -825,7 +818,7 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 	uint64_t *misses = calloc((size_t)n, sizeof(*misses));
 	struct run *nr = realloc(*runs, (size_t)(*nruns + n) * sizeof(*nr));
 	const char *name;
-	double t0 = now_s(), secs;
+	double t0 = now_sec(CLOCK_MONOTONIC), secs;
 
 	if (!sizes || !misses || !nr) {
 		fprintf(stderr, PROG ": %s: --mrc: %s\n", tm->name,
@@ -869,7 +862,7 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 			name = names[0];
 		}
 	}
-	secs = now_s() - t0;
+	secs = now_sec(CLOCK_MONOTONIC) - t0;
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s: --mrc %s: %s\n", tm->name, o->mrc,
 			strerror(-rc));
@@ -937,7 +930,7 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 		}
 	}
 	progress_start(&pg, tm->name, (uint64_t)tm->nrefs * (uint64_t)nruns);
-	t0 = now_s();
+	t0 = now_sec(CLOCK_MONOTONIC);
 	if (run_all(tm, runs, nruns, o, &pg) < 0) {
 		fprintf(stderr, PROG ": %s: cannot start threads\n", tm->name);
 		status = 1;
@@ -959,7 +952,8 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 	else if (refs_mode)
 		print_refs_table(runs, nruns);
 	else
-		print_trace_table(tm, runs, nruns, now_s() - t0);
+		print_trace_table(tm, runs, nruns,
+				  now_sec(CLOCK_MONOTONIC) - t0);
 	free(runs);
 	return status;
 }

@@ -15,6 +15,7 @@
  * and prints.
  */
 #define _GNU_SOURCE
+#include "clock.h"
 #include "procmaps.h"
 
 #include <errno.h>
@@ -727,30 +728,13 @@ static void perf_print(const struct opts *o, struct perf *pf)
 		       (unsigned long long)mj);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
-						 1e9) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Samples pid every o->watch_s seconds until it is gone; with child, also
  * until waitpid says it exited (*status).  Returns the exit status of
  * mapview. */
 static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 {
 	struct procstat prev, first;
-	double t = now_s(), t1;
+	double t = now_sec(CLOCK_MONOTONIC), t1;
 	int rc;
 
 	if (procstat_read_pid(pid, &prev) < 0) {
@@ -766,10 +750,10 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 			fprintf(stderr, PROG ": --perf: %s\n", strerror(-rc));
 	}
 	for (;;) {
-		sleep_s(o->watch_s);
+		sleep_sec(o->watch_s);
 		if (child && waitpid(pid, status, WNOHANG) == pid)
 			return 0;
-		t1 = now_s();
+		t1 = now_sec(CLOCK_MONOTONIC);
 		if (!o->tty && !o->json)
 			printf("--- %.1f s\n", t1 - t);
 		rc = show_pid(o, pid, &prev, o->watch_s);
@@ -781,7 +765,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 				printf("{\"pid\": %d, \"exited\": true, "
 				       "\"watched_s\": %.1f, \"minflt\": %llu, "
 				       "\"majflt\": %llu}\n", (int)pid,
-				       now_s() - t,
+				       now_sec(CLOCK_MONOTONIC) - t,
 				       (unsigned long long)(prev.minflt -
 							    first.minflt),
 				       (unsigned long long)(prev.majflt -
@@ -789,7 +773,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 			else
 				printf("%d exited; in %.1f s of watching it "
 				       "took %llu minor and %llu major faults\n",
-				       (int)pid, now_s() - t,
+				       (int)pid, now_sec(CLOCK_MONOTONIC) - t,
 				       (unsigned long long)(prev.minflt -
 							    first.minflt),
 				       (unsigned long long)(prev.majflt -
@@ -809,7 +793,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
  * prints a summary of its faults (its children's included). */
 static int run_command(const struct opts *o, char **cmd)
 {
-	double t0 = now_s(), t1;
+	double t0 = now_sec(CLOCK_MONOTONIC), t1;
 	struct perf pf = { { -1, -1 } };
 	struct rusage ru;
 	int status = 0, rc = 0, gate[2];
@@ -848,7 +832,7 @@ static int run_command(const struct opts *o, char **cmd)
 		rc = watch(o, pid, true, &status);
 	if (waitpid(pid, &status, 0) < 0 && errno != ECHILD)
 		rc = 1;
-	t1 = now_s();
+	t1 = now_sec(CLOCK_MONOTONIC);
 	getrusage(RUSAGE_CHILDREN, &ru);
 	if (o->json) {
 		printf("{\"command\": ");

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pattern.h"
 #include "size.h"
 #include "trace.h"
@@ -97,14 +98,6 @@ struct result {
 		uint64_t touches, minflt, majflt;
 	} thread[MAX_THREADS];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *out)
 {
@@ -357,7 +350,7 @@ static void *worker_main(void *arg)
 		if (coin && rng_unit(&wr) < o->write_ratio)
 			write = true;
 		if (rec || (w->deadline > 0 && (i & 1023) == 0)) {
-			t = now_s();
+			t = now_sec(CLOCK_MONOTONIC);
 			if (w->deadline > 0 && t >= w->deadline)
 				break;
 		}
@@ -429,7 +422,7 @@ static int run_workers(const struct opts *o, unsigned char *base,
 	if (!total && o->seconds <= 0)
 		total = default_ops(o, w[0].pat, npages);
 	getrusage(RUSAGE_SELF, &r0);
-	t0 = now_s();
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (int i = 0; i < o->threads; i++) {
 		w[i].t0 = epoch;
 		if (total)
@@ -454,7 +447,7 @@ static int run_workers(const struct opts *o, unsigned char *base,
 		for (int i = 0; i < o->threads; i++)
 			pthread_join(w[i].tid, NULL);
 	}
-	res->elapsed_s = now_s() - t0;
+	res->elapsed_s = now_sec(CLOCK_MONOTONIC) - t0;
 	getrusage(RUSAGE_SELF, &r1);
 	res->minflt = (uint64_t)(r1.ru_minflt - r0.ru_minflt);
 	res->majflt = (uint64_t)(r1.ru_majflt - r0.ru_majflt);
@@ -613,16 +606,11 @@ static void json_string(const char *s)
 
 static void hold(const struct opts *o)
 {
-	struct timespec ts = { (time_t)o->hold_s,
-			       (long)((o->hold_s - (double)(time_t)o->hold_s) *
-				      1e9) };
-
 	if (o->hold_s <= 0)
 		return;
 	fprintf(stderr, PROG ": pid %d holds its mapping for %g s\n",
 		(int)getpid(), o->hold_s);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sleep_sec(o->hold_s);
 }
 
 /* Opens (and with --create, creates or extends) the file; its page count
@@ -725,7 +713,7 @@ int main(int argc, char **argv)
 
 	/* The child runs the same workload with seeds of its own and sends
 	 * its result (and trace records) back through a temp file. */
-	epoch = now_s();
+	epoch = now_sec(CLOCK_MONOTONIC);
 	if (o.fork) {
 		FILE *tf = tmpfile();
 
@@ -831,19 +819,19 @@ int main(int argc, char **argv)
 
 	/* What making the writes durable and unmapping cost. */
 	if (o.shared && (res.writes || cres.writes)) {
-		double t = now_s();
+		double t = now_sec(CLOCK_MONOTONIC);
 
 		if (msync(base, len, MS_SYNC) < 0) {
 			fprintf(stderr, PROG ": msync: %s\n", strerror(errno));
 			status = 1;
 		}
-		res.msync_ms = (now_s() - t) * 1e3;
+		res.msync_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
 	}
 	{
-		double t = now_s();
+		double t = now_sec(CLOCK_MONOTONIC);
 
 		munmap(base, len);
-		res.munmap_ms = (now_s() - t) * 1e3;
+		res.munmap_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
 		base = NULL;
 	}
 
