@@ -1,9 +1,8 @@
-/* bench.h - what the benchmarks share: progress on stderr, a fast
- * generator.  Define PROG (the program's name) before including.
+/* bench.h - what the benchmarks share: progress on stderr.  Define PROG
+ * (the program's name) before including.
  *
  *   bench_progress("%s %u", policy, n)   "\rPROG: ..." when stderr is a tty
- *   bench_progress_end()                 clears that line
- *   x = bench_xorshift(&state)           xorshift64*, state nonzero */
+ *   bench_progress_end()                 clears that line */
 #ifndef FRAMEFS_BENCH_H
 #define FRAMEFS_BENCH_H
 
@@ -36,15 +35,6 @@ static inline void bench_progress_end(void)
 {
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
-}
-
-/* xorshift64* (Vigna, 2016): fast, good enough for shuffles and keys. */
-static inline uint64_t bench_xorshift(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
 }
 
 #endif

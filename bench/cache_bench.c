@@ -73,6 +73,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "keyhash.h"
+#include "rng.h"
 
 #define PROG "cache_bench"
 #include "bench.h"
@@ -161,7 +162,7 @@ static void keys_fill(uint32_t *keys, uint32_t n, uint64_t seed)
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
 
 	for (uint32_t i = 0; i < NKEYS; i++)
-		keys[i] = (uint32_t)(((bench_xorshift(&s) >> 32) * n) >> 32);
+		keys[i] = (uint32_t)(((rng_xorshift64s(&s) >> 32) * n) >> 32);
 }
 
 /* Resident anonymous memory in bytes, or -1 if /proc does not say.  Not

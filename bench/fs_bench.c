@@ -94,6 +94,7 @@
 
 #include "clock.h"
 #include "mount.h"
+#include "rng.h"
 #include "size.h"
 
 #define PROG "fs_bench"
@@ -681,12 +682,12 @@ static void pages_pick(struct bench *b, unsigned round)
 	for (uint32_t i = 0; i < nwin; i++)
 		b->windows[i] = i;
 	for (uint32_t i = 0; i < b->nfaults; i++) {
-		uint32_t j = i + (uint32_t)(bench_xorshift(&s) % (nwin - i));
+		uint32_t j = i + (uint32_t)(rng_xorshift64s(&s) % (nwin - i));
 		uint32_t w = b->windows[j];
 
 		b->windows[j] = b->windows[i];
 		b->windows[i] = w;
-		b->pages[i] = w * per + (uint32_t)(bench_xorshift(&s) % per);
+		b->pages[i] = w * per + (uint32_t)(rng_xorshift64s(&s) % per);
 	}
 }
 

@@ -64,6 +64,7 @@
 #include "keyhash.h"
 #include "mrc.h"
 #include "policy.h"
+#include "rng.h"
 
 #define PROG "sim_bench"
 #include "bench.h"
@@ -124,18 +125,10 @@ static void *xmalloc(size_t n, const char *what)
 	return p;
 }
 
-static uint64_t rng_next(uint64_t *s)	/* splitmix64 */
+/* Uniform in [0, n) from splitmix64 state s. */
+static uint32_t draw_below(uint64_t *s, uint32_t n)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-	return (uint32_t)(((rng_next(s) >> 32) * n) >> 32);
+	return (uint32_t)(((rng_splitmix64(s) >> 32) * n) >> 32);
 }
 
 static void pin_first_cpu(void)
@@ -200,7 +193,7 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 	for (uint32_t r = 0; r < npages; r++)
 		perm[r] = r;
 	for (uint32_t r = npages; r-- > 1;) {
-		uint32_t j = rng_below(&s, r + 1), t = perm[r];
+		uint32_t j = draw_below(&s, r + 1), t = perm[r];
 
 		perm[r] = perm[j];
 		perm[j] = t;
@@ -208,8 +201,8 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 
 	/* Step 3: the references. */
 	for (uint64_t i = 0; i < n; i++) {
-		uint32_t col = rng_below(&s, npages);
-		double coin = (double)(rng_next(&s) >> 11) * 0x1p-53;
+		uint32_t col = draw_below(&s, npages);
+		double coin = (double)(rng_splitmix64(&s) >> 11) * 0x1p-53;
 
 		ids[i] = perm[coin < prob[col] ? col : alias[col]];
 	}

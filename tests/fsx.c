@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rng.h"
+
 #define PROG "fsx"
 #ifndef FRAMEFS_VERSION
 #define FRAMEFS_VERSION "unknown"
@@ -118,14 +120,10 @@ static struct fsx *sigbus_fsx;		/* the run, for the SIGBUS handler */
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-/* splitmix64 (Steele, Lea and Flood, 2014): any seed, including 0, works. */
+/* splitmix64 (common/rng.h): any seed, including 0, works. */
 static uint64_t rnd(struct fsx *f)
 {
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return rng_splitmix64(&f->rng);
 }
 
 /* A number in [0, n); the slight modulo bias does not matter here. */

@@ -42,6 +42,7 @@
 #include "clock.h"
 #include "mount.h"
 #include "policy.h"
+#include "rng.h"
 
 #define PS		4096u
 #define FILE_BYTES	2000000u	/* not a whole number of pages */
@@ -74,15 +75,6 @@ static const struct {
 } configs[] = {
 	{ 64, 32 }, { 64, 128 }, { 64, 1048576 }, { 40, 1048576 },
 };
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void start(const char *policy, unsigned frames, unsigned ra_kb)
 {
@@ -190,7 +182,7 @@ static void parallel_reads_case(const char *policy, unsigned frames,
 
 	assert_non_null(want);
 	for (size_t i = 0; i < FILE_BYTES; i++)
-		want[i] = (unsigned char)splitmix64(&seed);
+		want[i] = (unsigned char)rng_splitmix64(&seed);
 	start(policy, frames, ra_kb);
 	write_all(bpath(&M, "f1"), want, FILE_BYTES);
 	for (int i = 0; i < NREADERS; i++) {
@@ -261,7 +253,8 @@ static int writer_child(const char *path, int w, uint64_t *final)
 	if (map == MAP_FAILED)
 		return 2;
 	for (int op = 0; op < WRITER_OPS; op++) {
-		uint64_t p = (splitmix64(&seed) % (NP / 4)) * 4 + (unsigned)w;
+		uint64_t p = (rng_splitmix64(&seed) % (NP / 4)) * 4 +
+			     (unsigned)w;
 		uint64_t v = ++ver[p], *pg = map + p * (PS / 8);
 
 		for (unsigned i = 0; i < PS / 8; i++)
@@ -299,8 +292,8 @@ static int prober_child(const char *path, volatile int *stop)
 	if (fd < 0 || !buf)
 		return 2;
 	while (!*stop) {
-		uint64_t first = splitmix64(&seed) % NP;
-		uint64_t n = 1 + splitmix64(&seed) % 64;
+		uint64_t first = rng_splitmix64(&seed) % NP;
+		uint64_t n = 1 + rng_splitmix64(&seed) % 64;
 
 		if (first + n > NP)
 			n = NP - first;

@@ -35,6 +35,7 @@
 
 #include "clock.h"
 #include "pattern.h"
+#include "rng.h"
 #include "size.h"
 #include "trace.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pattern.h"
+#include "rng.h"
 #include "trace.h"
 
 enum kind { SEQ, RAND, ZIPF, LOOP, SCANHOT, HOTCOLD, PHASES, TRACE };
@@ -45,52 +46,6 @@ struct pattern {
 	char *path;
 	char *format;
 };
-
-/* ---- the generator: xoshiro256** seeded by splitmix64 ------------------ */
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	/* Lemire's multiply-shift; the bias is below n / 2^64. */
-	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-double rng_unit(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
 
 /* ---- zipf -------------------------------------------------------------- */
 
