@@ -63,6 +63,7 @@
 #include "future.h"
 #include "keyhash.h"
 #include "mrc.h"
+#include "parse.h"
 #include "policy.h"
 #include "rng.h"
 
@@ -401,14 +402,10 @@ static void usage(FILE *out)
 "cross-check disagreed), 2 usage error.\n");
 }
 
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+/* All of s is a number from lo to hi. */
+static bool parse_in(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && end != s && !*end && *s != '-' && *v >= lo &&
-	       *v <= hi;
+	return parse_u64_all(s, v) && *v >= lo && *v <= hi;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -444,7 +441,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'n': frames_arg = optarg; break;
 		case 'R':
-			if (!parse_u64(optarg, 1, NEVER - 1, &o->nrefs)) {
+			if (!parse_in(optarg, 1, NEVER - 1, &o->nrefs)) {
 				fprintf(stderr, PROG ": --refs: %s: not a "
 					"count from 1 to %u\n", optarg,
 					NEVER - 1);
@@ -453,7 +450,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			refs_given = true;
 			break;
 		case 'P':
-			if (!parse_u64(optarg, 1, MRC_ID_MASK, &v)) {
+			if (!parse_in(optarg, 1, MRC_ID_MASK, &v)) {
 				fprintf(stderr, PROG ": --pages: %s: not a "
 					"count from 1 to %u\n", optarg,
 					MRC_ID_MASK);
@@ -462,14 +459,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->npages = (uint32_t)v;
 			break;
 		case 'S':
-			if (!parse_u64(optarg, 0, UINT64_MAX, &o->seed)) {
+			if (!parse_in(optarg, 0, UINT64_MAX, &o->seed)) {
 				fprintf(stderr, PROG ": --seed: %s: not a "
 					"number\n", optarg);
 				exit(2);
 			}
 			break;
 		case 'r':
-			if (!parse_u64(optarg, 1, 100, &v)) {
+			if (!parse_in(optarg, 1, 100, &v)) {
 				fprintf(stderr, PROG ": --runs: %s: not a "
 					"count from 1 to 100\n", optarg);
 				exit(2);
@@ -496,7 +493,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		for (tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (o->nframes == MAX_FRAMES ||
-			    !parse_u64(tok, 1, 1u << 30, &v)) {
+			    !parse_in(tok, 1, 1u << 30, &v)) {
 				fprintf(stderr, PROG ": --frames: %s: not a "
 					"frame count from 1 to 2^30 (at most "
 					"%d of them)\n", tok, MAX_FRAMES);

@@ -61,7 +61,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "rng.h"
+#include "size.h"
 
 #define PROG "fsx"
 #ifndef FRAMEFS_VERSION
@@ -628,27 +630,6 @@ static void usage(FILE *out)
 "Exit status: 0 ok, 1 mismatch or I/O error, 2 usage error.\n");
 }
 
-/* Decimal digits, with a k/M/G suffix when allowed; 0 or -1. */
-static int parse_u64(const char *s, bool suffix, uint64_t *v)
-{
-	const char *units = "kKmMgG", *u;
-	unsigned shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (suffix && *end && (u = strchr(units, *end))) {
-		shift = 10 * (1 + (unsigned)(u - units) / 2);
-		end++;
-	}
-	if (errno || *end || *v > UINT64_MAX >> shift)
-		return -1;
-	*v <<= shift;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -678,15 +659,15 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			seeded = true;
-			if (parse_u64(optarg, false, &f.seed))
+			if (!parse_u64_all(optarg, &f.seed))
 				goto bad_arg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, false, &nops))
+			if (!parse_u64_all(optarg, &nops))
 				goto bad_arg;
 			break;
 		case 'l':
-			if (parse_u64(optarg, true, &f.maxlen) || !f.maxlen ||
+			if (size_parse(optarg, &f.maxlen) < 0 || !f.maxlen ||
 			    f.maxlen > (uint64_t)1 << 40 ||
 			    f.maxlen > SIZE_MAX / 2)
 				goto bad_arg;

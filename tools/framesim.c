@@ -46,6 +46,7 @@
 #include "keyhash.h"
 #include "policy.h"
 #include "mrc.h"
+#include "parse.h"
 #include "trace.h"
 
 #define PROG "framesim"
@@ -422,20 +423,14 @@ static int load_refs(struct trace_mem *tm, const char *s)
 	memset(tm, 0, sizeof(*tm));
 	tm->name = "refs";
 	while (*s) {
-		uint64_t x = 0;
+		uint64_t x;
 
 		if (*s == ',' || *s == ' ' || *s == '\t' || *s == '\n') {
 			s++;
 			continue;
 		}
-		if (*s < '0' || *s > '9')
-			goto bad;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-				goto bad;
-			x = x * 10 + (uint64_t)(*s - '0');
-		}
-		if (add_ref(tm, &m, 0, x, false) < 0)
+		if (!parse_u64(&s, NULL, &x) ||
+		    add_ref(tm, &m, 0, x, false) < 0)
 			goto bad;
 	}
 	if (tm->nrefs == 0)
@@ -1052,10 +1047,7 @@ int main(int argc, char **argv)
 		case OPT_JSON: o.json = true; break;
 		case OPT_CSV: o.csv = true; break;
 		case 'w':
-			errno = 0;
-			o.warmup = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end ||
-			    optarg[0] == '-') {
+			if (!parse_u64_all(optarg, &o.warmup)) {
 				fprintf(stderr, PROG ": --warmup: %s: not a "
 					"number of references\n", optarg);
 				return 2;

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "parse.h"
 #include "pattern.h"
 #include "rng.h"
 #include "size.h"
@@ -179,12 +180,9 @@ static int parse_madvise(const char *s)
 
 static uint64_t parse_count(const char *opt, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v == 0)
+	if (!parse_u64_all(s, &v) || v == 0)
 		die_usage(opt, "not a positive whole number");
 	return v;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "pattern.h"
 #include "rng.h"
 #include "trace.h"
@@ -145,20 +146,6 @@ static uint64_t zipf_next(struct pattern *p)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static bool parse_u64(const char *s, uint64_t *out, const char **end)
-{
-	char *e;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &e, 10);
-	if (errno)
-		return false;
-	*end = e;
-	return true;
-}
-
 static bool is_pattern_name(const char *s)
 {
 	static const char *const names[] = { "seq", "rand", "zipf", "loop",
@@ -199,7 +186,8 @@ static int phases_build(struct pattern *p, const char *list, uint64_t seed,
 		*s = '\0';
 		at = strrchr(start, '@');
 		if (at && at > start) {
-			if (!parse_u64(at + 1, &len, &e) || *e || len == 0) {
+			e = at + 1;
+			if (!parse_u64(&e, NULL, &len) || *e || len == 0) {
 				snprintf(err, errlen, "phases: %s: the length "
 					 "after @ is not a positive number",
 					 start);
@@ -283,7 +271,8 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 			goto fail;
 		}
 	} else if (IS("loop") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e || a == 0 || a > npages) {
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e || a == 0 || a > npages) {
 			snprintf(err, errlen, "loop:%s: N is a page count from "
 				 "1 to %llu (the pages mapped)", arg,
 				 (unsigned long long)npages);
@@ -292,8 +281,9 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		p->kind = LOOP;
 		p->n = a;
 	} else if (IS("scan-hot") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e != ',' ||
-		    !parse_u64(e + 1, &b, &e) || *e || a == 0 ||
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e++ != ',' ||
+		    !parse_u64(&e, NULL, &b) || *e || a == 0 ||
 		    a >= npages || b == 0) {
 			snprintf(err, errlen, "scan-hot:%s: expected HOT,EVERY "
 				 "with 1 <= HOT < %llu pages and EVERY >= 1",
@@ -304,8 +294,9 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		p->n = a;
 		p->every = p->left = b;
 	} else if (IS("hotcold") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e != '/' ||
-		    !parse_u64(e + 1, &b, &e) || *e || a == 0 || a >= 100 ||
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e++ != '/' ||
+		    !parse_u64(&e, NULL, &b) || *e || a == 0 || a >= 100 ||
 		    b > 100) {
 			snprintf(err, errlen, "hotcold:%s: expected P/Q, "
 				 "percentages with 0 < P < 100, Q <= 100", arg);
