@@ -43,6 +43,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "future.h"
+#include "json.h"
 #include "keyhash.h"
 #include "policy.h"
 #include "mrc.h"
@@ -653,22 +654,6 @@ static int run_all(const struct trace_mem *tm, struct run *runs, int nruns,
 
 /* ---- output ----------------------------------------------------------- */
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void csv_str(const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
@@ -702,11 +687,11 @@ static void print_machine(const struct trace_mem *tm, const struct run *runs,
 		if (o->json) {
 			printf("%s\n{\"trace\": ", json_first ? "[" : ",");
 			json_first = false;
-			json_str(tm->name);
+			json_str(stdout, tm->name);
 			printf(", \"references\": %zu, \"distinct_pages\": %u, "
 			       "\"writes\": %llu, \"policy\": ", tm->nrefs,
 			       tm->npages, (unsigned long long)tm->nwrites);
-			json_str(r->spec);
+			json_str(stdout, r->spec);
 			printf(", \"frames\": %u, \"requests\": %llu, "
 			       "\"misses\": %llu, \"miss_ratio\": %.6f, "
 			       "\"evictions\": %llu, \"dirty_evictions\": ",

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "clock.h"
+#include "json.h"
 #include "procmaps.h"
 
 #include <errno.h>
@@ -204,8 +205,6 @@ static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 	fclose(f);
 }
 
-static void json_str(FILE *out, const char *s);
-
 /* The daemon's view of a file, after the process's (nothing if the file
  * is not on framefs): a JSON member, or an indented line. */
 static void ffline_print(const struct ffline *ff, bool json)
@@ -356,20 +355,6 @@ static void bar(const unsigned char *cls, size_t n, unsigned width, char *out,
 }
 
 /* ---- output ------------------------------------------------------------- */
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static bool wanted(const struct opts *o, const struct vma *v,
 		   const struct ffline *ff)

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "json.h"
 #include "parse.h"
 #include "pattern.h"
 #include "rng.h"
@@ -587,20 +588,6 @@ static void print_result(const struct opts *o, const char *who,
 		printf("%-22s %.3f\n", "munmap_ms", r->munmap_ms);
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 /* ---- main -------------------------------------------------------------- */
 
 static void hold(const struct opts *o)
@@ -836,9 +823,9 @@ int main(int argc, char **argv)
 
 	if (o.json) {
 		printf("{\"file\": ");
-		json_string(o.file);
+		json_str(stdout, o.file);
 		printf(", \"pattern\": ");
-		json_string(o.pattern);
+		json_str(stdout, o.pattern);
 		printf(", \"pages\": %llu, \"map\": \"%s\", \"seed\": %llu, "
 		       "\"write_ratio\": %g, \"nthreads\": %d, \"result\": ",
 		       (unsigned long long)npages,
