@@ -98,7 +98,7 @@
 #include "size.h"
 
 #define PROG "fs_bench"
-#include "bench.h"
+#include "prog.h"
 
 #define PAGE_BYTES	4096u
 #define IO_BYTES	(128u * 1024)	/* read() / write() size */
@@ -219,12 +219,9 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	bench_progress_end();
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	prog_verrf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	cleanup();	/* before mount.c's atexit handler: files closed */
 	exit(1);
 }
@@ -426,7 +423,7 @@ static void pll_build(struct bench *b)
 			"sh", b->pll_bin, (char *)b->o.pll_src, NULL
 		};
 
-		bench_progress("building passthrough_ll");
+		prog_progress("building passthrough_ll");
 		rc = run_cmd(argv, err, sizeof(err));
 	}
 	if (rc != 0) {
@@ -527,7 +524,7 @@ static void cleanup(void)
 	if (!b)
 		return;
 	cur = NULL;
-	bench_progress_end();
+	prog_progress_end();
 	/* A file open on a mount would make its unmount fail. */
 	if (b->map)
 		munmap(b->map, b->o.size_bytes);
@@ -649,11 +646,11 @@ static void setup(struct bench *b)
 	pll_build(b);
 
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("writing %s/r.dat", b->store[t]);
+		prog_progress("writing %s/r.dat", b->store[t]);
 		make_file(b, b->store[t]);
 	}
 
-	bench_progress("mounting");
+	prog_progress("mounting");
 	pll_start(b);
 	snprintf(b->ff.backing, sizeof(b->ff.backing), "%s", b->store[T_FF]);
 	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,policy=%s",
@@ -993,10 +990,10 @@ static void warm_native(struct bench *b)
  * page cache, the native file into its page cache in 4 KiB folios. */
 static void warm(struct bench *b)
 {
-	bench_progress("warming native");
+	prog_progress("warming native");
 	warm_native(b);
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("warming %s", tgt_name[t]);
+		prog_progress("warming %s", tgt_name[t]);
 		run_read(b, (enum tgt)t, R_READ_RAM);
 		b->nsamp[R_READ_RAM][t] = 0;	/* not a figure */
 	}
@@ -1015,8 +1012,8 @@ static void phase(struct bench *b, enum where w, enum row fr, enum row rr,
 
 			if (t == T_NATIVE && w == W_FMISS)
 				continue;
-			bench_progress("%s: round %u/%u, %s", what, k + 1,
-				 b->o.reps, tgt_name[t]);
+			prog_progress("%s: round %u/%u, %s", what, k + 1,
+				      b->o.reps, tgt_name[t]);
 			prepare(b, t, w, "r.dat");
 			run_fault(b, t, fr);
 			prepare(b, t, w, "r.dat");
@@ -1033,8 +1030,8 @@ static void writes(struct bench *b)
 	 * O_TRUNC of the previous round freed.  Likewise the first
 	 * allocation of w.dat's blocks in each backing store. */
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("write + fsync: round 0 (not counted), %s",
-			 tgt_name[t]);
+		prog_progress("write + fsync: round 0 (not counted), %s",
+			      tgt_name[t]);
 		run_write(b, (enum tgt)t);
 	}
 	memset(b->nsamp[R_WRITE], 0, sizeof(b->nsamp[R_WRITE]));
@@ -1043,8 +1040,8 @@ static void writes(struct bench *b)
 		for (int j = 0; j < NTGT; j++) {
 			enum tgt t = (enum tgt)((k + (unsigned)j) % NTGT);
 
-			bench_progress("write + fsync: round %u/%u, %s", k + 1,
-				 b->o.reps, tgt_name[t]);
+			prog_progress("write + fsync: round %u/%u, %s", k + 1,
+				      b->o.reps, tgt_name[t]);
 			run_write(b, t);
 		}
 }
@@ -1561,7 +1558,7 @@ int main(int argc, char **argv)
 	writes(b);
 	cleanup();
 
-	bench_progress_end();
+	prog_progress_end();
 	if (b->o.json)
 		print_json(b);
 	else

@@ -68,7 +68,7 @@
 #include "rng.h"
 
 #define PROG "sim_bench"
-#include "bench.h"
+#include "prog.h"
 
 #define MRC_NSIZES	100
 #define MAX_FRAMES	8		/* frame counts in --frames */
@@ -109,20 +109,13 @@ struct probe_ent {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* CPU time of this (only) thread: on a machine shared with other jobs the
- * wall clock would count the time the scheduler gave them. */
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	exit(1);
-}
-
+/* malloc(n), or exit(1) saying what could not be had. */
 static void *xmalloc(size_t n, const char *what)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		die(what, strerror(ENOMEM));
+		prog_fail(what, strerror(ENOMEM));
 	return p;
 }
 
@@ -223,7 +216,7 @@ static uint32_t *next_uses(const uint32_t *ids, uint64_t n, uint32_t npages)
 	int rc = future_next_use(ids, n, npages, next);
 
 	if (rc < 0)
-		die("next uses", strerror(-rc));
+		prog_fail("next uses", strerror(-rc));
 	return next;
 }
 
@@ -489,7 +482,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		char *copy = strdup(frames_arg), *save = NULL, *tok;
 
 		if (!copy)
-			die("--frames", strerror(ENOMEM));
+			prog_fail("--frames", strerror(ENOMEM));
 		for (tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (o->nframes == MAX_FRAMES ||
@@ -553,8 +546,8 @@ int main(int argc, char **argv)
 	}
 
 	/* Step 2: the trace, and next uses if a policy looks ahead. */
-	bench_progress("generating %llu references over %u pages",
-		 (unsigned long long)o.nrefs, o.npages);
+	prog_progress("generating %llu references over %u pages",
+		      (unsigned long long)o.nrefs, o.npages);
 	ids = trace_make(o.nrefs, o.npages, o.seed);
 	for (int p = 0; p < npol; p++)
 		if (run_ops[p]->flags & POLICY_NEEDS_FUTURE)
@@ -564,7 +557,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < o.runs; k++) {
 		double s;
 
-		bench_progress("probe");
+		prog_progress("probe");
 		s = probe_run(ids, o.nrefs, o.npages, &distinct);
 		if (s < probe_secs)
 			probe_secs = s;
@@ -573,7 +566,7 @@ int main(int argc, char **argv)
 	/* Step 4: every policy at every frame count. */
 	res = calloc((size_t)npol * o.nframes, sizeof(*res));
 	if (!res)
-		die("results", strerror(ENOMEM));
+		prog_fail("results", strerror(ENOMEM));
 	for (int p = 0; p < npol; p++) {
 		for (int f = 0; f < o.nframes; f++) {
 			struct result *r = &res[nres++];
@@ -585,8 +578,8 @@ int main(int argc, char **argv)
 			for (int k = 0; k < o.runs; k++) {
 				double s;
 
-				bench_progress("%s at %u frames", r->policy,
-					 r->frames);
+				prog_progress("%s at %u frames", r->policy,
+					      r->frames);
 				s = replay(r->policy, run_ops[p], r->frames,
 					   ids, next, o.nrefs, r);
 				if (s < 0)
@@ -609,10 +602,10 @@ int main(int argc, char **argv)
 		sizes[k] = (uint64_t)o.npages * (k + 1) / MRC_NSIZES;
 	for (int f = 0; f < o.nframes; f++)
 		sizes[MRC_NSIZES + f] = o.frames[f];
-	bench_progress("mrc_lru");
+	prog_progress("mrc_lru");
 	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 1.0, sizes, nsizes, curve) < 0)
-		die("mrc_lru", "failed");
+		prog_fail("mrc_lru", "failed");
 	mrc_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
 	for (int i = 0; i < nres; i++) {
 		if (strcmp(res[i].policy, "lru") != 0)
@@ -631,9 +624,9 @@ int main(int argc, char **argv)
 	}
 	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 0.01, sizes, nsizes, curve) < 0)
-		die("mrc_lru (SHARDS)", "failed");
+		prog_fail("mrc_lru (SHARDS)", "failed");
 	shards_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
-	bench_progress_end();
+	prog_progress_end();
 
 	/* Step 6: the report. */
 	if (o.json) {

@@ -51,6 +51,7 @@
 #include "trace.h"
 
 #define PROG "framesim"
+#include "prog.h"
 
 #define ID_MASK		0x7fffffffu	/* a reference's page id */
 #define ID_WRITE	0x80000000u	/* ... and its write flag */
@@ -176,7 +177,7 @@ static void usage(FILE *out)
 static void progress_start(struct progress *p, const char *name,
 			   uint64_t total)
 {
-	p->on = isatty(2) && total > 0;	/* unknown size: no percentage */
+	p->on = prog_progress_on() && total > 0; /* unknown size: none */
 	p->name = name;
 	p->total = total;
 	p->done = 0;
@@ -197,14 +198,13 @@ static void progress_add(struct progress *p, uint64_t n, const char *what)
 	if (pct > old && __atomic_compare_exchange_n(&p->shown, &old, pct,
 						     false, __ATOMIC_RELAXED,
 						     __ATOMIC_RELAXED))
-		fprintf(stderr, "\r" PROG ": %s: %s %u%%\033[K", p->name, what,
-			pct);
+		prog_progress("%s: %s %u%%", p->name, what, pct);
 }
 
 static void progress_end(struct progress *p)
 {
 	if (p->on)
-		fprintf(stderr, "\r\033[K");
+		prog_progress_end();
 }
 
 /* ---- loading ---------------------------------------------------------- */

@@ -40,6 +40,8 @@
 #include <unistd.h>
 
 #define PROG "mapview"
+#include "prog.h"
+
 #define FUSE_SUPER_MAGIC 0x65735546
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)
@@ -118,12 +120,6 @@ static void usage(FILE *out)
 "  mapview $(pidof mmload)\n"
 "  mapview --only framefs --json 4242\n"
 "  mapview --file /mnt/ff/data.bin\n");
-}
-
-static int die_usage(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	return 2;
 }
 
 /* ---- framefs ------------------------------------------------------------ */
@@ -895,8 +891,8 @@ int main(int argc, char **argv)
 			unsigned long w = strtoul(optarg, &end, 10);
 
 			if (*end || end == optarg || w < 1 || w > 4096)
-				return die_usage(optarg,
-						 "--width: not in 1..4096");
+				prog_usage_fail(optarg,
+						"--width: not in 1..4096");
 			o.width = (unsigned)w;
 			break;
 		}
@@ -907,8 +903,8 @@ int main(int argc, char **argv)
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
 			    o.watch_s > 3600)
-				return die_usage(optarg, "--watch: not a number "
-						 "of seconds in 0.05..3600");
+				prog_usage_fail(optarg, "--watch: not a number "
+						"of seconds in 0.05..3600");
 			break;
 		case 'h':
 			usage(stdout);
@@ -917,28 +913,28 @@ int main(int argc, char **argv)
 			printf(PROG " %s\n", FRAMEFS_VERSION);
 			return 0;
 		default:
-			return die_usage(argv[optind - 1], "unknown option "
-					 "(mapview --help)");
+			prog_usage_fail(argv[optind - 1], "unknown option "
+					"(mapview --help)");
 		}
 	}
 	if (files) {
 		if (optind >= argc)
-			return die_usage("--file", "needs at least one PATH");
+			prog_usage_fail("--file", "needs at least one PATH");
 		return show_files(&o, argv + optind, argc - optind);
 	}
 	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
 		if (optind >= argc)
-			return die_usage("--", "needs a command");
+			prog_usage_fail("--", "needs a command");
 		return run_command(&o, argv + optind);
 	}
 	if (optind + 1 != argc)
-		return die_usage("usage", "mapview [OPTIONS] PID (mapview "
-				 "--help)");
+		prog_usage_fail("usage", "mapview [OPTIONS] PID (mapview "
+				"--help)");
 	{
 		long pid = strtol(argv[optind], &end, 10);
 
 		if (*end || end == argv[optind] || pid <= 0 || pid > INT_MAX)
-			return die_usage(argv[optind], "not a process id");
+			prog_usage_fail(argv[optind], "not a process id");
 		if (o.watch_s > 0)
 			return watch(&o, (pid_t)pid, false, NULL);
 		return show_pid(&o, (pid_t)pid, NULL, 0);

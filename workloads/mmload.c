@@ -42,6 +42,8 @@
 #include "trace.h"
 
 #define PROG "mmload"
+#include "prog.h"
+
 #define PS 4096u
 #define MAX_THREADS 64
 #define CHILD_WRITER 64		/* the child's writers are 64 + thread */
@@ -157,12 +159,6 @@ static void usage(FILE *out)
 "for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage.\n");
 }
 
-static void die_usage(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	exit(2);
-}
-
 static int parse_madvise(const char *s)
 {
 	static const struct { const char *name; int advice; } t[] = {
@@ -174,8 +170,8 @@ static int parse_madvise(const char *s)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(s, t[i].name) == 0)
 			return t[i].advice;
-	die_usage("--madvise", "not one of normal, random, sequential, "
-		  "willneed, dontneed");
+	prog_usage_fail("--madvise", "not one of normal, random, sequential, "
+			"willneed, dontneed");
 	return -1;
 }
 
@@ -184,7 +180,7 @@ static uint64_t parse_count(const char *opt, const char *s)
 	uint64_t v;
 
 	if (!parse_u64_all(s, &v) || v == 0)
-		die_usage(opt, "not a positive whole number");
+		prog_usage_fail(opt, "not a positive whole number");
 	return v;
 }
 
@@ -200,7 +196,7 @@ static double parse_double(const char *opt, const char *s, double lo,
 		char why[64];
 
 		snprintf(why, sizeof(why), "not a number from %g to %g", lo, hi);
-		die_usage(opt, why);
+		prog_usage_fail(opt, why);
 	}
 	return v;
 }
@@ -242,7 +238,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			if (strcmp(optarg, "shared") && strcmp(optarg, "private"))
-				die_usage("--map", "shared or private");
+				prog_usage_fail("--map", "shared or private");
 			o->shared = strcmp(optarg, "shared") == 0;
 			break;
 		case 'w':
@@ -251,7 +247,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'T':
 			o->threads = (int)parse_count("--threads", optarg);
 			if (o->threads > MAX_THREADS)
-				die_usage("--threads", "at most 64");
+				prog_usage_fail("--threads", "at most 64");
 			break;
 		case 'f': o->fork = true; break;
 		case 'a':
@@ -264,14 +260,14 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 0);
 			if (errno || end == optarg || *end)
-				die_usage("--seed", "not a whole number");
+				prog_usage_fail("--seed", "not a whole number");
 			break;
 		}
 		case 'c':
 			if (size_parse(optarg, &o->create_bytes) < 0 ||
 			    o->create_bytes < PS)
-				die_usage("--create", "not a size of at least "
-					  "4K (64M, 1G, ...)");
+				prog_usage_fail("--create", "not a size of "
+						"at least 4K (64M, 1G, ...)");
 			break;
 		case 'r': o->trace_out = optarg; break;
 		case 'H':
@@ -289,7 +285,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		exit(2);
 	}
 	if (o->ops && o->seconds > 0)
-		die_usage("--ops and --seconds", "give one");
+		prog_usage_fail("--ops and --seconds", "give one");
 	o->file = argv[optind];
 }
 
