@@ -8,7 +8,7 @@
  *                   source the Debian package libfuse3-dev ships, mounted
  *                   with -o source=DIR,cache=always (keep_cache on open,
  *                   write-through, kernel default readahead);
- *   framefs         build/fs/framefs, mounted through tests/mount.c with
+ *   framefs         build/fs/framefs, mounted through harness/mount.c with
  *                   readahead=128 and a pool that holds r.dat and the
  *                   write file together, so no run ever evicts.
  * Both daemons run their libfuse defaults otherwise (multi-threaded, no
@@ -190,7 +190,7 @@ struct bench {
 	char pll_mp[256];
 	char pll_log[256];		/* its stderr */
 	pid_t pll_pid;			/* 0: not running */
-	struct mnt ff;			/* framefs, tests/mount.c */
+	struct mnt ff;			/* framefs, harness/mount.c */
 	bool ff_started;
 	char ra_kb[NTGT][16];		/* read_ahead_kb of each bdi */
 	double load;			/* 1-min load average at the start */
@@ -1531,7 +1531,7 @@ int main(int argc, char **argv)
 		printf(PROG ": skipped: no /dev/fuse or fusermount3\n");
 		return 0;
 	}
-	/* tests/mount.c starts $FRAMEFS; default to the daemon of this
+	/* harness/mount.c starts $FRAMEFS; default to the daemon of this
 	 * build. */
 	setenv("FRAMEFS", FRAMEFS_BIN, 0);
 	if (access(getenv("FRAMEFS"), X_OK) < 0)

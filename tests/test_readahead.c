@@ -40,7 +40,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
-#include "mount.h"
+#include "need_fuse.h"
 #include "policy.h"
 #include "rng.h"
 

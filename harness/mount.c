@@ -1,4 +1,4 @@
-/* mount.c - real framefs mounts for the tests (see mount.h).
+/* mount.c - real framefs mounts for the tests and fs_bench (see mount.h).
  *
  * The daemon runs in the foreground as our child, so its PID is known and
  * a test can kill -9 it.  A mount is ready when statfs() of the mountpoint
