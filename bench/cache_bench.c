@@ -71,10 +71,12 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "hash.h"
+#include "clock.h"
+#include "keyhash.h"
+#include "rng.h"
 
 #define PROG "cache_bench"
-#include "bench.h"
+#include "prog.h"
 
 #define NKEYS		(1u << 20)	/* keys per thread; a power of two */
 #define CHECK_EVERY	1024u		/* operations between clock reads */
@@ -148,19 +150,13 @@ struct result {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void die(const char *what, int err)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
 /* Fills keys[] with pages uniform in 0 .. n-1. */
 static void keys_fill(uint32_t *keys, uint32_t n, uint64_t seed)
 {
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
 
 	for (uint32_t i = 0; i < NKEYS; i++)
-		keys[i] = (uint32_t)(((bench_xorshift(&s) >> 32) * n) >> 32);
+		keys[i] = (uint32_t)(((rng_xorshift64s(&s) >> 32) * n) >> 32);
 }
 
 /* Resident anonymous memory in bytes, or -1 if /proc does not say.  Not
@@ -240,7 +236,7 @@ static void probe_build(struct probe *pt, uint32_t n)
 	pt->slot = malloc((size_t)size * sizeof(*pt->slot));
 	pt->ent = calloc(n, sizeof(*pt->ent));
 	if (!pt->slot || !pt->ent)
-		die("probe index", ENOMEM);
+		prog_fail("probe index", strerror(ENOMEM));
 	memset(pt->slot, 0xff, (size_t)size * sizeof(*pt->slot));
 	for (uint32_t p = 0; p < n; p++) {
 		uint32_t i = key_hash(1, p) & pt->mask;
@@ -341,7 +337,7 @@ static int batch_churn(struct worker *w)
 /* Runs w's loop for secs, or until it fails; returns the operations done. */
 static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 {
-	double deadline = bench_now_sec(CLOCK_MONOTONIC) + secs;
+	double deadline = now_sec(CLOCK_MONOTONIC) + secs;
 	uint64_t ops = 0;
 
 	do {
@@ -359,7 +355,7 @@ static uint64_t worker_run(struct worker *w, uint32_t *pos, double secs)
 			break;
 		}
 		ops += CHECK_EVERY;
-	} while (bench_now_sec(CLOCK_MONOTONIC) < deadline);
+	} while (now_sec(CLOCK_MONOTONIC) < deadline);
 	return ops;
 }
 
@@ -379,10 +375,10 @@ static void *worker_main(void *arg)
 	}
 	pthread_barrier_wait(w->start);
 	worker_run(w, &pos, w->o->warm_secs);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	if (!w->err)
 		w->ops = worker_run(w, &pos, w->o->secs);
-	w->elapsed = bench_now_sec(CLOCK_MONOTONIC) - t0;
+	w->elapsed = now_sec(CLOCK_MONOTONIC) - t0;
 	return NULL;
 }
 
@@ -413,7 +409,7 @@ static double measure(enum work work, struct cache *c, const struct probe *pt,
 		w[t].next_pgno = next_pgno ? *next_pgno : 0;
 		err = pthread_create(&w[t].tid, NULL, worker_main, &w[t]);
 		if (err)
-			die("pthread_create", err);
+			prog_fail("pthread_create", strerror(err));
 	}
 	for (int t = 0; t < nthreads; t++) {
 		pthread_join(w[t].tid, NULL);
@@ -480,11 +476,11 @@ static struct cache *cache_filled(const char *policy, uint32_t n)
 
 	snprintf(what, sizeof(what), "%s at %u frames", policy, n);
 	if (!c)
-		die(what, errno);
+		prog_fail(what, strerror(errno));
 	for (uint32_t p = 0; p < n; p++) {
 		rc = cache_get(c, 1, p, 0, &fr);
 		if (rc < 0)
-			die(what, -rc);
+			prog_fail(what, strerror(-rc));
 		if (rc == 1)
 			cache_load_done(c, fr, 0);
 		cache_unpin(c, fr);
@@ -499,15 +495,15 @@ static void run_policy(const char *policy, uint32_t n, uint32_t *const keys[],
 	uint64_t next_pgno = n;
 	struct cache *c;
 
-	bench_progress("%s, %u frames: filling", policy, n);
+	prog_progress("%s, %u frames: filling", policy, n);
 	c = cache_filled(policy, n);
 	anon1 = anon_bytes();
 	r->anon_bytes = anon0 < 0 || anon1 < 0 ? -1 : (anon1 - anon0) / n;
 	r->meta_bytes = cache_meta_bytes_per_frame(c);
-	bench_progress("%s, %u frames: hit path", policy, n);
+	prog_progress("%s, %u frames: hit path", policy, n);
 	measure_rates(WORK_HIT, c, NULL, keys, false, NULL, o, &r->hit);
 	/* Last: it replaces the resident pages the hit path looks up. */
-	bench_progress("%s, %u frames: insert/evict", policy, n);
+	prog_progress("%s, %u frames: insert/evict", policy, n);
 	measure_rates(WORK_CHURN, c, NULL, keys, true, &next_pgno, o,
 		      &r->churn);
 	cache_free(c);
@@ -702,7 +698,7 @@ int main(int argc, char **argv)
 	for (int t = 0; t < MAX_THREADS; t++) {
 		keys[t] = malloc(NKEYS * sizeof(*keys[t]));
 		if (!keys[t])
-			die("key arrays", ENOMEM);
+			prog_fail("key arrays", strerror(ENOMEM));
 	}
 	memset(probe, 0, sizeof(probe));
 	memset(res, 0, sizeof(res));
@@ -711,7 +707,7 @@ int main(int argc, char **argv)
 
 		for (int t = 0; t < MAX_THREADS; t++)
 			keys_fill(keys[t], sizes[s], (uint64_t)t + 1);
-		bench_progress("probe, %u keys", sizes[s]);
+		prog_progress("probe, %u keys", sizes[s]);
 		probe_build(&pt, sizes[s]);
 		measure_rates(WORK_PROBE, NULL, &pt, keys, false, NULL, &o,
 			      &probe[s]);
@@ -719,7 +715,7 @@ int main(int argc, char **argv)
 		for (unsigned p = 0; p < NPOLICIES; p++)
 			run_policy(policies[p], sizes[s], keys, &o, &res[s][p]);
 	}
-	bench_progress_end();
+	prog_progress_end();
 	print_report(&o, probe, res);
 	for (int t = 0; t < MAX_THREADS; t++)
 		free(keys[t]);

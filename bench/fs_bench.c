@@ -8,7 +8,7 @@
  *                   source the Debian package libfuse3-dev ships, mounted
  *                   with -o source=DIR,cache=always (keep_cache on open,
  *                   write-through, kernel default readahead);
- *   framefs         build/fs/framefs, mounted through tests/mount.c with
+ *   framefs         build/fs/framefs, mounted through harness/mount.c with
  *                   readahead=128 and a pool that holds r.dat and the
  *                   write file together, so no run ever evicts.
  * Both daemons run their libfuse defaults otherwise (multi-threaded, no
@@ -92,11 +92,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "mount.h"
+#include "rng.h"
 #include "size.h"
 
 #define PROG "fs_bench"
-#include "bench.h"
+#include "prog.h"
 
 #define PAGE_BYTES	4096u
 #define IO_BYTES	(128u * 1024)	/* read() / write() size */
@@ -188,7 +190,7 @@ struct bench {
 	char pll_mp[256];
 	char pll_log[256];		/* its stderr */
 	pid_t pll_pid;			/* 0: not running */
-	struct mnt ff;			/* framefs, tests/mount.c */
+	struct mnt ff;			/* framefs, harness/mount.c */
 	bool ff_started;
 	char ra_kb[NTGT][16];		/* read_ahead_kb of each bdi */
 	double load;			/* 1-min load average at the start */
@@ -210,13 +212,6 @@ static volatile sig_atomic_t interrupted;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* One line on stderr, then unmount everything and exit(1). */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 						      noreturn));
@@ -224,12 +219,9 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	bench_progress_end();
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	prog_verrf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	cleanup();	/* before mount.c's atexit handler: files closed */
 	exit(1);
 }
@@ -348,14 +340,6 @@ static uint64_t task_cpu_ns(pid_t pid)
 	return sum;
 }
 
-static uint64_t self_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Value of a /proc/meminfo line in bytes, or 0. */
 static uint64_t meminfo(const char *name)
 {
@@ -439,7 +423,7 @@ static void pll_build(struct bench *b)
 			"sh", b->pll_bin, (char *)b->o.pll_src, NULL
 		};
 
-		bench_progress("building passthrough_ll");
+		prog_progress("building passthrough_ll");
 		rc = run_cmd(argv, err, sizeof(err));
 	}
 	if (rc != 0) {
@@ -540,7 +524,7 @@ static void cleanup(void)
 	if (!b)
 		return;
 	cur = NULL;
-	bench_progress_end();
+	prog_progress_end();
 	/* A file open on a mount would make its unmount fail. */
 	if (b->map)
 		munmap(b->map, b->o.size_bytes);
@@ -662,11 +646,11 @@ static void setup(struct bench *b)
 	pll_build(b);
 
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("writing %s/r.dat", b->store[t]);
+		prog_progress("writing %s/r.dat", b->store[t]);
 		make_file(b, b->store[t]);
 	}
 
-	bench_progress("mounting");
+	prog_progress("mounting");
 	pll_start(b);
 	snprintf(b->ff.backing, sizeof(b->ff.backing), "%s", b->store[T_FF]);
 	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,policy=%s",
@@ -695,12 +679,12 @@ static void pages_pick(struct bench *b, unsigned round)
 	for (uint32_t i = 0; i < nwin; i++)
 		b->windows[i] = i;
 	for (uint32_t i = 0; i < b->nfaults; i++) {
-		uint32_t j = i + (uint32_t)(bench_xorshift(&s) % (nwin - i));
+		uint32_t j = i + (uint32_t)(rng_xorshift64s(&s) % (nwin - i));
 		uint32_t w = b->windows[j];
 
 		b->windows[j] = b->windows[i];
 		b->windows[i] = w;
-		b->pages[i] = w * per + (uint32_t)(bench_xorshift(&s) % per);
+		b->pages[i] = w * per + (uint32_t)(rng_xorshift64s(&s) % per);
 	}
 }
 
@@ -783,7 +767,7 @@ static void cpu_begin(const struct bench *b, enum tgt t, struct cpu_snap *c)
 
 	c->daemon_flt = d ? task_faults(d) : 0;
 	c->daemon_ns = d ? task_cpu_ns(d) : 0;
-	c->self_ns = self_cpu_ns();
+	c->self_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* ... and right after it stops: returns the CPU ns in between, and adds
@@ -791,7 +775,7 @@ static void cpu_begin(const struct bench *b, enum tgt t, struct cpu_snap *c)
 static double cpu_end(const struct bench *b, enum tgt t,
 		      const struct cpu_snap *c, struct flt_sum *flt)
 {
-	uint64_t self = self_cpu_ns();
+	uint64_t self = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	pid_t d = daemon_of(b, t);
 	uint64_t dm = d ? task_cpu_ns(d) : 0;
 
@@ -854,7 +838,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		ff_snap(b, &s0);
 	getrusage(RUSAGE_SELF, &ru0);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (i = 0; i < b->nfaults; i++) {
 		uint64_t pg = b->pages[i];
 		uint64_t v = *(const volatile uint64_t *)(map + pg *
@@ -865,7 +849,7 @@ static void run_fault(struct bench *b, enum tgt t, enum row r)
 		if ((i & 1023) == 1023 && interrupted)
 			break;
 	}
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	getrusage(RUSAGE_SELF, &ru1);
 	check_intr();
@@ -897,7 +881,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 	if (t == T_FF)
 		ff_snap(b, &s0);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (;;) {
 		ssize_t n = read(fd, b->buf, IO_BYTES);
 
@@ -912,7 +896,7 @@ static void run_read(struct bench *b, enum tgt t, enum row r)
 			     (unsigned long long)done);
 		done += (uint64_t)n;
 	}
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[r][t]);
 	b->flt[r][t].bytes += done;
 	if (done != b->o.size_bytes)
@@ -941,7 +925,7 @@ static void run_write(struct bench *b, enum tgt t)
 
 	fd = run_open(b, path, O_WRONLY | O_CREAT | O_TRUNC);
 	cpu_begin(b, t, &c0);
-	t0 = bench_now_sec(CLOCK_MONOTONIC);
+	t0 = now_sec(CLOCK_MONOTONIC);
 	while (done < b->o.wsize_bytes) {
 		ssize_t n;
 
@@ -955,7 +939,7 @@ static void run_write(struct bench *b, enum tgt t)
 	}
 	if (fsync(fd) < 0)
 		fail("%s: fsync: %s", path, strerror(errno));
-	t1 = bench_now_sec(CLOCK_MONOTONIC);
+	t1 = now_sec(CLOCK_MONOTONIC);
 	cpu = cpu_end(b, t, &c0, &b->flt[R_WRITE][t]);
 	b->flt[R_WRITE][t].bytes += done;
 	run_close(b);
@@ -1006,10 +990,10 @@ static void warm_native(struct bench *b)
  * page cache, the native file into its page cache in 4 KiB folios. */
 static void warm(struct bench *b)
 {
-	bench_progress("warming native");
+	prog_progress("warming native");
 	warm_native(b);
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("warming %s", tgt_name[t]);
+		prog_progress("warming %s", tgt_name[t]);
 		run_read(b, (enum tgt)t, R_READ_RAM);
 		b->nsamp[R_READ_RAM][t] = 0;	/* not a figure */
 	}
@@ -1028,8 +1012,8 @@ static void phase(struct bench *b, enum where w, enum row fr, enum row rr,
 
 			if (t == T_NATIVE && w == W_FMISS)
 				continue;
-			bench_progress("%s: round %u/%u, %s", what, k + 1,
-				 b->o.reps, tgt_name[t]);
+			prog_progress("%s: round %u/%u, %s", what, k + 1,
+				      b->o.reps, tgt_name[t]);
 			prepare(b, t, w, "r.dat");
 			run_fault(b, t, fr);
 			prepare(b, t, w, "r.dat");
@@ -1046,8 +1030,8 @@ static void writes(struct bench *b)
 	 * O_TRUNC of the previous round freed.  Likewise the first
 	 * allocation of w.dat's blocks in each backing store. */
 	for (int t = 0; t < NTGT; t++) {
-		bench_progress("write + fsync: round 0 (not counted), %s",
-			 tgt_name[t]);
+		prog_progress("write + fsync: round 0 (not counted), %s",
+			      tgt_name[t]);
 		run_write(b, (enum tgt)t);
 	}
 	memset(b->nsamp[R_WRITE], 0, sizeof(b->nsamp[R_WRITE]));
@@ -1056,8 +1040,8 @@ static void writes(struct bench *b)
 		for (int j = 0; j < NTGT; j++) {
 			enum tgt t = (enum tgt)((k + (unsigned)j) % NTGT);
 
-			bench_progress("write + fsync: round %u/%u, %s", k + 1,
-				 b->o.reps, tgt_name[t]);
+			prog_progress("write + fsync: round %u/%u, %s", k + 1,
+				      b->o.reps, tgt_name[t]);
 			run_write(b, t);
 		}
 }
@@ -1547,7 +1531,7 @@ int main(int argc, char **argv)
 		printf(PROG ": skipped: no /dev/fuse or fusermount3\n");
 		return 0;
 	}
-	/* tests/mount.c starts $FRAMEFS; default to the daemon of this
+	/* harness/mount.c starts $FRAMEFS; default to the daemon of this
 	 * build. */
 	setenv("FRAMEFS", FRAMEFS_BIN, 0);
 	if (access(getenv("FRAMEFS"), X_OK) < 0)
@@ -1574,7 +1558,7 @@ int main(int argc, char **argv)
 	writes(b);
 	cleanup();
 
-	bench_progress_end();
+	prog_progress_end();
 	if (b->o.json)
 		print_json(b);
 	else

@@ -21,13 +21,14 @@
  *      positions ahead (the trace is in memory).  A policy flagged
  *      POLICY_NEEDS_FUTURE (Belady's OPT) gets the trace position of the
  *      next reference to the same page through cache_set_next_use() before
- *      each access, from one backward pass made before timing.  After the
- *      timed replay (untimed): cache_check() must pass and the core's own
- *      miss counter must equal the misses the replay saw.
+ *      each access, from future_next_use() (sim/future.h, as framesim),
+ *      run before timing.  After the timed replay (untimed): cache_check()
+ *      must pass and the core's own miss counter must equal the misses the
+ *      replay saw.
  *   3. Memory: cache_mem() after the replay: all metadata bytes (core,
  *      policy, ghosts) per frame, and per tracked page (resident frames
  *      plus ghost keys) when the policy counts its ghosts.
- *   4. The LRU miss-ratio curve (tools/mrc.c, exact) at 100 sizes, npages/100
+ *   4. The LRU miss-ratio curve (sim/mrc.c, exact) at 100 sizes, npages/100
  *      to npages, timed, as a ratio to one lru replay at the first frame
  *      count; its misses at each replayed frame count must equal what the
  *      lru replay counted.  SHARDS at R = 0.01 is timed too, for scale.
@@ -59,16 +60,20 @@
 
 #include "cache.h"
 #include "cache_sim.h"
-#include "hash.h"
+#include "clock.h"
+#include "future.h"
+#include "keyhash.h"
 #include "mrc.h"
+#include "parse.h"
 #include "policy.h"
+#include "rng.h"
 
 #define PROG "sim_bench"
-#include "bench.h"
+#include "prog.h"
 
 #define MRC_NSIZES	100
 #define MAX_FRAMES	8		/* frame counts in --frames */
-#define NEVER		UINT32_MAX	/* next use: not again */
+#define NEVER		FUTURE_NEVER	/* next use: not again */
 #define PROBE_EMPTY	UINT32_MAX
 
 /* Informational targets, requests/s on one core at 100k frames. */
@@ -105,35 +110,20 @@ struct probe_ent {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* CPU time of this (only) thread: on a machine shared with other jobs the
- * wall clock would count the time the scheduler gave them. */
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	exit(1);
-}
-
+/* malloc(n), or exit(1) saying what could not be had. */
 static void *xmalloc(size_t n, const char *what)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		die(what, strerror(ENOMEM));
+		prog_fail(what, strerror(ENOMEM));
 	return p;
 }
 
-static uint64_t rng_next(uint64_t *s)	/* splitmix64 */
+/* Uniform in [0, n) from splitmix64 state s. */
+static uint32_t draw_below(uint64_t *s, uint32_t n)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-	return (uint32_t)(((rng_next(s) >> 32) * n) >> 32);
+	return (uint32_t)(((rng_splitmix64(s) >> 32) * n) >> 32);
 }
 
 static void pin_first_cpu(void)
@@ -198,7 +188,7 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 	for (uint32_t r = 0; r < npages; r++)
 		perm[r] = r;
 	for (uint32_t r = npages; r-- > 1;) {
-		uint32_t j = rng_below(&s, r + 1), t = perm[r];
+		uint32_t j = draw_below(&s, r + 1), t = perm[r];
 
 		perm[r] = perm[j];
 		perm[j] = t;
@@ -206,8 +196,8 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 
 	/* Step 3: the references. */
 	for (uint64_t i = 0; i < n; i++) {
-		uint32_t col = rng_below(&s, npages);
-		double coin = (double)(rng_next(&s) >> 11) * 0x1p-53;
+		uint32_t col = draw_below(&s, npages);
+		double coin = (double)(rng_splitmix64(&s) >> 11) * 0x1p-53;
 
 		ids[i] = perm[coin < prob[col] ? col : alias[col]];
 	}
@@ -219,18 +209,15 @@ static uint32_t *trace_make(uint64_t n, uint32_t npages, uint64_t seed)
 	return ids;
 }
 
-/* next[i]: the position of the next reference to ids[i]'s page. */
+/* next[i]: the position of the next reference to ids[i]'s page, as
+ * framesim computes it. */
 static uint32_t *next_uses(const uint32_t *ids, uint64_t n, uint32_t npages)
 {
 	uint32_t *next = xmalloc(n * sizeof(*next), "next uses");
-	uint32_t *seen = xmalloc(npages * sizeof(*seen), "next uses");
+	int rc = future_next_use(ids, n, npages, next);
 
-	memset(seen, 0xff, npages * sizeof(*seen));
-	for (uint64_t i = n; i-- > 0;) {
-		next[i] = seen[ids[i]];
-		seen[ids[i]] = (uint32_t)i;
-	}
-	free(seen);
+	if (rc < 0)
+		prog_fail("next uses", strerror(-rc));
 	return next;
 }
 
@@ -253,7 +240,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 	ent = xmalloc((size_t)npages * sizeof(*ent), "probe");
 	memset(slot, 0xff, (size_t)size * sizeof(*slot));
 	memset(ent, 0, (size_t)npages * sizeof(*ent));
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t pgno = ids[k];
 		uint32_t i = key_hash(0, pgno) & mask, e;
@@ -271,7 +258,7 @@ static double probe_run(const uint32_t *ids, uint64_t n, uint32_t npages,
 			ent[e].val[0]++;
 		}
 	}
-	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t1 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	*distinct = nent;
 	free(slot);
 	free(ent);
@@ -301,13 +288,12 @@ static double replay(const char *spec, const struct policy_ops *ops,
 			frames, strerror(errno));
 		return -1;
 	}
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	for (uint64_t i = 0; i < n; i++) {
 		int rc;
 
 		if (future)
-			cache_set_next_use(c, next[i] == NEVER ? UINT64_MAX :
-					   next[i]);
+			cache_set_next_use(c, future_when(next[i]));
 		if (i + CACHE_SIM_AHEAD < n)
 			cache_sim_prefetch(c, 0, ids[i + CACHE_SIM_AHEAD]);
 		rc = cache_sim_access(c, 0, ids[i], &r);
@@ -320,7 +306,7 @@ static double replay(const char *spec, const struct policy_ops *ops,
 		}
 		misses += rc > 0;
 	}
-	t1 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t1 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 
 	/* Untimed: the core is consistent and counted what we saw. */
 	if (cache_check(c) != 0) {
@@ -410,14 +396,10 @@ static void usage(FILE *out)
 "cross-check disagreed), 2 usage error.\n");
 }
 
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+/* All of s is a number from lo to hi. */
+static bool parse_in(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && end != s && !*end && *s != '-' && *v >= lo &&
-	       *v <= hi;
+	return parse_u64_all(s, v) && *v >= lo && *v <= hi;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -453,7 +435,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'n': frames_arg = optarg; break;
 		case 'R':
-			if (!parse_u64(optarg, 1, NEVER - 1, &o->nrefs)) {
+			if (!parse_in(optarg, 1, NEVER - 1, &o->nrefs)) {
 				fprintf(stderr, PROG ": --refs: %s: not a "
 					"count from 1 to %u\n", optarg,
 					NEVER - 1);
@@ -462,7 +444,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			refs_given = true;
 			break;
 		case 'P':
-			if (!parse_u64(optarg, 1, MRC_ID_MASK, &v)) {
+			if (!parse_in(optarg, 1, MRC_ID_MASK, &v)) {
 				fprintf(stderr, PROG ": --pages: %s: not a "
 					"count from 1 to %u\n", optarg,
 					MRC_ID_MASK);
@@ -471,14 +453,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->npages = (uint32_t)v;
 			break;
 		case 'S':
-			if (!parse_u64(optarg, 0, UINT64_MAX, &o->seed)) {
+			if (!parse_in(optarg, 0, UINT64_MAX, &o->seed)) {
 				fprintf(stderr, PROG ": --seed: %s: not a "
 					"number\n", optarg);
 				exit(2);
 			}
 			break;
 		case 'r':
-			if (!parse_u64(optarg, 1, 100, &v)) {
+			if (!parse_in(optarg, 1, 100, &v)) {
 				fprintf(stderr, PROG ": --runs: %s: not a "
 					"count from 1 to 100\n", optarg);
 				exit(2);
@@ -501,11 +483,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		char *copy = strdup(frames_arg), *save = NULL, *tok;
 
 		if (!copy)
-			die("--frames", strerror(ENOMEM));
+			prog_fail("--frames", strerror(ENOMEM));
 		for (tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (o->nframes == MAX_FRAMES ||
-			    !parse_u64(tok, 1, 1u << 30, &v)) {
+			    !parse_in(tok, 1, 1u << 30, &v)) {
 				fprintf(stderr, PROG ": --frames: %s: not a "
 					"frame count from 1 to 2^30 (at most "
 					"%d of them)\n", tok, MAX_FRAMES);
@@ -565,8 +547,8 @@ int main(int argc, char **argv)
 	}
 
 	/* Step 2: the trace, and next uses if a policy looks ahead. */
-	bench_progress("generating %llu references over %u pages",
-		 (unsigned long long)o.nrefs, o.npages);
+	prog_progress("generating %llu references over %u pages",
+		      (unsigned long long)o.nrefs, o.npages);
 	ids = trace_make(o.nrefs, o.npages, o.seed);
 	for (int p = 0; p < npol; p++)
 		if (run_ops[p]->flags & POLICY_NEEDS_FUTURE)
@@ -576,7 +558,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < o.runs; k++) {
 		double s;
 
-		bench_progress("probe");
+		prog_progress("probe");
 		s = probe_run(ids, o.nrefs, o.npages, &distinct);
 		if (s < probe_secs)
 			probe_secs = s;
@@ -585,7 +567,7 @@ int main(int argc, char **argv)
 	/* Step 4: every policy at every frame count. */
 	res = calloc((size_t)npol * o.nframes, sizeof(*res));
 	if (!res)
-		die("results", strerror(ENOMEM));
+		prog_fail("results", strerror(ENOMEM));
 	for (int p = 0; p < npol; p++) {
 		for (int f = 0; f < o.nframes; f++) {
 			struct result *r = &res[nres++];
@@ -597,8 +579,8 @@ int main(int argc, char **argv)
 			for (int k = 0; k < o.runs; k++) {
 				double s;
 
-				bench_progress("%s at %u frames", r->policy,
-					 r->frames);
+				prog_progress("%s at %u frames", r->policy,
+					      r->frames);
 				s = replay(r->policy, run_ops[p], r->frames,
 					   ids, next, o.nrefs, r);
 				if (s < 0)
@@ -621,11 +603,11 @@ int main(int argc, char **argv)
 		sizes[k] = (uint64_t)o.npages * (k + 1) / MRC_NSIZES;
 	for (int f = 0; f < o.nframes; f++)
 		sizes[MRC_NSIZES + f] = o.frames[f];
-	bench_progress("mrc_lru");
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	prog_progress("mrc_lru");
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 1.0, sizes, nsizes, curve) < 0)
-		die("mrc_lru", "failed");
-	mrc_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
+		prog_fail("mrc_lru", "failed");
+	mrc_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
 	for (int i = 0; i < nres; i++) {
 		if (strcmp(res[i].policy, "lru") != 0)
 			continue;
@@ -641,11 +623,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	t0 = bench_now_sec(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_sec(CLOCK_THREAD_CPUTIME_ID);
 	if (mrc_lru(ids, o.nrefs, o.npages, 0.01, sizes, nsizes, curve) < 0)
-		die("mrc_lru (SHARDS)", "failed");
-	shards_secs = bench_now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
-	bench_progress_end();
+		prog_fail("mrc_lru (SHARDS)", "failed");
+	shards_secs = now_sec(CLOCK_THREAD_CPUTIME_ID) - t0;
+	prog_progress_end();
 
 	/* Step 6: the report. */
 	if (o.json) {

@@ -24,7 +24,7 @@
 
 #include "cache.h"
 #include "cache_sim.h"
-#include "hash.h"
+#include "keyhash.h"
 #include "hazard.h"
 #include "policy.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "ghost.h"
-#include "hash.h"
+#include "keyhash.h"
 
 #define NONE UINT32_MAX
 

@@ -110,7 +110,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hash.h"
+#include "keyhash.h"
 #include "policy.h"
 
 #define NONE FRAME_NONE

@@ -87,7 +87,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hash.h"
+#include "keyhash.h"
 #include "policy.h"
 #include "qlist.h"
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hash.h"
+#include "keyhash.h"
 
 static uint32_t key_bucket(struct fs *fs, dev_t dev, ino_t ino)
 {

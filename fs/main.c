@@ -16,6 +16,7 @@
  * output.  Nothing else is created by the daemon: do that before the
  * umask(0) in main(), or with an explicit fchmod.
  */
+#include "clock.h"
 #include "framefs.h"
 #include "policy.h"
 #include "size.h"
@@ -343,7 +344,6 @@ static int fs_init(struct fs *fs)
 		.page_size = 4096,
 		.policy = fs->o.policy,
 	};
-	struct timespec ts;
 
 	fs->cache = cache_new(&cfg);
 	if (!fs->cache) {
@@ -372,8 +372,7 @@ static int fs_init(struct fs *fs)
 		pthread_cond_init(&fs->scan_cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	fs->t0_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	fs->t0_ns = now_ns(CLOCK_MONOTONIC);
 	if (fs->o.trace_path) {
 		char header[256];
 		int rc;

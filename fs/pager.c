@@ -72,6 +72,7 @@
  * write-back of a file at a time, so an fsync that gets the lock knows that
  * earlier write-backs have ended.
  */
+#include "clock.h"
 #include "framefs.h"
 
 #include <errno.h>
@@ -88,14 +89,6 @@
 #define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
 #define FRAME_WAIT_MAX_ROUNDS	1500	/* 30 s: then EIO */
 #define THROTTLE_MAX_ROUNDS	100	/* 2 s */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Waits on cv under wait_lock for at most ms. */
 static void timed_wait(struct fs *fs, pthread_cond_t *cv, uint32_t ms)
@@ -121,7 +114,7 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		return;
 	pthread_mutex_lock(&fs->trace_lock);
 	/* Timed under the lock, so the file is in time order. */
-	ref.time_us = (now_ns() - fs->t0_ns) / 1000;
+	ref.time_us = (now_ns(CLOCK_MONOTONIC) - fs->t0_ns) / 1000;
 	trace_write(fs->trace, &ref);
 	pthread_mutex_unlock(&fs->trace_lock);
 }
@@ -1108,11 +1101,6 @@ static void *evictor_main(void *arg)
 
 /* ---- the flusher ------------------------------------------------------ */
 
-static uint64_t now_ms(void)
-{
-	return now_ns() / 1000000;
-}
-
 /* One round of threshold / age / want_clean write-back.  Returns 0 or the
  * first error. */
 static int flush_round(struct fs *fs, bool want_clean)
@@ -1130,7 +1118,8 @@ static int flush_round(struct fs *fs, bool want_clean)
 			break;
 		cache_counts(fs->cache, &nfree, &ndirty);
 		if (!(want_clean && files == 0) && ndirty <= bg &&
-		    now_ms() - dirtied_ms < fs->o.dirty_expire_ms)
+		    now_ms(CLOCK_MONOTONIC) - dirtied_ms <
+		    fs->o.dirty_expire_ms)
 			break;
 		in = inode_get_id(fs, id);
 		if (!in)

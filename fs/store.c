@@ -9,6 +9,7 @@
  *
  * Counters are relaxed atomics: each is exact, a snapshot of several is not.
  */
+#include "clock.h"
 #include "store.h"
 
 #include <errno.h>
@@ -94,13 +95,9 @@ void store_free(struct store *st)
 
 static void sleep_us(struct store *st, uint64_t us)
 {
-	struct timespec ts = { (time_t)(us / 1000000),
-			       (long)(us % 1000000) * 1000 };
-
 	if (!us)
 		return;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sleep_ns(us * 1000);
 	ADD(store_delay_us, us);
 }
 

@@ -61,6 +61,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
+#include "rng.h"
+#include "size.h"
+
 #define PROG "fsx"
 #ifndef FRAMEFS_VERSION
 #define FRAMEFS_VERSION "unknown"
@@ -118,14 +122,10 @@ static struct fsx *sigbus_fsx;		/* the run, for the SIGBUS handler */
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-/* splitmix64 (Steele, Lea and Flood, 2014): any seed, including 0, works. */
+/* splitmix64 (common/rng.h): any seed, including 0, works. */
 static uint64_t rnd(struct fsx *f)
 {
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return rng_splitmix64(&f->rng);
 }
 
 /* A number in [0, n); the slight modulo bias does not matter here. */
@@ -630,27 +630,6 @@ static void usage(FILE *out)
 "Exit status: 0 ok, 1 mismatch or I/O error, 2 usage error.\n");
 }
 
-/* Decimal digits, with a k/M/G suffix when allowed; 0 or -1. */
-static int parse_u64(const char *s, bool suffix, uint64_t *v)
-{
-	const char *units = "kKmMgG", *u;
-	unsigned shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (suffix && *end && (u = strchr(units, *end))) {
-		shift = 10 * (1 + (unsigned)(u - units) / 2);
-		end++;
-	}
-	if (errno || *end || *v > UINT64_MAX >> shift)
-		return -1;
-	*v <<= shift;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -680,15 +659,15 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			seeded = true;
-			if (parse_u64(optarg, false, &f.seed))
+			if (!parse_u64_all(optarg, &f.seed))
 				goto bad_arg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, false, &nops))
+			if (!parse_u64_all(optarg, &nops))
 				goto bad_arg;
 			break;
 		case 'l':
-			if (parse_u64(optarg, true, &f.maxlen) || !f.maxlen ||
+			if (size_parse(optarg, &f.maxlen) < 0 || !f.maxlen ||
 			    f.maxlen > (uint64_t)1 << 40 ||
 			    f.maxlen > SIZE_MAX / 2)
 				goto bad_arg;

@@ -32,6 +32,7 @@
 
 #include "cache.h"
 #include "policy.h"
+#include "rng.h"
 
 #define NO_VICTIM UINT64_MAX	/* a hit, or a miss into a free frame */
 
@@ -46,14 +47,10 @@ static inline struct cache *trace_cache(const char *spec, uint32_t nframes)
 	return c;
 }
 
-/* splitmix64 (Steele, Lea and Flood, 2014): any seed, including 0. */
+/* splitmix64 (common/rng.h): any seed, including 0. */
 static inline uint64_t trace_rng(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return rng_splitmix64(state);
 }
 
 /* One access of page pgno as the simulator makes it, evicting on

@@ -2,7 +2,7 @@
  * policy, mmap shared / private / fork, fault accounting, store errors,
  * a crash, and bad command lines.
  *
- * Each case mounts its own framefs (tests/mount.c) and unmounts it in its
+ * Each case mounts its own framefs (harness/mount.c) and unmounts it in its
  * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
  * every case reports SKIP.
  */
@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "mount.h"
+#include "need_fuse.h"
 #include "policy.h"
 
 #define PS 4096u

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "mount.h"
+#include "need_fuse.h"
 
 #define PS 4096u
 #define NPAGES 32

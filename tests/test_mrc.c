@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "cache_sim.h"
 #include "mrc.h"
+#include "rng.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -23,11 +24,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)		/* splitmix64: seeded, portable */
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return rng_splitmix64(&rng_state);
 }
 
 /* A trace with some locality: a hot set of a fifth of the pages takes

@@ -238,10 +238,7 @@ static void test_policy_lfu_matches_model(void **state)
 		int fault, mfault;
 
 		/* splitmix64; skewed pages: the low ones far more often */
-		z = (rng += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
+		z = trace_rng(&rng);
 		pgno = (z % 24) * ((z >> 32) % 24) / 24;
 		fault = trace_access(c, pgno, &v);
 		want = slow_lfu_access(&m, NFRAMES, pgno, t, &mfault);

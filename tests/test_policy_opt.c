@@ -1,12 +1,13 @@
 /* test_policy_opt.c - Belady's OPT (cache/policy_opt.c): the textbook
  * string, busy frames, ties, and OPT against every other registered policy
- * on seeded traces.  OPT is fed as a simulator feeds it: every next use
- * computed before the replay in one backward pass (here future_next_use(),
- * the pass framesim and sim_bench make over their own traces), each set
- * with cache_set_next_use() just before its access.  The accesses go
- * through the protocol path (cache_get, cache_evict_begin/_end, as
- * policy_trace.h makes them); test_policy.c checks that framesim's path,
- * cache_sim_access, decides the same for every policy, OPT included. */
+ * on seeded traces.  OPT is fed as framesim feeds it: every next use
+ * computed before the replay in one backward pass, future_next_use()
+ * (sim/future.h), the pass framesim and sim_bench make over their own
+ * traces, each given with cache_set_next_use() just before its access.
+ * The accesses go through the protocol path (cache_get,
+ * cache_evict_begin/_end, as policy_trace.h makes them); test_policy.c
+ * checks that framesim's path, cache_sim_access, decides the same for
+ * every policy, OPT included. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,20 +43,34 @@ static int access_next(struct cache *c, uint64_t pgno, uint64_t next,
 	return trace_access_pin(c, pgno, victim, kept);
 }
 
+/* The page ids of refs[0 .. n-1] run from 0 to the largest. */
+static uint32_t npages_of(const uint32_t *refs, size_t n)
+{
+	uint32_t top = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (refs[i] > top)
+			top = refs[i];
+	return top + 1;
+}
+
 /* Replays refs[0 .. n-1] through policy with nframes frames, next uses
  * from future_next_use(); returns the faults.  victims (if not NULL) gets
  * each access's victim. */
-static int replay(const char *policy, uint32_t nframes, const uint64_t *refs,
+static int replay(const char *policy, uint32_t nframes, const uint32_t *refs,
 		  size_t n, uint64_t *victims)
 {
 	struct cache *c = trace_cache(policy, nframes);
-	uint64_t *next = malloc(n * sizeof(*next) + 1), victim;
+	uint32_t *next = malloc(n * sizeof(*next) + 1);
+	uint64_t victim;
 	int faults = 0;
 
 	assert_non_null(next);
-	assert_int_equal(future_next_use(refs, n, next), 0);
+	assert_int_equal(future_next_use(refs, n, npages_of(refs, n), next),
+			 0);
 	for (size_t i = 0; i < n; i++) {
-		faults += access_next(c, refs[i], next[i], &victim, NULL);
+		faults += access_next(c, refs[i], future_when(next[i]),
+				      &victim, NULL);
 		if (victims)
 			victims[i] = victim;
 	}
@@ -96,7 +111,7 @@ static int replay(const char *policy, uint32_t nframes, const uint64_t *refs,
  *
  * Victims 7 1 0 4 3 2; in the end every page is never used again and the
  * heap's top is the lowest frame (the tie rule). */
-static const uint64_t textbook[] = { 7, 0, 1, 2, 0, 3, 0, 4, 2, 3,
+static const uint32_t textbook[] = { 7, 0, 1, 2, 0, 3, 0, 4, 2, 3,
 				     0, 3, 2, 1, 2, 0, 1, 7, 0, 1 };
 
 static void test_policy_opt_textbook(void **state)
@@ -106,13 +121,15 @@ static void test_policy_opt_textbook(void **state)
 		4, NEVER, NEVER, 3, NEVER, NEVER, NEVER, 2, NEVER, NEVER,
 	};
 	struct cache *c = trace_cache("opt", 3);
-	uint64_t next[20], victim;
+	uint32_t next[20];
+	uint64_t victim;
 	int faults = 0;
 
 	(void)state;
-	assert_int_equal(future_next_use(textbook, 20, next), 0);
+	assert_int_equal(future_next_use(textbook, 20, 8, next), 0);
 	for (int i = 0; i < 20; i++) {
-		faults += access_next(c, textbook[i], next[i], &victim, NULL);
+		faults += access_next(c, textbook[i], future_when(next[i]),
+				      &victim, NULL);
 		assert_int_equal(victim, victims[i]);
 		if (i == 7)
 			trace_show_is(c, "next use by frame: "
@@ -213,9 +230,9 @@ static void test_policy_opt_ties_lowest_frame(void **state)
 
 /* Belady's MIN by brute force: on a fault with full frames, scan ahead for
  * the resident page used farthest (or never). */
-static int naive_min(uint32_t nframes, const uint64_t *refs, size_t n)
+static int naive_min(uint32_t nframes, const uint32_t *refs, size_t n)
 {
-	uint64_t res[nframes];
+	uint32_t res[nframes];
 	uint32_t len = 0;
 	int faults = 0;
 
@@ -249,10 +266,10 @@ static int naive_min(uint32_t nframes, const uint64_t *refs, size_t n)
 
 /* One seeded trace over u pages: uniform, skewed (the minimum of two
  * draws), or a loop with noise. */
-static void make_trace(uint64_t *refs, size_t n, uint32_t u, int kind)
+static void make_trace(uint32_t *refs, size_t n, uint32_t u, int kind)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t a = rng() % u, b = rng() % u;
+		uint32_t a = (uint32_t)(rng() % u), b = (uint32_t)(rng() % u);
 
 		switch (kind) {
 		case 0:
@@ -262,14 +279,14 @@ static void make_trace(uint64_t *refs, size_t n, uint32_t u, int kind)
 			refs[i] = a < b ? a : b;
 			break;
 		default:
-			refs[i] = rng() % 8 ? i % u : a;
+			refs[i] = rng() % 8 ? (uint32_t)(i % u) : a;
 		}
 	}
 }
 
 /* OPT on refs against the brute-force MIN and every other policy; counts
  * the comparisons and those OPT won outright. */
-static void opt_against_all(const uint64_t *refs, size_t n, uint32_t nf,
+static void opt_against_all(const uint32_t *refs, size_t n, uint32_t nf,
 			    int *compared, int *strictly)
 {
 	int opt = replay("opt", nf, refs, n, NULL);
@@ -298,7 +315,7 @@ static void test_policy_opt_beats_every_policy(void **state)
 	static const uint32_t universes[] = { 4, 7, 12, 20 };
 	static const uint32_t frames[] = { 1, 2, 3, 5, 8 };
 	enum { N = 300, SEEDS = 12 };
-	uint64_t refs[N];
+	uint32_t refs[N];
 	int compared = 0, strictly = 0;
 
 	(void)state;

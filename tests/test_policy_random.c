@@ -108,11 +108,8 @@ static size_t victims_of(const char *spec, uint64_t *out, size_t max)
 	size_t n = 0;
 
 	for (int i = 0; i < 5000; i++) {
-		uint64_t z = (rng += 0x9e3779b97f4a7c15ull), v;
+		uint64_t z = trace_rng(&rng), v;
 
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
 		trace_access(c, (z % 64) * ((z >> 32) % 64) / 64, &v);
 		if (v != NO_VICTIM && n < max)
 			out[n++] = v;

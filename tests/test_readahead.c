@@ -39,8 +39,10 @@
 
 #include <cmocka.h>
 
-#include "mount.h"
+#include "clock.h"
+#include "need_fuse.h"
 #include "policy.h"
+#include "rng.h"
 
 #define PS		4096u
 #define FILE_BYTES	2000000u	/* not a whole number of pages */
@@ -73,15 +75,6 @@ static const struct {
 } configs[] = {
 	{ 64, 32 }, { 64, 128 }, { 64, 1048576 }, { 40, 1048576 },
 };
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void start(const char *policy, unsigned frames, unsigned ra_kb)
 {
@@ -189,7 +182,7 @@ static void parallel_reads_case(const char *policy, unsigned frames,
 
 	assert_non_null(want);
 	for (size_t i = 0; i < FILE_BYTES; i++)
-		want[i] = (unsigned char)splitmix64(&seed);
+		want[i] = (unsigned char)rng_splitmix64(&seed);
 	start(policy, frames, ra_kb);
 	write_all(bpath(&M, "f1"), want, FILE_BYTES);
 	for (int i = 0; i < NREADERS; i++) {
@@ -260,7 +253,8 @@ static int writer_child(const char *path, int w, uint64_t *final)
 	if (map == MAP_FAILED)
 		return 2;
 	for (int op = 0; op < WRITER_OPS; op++) {
-		uint64_t p = (splitmix64(&seed) % (NP / 4)) * 4 + (unsigned)w;
+		uint64_t p = (rng_splitmix64(&seed) % (NP / 4)) * 4 +
+			     (unsigned)w;
 		uint64_t v = ++ver[p], *pg = map + p * (PS / 8);
 
 		for (unsigned i = 0; i < PS / 8; i++)
@@ -298,8 +292,8 @@ static int prober_child(const char *path, volatile int *stop)
 	if (fd < 0 || !buf)
 		return 2;
 	while (!*stop) {
-		uint64_t first = splitmix64(&seed) % NP;
-		uint64_t n = 1 + splitmix64(&seed) % 64;
+		uint64_t first = rng_splitmix64(&seed) % NP;
+		uint64_t n = 1 + rng_splitmix64(&seed) % 64;
 
 		if (first + n > NP)
 			n = NP - first;
@@ -419,17 +413,14 @@ static void each(void (*fn)(const char *policy, unsigned frames,
 			continue;
 		for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]);
 		     i++) {
-			struct timespec t0, t1;
+			double t0 = now_sec(CLOCK_MONOTONIC);
 
-			clock_gettime(CLOCK_MONOTONIC, &t0);
 			fn((*p)->name, configs[i].frames,
 			   configs[i].readahead_kb);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
 			print_message("%-9s frames=%-3u readahead=%-7u %5.0f ms\n",
 				      (*p)->name, configs[i].frames,
 				      configs[i].readahead_kb,
-				      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+				      (now_sec(CLOCK_MONOTONIC) - t0) * 1e3);
 			mnt_stop_all();
 			mnt_cleanup(&M);
 			memset(&M, 0, sizeof(M));

@@ -18,6 +18,7 @@
 
 #include "cache.h"
 #include "policy.h"
+#include "rng.h"
 
 enum { NFRAMES = 48, NFILES = 3, NPAGES = 40, NWORKERS = 3 };
 
@@ -35,15 +36,6 @@ struct world {
 };
 
 struct page_key { uint64_t ino, pgno; };
-
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void check_key(struct world *w, struct frame *fr, uint64_t ino,
 		      uint64_t pgno)
@@ -67,7 +59,7 @@ static void flush_file(struct cache *c, uint64_t ino, uint64_t *seed)
 
 	for (int i = 0; i < n; i++)
 		cache_writeback_done(c, wb[i],
-				     next_rand(seed) % 32 ? 0 : -EIO);
+				     rng_splitmix64(seed) % 32 ? 0 : -EIO);
 }
 
 static void *worker(void *arg)
@@ -76,9 +68,9 @@ static void *worker(void *arg)
 	uint64_t seed = (uint64_t)pthread_self();
 
 	for (int i = 0; i < OPS; i++) {
-		uint64_t ino = next_rand(&seed) % NFILES;
-		uint64_t pgno = next_rand(&seed) % NPAGES;
-		bool write = next_rand(&seed) % 4 == 0;
+		uint64_t ino = rng_splitmix64(&seed) % NFILES;
+		uint64_t pgno = rng_splitmix64(&seed) % NPAGES;
+		bool write = rng_splitmix64(&seed) % 4 == 0;
 		struct frame *fr;
 		int rc;
 
@@ -153,8 +145,8 @@ static void *truncater(void *arg)
 	uint64_t seed = 13;
 
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-		cache_drop_file(w->c, next_rand(&seed) % NFILES,
-				next_rand(&seed) % NPAGES);
+		cache_drop_file(w->c, rng_splitmix64(&seed) % NFILES,
+				rng_splitmix64(&seed) % NPAGES);
 		for (int i = 0; i < 50; i++)
 			sched_yield();
 	}

@@ -16,9 +16,9 @@
  * go into a slot per run and are printed in order when all are done.
  *
  * Belady's OPT (POLICY_NEEDS_FUTURE) needs, before each access, the position
- * of the next reference to the same page.  One backward pass over the ids
- * computes it for the whole trace (next[i], with an array of the last
- * position seen per page id: O(n)), only when such a policy is asked for.
+ * of the next reference to the same page.  future_next_use() (sim/future.h)
+ * computes it for the whole trace in one backward pass over the ids, only
+ * when such a policy is asked for; OPT's tests take theirs from it too.
  *
  * Dirty pages are the simulator's own bookkeeping, a byte per frame number:
  * a write sets it, a page new to the frame sets it to its own write flag,
@@ -27,7 +27,7 @@
  * the flusher), which would change the policy's choices.
  *
  * Limits: at most 2^32 - 2 references and 2^31 - 1 distinct pages per
- * trace (the ids share 32 bits with the write flag, as tools/mrc.h expects).
+ * trace (the ids share 32 bits with the write flag, as sim/mrc.h expects).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,16 +42,21 @@
 
 #include "cache.h"
 #include "cache_sim.h"
-#include "hash.h"
+#include "clock.h"
+#include "future.h"
+#include "json.h"
+#include "keyhash.h"
 #include "policy.h"
 #include "mrc.h"
+#include "parse.h"
 #include "trace.h"
 
 #define PROG "framesim"
+#include "prog.h"
 
 #define ID_MASK		0x7fffffffu	/* a reference's page id */
 #define ID_WRITE	0x80000000u	/* ... and its write flag */
-#define NO_NEXT		UINT32_MAX	/* next[i]: never used again */
+#define NO_ID		UINT32_MAX	/* an empty slot of the page map */
 #define MAX_REFS	(UINT32_MAX - 1)
 #define MAX_FRAMES	(1u << 30)
 #define MAX_THREADS	256
@@ -69,7 +74,7 @@ struct trace_mem {
 	} *key;				/* [npages]: each id's page */
 	uint32_t keycap;
 	uint32_t *next;			/* [nrefs] or NULL: next use of the
-					 * same page, NO_NEXT if none */
+					 * same page, FUTURE_NEVER if none */
 	uint64_t nwrites;
 	double load_s;
 };
@@ -168,20 +173,12 @@ static void usage(FILE *out)
 "Exit status: 0 ok, 1 failure (a trace could not be read), 2 usage error.\n");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- progress --------------------------------------------------------- */
 
 static void progress_start(struct progress *p, const char *name,
 			   uint64_t total)
 {
-	p->on = isatty(2) && total > 0;	/* unknown size: no percentage */
+	p->on = prog_progress_on() && total > 0; /* unknown size: none */
 	p->name = name;
 	p->total = total;
 	p->done = 0;
@@ -202,14 +199,13 @@ static void progress_add(struct progress *p, uint64_t n, const char *what)
 	if (pct > old && __atomic_compare_exchange_n(&p->shown, &old, pct,
 						     false, __ATOMIC_RELAXED,
 						     __ATOMIC_RELAXED))
-		fprintf(stderr, "\r" PROG ": %s: %s %u%%\033[K", p->name, what,
-			pct);
+		prog_progress("%s: %s %u%%", p->name, what, pct);
 }
 
 static void progress_end(struct progress *p)
 {
 	if (p->on)
-		fprintf(stderr, "\r\033[K");
+		prog_progress_end();
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -221,7 +217,7 @@ static void progress_end(struct progress *p)
  * table is a sixth of the size it would be with the keys in it: on a
  * skewed trace most lookups stay in the CPU's caches. */
 struct pagemap {
-	uint32_t *slot;			/* ids, NO_NEXT: empty */
+	uint32_t *slot;			/* ids, NO_ID: empty */
 	uint32_t mask;
 };
 
@@ -239,7 +235,7 @@ static int pagemap_grow(struct pagemap *m, const struct trace_mem *tm)
 		uint32_t h = key_hash(tm->key[id].file, tm->key[id].pgno) &
 			     (n - 1);
 
-		while (s[h] != NO_NEXT)
+		while (s[h] != NO_ID)
 			h = (h + 1) & (n - 1);
 		s[h] = id;
 	}
@@ -261,7 +257,7 @@ static int64_t pagemap_id(struct pagemap *m, struct trace_mem *tm,
 			return -ENOMEM;
 	}
 	h = key_hash(file, pgno) & m->mask;
-	while ((id = m->slot[h]) != NO_NEXT) {
+	while ((id = m->slot[h]) != NO_ID) {
 		if (tm->key[id].pgno == pgno && tm->key[id].file == file)
 			return id;
 		h = (h + 1) & m->mask;
@@ -333,7 +329,7 @@ static int add_batch(struct trace_mem *tm, struct pagemap *m,
 		for (int i = 0; i < n; i++) {
 			uint32_t id = m->slot[h[i]];
 
-			if (id != NO_NEXT)
+			if (id != NO_ID)
 				__builtin_prefetch(&tm->key[id]);
 		}
 	}
@@ -371,7 +367,7 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	struct trace_reader *r;
 	struct progress pg;
 	char err[600];
-	double t0 = now_s();
+	double t0 = now_sec(CLOCK_MONOTONIC);
 	uint64_t done, total;
 	int rc;
 
@@ -409,7 +405,7 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	}
 	trace_reader_close(r);
 	free(m.slot);
-	tm->load_s = now_s() - t0;
+	tm->load_s = now_sec(CLOCK_MONOTONIC) - t0;
 	return 0;
 
 out_fail:
@@ -429,20 +425,14 @@ static int load_refs(struct trace_mem *tm, const char *s)
 	memset(tm, 0, sizeof(*tm));
 	tm->name = "refs";
 	while (*s) {
-		uint64_t x = 0;
+		uint64_t x;
 
 		if (*s == ',' || *s == ' ' || *s == '\t' || *s == '\n') {
 			s++;
 			continue;
 		}
-		if (*s < '0' || *s > '9')
-			goto bad;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-				goto bad;
-			x = x * 10 + (uint64_t)(*s - '0');
-		}
-		if (add_ref(tm, &m, 0, x, false) < 0)
+		if (!parse_u64(&s, NULL, &x) ||
+		    add_ref(tm, &m, 0, x, false) < 0)
 			goto bad;
 	}
 	if (tm->nrefs == 0)
@@ -455,28 +445,17 @@ bad:
 	return -EINVAL;
 }
 
-/* next[i]: the position of the next reference to ref[i]'s page, from one
- * backward pass.  Returns 0 or -ENOMEM. */
+/* next[i]: the position of the next reference to ref[i]'s page.  Returns
+ * 0 or -ENOMEM. */
 static int compute_next(struct trace_mem *tm)
 {
-	uint32_t *last = malloc(((size_t)tm->npages + 1) * sizeof(*last));
-
 	tm->next = malloc((tm->nrefs + 1) * sizeof(*tm->next));
-	if (!last || !tm->next) {
-		free(last);
+	if (!tm->next ||
+	    future_next_use(tm->ref, tm->nrefs, tm->npages, tm->next) < 0) {
 		free(tm->next);
 		tm->next = NULL;
 		return -ENOMEM;
 	}
-	for (uint32_t id = 0; id < tm->npages; id++)
-		last[id] = NO_NEXT;
-	for (size_t i = tm->nrefs; i-- > 0;) {
-		uint32_t id = tm->ref[i] & ID_MASK;
-
-		tm->next[i] = last[id];
-		last[id] = (uint32_t)i;
-	}
-	free(last);
 	return 0;
 }
 
@@ -550,7 +529,7 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 	uint64_t requests = 0, misses = 0, evictions = 0, dirty_evictions = 0;
 	struct cache_sim_result res;
 	unsigned char *dirty = NULL;
-	double t0 = now_s();
+	double t0 = now_sec(CLOCK_MONOTONIC);
 	struct cache *c;
 
 	c = cache_new(&cfg);
@@ -583,8 +562,7 @@ static void simulate(const struct trace_mem *tm, struct run *r,
 			cache_sim_prefetch(c, k->file, k->pgno);
 		}
 		if (r->future)
-			cache_set_next_use(c, tm->next[i] == NO_NEXT ?
-					   UINT64_MAX : tm->next[i]);
+			cache_set_next_use(c, future_when(tm->next[i]));
 		rc = cache_sim_access(c, tm->key[id].file, tm->key[id].pgno,
 				      &res);
 		if (rc < 0) {
@@ -621,7 +599,7 @@ out:
 	r->misses = misses;
 	r->evictions = evictions;
 	r->dirty_evictions = dirty_evictions;
-	r->secs = now_s() - t0;
+	r->secs = now_sec(CLOCK_MONOTONIC) - t0;
 	free(dirty);
 	cache_free(c);
 }
@@ -677,22 +655,6 @@ static int run_all(const struct trace_mem *tm, struct run *runs, int nruns,
 
 /* ---- output ----------------------------------------------------------- */
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void csv_str(const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
@@ -726,11 +688,11 @@ static void print_machine(const struct trace_mem *tm, const struct run *runs,
 		if (o->json) {
 			printf("%s\n{\"trace\": ", json_first ? "[" : ",");
 			json_first = false;
-			json_str(tm->name);
+			json_str(stdout, tm->name);
 			printf(", \"references\": %zu, \"distinct_pages\": %u, "
 			       "\"writes\": %llu, \"policy\": ", tm->nrefs,
 			       tm->npages, (unsigned long long)tm->nwrites);
-			json_str(r->spec);
+			json_str(stdout, r->spec);
 			printf(", \"frames\": %u, \"requests\": %llu, "
 			       "\"misses\": %llu, \"miss_ratio\": %.6f, "
 			       "\"evictions\": %llu, \"dirty_evictions\": ",
@@ -837,7 +799,7 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 	uint64_t *misses = calloc((size_t)n, sizeof(*misses));
 	struct run *nr = realloc(*runs, (size_t)(*nruns + n) * sizeof(*nr));
 	const char *name;
-	double t0 = now_s(), secs;
+	double t0 = now_sec(CLOCK_MONOTONIC), secs;
 
 	if (!sizes || !misses || !nr) {
 		fprintf(stderr, PROG ": %s: --mrc: %s\n", tm->name,
@@ -881,7 +843,7 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 			name = names[0];
 		}
 	}
-	secs = now_s() - t0;
+	secs = now_sec(CLOCK_MONOTONIC) - t0;
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s: --mrc %s: %s\n", tm->name, o->mrc,
 			strerror(-rc));
@@ -949,7 +911,7 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 		}
 	}
 	progress_start(&pg, tm->name, (uint64_t)tm->nrefs * (uint64_t)nruns);
-	t0 = now_s();
+	t0 = now_sec(CLOCK_MONOTONIC);
 	if (run_all(tm, runs, nruns, o, &pg) < 0) {
 		fprintf(stderr, PROG ": %s: cannot start threads\n", tm->name);
 		status = 1;
@@ -971,7 +933,8 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 	else if (refs_mode)
 		print_refs_table(runs, nruns);
 	else
-		print_trace_table(tm, runs, nruns, now_s() - t0);
+		print_trace_table(tm, runs, nruns,
+				  now_sec(CLOCK_MONOTONIC) - t0);
 	free(runs);
 	return status;
 }
@@ -1070,10 +1033,7 @@ int main(int argc, char **argv)
 		case OPT_JSON: o.json = true; break;
 		case OPT_CSV: o.csv = true; break;
 		case 'w':
-			errno = 0;
-			o.warmup = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end ||
-			    optarg[0] == '-') {
+			if (!parse_u64_all(optarg, &o.warmup)) {
 				fprintf(stderr, PROG ": --warmup: %s: not a "
 					"number of references\n", optarg);
 				return 2;
@@ -1091,7 +1051,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		/* ---- miss-ratio curves: --mrc lru|opt, --shards RATE ----
-		 * The place for tools/mrc.h (mrc_lru(), mrc_opt()): they take
+		 * The place for sim/mrc.h (mrc_lru(), mrc_opt()): they take
 		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
 		 * expects), npages, and the sizes do_trace() computes. */
 		case OPT_MRC:

@@ -15,6 +15,8 @@
  * and prints.
  */
 #define _GNU_SOURCE
+#include "clock.h"
+#include "json.h"
 #include "procmaps.h"
 
 #include <errno.h>
@@ -38,6 +40,8 @@
 #include <unistd.h>
 
 #define PROG "mapview"
+#include "prog.h"
+
 #define FUSE_SUPER_MAGIC 0x65735546
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)
@@ -118,12 +122,6 @@ static void usage(FILE *out)
 "  mapview --file /mnt/ff/data.bin\n");
 }
 
-static int die_usage(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	return 2;
-}
-
 /* ---- framefs ------------------------------------------------------------ */
 
 /* The mount point of path if it is on a framefs mount (a FUSE mount with a
@@ -202,8 +200,6 @@ static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 	free(line);
 	fclose(f);
 }
-
-static void json_str(FILE *out, const char *s);
 
 /* The daemon's view of a file, after the process's (nothing if the file
  * is not on framefs): a JSON member, or an indented line. */
@@ -355,20 +351,6 @@ static void bar(const unsigned char *cls, size_t n, unsigned width, char *out,
 }
 
 /* ---- output ------------------------------------------------------------- */
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static bool wanted(const struct opts *o, const struct vma *v,
 		   const struct ffline *ff)
@@ -727,30 +709,13 @@ static void perf_print(const struct opts *o, struct perf *pf)
 		       (unsigned long long)mj);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
-						 1e9) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Samples pid every o->watch_s seconds until it is gone; with child, also
  * until waitpid says it exited (*status).  Returns the exit status of
  * mapview. */
 static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 {
 	struct procstat prev, first;
-	double t = now_s(), t1;
+	double t = now_sec(CLOCK_MONOTONIC), t1;
 	int rc;
 
 	if (procstat_read_pid(pid, &prev) < 0) {
@@ -766,10 +731,10 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 			fprintf(stderr, PROG ": --perf: %s\n", strerror(-rc));
 	}
 	for (;;) {
-		sleep_s(o->watch_s);
+		sleep_sec(o->watch_s);
 		if (child && waitpid(pid, status, WNOHANG) == pid)
 			return 0;
-		t1 = now_s();
+		t1 = now_sec(CLOCK_MONOTONIC);
 		if (!o->tty && !o->json)
 			printf("--- %.1f s\n", t1 - t);
 		rc = show_pid(o, pid, &prev, o->watch_s);
@@ -781,7 +746,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 				printf("{\"pid\": %d, \"exited\": true, "
 				       "\"watched_s\": %.1f, \"minflt\": %llu, "
 				       "\"majflt\": %llu}\n", (int)pid,
-				       now_s() - t,
+				       now_sec(CLOCK_MONOTONIC) - t,
 				       (unsigned long long)(prev.minflt -
 							    first.minflt),
 				       (unsigned long long)(prev.majflt -
@@ -789,7 +754,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 			else
 				printf("%d exited; in %.1f s of watching it "
 				       "took %llu minor and %llu major faults\n",
-				       (int)pid, now_s() - t,
+				       (int)pid, now_sec(CLOCK_MONOTONIC) - t,
 				       (unsigned long long)(prev.minflt -
 							    first.minflt),
 				       (unsigned long long)(prev.majflt -
@@ -809,7 +774,7 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
  * prints a summary of its faults (its children's included). */
 static int run_command(const struct opts *o, char **cmd)
 {
-	double t0 = now_s(), t1;
+	double t0 = now_sec(CLOCK_MONOTONIC), t1;
 	struct perf pf = { { -1, -1 } };
 	struct rusage ru;
 	int status = 0, rc = 0, gate[2];
@@ -848,7 +813,7 @@ static int run_command(const struct opts *o, char **cmd)
 		rc = watch(o, pid, true, &status);
 	if (waitpid(pid, &status, 0) < 0 && errno != ECHILD)
 		rc = 1;
-	t1 = now_s();
+	t1 = now_sec(CLOCK_MONOTONIC);
 	getrusage(RUSAGE_CHILDREN, &ru);
 	if (o->json) {
 		printf("{\"command\": ");
@@ -926,8 +891,8 @@ int main(int argc, char **argv)
 			unsigned long w = strtoul(optarg, &end, 10);
 
 			if (*end || end == optarg || w < 1 || w > 4096)
-				return die_usage(optarg,
-						 "--width: not in 1..4096");
+				prog_usage_fail(optarg,
+						"--width: not in 1..4096");
 			o.width = (unsigned)w;
 			break;
 		}
@@ -938,8 +903,8 @@ int main(int argc, char **argv)
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
 			    o.watch_s > 3600)
-				return die_usage(optarg, "--watch: not a number "
-						 "of seconds in 0.05..3600");
+				prog_usage_fail(optarg, "--watch: not a number "
+						"of seconds in 0.05..3600");
 			break;
 		case 'h':
 			usage(stdout);
@@ -948,28 +913,28 @@ int main(int argc, char **argv)
 			printf(PROG " %s\n", FRAMEFS_VERSION);
 			return 0;
 		default:
-			return die_usage(argv[optind - 1], "unknown option "
-					 "(mapview --help)");
+			prog_usage_fail(argv[optind - 1], "unknown option "
+					"(mapview --help)");
 		}
 	}
 	if (files) {
 		if (optind >= argc)
-			return die_usage("--file", "needs at least one PATH");
+			prog_usage_fail("--file", "needs at least one PATH");
 		return show_files(&o, argv + optind, argc - optind);
 	}
 	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
 		if (optind >= argc)
-			return die_usage("--", "needs a command");
+			prog_usage_fail("--", "needs a command");
 		return run_command(&o, argv + optind);
 	}
 	if (optind + 1 != argc)
-		return die_usage("usage", "mapview [OPTIONS] PID (mapview "
-				 "--help)");
+		prog_usage_fail("usage", "mapview [OPTIONS] PID (mapview "
+				"--help)");
 	{
 		long pid = strtol(argv[optind], &end, 10);
 
 		if (*end || end == argv[optind] || pid <= 0 || pid > INT_MAX)
-			return die_usage(argv[optind], "not a process id");
+			prog_usage_fail(argv[optind], "not a process id");
 		if (o.watch_s > 0)
 			return watch(&o, (pid_t)pid, false, NULL);
 		return show_pid(&o, (pid_t)pid, NULL, 0);

@@ -15,7 +15,7 @@
  * getrusage()'s: RUSAGE_THREAD per thread, RUSAGE_SELF for the process, the
  * child's own for --fork.  --trace-out records (time, page, r/w) per touch
  * in per-thread memory and writes one merged trace, in time order, at the
- * end (cache/trace.h), so recording does not serialize the threads.
+ * end (trace/trace.h), so recording does not serialize the threads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,11 +33,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "json.h"
+#include "parse.h"
 #include "pattern.h"
+#include "rng.h"
 #include "size.h"
 #include "trace.h"
 
 #define PROG "mmload"
+#include "prog.h"
+
 #define PS 4096u
 #define MAX_THREADS 64
 #define CHILD_WRITER 64		/* the child's writers are 64 + thread */
@@ -98,14 +104,6 @@ struct result {
 	} thread[MAX_THREADS];
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -161,12 +159,6 @@ static void usage(FILE *out)
 "for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage.\n");
 }
 
-static void die_usage(const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, why);
-	exit(2);
-}
-
 static int parse_madvise(const char *s)
 {
 	static const struct { const char *name; int advice; } t[] = {
@@ -178,20 +170,17 @@ static int parse_madvise(const char *s)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(s, t[i].name) == 0)
 			return t[i].advice;
-	die_usage("--madvise", "not one of normal, random, sequential, "
-		  "willneed, dontneed");
+	prog_usage_fail("--madvise", "not one of normal, random, sequential, "
+			"willneed, dontneed");
 	return -1;
 }
 
 static uint64_t parse_count(const char *opt, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v == 0)
-		die_usage(opt, "not a positive whole number");
+	if (!parse_u64_all(s, &v) || v == 0)
+		prog_usage_fail(opt, "not a positive whole number");
 	return v;
 }
 
@@ -207,7 +196,7 @@ static double parse_double(const char *opt, const char *s, double lo,
 		char why[64];
 
 		snprintf(why, sizeof(why), "not a number from %g to %g", lo, hi);
-		die_usage(opt, why);
+		prog_usage_fail(opt, why);
 	}
 	return v;
 }
@@ -249,7 +238,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			if (strcmp(optarg, "shared") && strcmp(optarg, "private"))
-				die_usage("--map", "shared or private");
+				prog_usage_fail("--map", "shared or private");
 			o->shared = strcmp(optarg, "shared") == 0;
 			break;
 		case 'w':
@@ -258,7 +247,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'T':
 			o->threads = (int)parse_count("--threads", optarg);
 			if (o->threads > MAX_THREADS)
-				die_usage("--threads", "at most 64");
+				prog_usage_fail("--threads", "at most 64");
 			break;
 		case 'f': o->fork = true; break;
 		case 'a':
@@ -271,14 +260,14 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 0);
 			if (errno || end == optarg || *end)
-				die_usage("--seed", "not a whole number");
+				prog_usage_fail("--seed", "not a whole number");
 			break;
 		}
 		case 'c':
 			if (size_parse(optarg, &o->create_bytes) < 0 ||
 			    o->create_bytes < PS)
-				die_usage("--create", "not a size of at least "
-					  "4K (64M, 1G, ...)");
+				prog_usage_fail("--create", "not a size of "
+						"at least 4K (64M, 1G, ...)");
 			break;
 		case 'r': o->trace_out = optarg; break;
 		case 'H':
@@ -296,7 +285,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		exit(2);
 	}
 	if (o->ops && o->seconds > 0)
-		die_usage("--ops and --seconds", "give one");
+		prog_usage_fail("--ops and --seconds", "give one");
 	o->file = argv[optind];
 }
 
@@ -357,7 +346,7 @@ static void *worker_main(void *arg)
 		if (coin && rng_unit(&wr) < o->write_ratio)
 			write = true;
 		if (rec || (w->deadline > 0 && (i & 1023) == 0)) {
-			t = now_s();
+			t = now_sec(CLOCK_MONOTONIC);
 			if (w->deadline > 0 && t >= w->deadline)
 				break;
 		}
@@ -429,7 +418,7 @@ static int run_workers(const struct opts *o, unsigned char *base,
 	if (!total && o->seconds <= 0)
 		total = default_ops(o, w[0].pat, npages);
 	getrusage(RUSAGE_SELF, &r0);
-	t0 = now_s();
+	t0 = now_sec(CLOCK_MONOTONIC);
 	for (int i = 0; i < o->threads; i++) {
 		w[i].t0 = epoch;
 		if (total)
@@ -454,7 +443,7 @@ static int run_workers(const struct opts *o, unsigned char *base,
 		for (int i = 0; i < o->threads; i++)
 			pthread_join(w[i].tid, NULL);
 	}
-	res->elapsed_s = now_s() - t0;
+	res->elapsed_s = now_sec(CLOCK_MONOTONIC) - t0;
 	getrusage(RUSAGE_SELF, &r1);
 	res->minflt = (uint64_t)(r1.ru_minflt - r0.ru_minflt);
 	res->majflt = (uint64_t)(r1.ru_majflt - r0.ru_majflt);
@@ -595,34 +584,15 @@ static void print_result(const struct opts *o, const char *who,
 		printf("%-22s %.3f\n", "munmap_ms", r->munmap_ms);
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 /* ---- main -------------------------------------------------------------- */
 
 static void hold(const struct opts *o)
 {
-	struct timespec ts = { (time_t)o->hold_s,
-			       (long)((o->hold_s - (double)(time_t)o->hold_s) *
-				      1e9) };
-
 	if (o->hold_s <= 0)
 		return;
 	fprintf(stderr, PROG ": pid %d holds its mapping for %g s\n",
 		(int)getpid(), o->hold_s);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sleep_sec(o->hold_s);
 }
 
 /* Opens (and with --create, creates or extends) the file; its page count
@@ -725,7 +695,7 @@ int main(int argc, char **argv)
 
 	/* The child runs the same workload with seeds of its own and sends
 	 * its result (and trace records) back through a temp file. */
-	epoch = now_s();
+	epoch = now_sec(CLOCK_MONOTONIC);
 	if (o.fork) {
 		FILE *tf = tmpfile();
 
@@ -831,27 +801,27 @@ int main(int argc, char **argv)
 
 	/* What making the writes durable and unmapping cost. */
 	if (o.shared && (res.writes || cres.writes)) {
-		double t = now_s();
+		double t = now_sec(CLOCK_MONOTONIC);
 
 		if (msync(base, len, MS_SYNC) < 0) {
 			fprintf(stderr, PROG ": msync: %s\n", strerror(errno));
 			status = 1;
 		}
-		res.msync_ms = (now_s() - t) * 1e3;
+		res.msync_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
 	}
 	{
-		double t = now_s();
+		double t = now_sec(CLOCK_MONOTONIC);
 
 		munmap(base, len);
-		res.munmap_ms = (now_s() - t) * 1e3;
+		res.munmap_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
 		base = NULL;
 	}
 
 	if (o.json) {
 		printf("{\"file\": ");
-		json_string(o.file);
+		json_str(stdout, o.file);
 		printf(", \"pattern\": ");
-		json_string(o.pattern);
+		json_str(stdout, o.pattern);
 		printf(", \"pages\": %llu, \"map\": \"%s\", \"seed\": %llu, "
 		       "\"write_ratio\": %g, \"nthreads\": %d, \"result\": ",
 		       (unsigned long long)npages,

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "pattern.h"
+#include "rng.h"
 #include "trace.h"
 
 enum kind { SEQ, RAND, ZIPF, LOOP, SCANHOT, HOTCOLD, PHASES, TRACE };
@@ -45,52 +47,6 @@ struct pattern {
 	char *path;
 	char *format;
 };
-
-/* ---- the generator: xoshiro256** seeded by splitmix64 ------------------ */
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	/* Lemire's multiply-shift; the bias is below n / 2^64. */
-	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-double rng_unit(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
 
 /* ---- zipf -------------------------------------------------------------- */
 
@@ -190,20 +146,6 @@ static uint64_t zipf_next(struct pattern *p)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static bool parse_u64(const char *s, uint64_t *out, const char **end)
-{
-	char *e;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &e, 10);
-	if (errno)
-		return false;
-	*end = e;
-	return true;
-}
-
 static bool is_pattern_name(const char *s)
 {
 	static const char *const names[] = { "seq", "rand", "zipf", "loop",
@@ -244,7 +186,8 @@ static int phases_build(struct pattern *p, const char *list, uint64_t seed,
 		*s = '\0';
 		at = strrchr(start, '@');
 		if (at && at > start) {
-			if (!parse_u64(at + 1, &len, &e) || *e || len == 0) {
+			e = at + 1;
+			if (!parse_u64(&e, NULL, &len) || *e || len == 0) {
 				snprintf(err, errlen, "phases: %s: the length "
 					 "after @ is not a positive number",
 					 start);
@@ -328,7 +271,8 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 			goto fail;
 		}
 	} else if (IS("loop") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e || a == 0 || a > npages) {
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e || a == 0 || a > npages) {
 			snprintf(err, errlen, "loop:%s: N is a page count from "
 				 "1 to %llu (the pages mapped)", arg,
 				 (unsigned long long)npages);
@@ -337,8 +281,9 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		p->kind = LOOP;
 		p->n = a;
 	} else if (IS("scan-hot") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e != ',' ||
-		    !parse_u64(e + 1, &b, &e) || *e || a == 0 ||
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e++ != ',' ||
+		    !parse_u64(&e, NULL, &b) || *e || a == 0 ||
 		    a >= npages || b == 0) {
 			snprintf(err, errlen, "scan-hot:%s: expected HOT,EVERY "
 				 "with 1 <= HOT < %llu pages and EVERY >= 1",
@@ -349,8 +294,9 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		p->n = a;
 		p->every = p->left = b;
 	} else if (IS("hotcold") && arg) {
-		if (!parse_u64(arg, &a, &e) || *e != '/' ||
-		    !parse_u64(e + 1, &b, &e) || *e || a == 0 || a >= 100 ||
+		e = arg;
+		if (!parse_u64(&e, NULL, &a) || *e++ != '/' ||
+		    !parse_u64(&e, NULL, &b) || *e || a == 0 || a >= 100 ||
 		    b > 100) {
 			snprintf(err, errlen, "hotcold:%s: expected P/Q, "
 				 "percentages with 0 < P < 100, Q <= 100", arg);
@@ -371,7 +317,7 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 			goto fail;
 	} else if (IS("trace") && arg) {
 		/* The reader guesses the format from the name and the
-		 * first bytes (cache/trace.h). */
+		 * first bytes (trace/trace.h). */
 		p->kind = TRACE;
 		p->path = strdup(arg);
 		p->format = strdup("auto");

@@ -5,7 +5,8 @@
  *   pattern_free(p);
  *
  * A pattern is a pure function of (spec, npages, seed): the same three give
- * the same reference string on any machine (the generator is xoshiro256**;
+ * the same reference string on any machine (the generator is xoshiro256**
+ * of common/rng.h, which mmload's write coin draws from too, seeded apart;
  * Zipf's table is built with libm's pow, whose last-bit rounding could in
  * principle differ between C libraries).  Specs (README "mmload"):
  *   seq                     0, 1, ..., npages-1, 0, 1, ...
@@ -23,7 +24,7 @@
  *   phases:A@N,B@M,...      pattern A for N touches, then B for M, ...,
  *                           then A again; phases without @N last npages
  *   trace:FILE              the page numbers (and r/w) of a trace file
- *                           (cache/trace.h formats), repeated at its end
+ *                           (trace/trace.h formats), repeated at its end
  * Errors: pattern_new returns NULL with one line in err.  Not thread-safe:
  * one pattern per thread.
  */
@@ -45,16 +46,5 @@ uint64_t pattern_next(struct pattern *p, bool *write);
 /* The number of references one cycle of the pattern makes, 0 if it has
  * none (rand, zipf); for tests and for the demo's explanations. */
 uint64_t pattern_period(const struct pattern *p);
-
-/* The generator itself, for mmload's write coin (seeded apart). */
-struct rng {
-	uint64_t s[4];
-};
-void rng_seed(struct rng *r, uint64_t seed);
-uint64_t rng_next(struct rng *r);
-/* Uniform in [0, n), n >= 1. */
-uint64_t rng_below(struct rng *r, uint64_t n);
-/* Uniform in [0, 1). */
-double rng_unit(struct rng *r);
 
 #endif

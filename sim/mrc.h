@@ -34,7 +34,8 @@ int mrc_lru(const uint32_t *ids, size_t n, uint32_t npages,
 	    uint64_t *misses_out);
 
 /* OPT's misses (Belady: evict the page used farthest in the future) at
- * every size in sizes[], exact, from Mattson's OPT stack.  Time
+ * every size in sizes[], exact, from Mattson's OPT stack over the next
+ * uses of future.h (so also -EINVAL beyond 2^32 - 2 references).  Time
  * O(n * min(distinct pages, largest size)): for teaching-size traces and
  * small caches, not for millions of references at a million pages. */
 int mrc_opt(const uint32_t *ids, size_t n, uint32_t npages,

@@ -24,6 +24,8 @@
 #define _GNU_SOURCE
 #include "trace.h"
 
+#include "parse.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -131,28 +133,6 @@ static uint64_t fnv1a(const char *s, const char *e)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-/* Parses the decimal number at *p (before e): true and *v, with *p after
- * it; false on no digits or overflow. */
-static inline bool parse_u64(const char **p, const char *e, uint64_t *v)
-{
-	const char *s = *p;
-	uint64_t x = 0;
-
-	if (s == e || (unsigned)(*s - '0') > 9)
-		return false;
-	do {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return false;
-		x = x * 10 + d;
-		s++;
-	} while (s < e && (unsigned)(*s - '0') <= 9);
-	*p = s;
-	*v = x;
-	return true;
 }
 
 static inline const char *skip_blanks(const char *s, const char *e)

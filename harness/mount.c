@@ -1,4 +1,4 @@
-/* mount.c - real framefs mounts for the tests (see mount.h).
+/* mount.c - real framefs mounts for the tests and fs_bench (see mount.h).
  *
  * The daemon runs in the foreground as our child, so its PID is known and
  * a test can kill -9 it.  A mount is ready when statfs() of the mountpoint
@@ -7,6 +7,8 @@
  * the mount detached (fusermount3 -uz), and the test fails.
  */
 #include "mount.h"
+
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +26,6 @@
 #define MAX_MOUNTS 16
 
 static struct mnt *live[MAX_MOUNTS];
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static bool is_fuse(const char *path)
 {

@@ -1,6 +1,6 @@
-/* mount.h - real framefs mounts for the tests.
+/* mount.h - real framefs mounts for the mount tests and fs_bench.
  *
- *   if (!mnt_available()) skip();          no /dev/fuse or fusermount3
+ *   if (!mnt_available()) ... skip ...     no /dev/fuse or fusermount3
  *   mnt_start(&m, "frames=64,policy=lru")  temp dir with backing/ and mnt/,
  *                                          framefs -f running on them
  *   ... use m.mp (mountpoint) and m.backing ...
@@ -11,10 +11,12 @@
  *
  * Every started mount is remembered; an atexit handler and mnt_stop_all()
  * unmount whatever a failing test left behind, by PID, never by name.
- * The daemon binary is $FRAMEFS (meson sets it).
+ * The daemon binary is $FRAMEFS (meson sets it for the tests; fs_bench
+ * defaults it to the build's).  No test framework here: the tests' cmocka
+ * skip is tests/need_fuse.h.
  */
-#ifndef FRAMEFS_TEST_MOUNT_H
-#define FRAMEFS_TEST_MOUNT_H
+#ifndef FRAMEFS_HARNESS_MOUNT_H
+#define FRAMEFS_HARNESS_MOUNT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,15 +31,6 @@ struct mnt {
 };
 
 bool mnt_available(void);
-/* In a cmocka case: report SKIP (not PASS) when there is nothing to mount
- * with. */
-#define NEED_FUSE()							\
-	do {								\
-		if (!mnt_available()) {					\
-			print_message("no /dev/fuse or fusermount3\n");	\
-			skip();						\
-		}							\
-	} while (0)
 /* Starts framefs on a new temp dir (or on m->backing if set before the
  * call and dir is empty).  Returns 0, or -1 with the reason on stderr. */
 int mnt_start(struct mnt *m, const char *opts);

@@ -2,25 +2,24 @@
  *
  *   if (size_parse(arg, &bytes) < 0) ... usage error ...
  *
- * K, M, G (either case, optionally followed by B or iB) are powers of
- * 1024.  Header-only: the daemon, the tools and the benchmarks share it. */
+ * A number (parse.h: digits only) and an optional K, M or G (either case,
+ * optionally followed by B or iB), powers of 1024.  Header-only: the
+ * daemon, the tools and the benchmarks share it. */
 #ifndef FRAMEFS_SIZE_H
 #define FRAMEFS_SIZE_H
 
-#include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
+
+#include "parse.h"
 
 /* Returns 0 and *bytes, or -1 for anything that is not a size below
  * 2^54 bytes. */
 static inline int size_parse(const char *s, uint64_t *bytes)
 {
-	unsigned long long v;
-	char *end;
+	const char *end = s;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-' || v >= 1ull << 44)
+	if (!parse_u64(&end, NULL, &v) || v >= 1ull << 44)
 		return -1;
 	switch (*end) {
 	case 'G': case 'g': v <<= 10; /* fall through */

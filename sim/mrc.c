@@ -95,7 +95,8 @@
  * for 10M references at 100k frames.  (Faster exact OPT curves exist, e.g.
  * Sugumar and Abraham's 1993 tree method; not needed here.)
  *
- * Next-use times come from one backward pass over the trace.  Ties between
+ * Next-use times come from future_next_use() (future.h), the pass framesim
+ * feeds OPT from, so n is at most 2^32 - 2 here.  Ties between
  * pages never referenced again are broken arbitrarily; they do not change
  * any count, since those pages are never looked up again.
  */
@@ -104,6 +105,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "future.h"
 #include "mrc.h"
 
 #define NONE UINT32_MAX
@@ -456,8 +458,7 @@ out:
 int mrc_opt(const uint32_t *ids, size_t n, uint32_t npages,
 	    const uint64_t *sizes, size_t nsizes, uint64_t *misses_out)
 {
-	size_t *next = NULL, *seen = NULL, *snext = NULL;
-	uint32_t *sid = NULL, depth = 0, kmax = 0;
+	uint32_t *next = NULL, *snext = NULL, *sid = NULL, depth = 0, kmax = 0;
 	uint64_t *hits = NULL;		/* [kmax + 1]: by distance */
 	int rc = -EINVAL;
 
@@ -468,31 +469,22 @@ int mrc_opt(const uint32_t *ids, size_t n, uint32_t npages,
 		if (sizes[j] > kmax)
 			kmax = sizes[j] >= npages ? npages : (uint32_t)sizes[j];
 	next = malloc((n ? n : 1) * sizeof(*next));
-	seen = malloc((size_t)npages * sizeof(*seen));
 	sid = malloc(((size_t)kmax + 1) * sizeof(*sid));
 	snext = malloc(((size_t)kmax + 1) * sizeof(*snext));
 	hits = calloc((size_t)kmax + 2, sizeof(*hits));
-	if (!next || !seen || !sid || !snext || !hits) {
+	if (!next || !sid || !snext || !hits) {
 		rc = -ENOMEM;
 		goto out;
 	}
 
-	/* Step 2: next-use times, backward (SIZE_MAX: never again). */
-	for (uint32_t p = 0; p < npages; p++)
-		seen[p] = SIZE_MAX;
-	for (size_t i = n; i-- > 0;) {
-		uint32_t p = ids[i] & MRC_ID_MASK;
-
-		if (p >= npages)
-			goto out;
-		next[i] = seen[p];
-		seen[p] = i;
-	}
+	/* Step 2: next-use times (FUTURE_NEVER, the largest: never again). */
+	rc = future_next_use(ids, n, npages, next);
+	if (rc < 0)
+		goto out;
 
 	/* Step 3: the OPT stack, cut at kmax. */
 	for (size_t i = 0; i < n && kmax > 0; i++) {
-		uint32_t x = ids[i] & MRC_ID_MASK, cid, j;
-		size_t cnext, tmp;
+		uint32_t x = ids[i] & MRC_ID_MASK, cid, j, cnext, tmp;
 		bool found = false;
 
 		if (depth > 0 && sid[0] == x) {
@@ -548,7 +540,6 @@ out:
 	free(hits);
 	free(snext);
 	free(sid);
-	free(seen);
 	free(next);
 	return rc;
 }
