@@ -84,7 +84,7 @@
  *
  * Nodes.  Nodes 0..m-1 are the frames (a resident page's node is its frame
  * number); nodes m..2m-1 are a pool for non-resident pages, with their keys
- * and a chained hash from key to node (cache/hash.h).  Evicting a cold page
+ * and a chained hash from key to node (cache/keyhash.h).  Evicting a cold page
  * in its test period hands its place on the clock to a pool node.  Per
  * frame: 9 bytes (two links and a status byte); per non-resident entry, in
  * ghost_bytes(): links, status, key, chain and a bucket, about 34 bytes.
