@@ -42,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	mnt_stop_all();
-	mnt_cleanup(&M);
-	return 0;
+	return mnt_case_teardown(&(void *){ &M });
 }
 
 /* Runs mmload with the NULL-terminated args; stdout into out, stderr into

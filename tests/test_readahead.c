@@ -54,21 +54,6 @@
 
 static struct mnt M;
 
-static int setup(void **state)
-{
-	(void)state;
-	memset(&M, 0, sizeof(M));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	mnt_stop_all();
-	mnt_cleanup(&M);
-	return 0;
-}
-
 /* The configurations every case runs, beside every policy. */
 static const struct {
 	unsigned frames, readahead_kb;
@@ -468,12 +453,15 @@ static void test_readahead_fsx(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_readahead_parallel_reads,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readahead_mmap_workload,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readahead_fsx, setup,
-						teardown),
+		cmocka_unit_test_prestate_setup_teardown(
+			test_readahead_parallel_reads, mnt_case_setup,
+			mnt_case_teardown, &M),
+		cmocka_unit_test_prestate_setup_teardown(
+			test_readahead_mmap_workload, mnt_case_setup,
+			mnt_case_teardown, &M),
+		cmocka_unit_test_prestate_setup_teardown(
+			test_readahead_fsx, mnt_case_setup,
+			mnt_case_teardown, &M),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
