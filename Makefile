@@ -5,6 +5,8 @@
 #   make bench     the benchmarks (figures, never pass/fail): the cache core,
 #                  the simulator's replay, then framefs against
 #                  passthrough_ll and the native dir
+#   make install   the four programs and their man pages under PREFIX
+#                  (default /usr/local), inside DESTDIR if it is set
 #   make format-check  what clang-format (.clang-format) would change: a
 #                  count per file for the tree, the diff for lines changed
 #                  since FORMAT_BASE (default main); exits 1 only for those
@@ -16,9 +18,11 @@ WERROR  ?= 0
 BENCH_FLAGS ?=
 CLANG_FORMAT ?= clang-format-14
 FORMAT_BASE ?= main
+PREFIX  ?= /usr/local
+DESTDIR ?=
 WFLAG    = -Dwerror=$(if $(filter 1,$(WERROR)),true,false)
 
-.PHONY: all deps build test demo bench sanitize format-check clean
+.PHONY: all deps build test demo bench sanitize install format-check clean
 
 all: build
 
@@ -56,6 +60,14 @@ sanitize: deps
 	 meson test -C $(BUILD)-tsan --suite concurrency --suite mount --print-errorlogs || rc=$$?; \
 	 python3 tests/summary.py $(BUILD)-asan/meson-logs/testlog.json \
 	   $(BUILD)-tsan/meson-logs/testlog.json; exit $$rc
+
+# The prefix is a configure option: set on the build dir when it changes
+# (meson install then regenerates the build before installing).
+install: build
+	@if [ "$$(meson introspect $(BUILD) --buildoptions | \
+	   python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')" \
+	   != "$(PREFIX)" ]; then meson configure $(BUILD) -Dprefix=$(PREFIX); fi
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir "$(DESTDIR)")
 
 # Not part of CI: clang-format cannot align trailing comments to tab stops
 # as the tree's hand-made tables do, so the tree as a whole is reported,
