@@ -247,7 +247,7 @@ check "more frames, more faults (FIFO)" "$f4" -gt "$f3"
 
 echo
 if [ $failed = 0 ]; then
-	bold "Every claim held.  Next: README \"mmload\", \"framesim\", mapview --help."
+	bold "Every claim held.  Next: doc/mmload.md, doc/framesim.md, mapview --help."
 else
 	bold "Some claims did not hold on this machine (see FAIL above)."
 fi

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make pkg-config meson ninja-build python3
-      libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev libzstd-dev)
+      libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev libzstd-dev
+      groff-base)
 
 missing=()
 for p in "${pkgs[@]}"; do
