@@ -1,5 +1,14 @@
 /* cache.c - the frame pool, its index, per-file lists and the frame state
- * machine.
+ * machine: the concurrent protocol the daemon uses (cache.h).
+ *
+ * The core's other files:
+ *   cache_int.h    the layout of struct cache and struct frame, the lock
+ *                  helpers; for cache/ only
+ *   cache_sim.c    the simulator's single-thread direct path (cache_sim.h)
+ *   hazard.c       hazard pins, the hit path's pins (hazard.h)
+ *   cache_check.c  the integrity checker, cache_check()
+ *   policy.c       the policy registry (policies.def) and specs; the
+ *                  policies in policy_NAME.c (policy.h)
  *
  * Memory layout.  Everything is allocated once in cache_new():
  *   frames[nframes]   32-byte struct frame: key, state word, two links
@@ -241,7 +250,7 @@ static bool want_unpin(struct cache *c, struct frame *f)
 	return true;
 }
 
-/* ---- hazard pins (hazard.c) ------------------------------------------ */
+/* ---- hazard pins (hazard.c) ------------------------------------------- */
 
 /* hazard_unpin's wake: a cache_drop_file waits on cv for hazard pins. */
 static void hp_wake(void *arg)
@@ -286,8 +295,7 @@ static bool freeze(struct cache *c, struct frame *f, uint32_t w)
 	return false;
 }
 
-/* ---- index (lock held for changes; index_find, index_insert in
- * cache_int.h) */
+/* ---- index removal (lock held; find, insert: cache_int.h) ------------- */
 
 static void index_remove(struct cache *c, uint32_t fno)
 {

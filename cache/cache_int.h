@@ -58,7 +58,7 @@
 #define STORE_RLX(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define STORE_REL(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-/* ---- the structs -------------------------------------------------------- */
+/* ---- the structs ------------------------------------------------------ */
 
 struct frame {
 	uint64_t ino;		/* key; written under lock while FREE */
@@ -151,7 +151,7 @@ struct cache {
 					 * thread only */
 };
 
-/* ---- the lock ---------------------------------------------------------- */
+/* ---- the lock --------------------------------------------------------- */
 
 /* cache->lock with its holder known in debug builds, as SQLite asserts
  * sqlite3_mutex_held(): take it with cache_lock(), give it back with
@@ -230,7 +230,7 @@ int cache_check_locked(struct cache *c);
 #define HOT_CHECK(c) ((void)0)
 #endif
 
-/* ---- frames and the index ----------------------------------------------- */
+/* ---- frames and the index --------------------------------------------- */
 
 static inline uint32_t fno_of(const struct cache *c, const struct frame *f)
 {

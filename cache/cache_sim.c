@@ -220,7 +220,7 @@ void cache_sim_prefetch(struct cache *c, uint64_t ino, uint64_t pgno)
 	}
 }
 
-/* ---- the future (Belady's OPT) ----------------------------------------- */
+/* ---- the future (Belady's OPT) ---------------------------------------- */
 
 uint64_t cache_policy_next_use(struct cache *c)
 {
