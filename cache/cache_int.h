@@ -11,6 +11,11 @@
 #ifndef FRAMEFS_CACHE_INT_H
 #define FRAMEFS_CACHE_INT_H
 
+/* cache/meson.build defines this for the library's own files only. */
+#ifndef FRAMEFS_CACHE_CORE
+#error "cache_int.h is the core's own layout: include cache.h instead"
+#endif
+
 #include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
