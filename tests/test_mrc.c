@@ -20,6 +20,8 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
+#define MAX_PAGES 128	/* the most distinct pages a test trace here has */
+
 static uint64_t rng_state;
 
 static uint64_t rng(void)		/* splitmix64: seeded, portable */
@@ -70,8 +72,10 @@ static uint64_t sim_misses(const char *policy, const uint32_t *ids,
  * resident page whose next reference is farthest (never = farthest). */
 static uint64_t belady_misses(const uint32_t *ids, size_t n, uint32_t k)
 {
-	uint32_t frame[k ? k : 1], used = 0;
+	uint32_t frame[MAX_PAGES], used = 0;
 	uint64_t misses = 0;
+
+	assert_true(k <= MAX_PAGES);
 
 	for (size_t i = 0; i < n; i++) {
 		uint32_t p = ids[i] & MRC_ID_MASK, far = 0;
@@ -116,7 +120,7 @@ static void test_mrc_lru_equals_simulation(void **state)
 		uint32_t npages = npages_of[seed - 1];
 		size_t n = 3000;
 		uint32_t *ids = malloc(n * sizeof(*ids));
-		uint64_t sizes[npages], misses[npages];
+		uint64_t sizes[MAX_PAGES], misses[MAX_PAGES];
 
 		assert_non_null(ids);
 		rng_state = seed;
@@ -346,7 +350,8 @@ static void test_mrc_opt_equals_belady(void **state)
 		uint32_t npages = 3 + (uint32_t)seed * 5;
 		size_t n = 400;
 		uint32_t ids[400];
-		uint64_t sizes[npages + 1], opt[npages + 1], lru[npages + 1];
+		uint64_t sizes[MAX_PAGES + 1], opt[MAX_PAGES + 1];
+		uint64_t lru[MAX_PAGES + 1];
 
 		rng_state = seed * 77;
 		random_trace(ids, n, npages);

@@ -18,6 +18,8 @@
 
 /* ---- helpers (the rest are in policy_trace.h) ------------------------- */
 
+#define MAX_FRAMES 64	/* the most frames frames_hold() is asked about */
+
 static uint64_t rng_state;
 
 static uint64_t rng(void)		/* splitmix64: seeded, portable */
@@ -49,8 +51,9 @@ static void note(void *arg, uint32_t fno, uint64_t ino, uint64_t pgno,
 
 static void frames_hold(struct cache *c, uint32_t n, const uint64_t *want)
 {
-	uint64_t got[n];
+	uint64_t got[MAX_FRAMES];
 
+	assert_true(n <= MAX_FRAMES);
 	for (uint32_t i = 0; i < n; i++)
 		got[i] = UINT64_MAX;
 	cache_foreach_frame(c, note, got);

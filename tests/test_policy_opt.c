@@ -21,6 +21,8 @@
 
 #include "cache_sim.h"
 #include "future.h"
+
+#define MAX_FRAMES 1024	/* the most frames naive_min() is asked about */
 #include "policy_trace.h"
 
 #define NEVER NO_VICTIM
@@ -232,9 +234,11 @@ static void test_policy_opt_ties_lowest_frame(void **state)
  * the resident page used farthest (or never). */
 static int naive_min(uint32_t nframes, const uint32_t *refs, size_t n)
 {
-	uint32_t res[nframes];
+	uint32_t res[MAX_FRAMES];
 	uint32_t len = 0;
 	int faults = 0;
+
+	assert_true(nframes <= MAX_FRAMES);
 
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k, far = 0;
