@@ -53,8 +53,8 @@ bench: build
 	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
 
 sanitize: deps
-	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined)
-	$(call setup,$(BUILD)-tsan,-Db_sanitize=thread)
+	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined -Dlock_checks=true)
+	$(call setup,$(BUILD)-tsan,-Db_sanitize=thread -Dlock_checks=true)
 	@rc=0; \
 	 meson test -C $(BUILD)-asan --suite unit --suite mount --print-errorlogs || rc=$$?; \
 	 meson test -C $(BUILD)-tsan --suite concurrency --suite mount --print-errorlogs || rc=$$?; \

@@ -152,7 +152,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 __thread char cache_thread_byte;	/* its address is CACHE_SELF */
 #endif
 

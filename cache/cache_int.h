@@ -110,11 +110,11 @@ struct cnt_slot {
 struct cache {
 	pthread_mutex_t lock;		/* the one lock (cache.c, "Locks");
 					 * take it with cache_lock() */
-#ifndef NDEBUG
-	const void *lock_owner;		/* debug builds: CACHE_SELF of the
+#ifdef CACHE_LOCK_CHECKS
+	const void *lock_owner;		/* -Dlock_checks: CACHE_SELF of the
 					 * thread holding lock, NULL if none;
 					 * atomic */
-	const void *sim_owner;		/* debug builds: CACHE_SELF of the
+	const void *sim_owner;		/* -Dlock_checks: CACHE_SELF of the
 					 * thread inside cache_sim_access,
 					 * NULL if none; atomic */
 #endif
@@ -159,21 +159,27 @@ struct cache {
 
 /* ---- the lock --------------------------------------------------------- */
 
-/* cache->lock with its holder known in debug builds, as SQLite asserts
+/* cache->lock with its holder known in checking builds, as SQLite asserts
  * sqlite3_mutex_held(): take it with cache_lock(), give it back with
  * cache_unlock(), sleep on cv with cache_wait() (pthread_cond_wait gives
  * the lock up while it sleeps, so the owner is cleared and set again
  * around it), and assert(cache_locked(c)) in every function that says
  * "lock held".  The simulator's path holds no lock but has the cache to
  * itself: it says so in sim_owner for the length of an access
- * (cache_sim.c), and the same assertions hold there.  With NDEBUG there is
- * no owner and cache_locked() is true.
+ * (cache_sim.c), and the same assertions hold there.
+ *
+ * The owner is kept in builds configured with -Dlock_checks=true
+ * (CACHE_LOCK_CHECKS), which `make sanitize` and so CI use; elsewhere
+ * there is no owner and cache_locked() is true.  Not in every build with assertions:
+ * the checks sit on the simulator's per-reference path (the helpers every
+ * miss calls, the policies' queries on every frame a victim scan looks
+ * at) and cost it 10-25% of its replay rate (sim_bench, fifo and lru).
  *
  * A thread is named by the address of a thread-local byte (CACHE_SELF):
  * unique among live threads, and with the initial-exec model one
  * instruction, cheap enough for the policies' queries on the simulator's
  * hot path, where pthread_self() would be a call. */
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 extern __thread char cache_thread_byte
 	__attribute__((tls_model("initial-exec")));
 #define CACHE_SELF ((const void *)&cache_thread_byte)
@@ -182,14 +188,14 @@ extern __thread char cache_thread_byte
 static inline void cache_lock(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	STORE_RLX(&c->lock_owner, CACHE_SELF);
 #endif
 }
 
 static inline void cache_unlock(struct cache *c)
 {
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	assert(LOAD_RLX(&c->lock_owner) == CACHE_SELF);
 	STORE_RLX(&c->lock_owner, NULL);
 #endif
@@ -199,12 +205,12 @@ static inline void cache_unlock(struct cache *c)
 /* pthread_cond_wait on cv; the lock is given up while asleep. */
 static inline void cache_wait(struct cache *c)
 {
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	assert(LOAD_RLX(&c->lock_owner) == CACHE_SELF);
 	STORE_RLX(&c->lock_owner, NULL);
 #endif
 	pthread_cond_wait(&c->cv, &c->lock);
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	STORE_RLX(&c->lock_owner, CACHE_SELF);
 #endif
 }
@@ -213,7 +219,7 @@ static inline void cache_wait(struct cache *c)
  * for assert(). */
 static inline bool cache_locked(struct cache *c)
 {
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	return LOAD_RLX(&c->lock_owner) == CACHE_SELF ||
 	       LOAD_RLX(&c->sim_owner) == CACHE_SELF;
 #else

@@ -51,14 +51,14 @@ static inline void sim_count(struct cache *c, enum cnt k)
 }
 
 /* The simulating thread owns the cache for the length of an access.  In
- * debug builds it says so in sim_owner (cache_int.h, "the lock"), so that
- * the "lock held" assertions of the helpers and policy queries it calls
- * hold; no other thread may be simulating (asserted).  A thread reading
- * cache_stats() meanwhile takes the real lock, apart.  Nothing in NDEBUG
+ * lock-checking builds it says so in sim_owner (cache_int.h, "the lock"),
+ * so that the "lock held" assertions of the helpers and policy queries it
+ * calls hold; no other thread may be simulating (asserted).  A thread reading
+ * cache_stats() meanwhile takes the real lock, apart.  Nothing in other
  * builds. */
 static inline void sim_own(struct cache *c)
 {
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	assert(LOAD_RLX(&c->sim_owner) == NULL);
 	STORE_RLX(&c->sim_owner, CACHE_SELF);
 #else
@@ -68,7 +68,7 @@ static inline void sim_own(struct cache *c)
 
 static inline void sim_disown(struct cache *c)
 {
-#ifndef NDEBUG
+#ifdef CACHE_LOCK_CHECKS
 	STORE_RLX(&c->sim_owner, NULL);
 #else
 	(void)c;
