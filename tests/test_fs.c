@@ -1375,7 +1375,7 @@ static void expect_error(char **argv, int status, const char *what)
 
 	if (rc != status)
 		fail_msg("%s: exit %d, want %d (%s)", what, rc, status, err);
-	if (strncmp(err, "framefs: ", 9) && strncmp(err, "fuse: ", 6))
+	if (strncmp(err, "framefs: ", 9))
 		fail_msg("%s: no 'framefs: ' error line: %s", what, err);
 	if (!nl || nl[1])
 		fail_msg("%s: want exactly one line, got: %s", what, err);
@@ -1418,10 +1418,66 @@ static void test_fs_bad_input(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* --help is framefs's own: its options and the libfuse ones it passes on,
+ * not libfuse's help (which offers -s and max_idle_threads). */
+static void test_fs_help(void **s)
+{
+	char cmd[512], out[16384];
+	size_t n = 0, r;
+	FILE *p;
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1", getenv("FRAMEFS"));
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((r = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_true(!strncmp(out, "usage: framefs ", 15));
+	assert_non_null(strstr(out, "  allow_other, allow_root"));
+	assert_non_null(strstr(out, "  clone_fd"));
+	/* libfuse's fuse_cmdline_help() and fuse_lowlevel_help() lines */
+	assert_null(strstr(out, "disable multi-threaded operation"));
+	assert_null(strstr(out, "-o max_idle_threads"));
+	assert_null(strstr(out, "allow access by root"));
+}
+
+/* The libfuse options framefs passes on reach the mount. */
+static void test_fs_fuse_options(void **s)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64,fsname=ff-opt-test,allow_other,nosuid,clone_fd");
+	f = fopen("/proc/self/mountinfo", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, M.mp))
+			continue;
+		found = true;
+		assert_non_null(strstr(line, " ff-opt-test "));
+		assert_non_null(strstr(line, "allow_other"));
+		assert_non_null(strstr(line, "nosuid"));
+	}
+	fclose(f);
+	assert_true(found);
+	/* clone_fd: the workers still serve. */
+	close(make_file(mpath(&M, "f"), 4 * PS, 'x'));
+	assert_int_equal(mnt_stat(&M, "frames_resident"), 4);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fs_bad_input, setup,
+						teardown),
+		cmocka_unit_test(test_fs_help),
+		cmocka_unit_test_setup_teardown(test_fs_fuse_options, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fault_accounting,
 						setup, teardown),
@@ -1468,5 +1524,8 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* TEST_FS_ONLY=test_fs_help* runs the cases matching a pattern. */
+	if (getenv("TEST_FS_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_FS_ONLY"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
