@@ -24,6 +24,7 @@
 #define PROG "framefs"
 #include "prog.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <fcntl.h>
@@ -399,10 +400,15 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	}
 }
 
-/* The backing directory, opened; or -1 after printing. */
+/* The backing directory, opened; or -1 after printing.  Refused when the
+ * daemon, as it runs now (its effective ids), cannot read and search it:
+ * such a mount would come up and then fail every access with EACCES.
+ * Root passes the permission bits, so for root this is opendir() alone
+ * (an LSM or a dead mount can still say no). */
 static int open_backing(struct fs *fs, const char *path)
 {
 	struct stat st;
+	DIR *d;
 
 	fs->backing = realpath(path, NULL);
 	if (!fs->backing) {
@@ -414,6 +420,15 @@ static int open_backing(struct fs *fs, const char *path)
 		fprintf(stderr, "framefs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	d = NULL;
+	if (faccessat(AT_FDCWD, fs->backing, R_OK | X_OK, AT_EACCESS) < 0 ||
+	    !(d = opendir(fs->backing))) {
+		fprintf(stderr, "framefs: %s: %s (the daemon, uid %u, must "
+			"read and search the backing directory)\n", path,
+			strerror(errno), (unsigned)geteuid());
+		return -1;
+	}
+	closedir(d);
 	fs->root.dev = st.st_dev;
 	fs->root.bino = st.st_ino;
 	fs->root.type = S_IFDIR;
@@ -426,12 +441,39 @@ static int open_backing(struct fs *fs, const char *path)
 	return 0;
 }
 
-/* A mountpoint must be a directory with nothing mounted on it yet. */
-static int check_mountpoint(const char *mp, const char *backing)
+/* Is the directory (dev, ino) the directory real or one of its ancestors?
+ * real is a realpath (no symlink, no "..", no "."), so cutting it at each
+ * '/' walks its true ancestors; comparing identities rather than strings
+ * also finds the directory when it is reached through a bind mount. */
+static bool dir_is_under(const char *real, dev_t dev, ino_t ino)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", real);
+	for (;;) {
+		if (stat(buf, &st) == 0 && st.st_dev == dev &&
+		    st.st_ino == ino)
+			return true;
+		slash = strrchr(buf, '/');
+		if (!slash || !buf[1])
+			return false;		/* "/" was the last */
+		slash[slash == buf] = '\0';	/* "/a" -> "/", "/a/b" -> "/a" */
+	}
+}
+
+/* A mountpoint must be a directory with nothing mounted on it yet, and
+ * neither inside the backing tree (the daemon would serve, and hold busy,
+ * its own mount) nor above it (the mount would hide the directory it
+ * serves from everyone else). */
+static int check_mountpoint(const char *mp, const char *backing_arg,
+			    const struct fs *fs)
 {
 	char parent[PATH_MAX];
 	struct stat st, pst;
 	char *real;
+	int rc = -1;
 
 	if (stat(mp, &st) < 0) {
 		fprintf(stderr, "framefs: %s: %s\n", mp, strerror(errno));
@@ -449,14 +491,25 @@ static int check_mountpoint(const char *mp, const char *backing)
 		return -1;
 	}
 	real = realpath(mp, NULL);
-	if (real && !strcmp(real, backing)) {
-		fprintf(stderr, "framefs: %s: mountpoint is the backing "
-			"directory\n", mp);
-		free(real);
+	if (!real) {
+		fprintf(stderr, "framefs: %s: %s\n", mp, strerror(errno));
 		return -1;
 	}
+	if (st.st_dev == fs->root.dev && st.st_ino == fs->root.bino)
+		fprintf(stderr, "framefs: %s: mountpoint is the backing "
+			"directory\n", mp);
+	else if (dir_is_under(real, fs->root.dev, fs->root.bino))
+		fprintf(stderr, "framefs: %s: mountpoint inside the backing "
+			"directory %s (the daemon would hold its own mount "
+			"busy)\n", mp, backing_arg);
+	else if (dir_is_under(fs->backing, st.st_dev, st.st_ino))
+		fprintf(stderr, "framefs: %s: backing directory inside the "
+			"mountpoint %s (the mount would hide it)\n",
+			backing_arg, mp);
+	else
+		rc = 0;
 	free(real);
-	return 0;
+	return rc;
 }
 
 /* Undoes the octal escapes (\040 for a space) of a /proc mountinfo path. */
@@ -618,7 +671,7 @@ int main(int argc, char *argv[])
 	cmdline_parse(argc, argv, &cl);
 	opts_check(&cl, &fs.o);
 	if (open_backing(&fs, cl.backing) < 0 ||
-	    check_mountpoint(cl.mountpoint, fs.backing) < 0)
+	    check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0)
 		goto out;
 	/* The mount is made, and later unmounted, by its real path: the
 	 * daemon leaves its working directory in fuse_daemonize(). */

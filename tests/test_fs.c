@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,6 +36,7 @@
 
 static struct mnt M;
 static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
+static char bind_dir[512];	/* a bind mount the nesting case made */
 static mode_t saved_umask;	/* a case changed the umask: teardown */
 static bool umask_changed;	/* restores saved_umask */
 
@@ -49,6 +51,10 @@ static int teardown(void **state)
 {
 	(void)state;
 	mnt_stop_all();
+	if (bind_dir[0]) {
+		umount2(bind_dir, MNT_DETACH);
+		bind_dir[0] = '\0';
+	}
 	mnt_cleanup(&M);
 	if (umask_changed) {
 		umask(saved_umask);
@@ -1418,6 +1424,116 @@ static void test_fs_bad_input(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* Runs framefs (argv, without -f: a mount it should have refused goes to
+ * the background), and wants exit 1 with first the line want and nothing
+ * mounted on mp. */
+static void expect_refused(char **argv, const char *want, const char *mp)
+{
+	char err[1024];
+	int rc = run_cmd(argv, err, sizeof(err));
+	struct statfs sf;
+
+	if (statfs(mp, &sf) == 0 && sf.f_type == 0x65735546) {
+		char *uz[] = { "fusermount3", "-uz", (char *)mp, NULL };
+
+		run_cmd(uz, NULL, 0);
+		fail_msg("%s: mounted (exit %d), want it refused", mp, rc);
+	}
+	err[strcspn(err, "\n")] = '\0';
+	if (rc != 1 || strcmp(err, want))
+		fail_msg("exit %d, first line: %s\nwant exit 1, first line: %s",
+			 rc, err, want);
+}
+
+/* A mountpoint inside the backing tree, reached through a bind mount of
+ * it: the path does not give it away, the identity of the directory does.
+ * (tests/badinput/framefs.txt has the symlink and ".." cases.) */
+static void test_fs_refuse_nested_bind(void **s)
+{
+	char back[400], sub[420], want[1200];
+	char *bin = getenv("FRAMEFS");
+
+	(void)s;
+	if (geteuid() != 0)
+		skip();
+	snprintf(M.dir, sizeof(M.dir), "/tmp/framefs-test.XXXXXX");
+	assert_non_null(mkdtemp(M.dir));
+	snprintf(back, sizeof(back), "%s/back", M.dir);
+	snprintf(sub, sizeof(sub), "%s/back/sub", M.dir);
+	snprintf(bind_dir, sizeof(bind_dir), "%s/alias", M.dir);
+	snprintf(M.mp, sizeof(M.mp), "%s/alias/sub", M.dir);
+	assert_int_equal(mkdir(back, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(mkdir(bind_dir, 0755), 0);
+	if (mount(back, bind_dir, NULL, MS_BIND, NULL) != 0) {
+		bind_dir[0] = '\0';
+		print_message("bind mount: %s\n", strerror(errno));
+		skip();
+	}
+	{
+		char *argv[] = { bin, back, M.mp, NULL };
+
+		snprintf(want, sizeof(want), "framefs: %s: mountpoint inside "
+			 "the backing directory %s (the daemon would hold its "
+			 "own mount busy)", M.mp, back);
+		expect_refused(argv, want, M.mp);
+	}
+}
+
+/* A backing directory the daemon cannot read or search is refused before
+ * mounting.  Root passes permission bits, so framefs runs as nobody here
+ * (setpriv); that refusal comes before any use of /dev/fuse, so it holds
+ * where nobody could not mount at all. */
+static void test_fs_refuse_unreadable_backing(void **s)
+{
+	static const struct {
+		mode_t mode;		/* of the backing directory */
+		bool refused;
+	} cases[] = {
+		{ 0700, true },		/* neither, for nobody */
+		{ 0711, true },		/* searchable, not readable */
+		{ 0744, true },		/* readable, not searchable */
+	};
+	char *bin = getenv("FRAMEFS"), back[300], *mp = M.mp, want[1200];
+	char uid[32], gid[32];
+	struct passwd *pw = getpwnam("nobody");
+
+	(void)s;
+	if (geteuid() != 0 || !pw || access("/usr/bin/setpriv", X_OK)) {
+		print_message("needs root, user nobody and setpriv\n");
+		skip();
+	}
+	snprintf(uid, sizeof(uid), "--reuid=%u", (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof(gid), "--regid=%u", (unsigned)pw->pw_gid);
+	snprintf(M.dir, sizeof(M.dir), "/tmp/framefs-test.XXXXXX");
+	assert_non_null(mkdtemp(M.dir));
+	assert_int_equal(chmod(M.dir, 0755), 0);
+	snprintf(back, sizeof(back), "%s/back", M.dir);
+	snprintf(M.mp, sizeof(M.mp), "%s/mnt", M.dir);
+	assert_int_equal(mkdir(back, 0700), 0);
+	assert_int_equal(mkdir(mp, 0755), 0);
+	assert_int_equal(chown(mp, pw->pw_uid, pw->pw_gid), 0);
+	{
+		char *argv[] = { "setpriv", uid, gid, "--clear-groups", "test",
+				 "-x", bin, NULL };
+
+		if (run_cmd(argv, NULL, 0) != 0) {
+			print_message("%s cannot run as nobody\n", bin);
+			skip();
+		}
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "setpriv", uid, gid, "--clear-groups", bin,
+				 back, mp, NULL };
+
+		assert_int_equal(chmod(back, cases[i].mode), 0);
+		snprintf(want, sizeof(want), "framefs: %s: Permission denied "
+			 "(the daemon, uid %u, must read and search the backing "
+			 "directory)", back, (unsigned)pw->pw_uid);
+		expect_refused(argv, want, mp);
+	}
+}
+
 /* --help is framefs's own: its options and the libfuse ones it passes on,
  * not libfuse's help (which offers -s and max_idle_threads). */
 static void test_fs_help(void **s)
@@ -1477,6 +1593,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_bad_input, setup,
 						teardown),
 		cmocka_unit_test(test_fs_help),
+		cmocka_unit_test_setup_teardown(test_fs_refuse_nested_bind,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fs_refuse_unreadable_backing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fuse_options, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fault_accounting,
