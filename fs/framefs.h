@@ -7,11 +7,12 @@
  *   ops.c     the FUSE low-level operations
  *   main.c    options, mount, the session loop, the final flush
  *
- * Lock order (outer first): inode->trunc_lock, inode->flush_lock,
+ * Lock order (outer first): fs->ctl_cmd_lock, inode->trunc_lock,
+ * inode->flush_lock,
  * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
- * Two leaves, under which nothing else is taken: inode->io_lock (held only
- * to open the data fds, inode_io_fd(), from under any of the above) and
- * fs->infl_lock.
+ * Three leaves, under which nothing else is taken: inode->io_lock (held
+ * only to open the data fds, inode_io_fd(), from under any of the above),
+ * fs->infl_lock and fs->ctl_lock.
  * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
  */
 #ifndef FRAMEFS_FS_H
@@ -166,6 +167,14 @@ struct fs {
 	struct owed_inval *owed;	/* nowed of owed_cap; infl_lock */
 	size_t nowed, owed_cap;
 
+	/* .framefs/control (ctl.c).  Commands run one at a time; a reader
+	 * of control takes only the leaf, never waiting for a drop or
+	 * sync. */
+	pthread_mutex_t ctl_cmd_lock;	/* held across one command */
+	pthread_mutex_t ctl_lock;	/* a leaf: guards ctl_last */
+	char ctl_last[320];		/* "CMD: ok" or "CMD: why" of the last
+					 * command; "" before the first */
+
 	struct trace_writer *trace;	/* trace=FILE, under trace_lock */
 	pthread_mutex_t trace_lock;
 	uint64_t t0_ns;
@@ -258,6 +267,8 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		 bool hit);
 
 /* ctl.c */
+/* Sets up the control state. */
+void ctl_init(struct fs *fs);
 bool ctl_is(fuse_ino_t nodeid);
 void ctl_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		const char *name);

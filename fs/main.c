@@ -600,6 +600,7 @@ static int fs_init(struct fs *fs)
 	}
 	pthread_mutex_init(&fs->wait_lock, NULL);
 	pthread_mutex_init(&fs->trace_lock, NULL);
+	ctl_init(fs);
 	{
 		pthread_condattr_t ca;
 

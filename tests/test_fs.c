@@ -37,6 +37,7 @@
 static struct mnt M;
 static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
 static char bind_dir[512];	/* a bind mount the nesting case made */
+static char log_path[64];	/* the daemon's stderr (start_logged) */
 static mode_t saved_umask;	/* a case changed the umask: teardown */
 static bool umask_changed;	/* restores saved_umask */
 
@@ -56,6 +57,10 @@ static int teardown(void **state)
 		bind_dir[0] = '\0';
 	}
 	mnt_cleanup(&M);
+	if (log_path[0]) {
+		unlink(log_path);
+		log_path[0] = '\0';
+	}
 	if (umask_changed) {
 		umask(saved_umask);
 		umask_changed = false;
@@ -111,6 +116,41 @@ static void start(const char *opts)
 {
 	if (mnt_start(&M, opts) != 0)
 		fail_msg("framefs did not mount with -o %s", opts);
+}
+
+/* Starts framefs with its stderr in a file (log_path), for a case that
+ * checks what the daemon says. */
+static void start_logged(const char *opts)
+{
+	int fd, saved;
+
+	snprintf(log_path, sizeof(log_path), "/tmp/framefs-log.XXXXXX");
+	fd = mkstemp(log_path);
+	assert_true(fd >= 0);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	/* The daemon inherits fd 2 from this process. */
+	dup2(fd, 2);
+	close(fd);
+	fd = mnt_start(&M, opts);
+	dup2(saved, 2);
+	close(saved);
+	if (fd != 0)
+		fail_msg("framefs did not mount with -o %s", opts);
+}
+
+/* What the daemon has said on stderr so far (start_logged). */
+static char *daemon_log(void)
+{
+	static char buf[16384];
+	FILE *f = fopen(log_path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
 }
 
 /* ---- data under eviction ---------------------------------------------- */
@@ -878,6 +918,82 @@ static void test_fs_ctl_files(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* The "last: ..." line of .framefs/control, without its newline. */
+static const char *control_last(void)
+{
+	static char line[512];
+	char path[400];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.framefs/control", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "last: ", 6)) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	assert_true(found);
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+/* A command written to control fails with its errno, and reading control
+ * back (or the daemon's stderr) says why; the result of a good one is
+ * "ok". */
+static void test_fs_control_result(void **s)
+{
+	static const struct {
+		const char *cmd;
+		int rc;
+		const char *last;
+	} cases[] = {
+		{ "drop", 0, "last: drop: ok" },
+		{ "policy nosuch", -EINVAL,
+		  "last: policy nosuch: unknown policy" },
+		{ "policy lru:x=1", -EINVAL,
+		  "last: policy lru:x=1: x: unknown parameter (it takes none)" },
+		{ "policy opt", -EINVAL, "last: policy opt: needs the future "
+		  "references (the simulator's)" },
+		{ "refscan abc", -EINVAL,
+		  "last: refscan abc: not in 0..100000000" },
+		{ "bogus 1", -EINVAL,
+		  "last: bogus 1: unknown command (read control for the list)" },
+		{ "drop  now", -EINVAL, "last: drop now: expected \"drop\"" },
+		{ "fault write EFOO", -EINVAL, "last: fault write EFOO: not EIO, "
+		  "ENOSPC, EROFS, EDQUOT, EACCES, EFBIG or off" },
+		{ "fault both EIO", -EINVAL,
+		  "last: fault both EIO: both: not read or write" },
+		{ "policy clock:bits=2", 0, "last: policy clock:bits=2: ok" },
+		{ "sync\nrefscan -1\ndrop", -EINVAL,
+		  "last: refscan -1: not in 0..100000000" },
+	};
+	const char *log;
+
+	(void)s;
+	NEED_FUSE();
+	start_logged("frames=64");
+	assert_string_equal(control_last(), "last: none");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = mnt_control(&M, cases[i].cmd);
+
+		if (rc != cases[i].rc)
+			fail_msg("%s: %d, want %d", cases[i].cmd, rc,
+				 cases[i].rc);
+		assert_string_equal(control_last(), cases[i].last);
+	}
+	log = daemon_log();
+	assert_non_null(strstr(log, "framefs: control: policy nosuch: unknown "
+			       "policy\n"));
+	assert_non_null(strstr(log, "framefs: control: bogus 1: unknown "
+			       "command (read control for the list)\n"));
+	/* Only failures are logged. */
+	assert_null(strstr(log, "control: drop: ok"));
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* Names: mkdir, rename (and NOREPLACE), link, symlink, unlink of a file
  * with dirty frames, readdir. */
 static void test_fs_namespace(void **s)
@@ -1624,6 +1740,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_readahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_ctl_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_control_result, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
