@@ -1,7 +1,8 @@
 /* ctl.c - MOUNT/.framefs/: the daemon's counters and frames as files.
  *
  *   stats    "name value" per line, like /proc/vmstat; counters are
- *            monotonic except across "reset"
+ *            monotonic except across "reset"; the policy with all its
+ *            parameters first, the options in force last
  *   frames   one line per resident frame: "fno id pgno state"
  *   files    one line per file with frames or reads:
  *            "id ino size resident dirty reads frame_hits frame_misses path"
@@ -20,6 +21,7 @@
  * sees one consistent text however small its reads are.
  */
 #include "framefs.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -176,8 +178,10 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 	store_stats(fs->store, &ss);
 	counters_copy(&b, &fs->base);
 	counters_copy(&n, &fs->n);
-	fprintf(out, "policy %s\npage_size %u\n", cache_policy_name(fs->cache),
-		fs->page_size);
+	pthread_mutex_lock(&fs->ctl_lock);
+	fprintf(out, "policy %s\n", fs->policy_spec);
+	pthread_mutex_unlock(&fs->ctl_lock);
+	fprintf(out, "page_size %u\n", fs->page_size);
 	fprintf(out, "frames_total %u\nframes_free %u\nframes_resident %u\n"
 		"frames_dirty %u\nfiles %u\n", cs.frames_total, cs.frames_free,
 		cs.frames_resident, cs.frames_dirty, cs.files);
@@ -224,6 +228,14 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		fs->o.readahead_kb, fs->o.dirty_background_pct,
 		fs->o.dirty_max_pct, fs->o.dirty_expire_ms,
 		store_latency_name(fs->o.lat_kind));
+	/* The rest of the options in force, after every older line, so
+	 * that readers that stop at a name they know keep working.  A path
+	 * is the rest of its line (it may hold spaces). */
+	fprintf(out, "store_latency_us %u\nthreads %u\nclone_fd %u\n"
+		"trace %s\nstore dir\nstore_path %s\n", fs->o.lat_usec,
+		fs->o.max_threads, fs->o.clone_fd ? 1u : 0u,
+		fs->trace_real ? fs->trace_real :
+		fs->o.trace_path ? fs->o.trace_path : "none", fs->backing);
 }
 #undef D
 
@@ -339,6 +351,35 @@ void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 	free(copy);
 }
 
+/* Writes spec with every parameter the policy has, in its order, each
+ * value in the fewest digits that read back the same: "clock" becomes
+ * "clock:bits=1", so stats shows what runs, defaults included.  Parameters
+ * are joined with ':', which both -o policy= and control accept. */
+static void policy_spec_full(const char *spec, char *buf, size_t len)
+{
+	const struct policy_ops *ops;
+	double param[POLICY_MAX_PARAMS];
+	char err[160];
+	size_t n;
+
+	if (policy_parse(spec, &ops, param, err, sizeof(err)) < 0) {
+		snprintf(buf, len, "%s", spec);	/* checked before: unseen */
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "%s", ops->name);
+	for (int i = 0; ops->params && ops->params[i].key && n < len; i++) {
+		char num[32];
+
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, param[i]);
+			if (strtod(num, NULL) == param[i])
+				break;
+		}
+		n += (size_t)snprintf(buf + n, len - n, ":%s=%s",
+				      ops->params[i].key, num);
+	}
+}
+
 static int parse_errno(const char *s)
 {
 	static const struct { const char *name; int err; } errs[] = {
@@ -419,6 +460,8 @@ static int ctl_run(struct fs *fs, int argc, char **argv, char *why,
 		int rc = cache_set_policy(fs->cache, argv[1], err,
 					  sizeof(err));
 
+		char full[sizeof(fs->policy_spec)];
+
 		if (rc < 0) {
 			/* err starts with the policy's name: said once. */
 			const char *e = err;
@@ -427,8 +470,14 @@ static int ctl_run(struct fs *fs, int argc, char **argv, char *why,
 			    !strncmp(err + nlen, ": ", 2))
 				e = err + nlen + 2;
 			snprintf(why, whylen, "%s", e);
+			return rc;
 		}
-		return rc;
+		/* Under ctl_cmd_lock: no other switch runs in between. */
+		policy_spec_full(argv[1], full, sizeof(full));
+		pthread_mutex_lock(&fs->ctl_lock);
+		memcpy(fs->policy_spec, full, sizeof(full));
+		pthread_mutex_unlock(&fs->ctl_lock);
+		return 0;
 	}
 }
 
@@ -474,10 +523,11 @@ static int ctl_command(struct fs *fs, char *line)
 	return rc;
 }
 
-void ctl_init(struct fs *fs)
+void ctl_init(struct fs *fs, const char *spec)
 {
 	pthread_mutex_init(&fs->ctl_cmd_lock, NULL);
 	pthread_mutex_init(&fs->ctl_lock, NULL);
+	policy_spec_full(spec, fs->policy_spec, sizeof(fs->policy_spec));
 }
 
 /* A write of one or more command lines: they run in order, one writer's

@@ -94,6 +94,7 @@ struct fs_opts {
 	uint32_t lat_usec;
 	const char *trace_path;
 	uint32_t max_threads;
+	bool clone_fd;			/* one /dev/fuse fd per worker */
 };
 
 /* fs counters, all atomic, monotonic; names are the .framefs/stats names */
@@ -167,13 +168,17 @@ struct fs {
 	struct owed_inval *owed;	/* nowed of owed_cap; infl_lock */
 	size_t nowed, owed_cap;
 
-	/* .framefs/control (ctl.c).  Commands run one at a time; a reader
-	 * of control takes only the leaf, never waiting for a drop or
+	/* .framefs/control (ctl.c).  Commands run one at a time, so that
+	 * policy_spec is the policy the last switch left; a reader of stats
+	 * or control takes only the leaf, never waiting for a drop or
 	 * sync. */
 	pthread_mutex_t ctl_cmd_lock;	/* held across one command */
-	pthread_mutex_t ctl_lock;	/* a leaf: guards ctl_last */
+	pthread_mutex_t ctl_lock;	/* a leaf: guards the two below */
 	char ctl_last[320];		/* "CMD: ok" or "CMD: why" of the last
 					 * command; "" before the first */
+	char policy_spec[160];		/* the policy running, with every
+					 * parameter ("clock:bits=2") */
+	char *trace_real;		/* realpath of trace=FILE, or NULL */
 
 	struct trace_writer *trace;	/* trace=FILE, under trace_lock */
 	pthread_mutex_t trace_lock;
@@ -267,8 +272,9 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		 bool hit);
 
 /* ctl.c */
-/* Sets up the control state. */
-void ctl_init(struct fs *fs);
+/* Sets up the control state; spec is the mount's policy, already
+ * checked. */
+void ctl_init(struct fs *fs, const char *spec);
 bool ctl_is(fuse_ino_t nodeid);
 void ctl_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		const char *name);

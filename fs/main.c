@@ -600,7 +600,7 @@ static int fs_init(struct fs *fs)
 	}
 	pthread_mutex_init(&fs->wait_lock, NULL);
 	pthread_mutex_init(&fs->trace_lock, NULL);
-	ctl_init(fs);
+	ctl_init(fs, fs->o.policy);
 	{
 		pthread_condattr_t ca;
 
@@ -628,6 +628,8 @@ static int fs_init(struct fs *fs)
 				fs->o.trace_path, strerror(-rc));
 			return -1;
 		}
+		/* For stats: the daemon leaves its working directory. */
+		fs->trace_real = realpath(fs->o.trace_path, NULL);
 	}
 	return 0;
 }
@@ -671,6 +673,7 @@ int main(int argc, char *argv[])
 
 	cmdline_parse(argc, argv, &cl);
 	opts_check(&cl, &fs.o);
+	fs.o.clone_fd = cl.clone_fd;
 	if (open_backing(&fs, cl.backing) < 0 ||
 	    check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0)
 		goto out;
@@ -738,6 +741,7 @@ out:
 	cache_free(fs.cache);
 	store_free(fs.store);
 	free(fs.backing);
+	free(fs.trace_real);
 	free(mp_real);
 	cmdline_free(&cl);
 	fuse_opt_free_args(&args);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -994,6 +995,83 @@ static void test_fs_control_result(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* The whole of .framefs/stats. */
+static const char *stats_text(void)
+{
+	static char buf[8192];
+	char path[400];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/.framefs/stats", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Does the first line of stats give the policy spec, parameters the
+ * spec names first (a policy may have more after them)? */
+static bool stats_policy_is(const char *spec)
+{
+	const char *st = stats_text();
+	size_t n = strlen(spec);
+
+	return !strncmp(st, "policy ", 7) && !strncmp(st + 7, spec, n) &&
+	       (st[7 + n] == '\n' || st[7 + n] == ':');
+}
+
+/* stats shows the policy with its parameters, and the options in force
+ * after every older line. */
+static void test_fs_stats_options(void **s)
+{
+	char trace[64], line[PATH_MAX + 16], back[PATH_MAX];
+	const char *st;
+
+	(void)s;
+	NEED_FUSE();
+	snprintf(trace, sizeof(trace), "/tmp/framefs-stats.%d.trace",
+		 (int)getpid());
+	snprintf(line, sizeof(line), "frames=64,policy=clock:bits=2,"
+		 "threads=4,readahead=64,store_latency=ssd,trace=%s", trace);
+	start(line);
+	unlink(trace);		/* the daemon holds it open */
+	assert_true(stats_policy_is("clock:bits=2"));
+	assert_int_equal(mnt_stat(&M, "threads"), 4);
+	assert_int_equal(mnt_stat(&M, "readahead_kb"), 64);
+	assert_int_equal(mnt_stat(&M, "store_latency_us"), 0);
+	st = stats_text();
+	snprintf(line, sizeof(line), "\ntrace %s\n", trace);
+	assert_non_null(strstr(st, line));
+	assert_non_null(strstr(st, "\nstore_latency ssd\n"));
+	assert_non_null(strstr(st, "\nstore dir\n"));
+	assert_non_null(realpath(M.backing, back));
+	snprintf(line, sizeof(line), "\nstore_path %s\n", back);
+	assert_non_null(strstr(st, line));
+	/* Appended: the options come after the counters consumers read. */
+	assert_true(strstr(st, "\nthreads ") > strstr(st, "\nstore_latency "));
+	/* A live switch shows the new spec; defaults are spelt out. */
+	assert_int_equal(mnt_control(&M, "policy lru"), 0);
+	assert_true(stats_policy_is("lru"));
+	assert_int_equal(mnt_control(&M, "policy clock"), 0);
+	assert_true(stats_policy_is("clock:bits=1"));
+	/* A refused switch leaves it. */
+	assert_int_equal(mnt_control(&M, "policy clock:bits=99"), -EINVAL);
+	assert_true(stats_policy_is("clock:bits=1"));
+	assert_int_equal(mnt_stop(&M), 0);
+	/* Without trace= or a latency model. */
+	mnt_cleanup(&M);
+	start("frames=64,store_latency=250");
+	st = stats_text();
+	assert_non_null(strstr(st, "\ntrace none\n"));
+	assert_non_null(strstr(st, "\nstore_latency fixed\n"));
+	assert_int_equal(mnt_stat(&M, "store_latency_us"), 250);
+	assert_int_equal(mnt_stat(&M, "threads"), 16);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* Names: mkdir, rename (and NOREPLACE), link, symlink, unlink of a file
  * with dirty frames, readdir. */
 static void test_fs_namespace(void **s)
@@ -1742,6 +1820,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_ctl_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_control_result, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_stats_options, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
