@@ -723,6 +723,17 @@ out_session:
 	fuse_session_destroy(fs.se);
 out:
 	pager_stop(&fs);
+	if (fs.cache) {
+		struct cache_stats cs;
+
+		/* A big pool of dirty frames can take a while to write back:
+		 * say what the wait is for (seen with -f; in the background
+		 * stderr is gone). */
+		cache_stats(fs.cache, &cs);
+		if (cs.frames_dirty)
+			prog_errf("unmount: writing back %u dirty pages to %s",
+				  cs.frames_dirty, fs.backing);
+	}
 	left = fs.cache ? pager_final_flush(&fs) : 0;
 	if (left) {
 		fprintf(stderr, "framefs: %u dirty frames could not be written "

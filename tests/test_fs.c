@@ -1072,6 +1072,57 @@ static void test_fs_stats_options(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* An unmount with dirty frames says on the foreground daemon's stderr how
+ * many pages it is writing back; a clean one says nothing. */
+static void test_fs_unmount_dirty_count(void **s)
+{
+	enum { NPAGES = 64 };
+	char want[600], *log, *at;
+	unsigned n = 0;
+	unsigned char *p;
+	size_t len;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	/* Nothing is written back before the unmount. */
+	start_logged("frames=256,dirty_background=100,dirty_max=100,"
+		     "dirty_expire_ms=86400000");
+	fd = open(mpath(&M, "f"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, NPAGES * PS), 0);
+	p = mmap(NULL, NPAGES * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	/* A close writes back (FUSE flushes); the mapping outlives it, and
+	 * its dirty pages reach the daemon at the unmount's sync. */
+	close(fd);
+	memset(p, 0x5a, NPAGES * PS);
+	munmap(p, NPAGES * PS);
+	assert_int_equal(mnt_stop(&M), 0);
+	log = daemon_log();
+	at = strstr(log, "framefs: unmount: writing back ");
+	if (!at || sscanf(at, "framefs: unmount: writing back %u dirty "
+			  "pages to ", &n) != 1)
+		fail_msg("no unmount line in the daemon's stderr:\n%s", log);
+	print_message("%s", at);
+	assert_true(n >= 1 && n <= NPAGES);
+	snprintf(want, sizeof(want), " dirty pages to %s\n", M.backing);
+	assert_non_null(strstr(at, want));
+	p = slurp(bpath(&M, "f"), &len);
+	assert_int_equal(len, NPAGES * PS);
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0x5a)
+			fail_msg("byte %zu of the backing file: %#x", i, p[i]);
+	free(p);
+	/* A new mount, nothing dirty: no line. */
+	mnt_cleanup(&M);
+	unlink(log_path);
+	log_path[0] = '\0';
+	start_logged("frames=256");
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_null(strstr(daemon_log(), "unmount:"));
+}
+
 /* Names: mkdir, rename (and NOREPLACE), link, symlink, unlink of a file
  * with dirty frames, readdir. */
 static void test_fs_namespace(void **s)
@@ -1823,6 +1874,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_stats_options, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_unmount_dirty_count,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
