@@ -48,6 +48,7 @@ struct cmdline {
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
+	bool subtype;		/* subtype= given */
 	char *fuse_opts;	/* libfuse's -o options passed on, joined */
 };
 
@@ -203,6 +204,8 @@ static void cmdline_opt(struct cmdline *cl, char *item)
 		}
 		if (!takes && val)
 			opt_fail(item, val, "takes no value");
+		if (!strcmp(f, "subtype="))
+			cl->subtype = true;
 		if (eq)
 			*eq = '=';
 		if (fuse_opt_add_opt_escaped(&cl->fuse_opts, item) < 0)
@@ -647,11 +650,15 @@ static void cmdline_free(struct cmdline *cl)
 	}
 }
 
-/* What libfuse's session gets: the options framefs passes on, and -d. */
-static int session_args(const struct cmdline *cl, const char *argv0,
+/* What libfuse's session gets: the options framefs passes on, and -d.
+ * The mount's type is fuse.framefs unless subtype= says otherwise, as
+ * libfuse's own command-line parser made it. */
+static int session_args(struct cmdline *cl, const char *argv0,
 			struct fuse_args *args)
 {
-	if (fuse_opt_add_arg(args, argv0) < 0 ||
+	if ((!cl->subtype &&
+	     fuse_opt_add_opt(&cl->fuse_opts, "subtype=framefs") < 0) ||
+	    fuse_opt_add_arg(args, argv0) < 0 ||
 	    (cl->debug && fuse_opt_add_arg(args, "-d") < 0) ||
 	    (cl->fuse_opts && (fuse_opt_add_arg(args, "-o") < 0 ||
 			       fuse_opt_add_arg(args, cl->fuse_opts) < 0))) {

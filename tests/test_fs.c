@@ -1820,7 +1820,7 @@ static void test_fs_fuse_options(void **s)
 		if (!strstr(line, M.mp))
 			continue;
 		found = true;
-		assert_non_null(strstr(line, " ff-opt-test "));
+		assert_non_null(strstr(line, " fuse.framefs ff-opt-test "));
 		assert_non_null(strstr(line, "allow_other"));
 		assert_non_null(strstr(line, "nosuid"));
 	}
