@@ -1,7 +1,10 @@
 /* main.c - framefs: options, mount, the session loop, the final flush.
  *
  * Order matters: every check that can fail on user input runs before the
- * mount, so a bad option never leaves a half-mounted file system; the
+ * mount, so a bad option never leaves a half-mounted file system (the
+ * command line is framefs's own, libfuse gets only what framefs checked;
+ * the directories are checked for nesting and access as the daemon will
+ * use them); the
  * threads start after fuse_daemonize() (a fork would lose them); after the
  * session ends (fusermount3 -u), every dirty frame is written back before
  * the daemon exits, and the exit status says whether that worked.

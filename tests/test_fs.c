@@ -1,6 +1,8 @@
 /* test_fs.c - framefs on a real mount: data under eviction for every
  * policy, mmap shared / private / fork, fault accounting, store errors,
- * a crash, and bad command lines.
+ * a crash, bad command lines and directories (with the table in
+ * tests/badinput/framefs.txt), and what the daemon tells its user:
+ * control's result line, the options in stats, the unmount's write-back.
  *
  * Each case mounts its own framefs (harness/mount.c) and unmounts it in its
  * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
