@@ -2,12 +2,12 @@
  *
  * Order matters: every check that can fail on user input runs before the
  * mount, so a bad option never leaves a half-mounted file system (the
- * command line is framefs's own, libfuse gets only what framefs checked;
- * the directories are checked for nesting and access as the daemon will
- * use them); the
- * threads start after fuse_daemonize() (a fork would lose them); after the
- * session ends (fusermount3 -u), every dirty frame is written back before
- * the daemon exits, and the exit status says whether that worked.
+ * command line is framefs's own, and libfuse gets only what framefs
+ * checked; the directories are checked for nesting and access as the
+ * daemon will use them); the threads start after fuse_daemonize() (a fork
+ * would lose them); after the session ends (fusermount3 -u), every dirty
+ * frame is written back before the daemon exits, and the exit status says
+ * whether that worked.
  *
  * The umask.  The kernel applies the client's umask to the mode of every
  * mknod, mkdir and create before the request reaches us (framefs does not
