@@ -552,7 +552,7 @@ static void bdi_readahead(const char *mp_real, uint32_t kb)
 	if (kb <= 128)
 		return;
 	if (!mp_real) {
-		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+		fprintf(stderr, "framefs: -o readahead=%u: the kernel reads ahead "
 			"at most 128 KB here (the mountpoint has no real path)"
 			"\n", kb);
 		return;
@@ -579,7 +579,7 @@ static void bdi_readahead(const char *mp_real, uint32_t kb)
 			close(fd);
 	}
 	if (err)
-		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+		fprintf(stderr, "framefs: -o readahead=%u: the kernel reads ahead "
 			"at most 128 KB here (read_ahead_kb of the mount: "
 			"%s)\n", kb, strerror(err));
 }
@@ -594,7 +594,7 @@ static int fs_init(struct fs *fs)
 
 	fs->cache = cache_new(&cfg);
 	if (!fs->cache) {
-		fprintf(stderr, "framefs: frames=%u: %s\n",
+		fprintf(stderr, "framefs: -o frames=%u: %s\n",
 			fs->o.nframes, strerror(errno));
 		return -1;
 	}
@@ -630,7 +630,7 @@ static int fs_init(struct fs *fs)
 			 fs->o.policy);
 		rc = trace_writer_open(fs->o.trace_path, header, &fs->trace);
 		if (rc < 0) {
-			fprintf(stderr, "framefs: trace=%s: %s\n",
+			fprintf(stderr, "framefs: -o trace=%s: %s\n",
 				fs->o.trace_path, strerror(-rc));
 			return -1;
 		}
@@ -751,7 +751,7 @@ out:
 		ret = 1;
 	}
 	if (fs.trace && trace_writer_close(fs.trace) < 0) {
-		fprintf(stderr, "framefs: trace=%s: could not write the whole "
+		fprintf(stderr, "framefs: -o trace=%s: could not write the whole "
 			"trace\n", fs.o.trace_path);
 		ret = 1;
 	}
