@@ -1,7 +1,8 @@
 /* ctl.c - MOUNT/.framefs/: the daemon's counters and frames as files.
  *
  *   stats    "name value" per line, like /proc/vmstat; counters are
- *            monotonic except across "reset"
+ *            monotonic except across "reset"; the policy with all its
+ *            parameters first, the options in force last
  *   frames   one line per resident frame: "fno id pgno state"
  *   files    one line per file with frames or reads:
  *            "id ino size resident dirty reads frame_hits frame_misses path"
@@ -9,13 +10,18 @@
  *            see, id the cache key that `frames` and trace= use)
  *   control  write one command per line: drop, sync, reset, refscan N,
  *            policy SPEC, fault read|write ERRNO|off; reading it lists
- *            them
+ *            them, then "last: CMD: ok" or "last: CMD: why" for the last
+ *            command run.  A bad command fails the write() with its errno
+ *            (EINVAL for one the daemon cannot parse); the why is in that
+ *            line and on the daemon's stderr, since an errno alone cannot
+ *            say which parameter was wrong.
  *
  * The directory is not listed in the root; lookups of it work.  Each open
  * takes a snapshot (direct_io, so st_size 0 does not stop reads): a reader
  * sees one consistent text however small its reads are.
  */
 #include "framefs.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,7 +49,8 @@ static const char control_help[] =
 	"# policy NAME[:K=V,...]  switch the eviction policy now; it starts\n"
 	"#                        with the resident pages in frame order\n"
 	"# fault read|write ERR   the store fails with ERR (EIO, ENOSPC, ...)\n"
-	"# fault read|write off   the store works again\n";
+	"# fault read|write off   the store works again\n"
+	"# the line below is the last command's result: ok, or why not\n";
 
 struct ctl_fh {
 	char *buf;
@@ -171,8 +178,10 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 	store_stats(fs->store, &ss);
 	counters_copy(&b, &fs->base);
 	counters_copy(&n, &fs->n);
-	fprintf(out, "policy %s\npage_size %u\n", cache_policy_name(fs->cache),
-		fs->page_size);
+	pthread_mutex_lock(&fs->ctl_lock);
+	fprintf(out, "policy %s\n", fs->policy_spec);
+	pthread_mutex_unlock(&fs->ctl_lock);
+	fprintf(out, "page_size %u\n", fs->page_size);
 	fprintf(out, "frames_total %u\nframes_free %u\nframes_resident %u\n"
 		"frames_dirty %u\nfiles %u\n", cs.frames_total, cs.frames_free,
 		cs.frames_resident, cs.frames_dirty, cs.files);
@@ -219,6 +228,14 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		fs->o.readahead_kb, fs->o.dirty_background_pct,
 		fs->o.dirty_max_pct, fs->o.dirty_expire_ms,
 		store_latency_name(fs->o.lat_kind));
+	/* The rest of the options in force, after every older line, so
+	 * that readers that stop at a name they know keep working.  A path
+	 * is the rest of its line (it may hold spaces). */
+	fprintf(out, "store_latency_us %u\nthreads %u\nclone_fd %u\n"
+		"trace %s\nstore dir\nstore_path %s\n", fs->o.lat_usec,
+		fs->o.max_threads, fs->o.clone_fd ? 1u : 0u,
+		fs->trace_real ? fs->trace_real :
+		fs->o.trace_path ? fs->o.trace_path : "none", fs->backing);
 }
 #undef D
 
@@ -295,6 +312,10 @@ void ctl_open(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid,
 	}
 	case CTL_CONTROL:
 		fputs(control_help, out);
+		pthread_mutex_lock(&fs->ctl_lock);
+		fprintf(out, "last: %s\n",
+			fs->ctl_last[0] ? fs->ctl_last : "none");
+		pthread_mutex_unlock(&fs->ctl_lock);
 		break;
 	}
 	fclose(out);
@@ -330,6 +351,35 @@ void ctl_read(struct fs *fs, fuse_req_t req, size_t size, off_t off,
 	free(copy);
 }
 
+/* Writes spec with every parameter the policy has, in its order, each
+ * value in the fewest digits that read back the same: "clock" becomes
+ * "clock:bits=1", so stats shows what runs, defaults included.  Parameters
+ * are joined with ':', which both -o policy= and control accept. */
+static void policy_spec_full(const char *spec, char *buf, size_t len)
+{
+	const struct policy_ops *ops;
+	double param[POLICY_MAX_PARAMS];
+	char err[160];
+	size_t n;
+
+	if (policy_parse(spec, &ops, param, err, sizeof(err)) < 0) {
+		snprintf(buf, len, "%s", spec);	/* checked before: unseen */
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "%s", ops->name);
+	for (int i = 0; ops->params && ops->params[i].key && n < len; i++) {
+		char num[32];
+
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, param[i]);
+			if (strtod(num, NULL) == param[i])
+				break;
+		}
+		n += (size_t)snprintf(buf + n, len - n, ":%s=%s",
+				      ops->params[i].key, num);
+	}
+}
+
 static int parse_errno(const char *s)
 {
 	static const struct { const char *name; int err; } errs[] = {
@@ -343,55 +393,145 @@ static int parse_errno(const char *s)
 	return -1;
 }
 
-/* Runs one command line; returns 0 or -errno. */
-static int ctl_command(struct fs *fs, char *line)
-{
-	char *argv[4] = { 0 }, *save = NULL;
-	int argc = 0;
+/* Each command with the arguments it takes, as a refusal quotes it. */
+static const struct {
+	const char *name;
+	int argc;
+	const char *usage;
+} ctl_cmds[] = {
+	{ "drop", 1, "drop" },
+	{ "sync", 1, "sync" },
+	{ "reset", 1, "reset" },
+	{ "refscan", 2, "refscan N" },
+	{ "policy", 2, "policy NAME[:K=V:...]" },
+	{ "fault", 3, "fault read|write ERRNO|off" },
+};
 
-	for (char *t = strtok_r(line, " \t", &save); t && argc < 4;
-	     t = strtok_r(NULL, " \t", &save))
-		argv[argc++] = t;
-	if (argc == 0 || argv[0][0] == '#')
-		return 0;
-	if (!strcmp(argv[0], "drop") && argc == 1)
-		return pager_drop_all(fs);
-	if (!strcmp(argv[0], "sync") && argc == 1)
-		return pager_sync_all(fs);
-	if (!strcmp(argv[0], "reset") && argc == 1) {
+/* Runs one command (argv[0] a name of ctl_cmds, with its argc); returns
+ * 0 or -errno, with the reason in why. */
+static int ctl_run(struct fs *fs, int argc, char **argv, char *why,
+		   size_t whylen)
+{
+	(void)argc;
+	if (!strcmp(argv[0], "drop") || !strcmp(argv[0], "sync")) {
+		int rc = argv[0][0] == 'd' ? pager_drop_all(fs) :
+					     pager_sync_all(fs);
+
+		if (rc < 0)
+			snprintf(why, whylen, "%s", strerror(-rc));
+		return rc;
+	}
+	if (!strcmp(argv[0], "reset")) {
 		counters_copy(&fs->base, &fs->n);
 		return 0;
 	}
-	if (!strcmp(argv[0], "refscan") && argc == 2) {
+	if (!strcmp(argv[0], "refscan")) {
 		char *end;
 		unsigned long v = strtoul(argv[1], &end, 10);
 
-		if (*end || end == argv[1] || v > 100000000)
+		if (*end || end == argv[1] || argv[1][0] == '-' ||
+		    v > 100000000) {
+			snprintf(why, whylen, "not in 0..100000000");
 			return -EINVAL;
+		}
 		__atomic_store_n(&fs->refscan, (uint32_t)v, __ATOMIC_RELAXED);
 		return 0;
 	}
-	if (!strcmp(argv[0], "fault") && argc == 3 &&
-	    (!strcmp(argv[1], "read") || !strcmp(argv[1], "write"))) {
+	if (!strcmp(argv[0], "fault")) {
 		int err = parse_errno(argv[2]);
 
-		if (err < 0)
+		if (strcmp(argv[1], "read") && strcmp(argv[1], "write")) {
+			snprintf(why, whylen, "%s: not read or write",
+				 argv[1]);
 			return -EINVAL;
+		}
+		if (err < 0) {
+			snprintf(why, whylen, "not EIO, ENOSPC, EROFS, "
+				 "EDQUOT, EACCES, EFBIG or off");
+			return -EINVAL;
+		}
 		store_fault(fs->store, !strcmp(argv[1], "write"), err);
 		return 0;
 	}
-	if (!strcmp(argv[0], "policy") && argc == 2) {
+	/* policy */
+	{
 		char err[160];
+		size_t nlen = strcspn(argv[1], ":");
 		int rc = cache_set_policy(fs->cache, argv[1], err,
 					  sizeof(err));
 
-		if (rc < 0)
-			fprintf(stderr, "framefs: control: policy %s\n", err);
-		return rc;
+		char full[sizeof(fs->policy_spec)];
+
+		if (rc < 0) {
+			/* err starts with the policy's name: said once. */
+			const char *e = err;
+
+			if (!strncmp(err, argv[1], nlen) &&
+			    !strncmp(err + nlen, ": ", 2))
+				e = err + nlen + 2;
+			snprintf(why, whylen, "%s", e);
+			return rc;
+		}
+		/* Under ctl_cmd_lock: no other switch runs in between. */
+		policy_spec_full(argv[1], full, sizeof(full));
+		pthread_mutex_lock(&fs->ctl_lock);
+		memcpy(fs->policy_spec, full, sizeof(full));
+		pthread_mutex_unlock(&fs->ctl_lock);
+		return 0;
 	}
-	return -EINVAL;
 }
 
+/* Runs one command line and records its result for a reader of control
+ * (and the daemon's stderr when it failed).  Returns 0 or -errno. */
+static int ctl_command(struct fs *fs, char *line)
+{
+	char *argv[4] = { 0 }, *save = NULL, cmd[160] = "", why[160] = "";
+	int argc = 0, rc = -EINVAL;
+	size_t i;
+
+	for (char *t = strtok_r(line, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save)) {
+		if (argc < 4)
+			argv[argc] = t;
+		argc++;
+		/* The command as the result line quotes it: words joined by
+		 * one space, cut short if long. */
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s",
+			 argc > 1 ? " " : "", t);
+	}
+	if (argc == 0 || argv[0][0] == '#')
+		return 0;
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (!strcmp(argv[0], ctl_cmds[i].name))
+			break;
+	if (i == sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+		snprintf(why, sizeof(why), "unknown command (read control "
+			 "for the list)");
+	else if (argc != ctl_cmds[i].argc)
+		snprintf(why, sizeof(why), "expected \"%s\"",
+			 ctl_cmds[i].usage);
+	else
+		rc = ctl_run(fs, argc, argv, why, sizeof(why));
+	if (rc < 0 && !why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	pthread_mutex_lock(&fs->ctl_lock);
+	snprintf(fs->ctl_last, sizeof(fs->ctl_last), "%s: %s", cmd,
+		 rc < 0 ? why : "ok");
+	pthread_mutex_unlock(&fs->ctl_lock);
+	if (rc < 0)
+		fprintf(stderr, "framefs: control: %s: %s\n", cmd, why);
+	return rc;
+}
+
+void ctl_init(struct fs *fs, const char *spec)
+{
+	pthread_mutex_init(&fs->ctl_cmd_lock, NULL);
+	pthread_mutex_init(&fs->ctl_lock, NULL);
+	policy_spec_full(spec, fs->policy_spec, sizeof(fs->policy_spec));
+}
+
+/* A write of one or more command lines: they run in order, one writer's
+ * at a time, and the first that fails ends the write with its errno. */
 void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
 	       struct fuse_file_info *fi)
 {
@@ -405,9 +545,11 @@ void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
 	}
 	memcpy(text, buf, size);
 	text[size] = '\0';
+	pthread_mutex_lock(&fs->ctl_cmd_lock);
 	for (char *l = strtok_r(text, "\n", &save); l && !rc;
 	     l = strtok_r(NULL, "\n", &save))
 		rc = ctl_command(fs, l);
+	pthread_mutex_unlock(&fs->ctl_cmd_lock);
 	free(text);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);

@@ -7,11 +7,12 @@
  *   ops.c     the FUSE low-level operations
  *   main.c    options, mount, the session loop, the final flush
  *
- * Lock order (outer first): inode->trunc_lock, inode->flush_lock,
+ * Lock order (outer first): fs->ctl_cmd_lock, inode->trunc_lock,
+ * inode->flush_lock,
  * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
- * Two leaves, under which nothing else is taken: inode->io_lock (held only
- * to open the data fds, inode_io_fd(), from under any of the above) and
- * fs->infl_lock.
+ * Three leaves, under which nothing else is taken: inode->io_lock (held
+ * only to open the data fds, inode_io_fd(), from under any of the above),
+ * fs->infl_lock and fs->ctl_lock.
  * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
  */
 #ifndef FRAMEFS_FS_H
@@ -93,6 +94,7 @@ struct fs_opts {
 	uint32_t lat_usec;
 	const char *trace_path;
 	uint32_t max_threads;
+	bool clone_fd;			/* one /dev/fuse fd per worker */
 };
 
 /* fs counters, all atomic, monotonic; names are the .framefs/stats names */
@@ -165,6 +167,18 @@ struct fs {
 	uint32_t ninfl;
 	struct owed_inval *owed;	/* nowed of owed_cap; infl_lock */
 	size_t nowed, owed_cap;
+
+	/* .framefs/control (ctl.c).  Commands run one at a time, so that
+	 * policy_spec is the policy the last switch left; a reader of stats
+	 * or control takes only the leaf, never waiting for a drop or
+	 * sync. */
+	pthread_mutex_t ctl_cmd_lock;	/* held across one command */
+	pthread_mutex_t ctl_lock;	/* a leaf: guards the two below */
+	char ctl_last[320];		/* "CMD: ok" or "CMD: why" of the last
+					 * command; "" before the first */
+	char policy_spec[160];		/* the policy running, with every
+					 * parameter ("clock:bits=2") */
+	char *trace_real;		/* realpath of trace=FILE, or NULL */
 
 	struct trace_writer *trace;	/* trace=FILE, under trace_lock */
 	pthread_mutex_t trace_lock;
@@ -258,6 +272,9 @@ void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		 bool hit);
 
 /* ctl.c */
+/* Sets up the control state; spec is the mount's policy, already
+ * checked. */
+void ctl_init(struct fs *fs, const char *spec);
 bool ctl_is(fuse_ino_t nodeid);
 void ctl_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		const char *name);

@@ -1,10 +1,13 @@
 /* main.c - framefs: options, mount, the session loop, the final flush.
  *
  * Order matters: every check that can fail on user input runs before the
- * mount, so a bad option never leaves a half-mounted file system; the
- * threads start after fuse_daemonize() (a fork would lose them); after the
- * session ends (fusermount3 -u), every dirty frame is written back before
- * the daemon exits, and the exit status says whether that worked.
+ * mount, so a bad option never leaves a half-mounted file system (the
+ * command line is framefs's own, and libfuse gets only what framefs
+ * checked; the directories are checked for nesting and access as the
+ * daemon will use them); the threads start after fuse_daemonize() (a fork
+ * would lose them); after the session ends (fusermount3 -u), every dirty
+ * frame is written back before the daemon exits, and the exit status says
+ * whether that worked.
  *
  * The umask.  The kernel applies the client's umask to the mode of every
  * mknod, mkdir and create before the request reaches us (framefs does not
@@ -21,7 +24,12 @@
 #include "policy.h"
 #include "size.h"
 
+#define PROG "framefs"
+#include "prog.h"
+
+#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -32,23 +40,45 @@
 #define DEFAULT_FRAMES		16384	/* 64 MiB of 4 KiB pages */
 #define DEFAULT_THREADS		16
 
-struct raw_opts {
+/* The command line as framefs reads it.  framefs owns it: its own -o
+ * options, and the few of libfuse's it passes on because the kernel or
+ * libfuse applies them without changing what the daemon does.  Anything
+ * else is refused before a mount is tried, with the one refusal shape of
+ * the kit (doc/options.md); libfuse never sees an option framefs did not
+ * check. */
+struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads;
-	char *backing;
+	const char *backing, *mountpoint;	/* as given */
+	bool foreground, debug, clone_fd;
+	bool subtype;		/* subtype= given */
+	char *fuse_opts;	/* libfuse's -o options passed on, joined */
 };
 
-#define O(t, f) { t, offsetof(struct raw_opts, f), 0 }
-static const struct fuse_opt opt_spec[] = {
-	O("frames=%s", frames), O("cache=%s", cache), O("policy=%s", policy),
-	O("readahead=%s", readahead), O("refscan=%s", refscan),
-	O("dirty_background=%s", dirty_bg), O("dirty_max=%s", dirty_max),
-	O("dirty_expire_ms=%s", dirty_expire),
-	O("store_latency=%s", latency), O("trace=%s", trace),
-	O("threads=%s", threads),
-	FUSE_OPT_END
+/* framefs's own -o options; each takes a value. */
+#define O(n, f) { n, offsetof(struct cmdline, f) }
+static const struct {
+	const char *name;
+	size_t off;
+} ff_opts[] = {
+	O("frames", frames), O("cache", cache), O("policy", policy),
+	O("readahead", readahead), O("refscan", refscan),
+	O("dirty_background", dirty_bg), O("dirty_max", dirty_max),
+	O("dirty_expire_ms", dirty_expire), O("store_latency", latency),
+	O("trace", trace), O("threads", threads),
 };
 #undef O
+
+/* libfuse's mount options framefs passes on: the kernel (or libfuse, for
+ * allow_root and auto_unmount) applies them.  A trailing '=' takes a
+ * value. */
+static const char *const fuse_passed[] = {
+	"allow_other", "allow_root", "default_permissions", "auto_unmount",
+	"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+	"fsname=", "subtype=",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void usage(FILE *out)
 {
@@ -62,12 +92,20 @@ static void usage(FILE *out)
 "Unmount with `fusermount3 -u MOUNTPOINT`: the daemon writes back every\n"
 "dirty frame, then exits (non-zero if some could not be written).\n"
 "\n"
-"framefs options (-o, comma separated):\n"
-"  frames=N               pool size in 4 KiB frames (default %u = 64 MiB)\n"
+"  -f, --foreground       stay in the foreground (errors and the unmount's\n"
+"                         write-back on stderr)\n"
+"  -d, --debug            libfuse's log of every request; implies -f\n"
+"  -o OPT[,OPT...]        the options below, comma separated\n"
+"  -h, --help             this text\n"
+"  -V, --version          framefs's and libfuse's versions\n"
+"\n"
+"framefs options (-o):\n"
+"  frames=N               pool size in 4 KiB frames, 1..268435456 (default\n"
+"                         %u = 64 MiB)\n"
 "  cache=SIZE             pool size in bytes, with K, M or G (e.g. 64M)\n"
 "  policy=NAME[:K=V:...]  eviction policy and its parameters (default lru;\n"
 "                         `framesim --list` lists them)\n"
-"  readahead=KB           kernel readahead, 0 to 1048576 (default 0: one\n"
+"  readahead=KB           kernel readahead, 0..1048576 (default 0: one\n"
 "                         fault = one 4 KiB READ, so client majflt ==\n"
 "                         daemon reads).  Above 0, one READ carries many\n"
 "                         pages and faults on pages read ahead count as\n"
@@ -85,48 +123,198 @@ static void usage(FILE *out)
 "  trace=FILE             record every page reference the daemon sees:\n"
 "                         \"time_us id pgno r|w h|m\" per line (the framefs\n"
 "                         trace format; FILE.zst is written compressed)\n"
-"  threads=N              FUSE worker threads (default %u); the pool needs\n"
-"                         at least 2*N+8 frames\n"
+"  threads=N              FUSE worker threads, 2..1024 (default %u); they\n"
+"                         never retire; the pool needs 2*N+8 frames\n"
+"\n"
+"libfuse's options framefs passes on (-o):\n"
+"  allow_other, allow_root     let other users (or root) use the mount\n"
+"  default_permissions         the kernel checks the modes\n"
+"  auto_unmount                unmount when the daemon dies\n"
+"  ro, rw, nosuid, suid, nodev, dev, noexec, exec   mount flags\n"
+"  fsname=NAME, subtype=NAME   what /proc/mounts shows\n"
+"  clone_fd                    one /dev/fuse descriptor per worker\n"
+"  debug                       the same as -d\n"
+"Refused: -s (single-threaded mode would deadlock), max_threads= and\n"
+"max_idle_threads= (threads= sets the workers, and they never retire).\n"
 "\n"
 "examples:\n"
 "  framefs -o cache=16M,policy=clock /srv/data /mnt/ff\n"
 "  framefs -f -o frames=256,readahead=0,refscan=1000 ./data ./mnt\n"
+"  framefs -o policy=clock:bits=2,allow_other /srv/data /mnt/ff\n"
 "\n", DEFAULT_FRAMES, DEFAULT_THREADS);
 }
 
-static int opt_proc(void *data, const char *arg, int key,
-		    struct fuse_args *outargs)
+/* A -o option the command line cannot run with: "framefs: -o NAME=VALUE:
+ * why", exit 2. */
+static _Noreturn void opt_fail(const char *name, const char *val,
+			       const char *why)
 {
-	struct raw_opts *r = data;
-
-	(void)outargs;
-	if (key == FUSE_OPT_KEY_NONOPT && !r->backing) {
-		r->backing = strdup(arg);
-		return 0;
-	}
-	return 1;
+	prog_errf("-o %s%s%s: %s", name, val ? "=" : "", val ? val : "", why);
+	exit(2);
 }
 
-/* Parses an unsigned number within [lo, hi]; prints the error. */
-static int parse_u32(const char *name, const char *s, uint32_t lo,
-		     uint32_t hi, uint32_t *out)
+/* One item of -o, unescaped ("\," is a comma that does not split). */
+static void cmdline_opt(struct cmdline *cl, char *item)
+{
+	char *eq = strchr(item, '=');
+	size_t nlen = eq ? (size_t)(eq - item) : strlen(item);
+	const char *val = eq ? eq + 1 : NULL;
+
+	if (eq)
+		*eq = '\0';
+	for (size_t i = 0; i < NELEM(ff_opts); i++) {
+		char **field = (char **)((char *)cl + ff_opts[i].off);
+
+		if (strcmp(item, ff_opts[i].name))
+			continue;
+		if (!val) {
+			prog_errf("-o %s: needs a value (framefs --help)",
+				  item);
+			exit(2);
+		}
+		free(*field);		/* the last one given counts */
+		*field = strdup(val);
+		if (!*field)
+			prog_fail("-o", strerror(ENOMEM));
+		return;
+	}
+	if ((!strcmp(item, "debug") || !strcmp(item, "clone_fd")) && val)
+		opt_fail(item, val, "takes no value");
+	if (!strcmp(item, "debug")) {
+		cl->debug = cl->foreground = true;
+		return;
+	}
+	if (!strcmp(item, "clone_fd")) {
+		cl->clone_fd = true;
+		return;
+	}
+	if (!strcmp(item, "max_threads"))
+		opt_fail(item, val, "not a framefs option; threads=N sets the "
+			 "workers");
+	if (!strcmp(item, "max_idle_threads"))
+		opt_fail(item, val, "framefs's workers never retire (each "
+			 "keeps its hazard-pin slots); threads=N sets them");
+	for (size_t i = 0; i < NELEM(fuse_passed); i++) {
+		const char *f = fuse_passed[i];
+		bool takes = f[strlen(f) - 1] == '=';
+
+		if (strncmp(item, f, nlen) || strlen(f) != nlen + takes)
+			continue;
+		if (takes && !val) {
+			prog_errf("-o %s: needs a value (framefs --help)",
+				  item);
+			exit(2);
+		}
+		if (!takes && val)
+			opt_fail(item, val, "takes no value");
+		if (!strcmp(f, "subtype="))
+			cl->subtype = true;
+		if (eq)
+			*eq = '=';
+		if (fuse_opt_add_opt_escaped(&cl->fuse_opts, item) < 0)
+			prog_fail("-o", strerror(ENOMEM));
+		return;
+	}
+	prog_errf("-o %s%s%s: unknown option (framefs --help)", item,
+		  val ? "=" : "", val ? val : "");
+	exit(2);
+}
+
+/* Splits a -o argument at commas not escaped with a backslash, as
+ * libfuse does. */
+static void cmdline_opts(struct cmdline *cl, const char *arg)
+{
+	char *item = malloc(strlen(arg) + 1), *d = item;
+
+	if (!item)
+		prog_fail("-o", strerror(ENOMEM));
+	for (const char *s = arg;; s++) {
+		if (*s == '\\' && s[1]) {
+			*d++ = *++s;
+		} else if (*s == ',' || !*s) {
+			*d = '\0';
+			if (d != item)
+				cmdline_opt(cl, item);
+			d = item;
+			if (!*s)
+				break;
+		} else {
+			*d++ = *s;
+		}
+	}
+	free(item);
+}
+
+/* Reads the command line into cl; exits on --help, --version and every
+ * refusal (status 2). */
+static void cmdline_parse(int argc, char *argv[], struct cmdline *cl)
+{
+	static const struct option longs[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hVfdso:", longs, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("framefs %s (libfuse %s)\n", FRAMEFS_VERSION,
+			       fuse_pkgversion());
+			exit(0);
+		case 'f':
+			cl->foreground = true;
+			break;
+		case 'd':
+			cl->debug = cl->foreground = true;
+			break;
+		case 's':
+			prog_usage_fail("-s", "single-threaded mode would "
+					"deadlock (invalidating a dirty mapped "
+					"page needs a second worker)");
+		case 'o':
+			cmdline_opts(cl, optarg);
+			break;
+		default:
+			prog_getopt_fail(c, argv);
+		}
+	}
+	if (argc - optind > 2)
+		prog_usage_fail(argv[optind + 2], "unexpected argument "
+				"(framefs --help)");
+	if (argc - optind < 2) {
+		prog_errf("need BACKING_DIR and MOUNTPOINT (framefs --help)");
+		exit(2);
+	}
+	cl->backing = argv[optind];
+	cl->mountpoint = argv[optind + 1];
+}
+
+/* Parses an unsigned number within [lo, hi]; refuses it otherwise. */
+static uint32_t parse_u32(const char *name, const char *s, uint32_t lo,
+			  uint32_t hi)
 {
 	unsigned long long v;
+	char range[48];
 	char *end;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "framefs: %s=%s: not a number in %u..%u\n",
-			name, s, lo, hi);
-		return -1;
+		snprintf(range, sizeof(range), "not in %u..%u", lo, hi);
+		opt_fail(name, s, range);
 	}
-	*out = (uint32_t)v;
-	return 0;
+	return (uint32_t)v;
 }
 
-/* Fills fs->o from the raw strings.  Returns 0 or -1 after printing. */
-static int opts_check(struct raw_opts *r, struct fs_opts *o)
+/* Fills o from the -o strings, refusing (exit 2) what cannot run. */
+static void opts_check(struct cmdline *r, struct fs_opts *o)
 {
 	o->nframes = DEFAULT_FRAMES;
 	o->policy = r->policy ? r->policy : "lru";
@@ -139,82 +327,94 @@ static int opts_check(struct raw_opts *r, struct fs_opts *o)
 		const struct policy_ops *ops;
 		double param[POLICY_MAX_PARAMS];
 		char err[160];
+		const char *why = err;
+		size_t nlen = strcspn(o->policy, ":");
 
 		if (policy_parse(o->policy, &ops, param, err,
 				 sizeof(err)) < 0) {
-			fprintf(stderr, "framefs: policy=%s\n", err);
-			return -1;
+			/* err starts with the policy's name: said once. */
+			if (!strncmp(err, o->policy, nlen) &&
+			    !strncmp(err + nlen, ": ", 2))
+				why = err + nlen + 2;
+			opt_fail("policy", o->policy, why);
 		}
-		if (ops->flags & POLICY_NEEDS_FUTURE) {
-			fprintf(stderr, "framefs: policy=%s: needs the future "
-				"references; use it in framesim\n", ops->name);
-			return -1;
-		}
+		if (ops->flags & POLICY_NEEDS_FUTURE)
+			opt_fail("policy", o->policy, "needs the future "
+				 "references; use it in framesim");
 	}
-	if (r->frames && r->cache) {
-		fprintf(stderr, "framefs: frames= and cache=: give one\n");
-		return -1;
-	}
-	if (r->frames && parse_u32("frames", r->frames, 1, 1u << 28,
-				   &o->nframes))
-		return -1;
+	if (r->frames && r->cache)
+		opt_fail("cache", r->cache, "frames= gives the pool size too; "
+			 "give one");
+	if (r->frames)
+		o->nframes = parse_u32("frames", r->frames, 1, 1u << 28);
 	if (r->cache) {
 		uint64_t b;
 
 		if (size_parse(r->cache, &b) || b / 4096 < 1 ||
-		    b / 4096 > (1u << 28)) {
-			fprintf(stderr, "framefs: cache=%s: not a size from 4K "
-				"to 1T (e.g. 64M)\n", r->cache);
-			return -1;
-		}
+		    b / 4096 > (1u << 28))
+			opt_fail("cache", r->cache, "not a size in 4K..1T "
+				 "(e.g. 64M)");
 		o->nframes = (uint32_t)(b / 4096);
 	}
-	if ((r->readahead && parse_u32("readahead", r->readahead, 0, 1 << 20,
-				       &o->readahead_kb)) ||
-	    (r->refscan && parse_u32("refscan", r->refscan, 0, 100000000,
-				     &o->refscan)) ||
-	    (r->dirty_bg && parse_u32("dirty_background", r->dirty_bg, 0, 100,
-				      &o->dirty_background_pct)) ||
-	    (r->dirty_max && parse_u32("dirty_max", r->dirty_max, 1, 100,
-				       &o->dirty_max_pct)) ||
-	    (r->dirty_expire && parse_u32("dirty_expire_ms", r->dirty_expire,
-					  1, 86400000, &o->dirty_expire_ms)) ||
-	    (r->threads && parse_u32("threads", r->threads, 2, 1024,
-				     &o->max_threads)))
-		return -1;
+	if (r->readahead)
+		o->readahead_kb = parse_u32("readahead", r->readahead, 0,
+					    1 << 20);
+	if (r->refscan)
+		o->refscan = parse_u32("refscan", r->refscan, 0, 100000000);
+	if (r->dirty_bg)
+		o->dirty_background_pct = parse_u32("dirty_background",
+						    r->dirty_bg, 0, 100);
+	if (r->dirty_max)
+		o->dirty_max_pct = parse_u32("dirty_max", r->dirty_max, 1,
+					     100);
+	if (r->dirty_expire)
+		o->dirty_expire_ms = parse_u32("dirty_expire_ms",
+					       r->dirty_expire, 1, 86400000);
+	if (r->threads)
+		o->max_threads = parse_u32("threads", r->threads, 2, 1024);
 	if (o->dirty_background_pct > o->dirty_max_pct) {
-		fprintf(stderr, "framefs: dirty_background=%u: above "
-			"dirty_max=%u\n", o->dirty_background_pct,
-			o->dirty_max_pct);
-		return -1;
+		char why[48];
+
+		snprintf(why, sizeof(why), "above dirty_max=%u",
+			 o->dirty_max_pct);
+		opt_fail("dirty_background", r->dirty_bg, why);
 	}
 	if (r->latency && store_latency_parse(r->latency, &o->lat_kind,
-					      &o->lat_usec) < 0) {
-		fprintf(stderr, "framefs: store_latency=%s: not hdd, ssd or "
-			"a number of microseconds\n", r->latency);
-		return -1;
-	}
+					      &o->lat_usec) < 0)
+		opt_fail("store_latency", r->latency, "not hdd, ssd, none or "
+			 "microseconds in 0..10000000");
+	if (r->trace && !r->trace[0])
+		opt_fail("trace", r->trace, "needs a file name");
 	/* Reading ahead more than the pool can hold would evict pages before
 	 * anyone used them: at most half the pool, as the kernel's own
 	 * max_sane_readahead() once held readahead to half of free memory. */
 	if (o->readahead_kb > o->nframes * 2u) {
-		fprintf(stderr, "framefs: readahead=%u: reading ahead %u KB, "
-			"half the pool\n", o->readahead_kb, o->nframes * 2u);
+		prog_errf("-o readahead=%u: reading ahead %u KB, half the pool",
+			  o->readahead_kb, o->nframes * 2u);
 		o->readahead_kb = o->nframes * 2u;
 	}
 	if (o->nframes < 2 * o->max_threads + 8) {
-		fprintf(stderr, "framefs: frames=%u: pool too small: %u worker "
-			"threads need at least %u frames\n", o->nframes,
-			o->max_threads, 2 * o->max_threads + 8);
-		return -1;
+		char why[96], val[16];
+
+		snprintf(why, sizeof(why), "pool too small: %u worker threads "
+			 "need at least %u frames", o->max_threads,
+			 2 * o->max_threads + 8);
+		snprintf(val, sizeof(val), "%u", o->nframes);
+		if (r->cache)
+			opt_fail("cache", r->cache, why);
+		opt_fail("frames", r->frames ? r->frames : val, why);
 	}
-	return 0;
 }
 
-/* The backing directory, opened; or -1 after printing. */
+/* The backing directory, opened; or -1 after printing.  Refused when the
+ * daemon, as it runs now (its effective ids), cannot read and search it:
+ * such a mount would come up and then fail every access with EACCES.
+ * Root passes the permission bits, so for root this is opendir() alone
+ * (an LSM or a dead mount can still say no). */
 static int open_backing(struct fs *fs, const char *path)
 {
 	struct stat st;
+	DIR *d;
 
 	fs->backing = realpath(path, NULL);
 	if (!fs->backing) {
@@ -226,6 +426,15 @@ static int open_backing(struct fs *fs, const char *path)
 		fprintf(stderr, "framefs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	d = NULL;
+	if (faccessat(AT_FDCWD, fs->backing, R_OK | X_OK, AT_EACCESS) < 0 ||
+	    !(d = opendir(fs->backing))) {
+		fprintf(stderr, "framefs: %s: %s (the daemon, uid %u, must "
+			"read and search the backing directory)\n", path,
+			strerror(errno), (unsigned)geteuid());
+		return -1;
+	}
+	closedir(d);
 	fs->root.dev = st.st_dev;
 	fs->root.bino = st.st_ino;
 	fs->root.type = S_IFDIR;
@@ -238,12 +447,39 @@ static int open_backing(struct fs *fs, const char *path)
 	return 0;
 }
 
-/* A mountpoint must be a directory with nothing mounted on it yet. */
-static int check_mountpoint(const char *mp, const char *backing)
+/* Is the directory (dev, ino) the directory real or one of its ancestors?
+ * real is a realpath (no symlink, no "..", no "."), so cutting it at each
+ * '/' walks its true ancestors; comparing identities rather than strings
+ * also finds the directory when it is reached through a bind mount. */
+static bool dir_is_under(const char *real, dev_t dev, ino_t ino)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", real);
+	for (;;) {
+		if (stat(buf, &st) == 0 && st.st_dev == dev &&
+		    st.st_ino == ino)
+			return true;
+		slash = strrchr(buf, '/');
+		if (!slash || !buf[1])
+			return false;		/* "/" was the last */
+		slash[slash == buf] = '\0';	/* "/a" -> "/", "/a/b" -> "/a" */
+	}
+}
+
+/* A mountpoint must be a directory with nothing mounted on it yet, and
+ * neither inside the backing tree (the daemon would serve, and hold busy,
+ * its own mount) nor above it (the mount would hide the directory it
+ * serves from everyone else). */
+static int check_mountpoint(const char *mp, const char *backing_arg,
+			    const struct fs *fs)
 {
 	char parent[PATH_MAX];
 	struct stat st, pst;
 	char *real;
+	int rc = -1;
 
 	if (stat(mp, &st) < 0) {
 		fprintf(stderr, "framefs: %s: %s\n", mp, strerror(errno));
@@ -261,14 +497,25 @@ static int check_mountpoint(const char *mp, const char *backing)
 		return -1;
 	}
 	real = realpath(mp, NULL);
-	if (real && !strcmp(real, backing)) {
-		fprintf(stderr, "framefs: %s: mountpoint is the backing "
-			"directory\n", mp);
-		free(real);
+	if (!real) {
+		fprintf(stderr, "framefs: %s: %s\n", mp, strerror(errno));
 		return -1;
 	}
+	if (st.st_dev == fs->root.dev && st.st_ino == fs->root.bino)
+		fprintf(stderr, "framefs: %s: mountpoint is the backing "
+			"directory\n", mp);
+	else if (dir_is_under(real, fs->root.dev, fs->root.bino))
+		fprintf(stderr, "framefs: %s: mountpoint inside the backing "
+			"directory %s (the daemon would hold its own mount "
+			"busy)\n", mp, backing_arg);
+	else if (dir_is_under(fs->backing, st.st_dev, st.st_ino))
+		fprintf(stderr, "framefs: %s: backing directory inside the "
+			"mountpoint %s (the mount would hide it)\n",
+			backing_arg, mp);
+	else
+		rc = 0;
 	free(real);
-	return 0;
+	return rc;
 }
 
 /* Undoes the octal escapes (\040 for a space) of a /proc mountinfo path. */
@@ -305,7 +552,7 @@ static void bdi_readahead(const char *mp_real, uint32_t kb)
 	if (kb <= 128)
 		return;
 	if (!mp_real) {
-		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+		fprintf(stderr, "framefs: -o readahead=%u: the kernel reads ahead "
 			"at most 128 KB here (the mountpoint has no real path)"
 			"\n", kb);
 		return;
@@ -332,7 +579,7 @@ static void bdi_readahead(const char *mp_real, uint32_t kb)
 			close(fd);
 	}
 	if (err)
-		fprintf(stderr, "framefs: readahead=%u: the kernel reads ahead "
+		fprintf(stderr, "framefs: -o readahead=%u: the kernel reads ahead "
 			"at most 128 KB here (read_ahead_kb of the mount: "
 			"%s)\n", kb, strerror(err));
 }
@@ -347,7 +594,7 @@ static int fs_init(struct fs *fs)
 
 	fs->cache = cache_new(&cfg);
 	if (!fs->cache) {
-		fprintf(stderr, "framefs: frames=%u: %s\n",
+		fprintf(stderr, "framefs: -o frames=%u: %s\n",
 			fs->o.nframes, strerror(errno));
 		return -1;
 	}
@@ -359,6 +606,7 @@ static int fs_init(struct fs *fs)
 	}
 	pthread_mutex_init(&fs->wait_lock, NULL);
 	pthread_mutex_init(&fs->trace_lock, NULL);
+	ctl_init(fs, fs->o.policy);
 	{
 		pthread_condattr_t ca;
 
@@ -382,79 +630,71 @@ static int fs_init(struct fs *fs)
 			 fs->o.policy);
 		rc = trace_writer_open(fs->o.trace_path, header, &fs->trace);
 		if (rc < 0) {
-			fprintf(stderr, "framefs: trace=%s: %s\n",
+			fprintf(stderr, "framefs: -o trace=%s: %s\n",
 				fs->o.trace_path, strerror(-rc));
 			return -1;
 		}
+		/* For stats: the daemon leaves its working directory. */
+		fs->trace_real = realpath(fs->o.trace_path, NULL);
 	}
 	return 0;
 }
 
-static void raw_free(struct raw_opts *r)
+static void cmdline_free(struct cmdline *cl)
 {
-	char **f[] = { &r->frames, &r->cache, &r->policy, &r->readahead,
-		       &r->refscan, &r->dirty_bg, &r->dirty_max,
-		       &r->dirty_expire, &r->latency, &r->trace, &r->threads,
-		       &r->backing };
+	char **f[] = { &cl->frames, &cl->cache, &cl->policy, &cl->readahead,
+		       &cl->refscan, &cl->dirty_bg, &cl->dirty_max,
+		       &cl->dirty_expire, &cl->latency, &cl->trace,
+		       &cl->threads, &cl->fuse_opts };
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
 	}
 }
 
-/* Parses the command line; returns -1 to go on, or an exit status. */
-static int parse_cmdline(struct fuse_args *args, struct raw_opts *raw,
-			 struct fuse_cmdline_opts *cl, struct fs_opts *o)
+/* What libfuse's session gets: the options framefs passes on, and -d.
+ * The mount's type is fuse.framefs unless subtype= says otherwise, as
+ * libfuse's own command-line parser made it. */
+static int session_args(struct cmdline *cl, const char *argv0,
+			struct fuse_args *args)
 {
-	if (fuse_opt_parse(args, raw, opt_spec, opt_proc) < 0)
-		return 2;
-	if (fuse_parse_cmdline(args, cl) != 0)
-		return 2;
-	if (cl->show_help) {
-		usage(stdout);
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
-		return 0;
+	if ((!cl->subtype &&
+	     fuse_opt_add_opt(&cl->fuse_opts, "subtype=framefs") < 0) ||
+	    fuse_opt_add_arg(args, argv0) < 0 ||
+	    (cl->debug && fuse_opt_add_arg(args, "-d") < 0) ||
+	    (cl->fuse_opts && (fuse_opt_add_arg(args, "-o") < 0 ||
+			       fuse_opt_add_arg(args, cl->fuse_opts) < 0))) {
+		prog_errf("%s", strerror(ENOMEM));
+		return -1;
 	}
-	if (cl->show_version) {
-		printf("framefs %s (libfuse %s)\n", FRAMEFS_VERSION,
-		       fuse_pkgversion());
-		return 0;
-	}
-	if (!raw->backing || !cl->mountpoint) {
-		fprintf(stderr, "framefs: need BACKING_DIR and MOUNTPOINT "
-			"(framefs --help)\n");
-		return 2;
-	}
-	if (cl->singlethread) {
-		fprintf(stderr, "framefs: -s: invalidating a dirty mapped page "
-			"needs a second worker; single-threaded mode would "
-			"deadlock\n");
-		return 2;
-	}
-	if (opts_check(raw, o) < 0)
-		return 2;
-	return -1;
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cl = { 0 };
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *lc = NULL;
-	struct raw_opts raw = { 0 };
+	struct cmdline cl = { 0 };
 	static struct fs fs;
 	char *mp_real = NULL;
 	int ret = 1;
 	uint32_t left;
 
-	ret = parse_cmdline(&args, &raw, &cl, &fs.o);
-	if (ret >= 0)
-		goto out_args;
-	ret = 1;
-	if (open_backing(&fs, raw.backing) < 0 ||
-	    check_mountpoint(cl.mountpoint, fs.backing) < 0 || fs_init(&fs) < 0)
+	cmdline_parse(argc, argv, &cl);
+	opts_check(&cl, &fs.o);
+	fs.o.clone_fd = cl.clone_fd;
+	if (open_backing(&fs, cl.backing) < 0 ||
+	    check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0)
+		goto out;
+	/* The mount is made, and later unmounted, by its real path: the
+	 * daemon leaves its working directory in fuse_daemonize(). */
+	mp_real = realpath(cl.mountpoint, NULL);
+	if (!mp_real) {
+		prog_errf("%s: %s", cl.mountpoint, strerror(errno));
+		goto out;
+	}
+	if (fs_init(&fs) < 0 || session_args(&cl, argv[0], &args) < 0)
 		goto out;
 
 	fs.se = fuse_session_new(&args, &framefs_ops, sizeof(framefs_ops),
@@ -463,8 +703,7 @@ int main(int argc, char *argv[])
 		goto out;
 	if (fuse_set_signal_handlers(fs.se) != 0)
 		goto out_session;
-	mp_real = realpath(cl.mountpoint, NULL);
-	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
+	if (fuse_session_mount(fs.se, mp_real) != 0)
 		goto out_signals;
 	bdi_readahead(mp_real, fs.o.readahead_kb);
 	if (fuse_daemonize(cl.foreground) != 0)
@@ -482,7 +721,7 @@ int main(int argc, char *argv[])
 	fuse_loop_cfg_set_max_threads(lc, fs.o.max_threads);
 	/* Workers never retire: each keeps its hazard-pin slots (cache.c). */
 	fuse_loop_cfg_set_idle_threads(lc, fs.o.max_threads);
-	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cl.clone_fd);
+	fuse_loop_cfg_set_clone_fd(lc, cl.clone_fd);
 	ret = fuse_session_loop_mt(fs.se, lc) != 0;
 	fuse_loop_cfg_destroy(lc);
 	pager_stop(&fs);
@@ -494,6 +733,17 @@ out_session:
 	fuse_session_destroy(fs.se);
 out:
 	pager_stop(&fs);
+	if (fs.cache) {
+		struct cache_stats cs;
+
+		/* A big pool of dirty frames can take a while to write back:
+		 * say what the wait is for (seen with -f; in the background
+		 * stderr is gone). */
+		cache_stats(fs.cache, &cs);
+		if (cs.frames_dirty)
+			prog_errf("unmount: writing back %u dirty pages to %s",
+				  cs.frames_dirty, fs.backing);
+	}
 	left = fs.cache ? pager_final_flush(&fs) : 0;
 	if (left) {
 		fprintf(stderr, "framefs: %u dirty frames could not be written "
@@ -501,7 +751,7 @@ out:
 		ret = 1;
 	}
 	if (fs.trace && trace_writer_close(fs.trace) < 0) {
-		fprintf(stderr, "framefs: trace=%s: could not write the whole "
+		fprintf(stderr, "framefs: -o trace=%s: could not write the whole "
 			"trace\n", fs.o.trace_path);
 		ret = 1;
 	}
@@ -512,10 +762,9 @@ out:
 	cache_free(fs.cache);
 	store_free(fs.store);
 	free(fs.backing);
-out_args:
+	free(fs.trace_real);
 	free(mp_real);
-	free(cl.mountpoint);
-	raw_free(&raw);
+	cmdline_free(&cl);
 	fuse_opt_free_args(&args);
 	return ret;
 }

@@ -1,6 +1,8 @@
 /* test_fs.c - framefs on a real mount: data under eviction for every
  * policy, mmap shared / private / fork, fault accounting, store errors,
- * a crash, and bad command lines.
+ * a crash, bad command lines and directories (with the table in
+ * tests/badinput/framefs.txt), and what the daemon tells its user:
+ * control's result line, the options in stats, the unmount's write-back.
  *
  * Each case mounts its own framefs (harness/mount.c) and unmounts it in its
  * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
@@ -10,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,6 +39,8 @@
 
 static struct mnt M;
 static char tmpfs_dir[256];	/* a tmpfs the ENOSPC case mounted */
+static char bind_dir[512];	/* a bind mount the nesting case made */
+static char log_path[64];	/* the daemon's stderr (start_logged) */
 static mode_t saved_umask;	/* a case changed the umask: teardown */
 static bool umask_changed;	/* restores saved_umask */
 
@@ -49,7 +55,15 @@ static int teardown(void **state)
 {
 	(void)state;
 	mnt_stop_all();
+	if (bind_dir[0]) {
+		umount2(bind_dir, MNT_DETACH);
+		bind_dir[0] = '\0';
+	}
 	mnt_cleanup(&M);
+	if (log_path[0]) {
+		unlink(log_path);
+		log_path[0] = '\0';
+	}
 	if (umask_changed) {
 		umask(saved_umask);
 		umask_changed = false;
@@ -105,6 +119,41 @@ static void start(const char *opts)
 {
 	if (mnt_start(&M, opts) != 0)
 		fail_msg("framefs did not mount with -o %s", opts);
+}
+
+/* Starts framefs with its stderr in a file (log_path), for a case that
+ * checks what the daemon says. */
+static void start_logged(const char *opts)
+{
+	int fd, saved;
+
+	snprintf(log_path, sizeof(log_path), "/tmp/framefs-log.XXXXXX");
+	fd = mkstemp(log_path);
+	assert_true(fd >= 0);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	/* The daemon inherits fd 2 from this process. */
+	dup2(fd, 2);
+	close(fd);
+	fd = mnt_start(&M, opts);
+	dup2(saved, 2);
+	close(saved);
+	if (fd != 0)
+		fail_msg("framefs did not mount with -o %s", opts);
+}
+
+/* What the daemon has said on stderr so far (start_logged). */
+static char *daemon_log(void)
+{
+	static char buf[16384];
+	FILE *f = fopen(log_path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
 }
 
 /* ---- data under eviction ---------------------------------------------- */
@@ -872,6 +921,210 @@ static void test_fs_ctl_files(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* The "last: ..." line of .framefs/control, without its newline. */
+static const char *control_last(void)
+{
+	static char line[512];
+	char path[400];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.framefs/control", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "last: ", 6)) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	assert_true(found);
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+/* A command written to control fails with its errno, and reading control
+ * back (or the daemon's stderr) says why; the result of a good one is
+ * "ok". */
+static void test_fs_control_result(void **s)
+{
+	static const struct {
+		const char *cmd;
+		int rc;
+		const char *last;
+	} cases[] = {
+		{ "drop", 0, "last: drop: ok" },
+		{ "policy nosuch", -EINVAL,
+		  "last: policy nosuch: unknown policy" },
+		{ "policy lru:x=1", -EINVAL,
+		  "last: policy lru:x=1: x: unknown parameter (it takes none)" },
+		{ "policy opt", -EINVAL, "last: policy opt: needs the future "
+		  "references (the simulator's)" },
+		{ "refscan abc", -EINVAL,
+		  "last: refscan abc: not in 0..100000000" },
+		{ "bogus 1", -EINVAL,
+		  "last: bogus 1: unknown command (read control for the list)" },
+		{ "drop  now", -EINVAL, "last: drop now: expected \"drop\"" },
+		{ "fault write EFOO", -EINVAL, "last: fault write EFOO: not EIO, "
+		  "ENOSPC, EROFS, EDQUOT, EACCES, EFBIG or off" },
+		{ "fault both EIO", -EINVAL,
+		  "last: fault both EIO: both: not read or write" },
+		{ "policy clock:bits=2", 0, "last: policy clock:bits=2: ok" },
+		{ "sync\nrefscan -1\ndrop", -EINVAL,
+		  "last: refscan -1: not in 0..100000000" },
+	};
+	const char *log;
+
+	(void)s;
+	NEED_FUSE();
+	start_logged("frames=64");
+	assert_string_equal(control_last(), "last: none");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = mnt_control(&M, cases[i].cmd);
+
+		if (rc != cases[i].rc)
+			fail_msg("%s: %d, want %d", cases[i].cmd, rc,
+				 cases[i].rc);
+		assert_string_equal(control_last(), cases[i].last);
+	}
+	log = daemon_log();
+	assert_non_null(strstr(log, "framefs: control: policy nosuch: unknown "
+			       "policy\n"));
+	assert_non_null(strstr(log, "framefs: control: bogus 1: unknown "
+			       "command (read control for the list)\n"));
+	/* Only failures are logged. */
+	assert_null(strstr(log, "control: drop: ok"));
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* The whole of .framefs/stats. */
+static const char *stats_text(void)
+{
+	static char buf[8192];
+	char path[400];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/.framefs/stats", M.mp);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Does the first line of stats give the policy spec, parameters the
+ * spec names first (a policy may have more after them)? */
+static bool stats_policy_is(const char *spec)
+{
+	const char *st = stats_text();
+	size_t n = strlen(spec);
+
+	return !strncmp(st, "policy ", 7) && !strncmp(st + 7, spec, n) &&
+	       (st[7 + n] == '\n' || st[7 + n] == ':');
+}
+
+/* stats shows the policy with its parameters, and the options in force
+ * after every older line. */
+static void test_fs_stats_options(void **s)
+{
+	char trace[64], line[PATH_MAX + 16], back[PATH_MAX];
+	const char *st;
+
+	(void)s;
+	NEED_FUSE();
+	snprintf(trace, sizeof(trace), "/tmp/framefs-stats.%d.trace",
+		 (int)getpid());
+	snprintf(line, sizeof(line), "frames=64,policy=clock:bits=2,"
+		 "threads=4,readahead=64,store_latency=ssd,trace=%s", trace);
+	start(line);
+	unlink(trace);		/* the daemon holds it open */
+	assert_true(stats_policy_is("clock:bits=2"));
+	assert_int_equal(mnt_stat(&M, "threads"), 4);
+	assert_int_equal(mnt_stat(&M, "readahead_kb"), 64);
+	assert_int_equal(mnt_stat(&M, "store_latency_us"), 0);
+	st = stats_text();
+	snprintf(line, sizeof(line), "\ntrace %s\n", trace);
+	assert_non_null(strstr(st, line));
+	assert_non_null(strstr(st, "\nstore_latency ssd\n"));
+	assert_non_null(strstr(st, "\nstore dir\n"));
+	assert_non_null(realpath(M.backing, back));
+	snprintf(line, sizeof(line), "\nstore_path %s\n", back);
+	assert_non_null(strstr(st, line));
+	/* Appended: the options come after the counters consumers read. */
+	assert_true(strstr(st, "\nthreads ") > strstr(st, "\nstore_latency "));
+	/* A live switch shows the new spec; defaults are spelt out. */
+	assert_int_equal(mnt_control(&M, "policy lru"), 0);
+	assert_true(stats_policy_is("lru"));
+	assert_int_equal(mnt_control(&M, "policy clock"), 0);
+	assert_true(stats_policy_is("clock:bits=1"));
+	/* A refused switch leaves it. */
+	assert_int_equal(mnt_control(&M, "policy clock:bits=99"), -EINVAL);
+	assert_true(stats_policy_is("clock:bits=1"));
+	assert_int_equal(mnt_stop(&M), 0);
+	/* Without trace= or a latency model. */
+	mnt_cleanup(&M);
+	start("frames=64,store_latency=250");
+	st = stats_text();
+	assert_non_null(strstr(st, "\ntrace none\n"));
+	assert_non_null(strstr(st, "\nstore_latency fixed\n"));
+	assert_int_equal(mnt_stat(&M, "store_latency_us"), 250);
+	assert_int_equal(mnt_stat(&M, "threads"), 16);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* An unmount with dirty frames says on the foreground daemon's stderr how
+ * many pages it is writing back; a clean one says nothing. */
+static void test_fs_unmount_dirty_count(void **s)
+{
+	enum { NPAGES = 64 };
+	char want[600], *log, *at;
+	unsigned n = 0;
+	unsigned char *p;
+	size_t len;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	/* Nothing is written back before the unmount. */
+	start_logged("frames=256,dirty_background=100,dirty_max=100,"
+		     "dirty_expire_ms=86400000");
+	fd = open(mpath(&M, "f"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, NPAGES * PS), 0);
+	p = mmap(NULL, NPAGES * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	/* A close writes back (FUSE flushes); the mapping outlives it, and
+	 * its dirty pages reach the daemon at the unmount's sync. */
+	close(fd);
+	memset(p, 0x5a, NPAGES * PS);
+	munmap(p, NPAGES * PS);
+	assert_int_equal(mnt_stop(&M), 0);
+	log = daemon_log();
+	at = strstr(log, "framefs: unmount: writing back ");
+	if (!at || sscanf(at, "framefs: unmount: writing back %u dirty "
+			  "pages to ", &n) != 1)
+		fail_msg("no unmount line in the daemon's stderr:\n%s", log);
+	print_message("%s", at);
+	assert_true(n >= 1 && n <= NPAGES);
+	snprintf(want, sizeof(want), " dirty pages to %s\n", M.backing);
+	assert_non_null(strstr(at, want));
+	p = slurp(bpath(&M, "f"), &len);
+	assert_int_equal(len, NPAGES * PS);
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0x5a)
+			fail_msg("byte %zu of the backing file: %#x", i, p[i]);
+	free(p);
+	/* A new mount, nothing dirty: no line. */
+	mnt_cleanup(&M);
+	unlink(log_path);
+	log_path[0] = '\0';
+	start_logged("frames=256");
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_null(strstr(daemon_log(), "unmount:"));
+}
+
 /* Names: mkdir, rename (and NOREPLACE), link, symlink, unlink of a file
  * with dirty frames, readdir. */
 static void test_fs_namespace(void **s)
@@ -1375,7 +1628,7 @@ static void expect_error(char **argv, int status, const char *what)
 
 	if (rc != status)
 		fail_msg("%s: exit %d, want %d (%s)", what, rc, status, err);
-	if (strncmp(err, "framefs: ", 9) && strncmp(err, "fuse: ", 6))
+	if (strncmp(err, "framefs: ", 9))
 		fail_msg("%s: no 'framefs: ' error line: %s", what, err);
 	if (!nl || nl[1])
 		fail_msg("%s: want exactly one line, got: %s", what, err);
@@ -1418,10 +1671,180 @@ static void test_fs_bad_input(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* Runs framefs (argv, without -f: a mount it should have refused goes to
+ * the background), and wants exit 1 with first the line want and nothing
+ * mounted on mp. */
+static void expect_refused(char **argv, const char *want, const char *mp)
+{
+	char err[1024];
+	int rc = run_cmd(argv, err, sizeof(err));
+	struct statfs sf;
+
+	if (statfs(mp, &sf) == 0 && sf.f_type == 0x65735546) {
+		char *uz[] = { "fusermount3", "-uz", (char *)mp, NULL };
+
+		run_cmd(uz, NULL, 0);
+		fail_msg("%s: mounted (exit %d), want it refused", mp, rc);
+	}
+	err[strcspn(err, "\n")] = '\0';
+	if (rc != 1 || strcmp(err, want))
+		fail_msg("exit %d, first line: %s\nwant exit 1, first line: %s",
+			 rc, err, want);
+}
+
+/* A mountpoint inside the backing tree, reached through a bind mount of
+ * it: the path does not give it away, the identity of the directory does.
+ * (tests/badinput/framefs.txt has the symlink and ".." cases.) */
+static void test_fs_refuse_nested_bind(void **s)
+{
+	char back[400], sub[420], want[1200];
+	char *bin = getenv("FRAMEFS");
+
+	(void)s;
+	if (geteuid() != 0)
+		skip();
+	snprintf(M.dir, sizeof(M.dir), "/tmp/framefs-test.XXXXXX");
+	assert_non_null(mkdtemp(M.dir));
+	snprintf(back, sizeof(back), "%s/back", M.dir);
+	snprintf(sub, sizeof(sub), "%s/back/sub", M.dir);
+	snprintf(bind_dir, sizeof(bind_dir), "%s/alias", M.dir);
+	snprintf(M.mp, sizeof(M.mp), "%s/alias/sub", M.dir);
+	assert_int_equal(mkdir(back, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(mkdir(bind_dir, 0755), 0);
+	if (mount(back, bind_dir, NULL, MS_BIND, NULL) != 0) {
+		bind_dir[0] = '\0';
+		print_message("bind mount: %s\n", strerror(errno));
+		skip();
+	}
+	{
+		char *argv[] = { bin, back, M.mp, NULL };
+
+		snprintf(want, sizeof(want), "framefs: %s: mountpoint inside "
+			 "the backing directory %s (the daemon would hold its "
+			 "own mount busy)", M.mp, back);
+		expect_refused(argv, want, M.mp);
+	}
+}
+
+/* A backing directory the daemon cannot read or search is refused before
+ * mounting.  Root passes permission bits, so framefs runs as nobody here
+ * (setpriv); that refusal comes before any use of /dev/fuse, so it holds
+ * where nobody could not mount at all. */
+static void test_fs_refuse_unreadable_backing(void **s)
+{
+	static const struct {
+		mode_t mode;		/* of the backing directory */
+		bool refused;
+	} cases[] = {
+		{ 0700, true },		/* neither, for nobody */
+		{ 0711, true },		/* searchable, not readable */
+		{ 0744, true },		/* readable, not searchable */
+	};
+	char *bin = getenv("FRAMEFS"), back[300], *mp = M.mp, want[1200];
+	char uid[32], gid[32];
+	struct passwd *pw = getpwnam("nobody");
+
+	(void)s;
+	if (geteuid() != 0 || !pw || access("/usr/bin/setpriv", X_OK)) {
+		print_message("needs root, user nobody and setpriv\n");
+		skip();
+	}
+	snprintf(uid, sizeof(uid), "--reuid=%u", (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof(gid), "--regid=%u", (unsigned)pw->pw_gid);
+	snprintf(M.dir, sizeof(M.dir), "/tmp/framefs-test.XXXXXX");
+	assert_non_null(mkdtemp(M.dir));
+	assert_int_equal(chmod(M.dir, 0755), 0);
+	snprintf(back, sizeof(back), "%s/back", M.dir);
+	snprintf(M.mp, sizeof(M.mp), "%s/mnt", M.dir);
+	assert_int_equal(mkdir(back, 0700), 0);
+	assert_int_equal(mkdir(mp, 0755), 0);
+	assert_int_equal(chown(mp, pw->pw_uid, pw->pw_gid), 0);
+	{
+		char *argv[] = { "setpriv", uid, gid, "--clear-groups", "test",
+				 "-x", bin, NULL };
+
+		if (run_cmd(argv, NULL, 0) != 0) {
+			print_message("%s cannot run as nobody\n", bin);
+			skip();
+		}
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "setpriv", uid, gid, "--clear-groups", bin,
+				 back, mp, NULL };
+
+		assert_int_equal(chmod(back, cases[i].mode), 0);
+		snprintf(want, sizeof(want), "framefs: %s: Permission denied "
+			 "(the daemon, uid %u, must read and search the backing "
+			 "directory)", back, (unsigned)pw->pw_uid);
+		expect_refused(argv, want, mp);
+	}
+}
+
+/* --help is framefs's own: its options and the libfuse ones it passes on,
+ * not libfuse's help (which offers -s and max_idle_threads). */
+static void test_fs_help(void **s)
+{
+	char cmd[512], out[16384];
+	size_t n = 0, r;
+	FILE *p;
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1", getenv("FRAMEFS"));
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((r = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_true(!strncmp(out, "usage: framefs ", 15));
+	assert_non_null(strstr(out, "  allow_other, allow_root"));
+	assert_non_null(strstr(out, "  clone_fd"));
+	/* libfuse's fuse_cmdline_help() and fuse_lowlevel_help() lines */
+	assert_null(strstr(out, "disable multi-threaded operation"));
+	assert_null(strstr(out, "-o max_idle_threads"));
+	assert_null(strstr(out, "allow access by root"));
+}
+
+/* The libfuse options framefs passes on reach the mount. */
+static void test_fs_fuse_options(void **s)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=64,fsname=ff-opt-test,allow_other,nosuid,clone_fd");
+	f = fopen("/proc/self/mountinfo", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, M.mp))
+			continue;
+		found = true;
+		assert_non_null(strstr(line, " fuse.framefs ff-opt-test "));
+		assert_non_null(strstr(line, "allow_other"));
+		assert_non_null(strstr(line, "nosuid"));
+	}
+	fclose(f);
+	assert_true(found);
+	/* clone_fd: the workers still serve. */
+	close(make_file(mpath(&M, "f"), 4 * PS, 'x'));
+	assert_int_equal(mnt_stat(&M, "frames_resident"), 4);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fs_bad_input, setup,
+						teardown),
+		cmocka_unit_test(test_fs_help),
+		cmocka_unit_test_setup_teardown(test_fs_refuse_nested_bind,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fs_refuse_unreadable_backing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fuse_options, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fault_accounting,
 						setup, teardown),
@@ -1449,6 +1872,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_ctl_files, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_control_result, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_stats_options, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_unmount_dirty_count,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_namespace, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_otrunc_race, setup,
@@ -1468,5 +1897,8 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* TEST_FS_ONLY=test_fs_help* runs the cases matching a pattern. */
+	if (getenv("TEST_FS_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_FS_ONLY"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
