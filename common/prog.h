@@ -39,33 +39,6 @@
 
 #ifndef PROG
 #error "define PROG (the program's name) before including prog.h"
-static inline _Noreturn void prog_opt_fail(const char *opt, const char *val,
-					   const char *why)
-{
-	prog_errf("%s: %s: %s", opt, val, why);
-	exit(2);
-}
-
-/* getopt_long() said '?' (unknown option) or ':' (missing value).  The
- * option as the user wrote it is argv[optind - 1] for a long one (up to
- * any '='), optopt for a short one. */
-static inline _Noreturn void prog_getopt_fail(int c, char *const argv[])
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
-	char name[64];
-
-	if (arg && !strncmp(arg, "--", 2))
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="),
-			 arg);
-	else if (optopt > 0 && optopt < 128)
-		snprintf(name, sizeof(name), "-%c", optopt);
-	else
-		snprintf(name, sizeof(name), "%s", arg ? arg : "?");
-	prog_errf("%s: %s (" PROG " --help)", name,
-		  c == ':' ? "needs a value" : "unknown option");
-	exit(2);
-}
-
 #endif
 
 static inline bool prog_progress_on(void)
