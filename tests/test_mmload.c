@@ -665,6 +665,80 @@ static void test_mmload_repeat_nomount(void **state)
 	unlink(f);
 }
 
+/* "latency_KIND touches N ..." of the last output: N, 0 without the line. */
+static long long lat_touches(const char *kind)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\nlatency_%s ", kind);
+	p = strstr(out, key);
+	return p ? strtoll(strstr(p, " touches ") + 9, NULL, 10) : 0;
+}
+
+/* The latency_hist rows: the touches of column col (0: no fault, 1: minor,
+ * 2: major) added up. */
+static long long hist_sum(int col)
+{
+	long long sum = 0, v[3];
+	const char *p = out;
+
+	while ((p = strstr(p, "\nlatency_hist "))) {
+		p += 14;
+		assert_int_equal(sscanf(p, "%*s %lld %lld %lld", &v[0], &v[1],
+					&v[2]), 3);
+		sum += v[col];
+	}
+	return sum;
+}
+
+/* --latency sorts every touch by what it cost: writes into a private
+ * mapping take one minor fault each (the copy), then none. */
+static void test_mmload_latency_nomount(void **state)
+{
+	const char *f;
+
+	(void)state;
+	f = tfile("lat.dat", 8, 0);
+	assert_int_equal(mmload(NULL, 0, "--latency", "--map", "private",
+				"--write", "1", "--pattern", "loop:4", "--ops",
+				"400", f, NULL), 0);
+	assert_int_equal(lat_touches("all"), 400);
+	assert_int_equal(lat_touches("minor_fault"), 4);
+	assert_int_equal(lat_touches("no_fault"), 396);
+	assert_int_equal(lat_touches("major_fault"), 0);
+	assert_int_equal(hist_sum(0), 396);
+	assert_int_equal(hist_sum(1), 4);
+	assert_non_null(strstr(out, "\nlatency_all            touches 400 p50 "));
+	assert_int_equal(mmload(NULL, 0, "--latency", "--json", "--pages", "2",
+				f, NULL), 0);
+	assert_non_null(strstr(out, "\"latency\": {\"all\": {\"touches\": 2, "
+				    "\"p50_ns\": "));
+	assert_non_null(strstr(out, "\"histogram\": [{\"from_ns\": "));
+	assert_int_equal(mmload(NULL, 0, "--latency", "--json", "--fork",
+				"--pages", "2", f, NULL), 0);
+	assert_non_null(strstr(out, "\"child_latency\": {\"all\": "
+				    "{\"touches\": 2, "));
+	unlink(f);
+}
+
+/* On framefs, cold: every touch is a major fault (a READ of the daemon);
+ * warm: none is. */
+static void test_mmload_latency_kinds(void **state)
+{
+	const char *f;
+
+	(void)state;
+	NEED_FUSE();
+	f = fresh_file("latency.dat");
+	assert_int_equal(mmload(NULL, 0, "--latency", f, NULL), 0);
+	assert_int_equal(lat_touches("major_fault"), NPAGES);
+	assert_int_equal(hist_sum(2), NPAGES);
+	assert_int_equal(mmload(NULL, 0, "--latency", f, NULL), 0);
+	assert_int_equal(lat_touches("major_fault"), 0);
+	assert_int_equal(lat_touches("all"), NPAGES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +754,8 @@ int main(void)
 		cmocka_unit_test(test_mmload_hold_prints_first_nomount),
 		cmocka_unit_test(test_mmload_progress_nomount),
 		cmocka_unit_test(test_mmload_repeat_nomount),
+		cmocka_unit_test(test_mmload_latency_nomount),
+		cmocka_unit_test(test_mmload_latency_kinds),
 	};
 	int rc;
 

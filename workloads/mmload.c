@@ -71,7 +71,7 @@
 /* Long-only options (doc/options.md: their letters mean other things). */
 enum {
 	OPT_PATTERN = 256, OPT_PAGES, OPT_OPS, OPT_FORK, OPT_TRACE_OUT,
-	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT,
+	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY,
 };
 
 struct opts {
@@ -94,7 +94,24 @@ struct opts {
 	const char *trace_out;
 	double hold_s;			/* keep the mapping after touching */
 	unsigned repeat;		/* runs, 1: one */
+	bool latency;			/* time every touch */
 	bool json;
+};
+
+/* --latency: what each touch took, in a histogram per kind of touch.  A
+ * touch's kind is what getrusage() says it cost: no fault (the page was
+ * mapped: a kernel hit), a minor fault (the page was in the kernel's page
+ * cache and had to be mapped, or copied on write), a major fault (a read:
+ * on framefs one READ of the daemon, served from a frame or, a frame miss,
+ * from the store and its latency model).  Buckets: 16 linear steps per
+ * power of two of nanoseconds, so a percentile is within 1/16 (6%). */
+#define LAT_SUB 16
+#define LAT_BUCKETS (61 * LAT_SUB)
+enum { LAT_NOFAULT, LAT_MINOR, LAT_MAJOR, LAT_KINDS };
+
+struct lat {
+	uint64_t n[LAT_KINDS][LAT_BUCKETS];
+	uint64_t max_ns[LAT_KINDS];
 };
 
 /* One recording thread's ring of chunks, in the shared mapping.  The
@@ -159,6 +176,7 @@ struct worker {
 	uint64_t progress;		/* touches, for the progress line;
 					 * atomic, updated every 1024 */
 	int finished;			/* atomic: the thread is done */
+	struct lat *lat;		/* --latency, else NULL */
 	uint64_t sink;
 };
 
@@ -224,6 +242,12 @@ static void usage(FILE *out)
 "                        (and the child alive), for a look with mapview PID\n"
 "      --repeat N        run the workload N times (1..1000); report min,\n"
 "                        median and max of each figure\n"
+"      --latency         time every touch: percentiles and a log2 histogram\n"
+"                        per kind (no fault: a kernel hit; minor fault;\n"
+"                        major fault: on framefs a frame hit or a frame\n"
+"                        miss, the store's latency model among them).\n"
+"                        Costs two getrusage calls per touch, outside the\n"
+"                        timed part\n"
 "      --json            one JSON object instead of name-value lines\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"
@@ -313,6 +337,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "trace-out", required_argument, NULL, OPT_TRACE_OUT },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "latency", no_argument, NULL, OPT_LATENCY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -395,6 +420,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			repeat_arg = optarg;
 			break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_LATENCY: o->latency = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); exit(0);
 		default: prog_getopt_fail(opt, argv);
@@ -671,6 +697,66 @@ static uint64_t bits_count(const uint64_t *map, uint64_t nbits)
 	return n;
 }
 
+static unsigned lat_bucket(uint64_t ns)
+{
+	int e;
+
+	if (ns < LAT_SUB)
+		return (unsigned)ns;
+	e = 63 - __builtin_clzll(ns);		/* 4..63 */
+	return (unsigned)(e - 3) * LAT_SUB +
+	       (unsigned)((ns >> (e - 4)) & (LAT_SUB - 1));
+}
+
+/* The smallest and largest ns of bucket b. */
+static void lat_range(unsigned b, uint64_t *lo, uint64_t *hi)
+{
+	unsigned e = b / LAT_SUB + 3, sub = b % LAT_SUB;
+
+	if (b < LAT_SUB) {
+		*lo = *hi = b;
+		return;
+	}
+	*lo = (uint64_t)(LAT_SUB + sub) << (e - 4);
+	*hi = *lo + (1ull << (e - 4)) - 1;
+}
+
+/* One touch, timed alone; its kind from the thread's fault counters,
+ * read outside the timed part. */
+static void touch_timed(struct worker *w, unsigned char *page, bool write,
+			uint64_t *sink)
+{
+	struct rusage a, b;
+	uint64_t t1, t2, ns;
+	int kind;
+
+	getrusage(RUSAGE_THREAD, &a);
+	t1 = now_ns(CLOCK_MONOTONIC);
+	if (write)
+		*(volatile unsigned char *)(page + w->writer) =
+			(unsigned char)(0x80 | w->writer);
+	else
+		*sink += *(volatile unsigned char *)page;
+	t2 = now_ns(CLOCK_MONOTONIC);
+	getrusage(RUSAGE_THREAD, &b);
+	ns = t2 - t1;
+	kind = b.ru_majflt != a.ru_majflt ? LAT_MAJOR :
+	       b.ru_minflt != a.ru_minflt ? LAT_MINOR : LAT_NOFAULT;
+	w->lat->n[kind][lat_bucket(ns)]++;
+	if (ns > w->lat->max_ns[kind])
+		w->lat->max_ns[kind] = ns;
+}
+
+static void lat_add(struct lat *to, const struct lat *from)
+{
+	for (int k = 0; k < LAT_KINDS; k++) {
+		for (unsigned b = 0; b < LAT_BUCKETS; b++)
+			to->n[k][b] += from->n[k][b];
+		if (from->max_ns[k] > to->max_ns[k])
+			to->max_ns[k] = from->max_ns[k];
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -698,13 +784,17 @@ static void *worker_main(void *arg)
 			if (w->deadline > 0 && t >= w->deadline)
 				break;
 		}
-		if (write) {
+		if (w->lat) {
+			touch_timed(w, page, write, &sink);
+		} else if (write) {
 			*(volatile unsigned char *)(page + w->writer) =
 				(unsigned char)(0x80 | w->writer);
-			w->writes++;
-			bit_set(w->written, pgno);
 		} else {
 			sink += *(volatile unsigned char *)page;
+		}
+		if (write) {
+			w->writes++;
+			bit_set(w->written, pgno);
 		}
 		bit_set(w->seen, pgno);
 		w->touches++;
@@ -792,7 +882,7 @@ static void progress_loop(const struct opts *o, struct worker *w,
 static int run_workers(const struct opts *o, unsigned char *base,
 		       uint64_t npages, int writer_base, double epoch,
 		       struct recring *ring, struct worker *w,
-		       struct result *res)
+		       struct result *res, struct lat *lat_sum)
 {
 	uint64_t total = o->ops, seedmix = writer_base ? 0x5eed0f0c4ull : 0;
 	size_t words = (npages + 63) / 64;
@@ -820,7 +910,9 @@ static int run_workers(const struct opts *o, unsigned char *base,
 		}
 		w[i].seen = calloc(words, sizeof(uint64_t));
 		w[i].written = calloc(words, sizeof(uint64_t));
-		if (!w[i].seen || !w[i].written) {
+		if (lat_sum)
+			w[i].lat = calloc(1, sizeof(struct lat));
+		if (!w[i].seen || !w[i].written || (lat_sum && !w[i].lat)) {
 			prog_errf("%s", strerror(ENOMEM));
 			return -ENOMEM;
 		}
@@ -873,6 +965,8 @@ static int run_workers(const struct opts *o, unsigned char *base,
 		res->thread[i].touches = w[i].touches;
 		res->thread[i].minflt = w[i].minflt;
 		res->thread[i].majflt = w[i].majflt;
+		if (lat_sum)
+			lat_add(lat_sum, w[i].lat);
 		if (i > 0)
 			for (size_t k = 0; k < words; k++) {
 				w[0].seen[k] |= w[i].seen[k];
@@ -890,6 +984,8 @@ static void workers_free(struct worker *w, int n)
 		pattern_free(w[i].pat);
 		free(w[i].seen);
 		free(w[i].written);
+		free(w[i].lat);
+		w[i].lat = NULL;
 		w[i].pat = NULL;
 		w[i].seen = w[i].written = NULL;
 	}
@@ -956,6 +1052,111 @@ static void print_result(const char *who, const struct result *r, bool json)
 		printf("%-22s %.3f\n", "munmap_ms", r->munmap_ms);
 }
 
+/* The smallest bucket bound that p of the touches of kind (-1: all) stay
+ * within, at most the largest seen. */
+static uint64_t lat_pct(const struct lat *l, int kind, double p,
+			uint64_t total, uint64_t max_ns)
+{
+	uint64_t want = (uint64_t)(p * (double)total + 0.999999), seen = 0;
+	uint64_t lo, hi;
+
+	if (!want)
+		want = 1;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		for (int k = 0; k < LAT_KINDS; k++)
+			if (kind < 0 || k == kind)
+				seen += l->n[k][b];
+		if (seen >= want) {
+			lat_range(b, &lo, &hi);
+			return hi < max_ns ? hi : max_ns;
+		}
+	}
+	return max_ns;
+}
+
+/* Percentiles per kind and the log2 histogram, one column per kind: the
+ * kinds of access the kit is about show as separate modes. */
+static void print_latency(const struct lat *l, bool json, const char *key)
+{
+	static const char *const name[] = { "all", "no_fault", "minor_fault",
+					    "major_fault" };
+	static const double pct[] = { 0.5, 0.9, 0.99 };
+	uint64_t row[LAT_KINDS][64] = { { 0 } };
+	int first = 64, last = -1;
+
+	if (json)
+		printf(", \"%s\": {", key);
+	for (int k = -1; k < LAT_KINDS; k++) {
+		uint64_t total = 0, max_ns = 0;
+
+		for (int j = 0; j < LAT_KINDS; j++) {
+			if (k >= 0 && j != k)
+				continue;
+			for (unsigned b = 0; b < LAT_BUCKETS; b++)
+				total += l->n[j][b];
+			if (l->max_ns[j] > max_ns)
+				max_ns = l->max_ns[j];
+		}
+		if (!total && k >= 0)
+			continue;
+		if (json)
+			printf("%s\"%s\": {\"touches\": %llu", k >= 0 ? ", " : "",
+			       name[k + 1], (unsigned long long)total);
+		else
+			printf("latency_%-14s touches %llu", name[k + 1],
+			       (unsigned long long)total);
+		for (size_t i = 0; total && i < sizeof(pct) / sizeof(pct[0]);
+		     i++)
+			printf(json ? ", \"p%.0f_ns\": %llu" : " p%.0f %llu",
+			       pct[i] * 100, (unsigned long long)
+			       lat_pct(l, k, pct[i], total, max_ns));
+		printf(json ? ", \"max_ns\": %llu}" : " max %llu\n",
+		       (unsigned long long)max_ns);
+	}
+	/* log2 rows: [2^e, 2^(e+1)) ns */
+	for (int k = 0; k < LAT_KINDS; k++)
+		for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+			uint64_t lo, hi;
+			int e;
+
+			if (!l->n[k][b])
+				continue;
+			lat_range(b, &lo, &hi);
+			e = lo ? 63 - __builtin_clzll(lo) : 0;
+			row[k][e] += l->n[k][b];
+			first = e < first ? e : first;
+			last = e > last ? e : last;
+		}
+	if (json)
+		printf(", \"histogram\": [");
+	else
+		printf("%-32s %12s %12s %12s\n", "# latency_hist from..to ns",
+		       "no_fault", "minor_fault", "major_fault");
+	for (int e = first; e <= last; e++) {
+		uint64_t lo = e ? 1ull << e : 0, hi = (2ull << e) - 1;
+		char range[48];
+
+		if (json) {
+			printf("%s{\"from_ns\": %llu, \"to_ns\": %llu, "
+			       "\"no_fault\": %llu, \"minor_fault\": %llu, "
+			       "\"major_fault\": %llu}", e > first ? ", " : "",
+			       (unsigned long long)lo, (unsigned long long)hi,
+			       (unsigned long long)row[0][e],
+			       (unsigned long long)row[1][e],
+			       (unsigned long long)row[2][e]);
+			continue;
+		}
+		snprintf(range, sizeof(range), "%llu..%llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
+		printf("latency_hist %-19s %12llu %12llu %12llu\n", range,
+		       (unsigned long long)row[0][e],
+		       (unsigned long long)row[1][e],
+		       (unsigned long long)row[2][e]);
+	}
+	if (json)
+		printf("]}");
+}
+
 static void print_head(const struct opts *o, uint64_t npages)
 {
 	if (o->json) {
@@ -978,21 +1179,27 @@ static void print_head(const struct opts *o, uint64_t npages)
 }
 
 static void print_report(const struct opts *o, uint64_t npages,
-			 const struct outcome *out)
+			 const struct outcome *out, const struct lat *lat)
 {
 	print_head(o, npages);
 	if (o->json) {
 		printf(", \"result\": ");
 		print_result("", &out->res, true);
+		if (lat)
+			print_latency(&lat[0], true, "latency");
 		if (o->fork) {
 			printf(", \"child\": ");
 			print_result("", &out->cres, true);
 			printf(", \"child_writes_seen_by_parent\": %llu",
 			       (unsigned long long)out->seen_by_parent);
+			if (lat)
+				print_latency(&lat[1], true, "child_latency");
 		}
 		printf("}\n");
 	} else {
 		print_result("parent", &out->res, false);
+		if (lat)
+			print_latency(&lat[0], false, NULL);
 		if (o->fork) {
 			printf("%s %llu of %llu\n",
 			       "child_writes_seen_by_parent",
@@ -1000,6 +1207,8 @@ static void print_report(const struct opts *o, uint64_t npages,
 			       (unsigned long long)out->cres.pages_written);
 			printf("# the child (forked after mmap)\n");
 			print_result("child", &out->cres, false);
+			if (lat)
+				print_latency(&lat[1], false, NULL);
 		}
 	}
 	fflush(stdout);
@@ -1016,7 +1225,8 @@ static int cmp_double(const void *a, const void *b)
  * count stays a count) and max of each figure over the runs, as perf stat
  * -r and fio summarize noisy machines. */
 static void print_repeat(const struct opts *o, uint64_t npages,
-			 const struct outcome *runs, unsigned n)
+			 const struct outcome *runs, unsigned n,
+			 const struct lat *lat)
 {
 	static const struct {
 		const char *name;
@@ -1067,8 +1277,12 @@ static void print_repeat(const struct opts *o, uint64_t npages,
 			       f[k].prec, v[n - 1]);
 		}
 	}
+	if (o->json)
+		printf("}");
+	if (lat)			/* every run's touches together */
+		print_latency(lat, o->json, "latency");
 	if (o->json) {
-		printf("}, \"runs\": [");
+		printf(", \"runs\": [");
 		for (unsigned i = 0; i < n; i++) {
 			printf("%s", i ? ", " : "");
 			print_result("", &runs[i].res, true);
@@ -1187,7 +1401,8 @@ static bool read_full(int fd, void *buf, size_t n)
  * printed (*reported) before the pause, so they can be read beside
  * mapview PID; munmap_ms is then not reported.  Returns the exit status. */
 static int run_once(const struct opts *o, int fd, uint64_t npages,
-		    struct tracer *tr, struct outcome *out, bool *reported)
+		    struct tracer *tr, struct outcome *out, struct lat *lat,
+		    bool *reported)
 {
 	struct worker w[MAX_THREADS], cw[MAX_THREADS];
 	size_t len = npages * PS;
@@ -1243,10 +1458,13 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 				_exit(1);
 			close(pfd[0]);
 			if (run_workers(o, base, npages, CHILD_WRITER, epoch,
-					ring, cw, &out->cres) < 0)
+					ring, cw, &out->cres,
+					lat ? &lat[1] : NULL) < 0)
 				_exit(1);
 			if (write(pfd[1], &out->cres, sizeof(out->cres)) !=
-			    (ssize_t)sizeof(out->cres))
+			    (ssize_t)sizeof(out->cres) ||
+			    (lat && write(pfd[1], &lat[1], sizeof(lat[1])) !=
+			     (ssize_t)sizeof(lat[1])))
 				_exit(1);
 			close(pfd[1]);
 			hold(o);
@@ -1263,12 +1481,14 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 		goto out;
 	}
 
-	if (run_workers(o, base, npages, 0, epoch, ring, w, &out->res) < 0) {
+	if (run_workers(o, base, npages, 0, epoch, ring, w, &out->res,
+			lat) < 0) {
 		status = 1;
 		goto out;
 	}
 	if (child > 0) {
-		if (!read_full(pfd[0], &out->cres, sizeof(out->cres))) {
+		if (!read_full(pfd[0], &out->cres, sizeof(out->cres)) ||
+		    (lat && !read_full(pfd[0], &lat[1], sizeof(lat[1])))) {
 			prog_errf("--fork: the child failed");
 			status = 1;
 			goto out;
@@ -1303,7 +1523,7 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 		out->res.msync_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
 	}
 	if (o->hold_s > 0 && status == 0) {
-		print_report(o, npages, out);
+		print_report(o, npages, out, lat);
 		*reported = true;
 		hold(o);
 	}
@@ -1350,6 +1570,7 @@ int main(int argc, char **argv)
 	struct outcome one, *runs = &one;
 	struct opts o;
 	struct tracer tracer, *tr = NULL;
+	struct lat *lat = NULL;		/* [0] parent's, [1] the child's */
 	uint64_t file_pages, npages;
 	bool reported = false;
 	int fd, status = 0;
@@ -1396,17 +1617,23 @@ int main(int argc, char **argv)
 		if (!runs)
 			prog_fail("--repeat", strerror(ENOMEM));
 	}
+	if (o.latency) {
+		lat = calloc(2, sizeof(*lat));
+		if (!lat)
+			prog_fail("--latency", strerror(ENOMEM));
+	}
 	for (unsigned i = 0; i < o.repeat && !status; i++)
-		status = run_once(&o, fd, npages, tr, &runs[i],
+		status = run_once(&o, fd, npages, tr, &runs[i], lat,
 				  &reported);
 	close(fd);
 	if (!status && !reported) {
 		if (o.repeat > 1)
-			print_repeat(&o, npages, runs, o.repeat);
+			print_repeat(&o, npages, runs, o.repeat, lat);
 		else
-			print_report(&o, npages, &one);
+			print_report(&o, npages, &one, lat);
 	}
 	if (runs != &one)
 		free(runs);
+	free(lat);
 	return status;
 }
