@@ -26,8 +26,15 @@
  * MAP_SHARED anonymous mapping made before the fork; a writer thread of
  * the parent merges the rings in time order into the trace as the chunks
  * fill.  The memory recording costs is fixed (REC_CHUNKS x REC_CHUNK
- * records per thread), not 16 bytes per touch, so the fault counts of a
+ * records per thread), not memory per touch, so the fault counts of a
  * recorded run stay those of the workload.  See "the trace" below.
+ *
+ * --hold prints the results (the child sends its own through a pipe
+ * before it holds) and then holds, so they can be read beside mapview.
+ * --repeat runs the workload N times on fresh mappings and prints min,
+ * median and max per figure.  --latency times each touch on its own; see
+ * struct lat.  A progress line goes to a terminal from the main thread,
+ * which then only watches the workers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
