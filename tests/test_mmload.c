@@ -2,6 +2,10 @@
  * ones the kernel charges and the daemon sees, its writes land (or, for
  * MAP_PRIVATE, do not), and its --fork shows copy on write.
  *
+ * The cases named _nomount need no FUSE: they run mmload on files in a
+ * scratch directory (what it refuses, what recording a trace costs, the
+ * progress line, --hold, --repeat).
+ *
  * The mount uses readahead 0 and the frames are dropped before each cold
  * run, so nothing is in the page cache beforehand and every first touch is
  * exactly one major fault and one READ of the daemon.
@@ -14,20 +18,27 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "need_fuse.h"
+#include "tmpdir.h"
 
 #define PS 4096u
 #define NPAGES 32
 
 static struct mnt M;
 static char out[1 << 16];
+static char T[256];		/* scratch dir of the cases without a mount */
+static char tpath[512];
 
 static int setup(void **state)
 {
@@ -189,7 +200,7 @@ static void test_mmload_private_vs_shared_writes(void **state)
 	assert_int_equal(pages_holding(f, 0, 0x80), 0);
 
 	assert_int_equal(mmload(NULL, 0, "--map", "shared", "--write", "1",
-				f, NULL), 0);
+				"--overwrite", f, NULL), 0);
 	assert_int_equal(val("majflt", false), 0);
 	assert_true(val("minflt", false) >= NPAGES);
 	assert_true(val("msync_ms", false) >= 0);
@@ -220,7 +231,7 @@ static void test_mmload_fork_cow(void **state)
 	assert_int_equal(pages_holding(f, 0, 0x80), 0);
 
 	assert_int_equal(mmload(NULL, 0, "--fork", "--map", "shared",
-				"--write", "1", f, NULL), 0);
+				"--write", "1", "--overwrite", f, NULL), 0);
 	assert_int_equal(val("child_writes_seen_by_parent", false), NPAGES);
 	assert_int_equal(pages_holding(f, 64, 0xc0), NPAGES);
 	assert_int_equal(pages_holding(f, 0, 0x80), NPAGES);
@@ -297,8 +308,8 @@ static void test_mmload_trace_out(void **state)
 	f = fresh_file("trace.dat");
 	snprintf(trace, sizeof(trace), "%s/loop.trace", M.dir);
 	assert_int_equal(mmload(NULL, 0, "--pattern", "loop:8", "--ops", "40",
-				"--write", "0.5", "--trace-out", trace, f,
-				NULL), 0);
+				"--write", "0.5", "--overwrite", "--trace-out",
+				trace, f, NULL), 0);
 	assert_int_equal(count_lines(trace, first, sizeof(first)), 40);
 	fp = fopen(trace, "r");
 	assert_non_null(fp);
@@ -332,7 +343,7 @@ static void test_mmload_bad_input(void **state)
 	assert_non_null(strstr(err, "mmload: "));
 	assert_non_null(strstr(err, "No such file"));
 	assert_int_equal(mmload(err, sizeof(err), "--pages", "33", f, NULL),
-			 1);
+			 2);
 	assert_non_null(strstr(err, "has 32 pages"));
 	assert_int_equal(mmload(err, sizeof(err), "--pattern", "zipf:x", f,
 				NULL), 2);
@@ -345,6 +356,389 @@ static void test_mmload_bad_input(void **state)
 	assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
 }
 
+
+/* ---- without a mount -------------------------------------------------- */
+
+/* T/name: npages pages of byte v, made here (so not by mmload). */
+static const char *tfile(const char *name, unsigned npages, unsigned char v)
+{
+	static char buf[PS];
+	int fd;
+
+	snprintf(tpath, sizeof(tpath), "%s/%s", T, name);
+	fd = open(tpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	memset(buf, v, sizeof(buf));
+	for (unsigned i = 0; i < npages; i++)
+		assert_int_equal(write(fd, buf, PS), PS);
+	close(fd);
+	return tpath;
+}
+
+/* Every byte of the file is v, and it has npages pages. */
+static bool file_is(const char *path, unsigned npages, unsigned char v)
+{
+	unsigned char buf[PS];
+	struct stat st;
+	bool same = true;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	if (st.st_size != (off_t)npages * PS)
+		same = false;
+	for (unsigned i = 0; same && i < npages; i++) {
+		assert_int_equal(pread(fd, buf, PS, (off_t)i * PS), PS);
+		for (unsigned k = 0; k < PS; k++)
+			same &= buf[k] == v;
+	}
+	close(fd);
+	return same;
+}
+
+/* A file mmload did not create is changed only with --overwrite: --write
+ * through a shared mapping, and --create's extension, are refused before
+ * anything is written, and the file's bytes stay what they were. */
+static void test_mmload_overwrite_nomount(void **state)
+{
+	char err[1024], f[512], nf[600], bad[600];
+
+	(void)state;
+	snprintf(f, sizeof(f), "%s", tfile("keep.dat", 4, 0x5a));
+	assert_int_equal(mmload(err, sizeof(err), "--write", "1", f, NULL), 2);
+	assert_non_null(strstr(err, "mmload: --write: 1: "));
+	assert_non_null(strstr(err, "--overwrite"));
+	assert_true(file_is(f, 4, 0x5a));
+	assert_int_equal(mmload(err, sizeof(err), "--create", "32K", "--write",
+				"0.5", f, NULL), 2);
+	assert_true(file_is(f, 4, 0x5a));
+	assert_int_equal(mmload(err, sizeof(err), "--create", "32K", f, NULL),
+			 2);
+	assert_non_null(strstr(err, "mmload: --create: 32K: "));
+	assert_true(file_is(f, 4, 0x5a));
+	/* Private writes are copies: the file is safe without the flag. */
+	assert_int_equal(mmload(NULL, 0, "--write", "1", "--map", "private",
+				f, NULL), 0);
+	assert_int_equal(val("writes", false), 4);
+	assert_true(file_is(f, 4, 0x5a));
+	/* A trace that cannot be written is refused before the touches. */
+	snprintf(bad, sizeof(bad), "%s/nodir/t", T);
+	assert_int_equal(mmload(err, sizeof(err), "--write", "1",
+				"--overwrite", "--trace-out", bad, f, NULL), 1);
+	assert_non_null(strstr(err, "mmload: --trace-out: "));
+	assert_true(file_is(f, 4, 0x5a));
+	/* Asked for, it writes. */
+	assert_int_equal(mmload(NULL, 0, "--write", "1", "--overwrite", f,
+				NULL), 0);
+	assert_false(file_is(f, 4, 0x5a));
+	/* A file --create makes is mmload's own scratch file. */
+	snprintf(nf, sizeof(nf), "%s/new.dat", T);
+	unlink(nf);
+	assert_int_equal(mmload(NULL, 0, "--create", "16K", "--write", "1",
+				nf, NULL), 0);
+	assert_int_equal(val("pages_written", false), 4);
+	unlink(nf);
+	unlink(f);
+}
+
+/* Reads a framefs trace: references, writes among them, and whether the
+ * times never go back; every page below npages. */
+static long trace_check(const char *path, long *writes, uint64_t npages)
+{
+	FILE *fp = fopen(path, "r");
+	unsigned long long t, file, pg, last = 0;
+	char line[256], op;
+	long n = 0;
+
+	assert_non_null(fp);
+	*writes = 0;
+	assert_non_null(fgets(line, sizeof(line), fp));
+	assert_non_null(strstr(line, "# framefs trace v1 source=mmload"));
+	while (fgets(line, sizeof(line), fp)) {
+		assert_int_equal(sscanf(line, "%llu %llu %llu %c", &t, &file,
+					&pg, &op), 4);
+		assert_true(t >= last);
+		assert_true(pg < npages);
+		assert_true(op == 'r' || op == 'w');
+		last = t;
+		*writes += op == 'w';
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+/* The trace of threads and a --fork child, streamed while they run: every
+ * touch of every thread, in time order, the writes marked. */
+static void test_mmload_trace_merged_nomount(void **state)
+{
+	char tr[300];
+	const char *f;
+	long n, w;
+
+	(void)state;
+	f = tfile("merge.dat", 64, 0);
+	snprintf(tr, sizeof(tr), "%s/merge.trace", T);
+	/* Threads that store race with the loads of the others, on purpose
+	 * (the workload); reads only here, so a TSan build stays quiet. */
+	assert_int_equal(mmload(NULL, 0, "--threads", "3", "--fork",
+				"--pattern", "rand", "--ops", "30001",
+				"--trace-out", tr, f, NULL), 0);
+	n = trace_check(tr, &w, 64);
+	assert_int_equal(n, val("touches", false) + val("touches", true));
+	assert_int_equal(n, 60002);
+	assert_int_equal(w, 0);
+	assert_int_equal(mmload(NULL, 0, "--fork", "--map", "private",
+				"--write", "0.3", "--pattern", "zipf:0.8",
+				"--ops", "20000", "--trace-out", tr, f, NULL),
+			 0);
+	n = trace_check(tr, &w, 64);
+	assert_int_equal(n, 40000);
+	assert_int_equal(w, val("writes", false) + val("writes", true));
+	assert_true(w > 0);
+	unlink(tr);
+	unlink(f);
+}
+
+/* Recording costs a fixed buffer, not memory per touch: a million touches
+ * of 32 warm pages fault about as often recorded as not (it was thousands
+ * of minor faults more, 16 bytes per touch held until the end). */
+static void test_mmload_trace_minflt_nomount(void **state)
+{
+	char tr[300];
+	const char *f;
+	long long without, with;
+	long w;
+
+	(void)state;
+	f = tfile("flt.dat", 32, 0);
+	snprintf(tr, sizeof(tr), "%s/flt.trace", T);
+	assert_int_equal(mmload(NULL, 0, "--ops", "1000000", f, NULL), 0);
+	without = val("minflt", false);
+	assert_int_equal(mmload(NULL, 0, "--ops", "1000000", "--trace-out",
+				tr, f, NULL), 0);
+	with = val("minflt", false);
+	print_message("minflt: %lld without --trace-out, %lld with\n",
+		      without, with);
+	assert_true(with <= 3 * without + 1000);
+	assert_int_equal(trace_check(tr, &w, 32), 1000000);
+	unlink(tr);
+	unlink(f);
+}
+
+/* Starts mmload with stdout into a pipe (*outfd) and stderr to errfd (or
+ * /dev/null), in a process group of its own so the --fork child can be
+ * stopped with it.  Returns the PID. */
+static pid_t mmload_spawn(int *outfd, int errfd, char *const argv[])
+{
+	int pfd[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		setpgid(0, 0);
+		dup2(pfd[1], 1);
+		dup2(errfd >= 0 ? errfd : nul, 2);
+		close(pfd[0]);
+		execv(getenv("MMLOAD"), argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	*outfd = pfd[0];
+	return pid;
+}
+
+/* Reads fd into buf until it holds want, fd ends or secs pass. */
+static bool read_until(int fd, char *buf, size_t len, const char *want,
+		       double secs)
+{
+	size_t n = strlen(buf);
+	time_t end = time(NULL) + (time_t)secs;
+
+	while (!strstr(buf, want) && time(NULL) <= end && n + 1 < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		r = read(fd, buf + n, len - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+	}
+	return strstr(buf, want) != NULL;
+}
+
+/* --hold prints the results first: they can be read (here from a pipe)
+ * while the process still holds its mapping, the --fork child's too. */
+static void test_mmload_hold_prints_first_nomount(void **state)
+{
+	char *argv[] = { "mmload", "--hold", "60", "--fork", "--pages", "4",
+			 tpath, NULL };
+	char buf[8192] = "";
+	bool got, alive;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	tfile("hold.dat", 4, 0);
+	pid = mmload_spawn(&fd, -1, argv);
+	got = read_until(fd, buf, sizeof(buf), "# the child", 20) &&
+	      read_until(fd, buf, sizeof(buf), "\nmunmap_ms", 1) == false &&
+	      strstr(strstr(buf, "# the child"), "touches_per_s");
+	alive = waitpid(pid, &st, WNOHANG) == 0;
+	kill(-pid, SIGKILL);		/* the group: parent and child */
+	waitpid(pid, &st, 0);
+	close(fd);
+	if (!got)
+		fail_msg("no results while holding; stdout:\n%s", buf);
+	assert_true(alive);
+	assert_non_null(strstr(buf, "child_writes_seen_by_parent"));
+	unlink(tpath);
+}
+
+/* A run of more than half a second shows a progress line when stderr is
+ * a terminal, and none when it is not. */
+static void test_mmload_progress_nomount(void **state)
+{
+	char *argv[] = { "mmload", "--seconds", "1.5", "--pattern", "rand",
+			 tpath, NULL };
+	char buf[8192] = "", err[1024];
+	int m, s, fd, st;
+	pid_t pid;
+
+	(void)state;
+	tfile("progress.dat", 16, 0);
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(s >= 0);
+	pid = mmload_spawn(&fd, s, argv);
+	close(s);
+	read_until(m, buf, sizeof(buf), "ETA", 20);
+	waitpid(pid, &st, 0);
+	close(fd);
+	close(m);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_non_null(strstr(buf, "mmload: "));
+	assert_non_null(strstr(buf, " touches/s, "));
+	assert_non_null(strstr(buf, " faults/s, ETA "));
+
+	assert_int_equal(mmload(err, sizeof(err), "--seconds", "0.8", tpath,
+				NULL), 0);
+	assert_string_equal(err, "");
+	unlink(tpath);
+}
+
+/* --repeat N: N runs, min, median and max of each figure. */
+static void test_mmload_repeat_nomount(void **state)
+{
+	const char *f;
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	f = tfile("repeat.dat", 8, 0);
+	assert_int_equal(mmload(NULL, 0, "--repeat", "3", "--pages", "5", f,
+				NULL), 0);
+	assert_int_equal(val("repeat", false), 3);
+	assert_non_null(strstr(out, "\ntouches                5 5 5\n"));
+	assert_non_null(strstr(out, "\ndistinct_pages         5 5 5\n"));
+	assert_non_null(strstr(out, "min median max"));
+	assert_int_equal(mmload(NULL, 0, "--repeat", "4", "--write", "1",
+				"--map", "private", "--json", f, NULL), 0);
+	assert_non_null(strstr(out, "\"repeat\": 4"));
+	assert_non_null(strstr(out, "\"touches\": {\"min\": 8, \"median\": 8, "
+				    "\"max\": 8}"));
+	assert_non_null(strstr(out, "\"elapsed_s\": {\"min\": "));
+	for (p = strstr(out, "\"runs\": ["); p && (p = strstr(p, "{\"elapsed_s"));
+	     p++)
+		n++;
+	assert_int_equal(n, 4);
+	unlink(f);
+}
+
+/* "latency_KIND touches N ..." of the last output: N, 0 without the line. */
+static long long lat_touches(const char *kind)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\nlatency_%s ", kind);
+	p = strstr(out, key);
+	return p ? strtoll(strstr(p, " touches ") + 9, NULL, 10) : 0;
+}
+
+/* The latency_hist rows: the touches of column col (0: no fault, 1: minor,
+ * 2: major) added up. */
+static long long hist_sum(int col)
+{
+	long long sum = 0, v[3];
+	const char *p = out;
+
+	while ((p = strstr(p, "\nlatency_hist "))) {
+		p += 14;
+		assert_int_equal(sscanf(p, "%*s %lld %lld %lld", &v[0], &v[1],
+					&v[2]), 3);
+		sum += v[col];
+	}
+	return sum;
+}
+
+/* --latency sorts every touch by what it cost: writes into a private
+ * mapping take one minor fault each (the copy), then none. */
+static void test_mmload_latency_nomount(void **state)
+{
+	const char *f;
+
+	(void)state;
+	f = tfile("lat.dat", 8, 0);
+	assert_int_equal(mmload(NULL, 0, "--latency", "--map", "private",
+				"--write", "1", "--pattern", "loop:4", "--ops",
+				"400", f, NULL), 0);
+	assert_int_equal(lat_touches("all"), 400);
+	assert_int_equal(lat_touches("minor_fault"), 4);
+	assert_int_equal(lat_touches("no_fault"), 396);
+	assert_int_equal(lat_touches("major_fault"), 0);
+	assert_int_equal(hist_sum(0), 396);
+	assert_int_equal(hist_sum(1), 4);
+	assert_non_null(strstr(out, "\nlatency_all            touches 400 p50 "));
+	assert_int_equal(mmload(NULL, 0, "--latency", "--json", "--pages", "2",
+				f, NULL), 0);
+	assert_non_null(strstr(out, "\"latency\": {\"all\": {\"touches\": 2, "
+				    "\"p50_ns\": "));
+	assert_non_null(strstr(out, "\"histogram\": [{\"from_ns\": "));
+	assert_int_equal(mmload(NULL, 0, "--latency", "--json", "--fork",
+				"--pages", "2", f, NULL), 0);
+	assert_non_null(strstr(out, "\"child_latency\": {\"all\": "
+				    "{\"touches\": 2, "));
+	unlink(f);
+}
+
+/* On framefs, cold: every touch is a major fault (a READ of the daemon);
+ * warm: none is. */
+static void test_mmload_latency_kinds(void **state)
+{
+	const char *f;
+
+	(void)state;
+	NEED_FUSE();
+	f = fresh_file("latency.dat");
+	assert_int_equal(mmload(NULL, 0, "--latency", f, NULL), 0);
+	assert_int_equal(lat_touches("major_fault"), NPAGES);
+	assert_int_equal(hist_sum(2), NPAGES);
+	assert_int_equal(mmload(NULL, 0, "--latency", f, NULL), 0);
+	assert_int_equal(lat_touches("major_fault"), 0);
+	assert_int_equal(lat_touches("all"), NPAGES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,7 +748,22 @@ int main(void)
 		cmocka_unit_test(test_mmload_threads),
 		cmocka_unit_test(test_mmload_trace_out),
 		cmocka_unit_test(test_mmload_bad_input),
+		cmocka_unit_test(test_mmload_overwrite_nomount),
+		cmocka_unit_test(test_mmload_trace_merged_nomount),
+		cmocka_unit_test(test_mmload_trace_minflt_nomount),
+		cmocka_unit_test(test_mmload_hold_prints_first_nomount),
+		cmocka_unit_test(test_mmload_progress_nomount),
+		cmocka_unit_test(test_mmload_repeat_nomount),
+		cmocka_unit_test(test_mmload_latency_nomount),
+		cmocka_unit_test(test_mmload_latency_kinds),
 	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	if (tmpdir_make(T, sizeof(T), "test_mmload") < 0) {
+		perror("test_mmload: scratch dir");
+		return 1;
+	}
+	rc = cmocka_run_group_tests(tests, setup, teardown);
+	tmpdir_remove(T);
+	return rc;
 }

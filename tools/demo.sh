@@ -130,7 +130,7 @@ check "evictions made room" "$((e1 - e0))" -ge 64
 check "evicted pages fault again" "$(val majflt)" -eq 32
 
 say "4. MAP_SHARED writes reach the file; MAP_PRIVATE writes become private copies."
-run_mm --map shared --write 1 --pages 8 "$mnt/data"
+run_mm --map shared --write 1 --overwrite --pages 8 "$mnt/data"
 note "shared: 8 pages written, msync took $(val msync_ms) ms; backing file pages marked: $(marked "$back/data" 8)"
 check "shared writes are in the backing file" "$(marked "$back/data" 8)" -eq 8
 run_mm --create 64K "$mnt/private"
@@ -158,7 +158,7 @@ say "5. fork shares pages until someone writes."
 run_mm --fork --map private --write 1 --pages 8 --create 64K "$mnt/fork"
 note "private: parent and child each wrote 8 pages; the parent sees $(val child_writes_seen_by_parent) of the child's"
 check "MAP_PRIVATE: the child's writes are its own" "$(val child_writes_seen_by_parent)" -eq 0
-run_mm --fork --map shared --write 1 --pages 8 "$mnt/fork"
+run_mm --fork --map shared --write 1 --overwrite --pages 8 "$mnt/fork"
 note "shared: the parent sees $(val child_writes_seen_by_parent) of the child's 8 written pages"
 check "MAP_SHARED: one copy for both" "$(val child_writes_seen_by_parent)" -eq 8
 

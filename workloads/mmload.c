@@ -13,20 +13,42 @@
  * its index (thread 0 of the parent uses --seed itself), so a run's
  * reference strings depend only on the command line.  Fault counts are
  * getrusage()'s: RUSAGE_THREAD per thread, RUSAGE_SELF for the process, the
- * child's own for --fork.  --trace-out records (time, page, r/w) per touch
- * in per-thread memory and writes one merged trace, in time order, at the
- * end (trace/trace.h), so recording does not serialize the threads.
+ * child's own for --fork.
+ *
+ * A file that existed before mmload ran is changed (stored into through
+ * MAP_SHARED, or extended by --create) only with --overwrite: a workload
+ * driver must not damage a file it was pointed at by mistake.  A file
+ * --create made in this run is mmload's own scratch file.
+ *
+ * --trace-out: the file is opened before the run, so a path that cannot
+ * be written is refused before any touch.  Each recording thread (the
+ * --fork child's too) fills chunks of a bounded ring of its own, in a
+ * MAP_SHARED anonymous mapping made before the fork; a writer thread of
+ * the parent merges the rings in time order into the trace as the chunks
+ * fill.  The memory recording costs is fixed (REC_CHUNKS x REC_CHUNK
+ * records per thread), not memory per touch, so the fault counts of a
+ * recorded run stay those of the workload.  See "the trace" below.
+ *
+ * --hold prints the results (the child sends its own through a pipe
+ * before it holds) and then holds, so they can be read beside mapview.
+ * --repeat runs the workload N times on fresh mappings and prints min,
+ * median and max per figure.  --latency times each touch on its own; see
+ * struct lat.  A progress line goes to a terminal from the main thread,
+ * which then only watches the workers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,8 +68,18 @@
 
 #define PS 4096u
 #define MAX_THREADS 64
+#define MAX_PAGES 4294967295ull	/* --pages: 16 TiB of mapping */
+#define MAX_REPEAT 1000
 #define CHILD_WRITER 64		/* the child's writers are 64 + thread */
 #define WRITE_BIT (1ull << 63)
+#define REC_CHUNK 2048		/* records per chunk of a recording ring */
+#define REC_CHUNKS 4		/* chunks per ring: 128 KiB per thread */
+
+/* Long-only options (doc/options.md: their letters mean other things). */
+enum {
+	OPT_PATTERN = 256, OPT_PAGES, OPT_OPS, OPT_FORK, OPT_TRACE_OUT,
+	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY,
+};
 
 struct opts {
 	const char *file;
@@ -57,15 +89,74 @@ struct opts {
 	double seconds;
 	bool shared;
 	double write_ratio;
+	const char *write_arg;		/* --write as given, for refusals */
 	int threads;
 	bool fork;
 	int madvise;			/* -1: none */
 	const char *madvise_name;
 	uint64_t seed;
 	uint64_t create_bytes;		/* 0: do not create */
+	const char *create_arg;
+	bool overwrite;			/* may change a file it did not make */
 	const char *trace_out;
 	double hold_s;			/* keep the mapping after touching */
+	unsigned repeat;		/* runs, 1: one */
+	bool latency;			/* time every touch */
 	bool json;
+};
+
+/* --latency: what each touch took, in a histogram per kind of touch.  A
+ * touch's kind is what getrusage() says it cost: no fault (the page was
+ * mapped: a kernel hit), a minor fault (the page was in the kernel's page
+ * cache and had to be mapped, or copied on write), a major fault (a read:
+ * on framefs one READ of the daemon, served from a frame or, a frame miss,
+ * from the store and its latency model).  Buckets: 16 linear steps per
+ * power of two of nanoseconds, so a percentile is within 1/16 (6%). */
+#define LAT_SUB 16
+#define LAT_BUCKETS (61 * LAT_SUB)
+enum { LAT_NOFAULT, LAT_MINOR, LAT_MAJOR, LAT_KINDS };
+
+struct lat {
+	uint64_t n[LAT_KINDS][LAT_BUCKETS];
+	uint64_t max_ns[LAT_KINDS];
+};
+
+/* One recording thread's ring of chunks, in the shared mapping.  The
+ * producer owns chunk head % REC_CHUNKS while head - tail < REC_CHUNKS;
+ * the writer owns chunks tail .. head-1.  head, tail, n[] and done are
+ * protected by recring->mu; the records of a chunk are written by its
+ * owner only. */
+struct recbuf {
+	uint64_t head;			/* chunks filled */
+	uint64_t tail;			/* chunks written out */
+	uint32_t n[REC_CHUNKS];		/* records in each filled chunk */
+	bool done;			/* the producer will fill no more */
+	struct rec {
+		uint64_t time_us;
+		uint64_t pg;		/* page | WRITE_BIT */
+	} rec[REC_CHUNKS][REC_CHUNK];
+};
+
+/* The rings of every recording thread (parent's first, then the child's),
+ * shared with the --fork child, and the writer that drains them. */
+struct recring {
+	pthread_mutex_t mu;		/* process-shared */
+	pthread_cond_t cv;		/* any head, tail or done moved */
+	bool abort;			/* stop: nobody waits any more */
+	int nbufs;
+	struct recbuf buf[];
+};
+
+struct tracer {
+	struct recring *ring;		/* MAP_SHARED | MAP_ANONYMOUS */
+	size_t ring_len;
+	struct trace_writer *tw;
+	pthread_t tid;
+	bool running;
+	int rc;				/* the writer's first error */
+	int child_fd;			/* --fork: hangs up when the child
+					 * is past its touches, or dead */
+	int child_first;		/* the child's first ring */
 };
 
 /* One thread's work and results. */
@@ -80,15 +171,19 @@ struct worker {
 	double deadline;		/* CLOCK_MONOTONIC seconds, 0: none */
 	double t0;			/* the run's start, for trace times */
 	struct pattern *pat;
+	struct recring *ring;		/* --trace-out: the rings, */
+	struct recbuf *rb;		/* and this thread's; else NULL */
+	uint32_t rpos;			/* next record in chunk rb->head */
 	/* results */
 	uint64_t touches, writes;
 	uint64_t minflt, majflt;
 	uint64_t *seen;			/* bitmap [npages] of touched pages */
 	uint64_t *written;		/* bitmap of written pages */
-	uint64_t *rec;			/* --trace-out: time_us << 0, page|W */
-	uint64_t *rec_pg;
-	size_t nrec, caprec;
-	int err;
+	double t_end;			/* when its last touch was done */
+	uint64_t progress;		/* touches, for the progress line;
+					 * atomic, updated every 1024 */
+	int finished;			/* atomic: the thread is done */
+	struct lat *lat;		/* --latency, else NULL */
 	uint64_t sink;
 };
 
@@ -97,7 +192,7 @@ struct result {
 	double elapsed_s;
 	uint64_t touches, writes, distinct, pages_written;
 	uint64_t minflt, majflt;
-	double msync_ms, munmap_ms;
+	double msync_ms, munmap_ms;	/* < 0: not measured */
 	int nthreads;
 	struct {
 		uint64_t touches, minflt, majflt;
@@ -113,7 +208,7 @@ static void usage(FILE *out)
 "faults the touches cost.  On framefs every major fault is one read of the\n"
 "daemon, so the effects of its eviction policy show in these counts.\n"
 "\n"
-"  -p, --pattern P       which page next (default seq):\n"
+"      --pattern P       which page next (default seq):\n"
 "                          seq             0, 1, 2, ... and around again\n"
 "                          rand            uniform\n"
 "                          zipf:ALPHA      Zipf's law, P(rank k) ~ k^-ALPHA,\n"
@@ -126,26 +221,46 @@ static void usage(FILE *out)
 "                          hotcold:P/Q     P%% of the pages get Q%% of touches\n"
 "                          phases:A@N,B@M  A for N touches, then B for M, ...\n"
 "                          trace:FILE      replay a trace's pages and r/w\n"
-"  -n, --pages N         pages mapped from the start (default: all)\n"
-"  -o, --ops N           touches in all (default: one pass of the pattern,\n"
+"      --pages N         pages mapped from the start (default: all)\n"
+"      --ops N           touches in all (default: one pass of the pattern,\n"
 "                        or the pages mapped for rand and zipf)\n"
 "  -t, --seconds S       touch for S seconds instead\n"
 "  -m, --map shared|private   MAP_SHARED (default) or MAP_PRIVATE\n"
 "  -w, --write RATIO     fraction of touches that write (default 0)\n"
+"  -c, --create SIZE     create FILE of SIZE (64M, 1G, ...): a scratch file\n"
+"                        mmload may write; an existing FILE is used as is\n"
+"      --overwrite       allow writing into (or extending) a FILE that\n"
+"                        existed before: without it, --write with --map\n"
+"                        shared (or a trace: pattern) on an existing FILE\n"
+"                        is refused, because those stores change the file\n"
 "  -T, --threads T       threads, each with its own seeded pattern (1..64)\n"
-"  -f, --fork            fork after mapping: parent and child both touch;\n"
+"      --fork            fork after mapping: parent and child both touch;\n"
 "                        shows which of the child's writes the parent sees\n"
 "  -a, --madvise ADVICE  normal|random|sequential|willneed|dontneed, given\n"
 "                        once over the mapping right after mmap\n"
 "  -s, --seed S          seed of the patterns (default 1)\n"
-"  -c, --create SIZE     create FILE, or extend it, to SIZE (64M, 1G, ...)\n"
-"  -r, --trace-out F     record every touch, in order: the true reference\n"
-"                        string (framefs trace format; F.zst compresses)\n"
-"  -H, --hold S          keep the mapping S seconds after the touches (and\n"
-"                        the child alive), for a look with mapview PID\n"
-"  -j, --json            one JSON object instead of name-value lines\n"
+"      --trace-out F     record every touch, in order: the true reference\n"
+"                        string (framefs trace format; F.zst compresses).\n"
+"                        F is opened first and written as the run goes;\n"
+"                        recording costs a clock read per touch (about ten\n"
+"                        times fewer touches/s when all are kernel hits)\n"
+"                        and 128 KiB per thread, not memory per touch\n"
+"  -H, --hold S          print the results, then keep the mapping S seconds\n"
+"                        (and the child alive), for a look with mapview PID\n"
+"      --repeat N        run the workload N times (1..1000); report min,\n"
+"                        median and max of each figure\n"
+"      --latency         time every touch: percentiles and a log2 histogram\n"
+"                        per kind (no fault: a kernel hit; minor fault;\n"
+"                        major fault: on framefs a frame hit or a frame\n"
+"                        miss, the store's latency model among them).\n"
+"                        Costs two getrusage calls per touch, outside the\n"
+"                        timed part\n"
+"      --json            one JSON object instead of name-value lines\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"
+"\n"
+"A progress line (touches, touches/s, faults/s, ETA) goes to stderr while\n"
+"a run of more than a moment lasts, when stderr is a terminal.\n"
 "\n"
 "examples:\n"
 "  " PROG " --create 64M --pattern seq /mnt/ff/data\n"
@@ -154,9 +269,12 @@ static void usage(FILE *out)
 "      then: framesim --policy lru,arc,opt --frac 0.1 z.trace\n"
 "  " PROG " --map private --write 1 --fork --pages 16 /mnt/ff/data\n"
 "      copy on write: the parent sees none of the child's writes\n"
+"  " PROG " --write 0.5 --overwrite --repeat 5 /mnt/ff/data\n"
+"      store into an existing file, five runs: min, median, max\n"
 "\n"
 "Output: elapsed, touches, distinct pages, minflt, majflt, touches/s, and\n"
-"for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage.\n");
+"for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage\n"
+"(one line: " PROG ": OPTION: VALUE: why).\n");
 }
 
 static int parse_madvise(const char *s)
@@ -170,22 +288,29 @@ static int parse_madvise(const char *s)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(s, t[i].name) == 0)
 			return t[i].advice;
-	prog_usage_fail("--madvise", "not one of normal, random, sequential, "
-			"willneed, dontneed");
-	return -1;
+	prog_opt_fail("--madvise", s, "not one of normal, random, sequential, "
+		      "willneed, dontneed");
 }
 
-static uint64_t parse_count(const char *opt, const char *s)
+/* A whole number in lo..hi. */
+static uint64_t parse_count(const char *opt, const char *s, uint64_t lo,
+			    uint64_t hi)
 {
 	uint64_t v;
 
-	if (!parse_u64_all(s, &v) || v == 0)
-		prog_usage_fail(opt, "not a positive whole number");
+	if (!parse_u64_all(s, &v) || v < lo || v > hi) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "not in %llu..%llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
+		prog_opt_fail(opt, s, why);
+	}
 	return v;
 }
 
+/* A number in lo..hi (range: the same, as the refusal writes it). */
 static double parse_double(const char *opt, const char *s, double lo,
-			   double hi)
+			   double hi, const char *range)
 {
 	char *end;
 	double v;
@@ -195,8 +320,8 @@ static double parse_double(const char *opt, const char *s, double lo,
 	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
 		char why[64];
 
-		snprintf(why, sizeof(why), "not a number from %g to %g", lo, hi);
-		prog_usage_fail(opt, why);
+		snprintf(why, sizeof(why), "not in %s", range);
+		prog_opt_fail(opt, s, why);
 	}
 	return v;
 }
@@ -204,52 +329,66 @@ static double parse_double(const char *opt, const char *s, double lo,
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "pattern", required_argument, NULL, 'p' },
-		{ "pages", required_argument, NULL, 'n' },
-		{ "ops", required_argument, NULL, 'o' },
+		{ "pattern", required_argument, NULL, OPT_PATTERN },
+		{ "pages", required_argument, NULL, OPT_PAGES },
+		{ "ops", required_argument, NULL, OPT_OPS },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 'T' },
-		{ "fork", no_argument, NULL, 'f' },
+		{ "fork", no_argument, NULL, OPT_FORK },
 		{ "madvise", required_argument, NULL, 'a' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "create", required_argument, NULL, 'c' },
-		{ "trace-out", required_argument, NULL, 'r' },
+		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
+		{ "trace-out", required_argument, NULL, OPT_TRACE_OUT },
 		{ "hold", required_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "latency", no_argument, NULL, OPT_LATENCY },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *seconds_arg = NULL, *ops_arg = NULL, *repeat_arg = NULL;
 	int opt;
 
 	*o = (struct opts){ .pattern = "seq", .shared = true, .threads = 1,
-			    .madvise = -1, .seed = 1 };
-	while ((opt = getopt_long(argc, argv, "p:n:o:t:m:w:T:fa:s:c:r:H:jhV",
-				  lo, NULL)) != -1) {
+			    .madvise = -1, .seed = 1, .repeat = 1 };
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":t:m:w:T:a:s:c:H:hV", lo,
+				  NULL)) != -1) {
 		switch (opt) {
-		case 'p': o->pattern = optarg; break;
-		case 'n': o->pages = parse_count("--pages", optarg); break;
-		case 'o': o->ops = parse_count("--ops", optarg); break;
+		case OPT_PATTERN: o->pattern = optarg; break;
+		case OPT_PAGES:
+			o->pages = parse_count("--pages", optarg, 1,
+					       MAX_PAGES);
+			break;
+		case OPT_OPS:
+			o->ops = parse_count("--ops", optarg, 1, UINT64_MAX);
+			ops_arg = optarg;
+			break;
 		case 't':
 			o->seconds = parse_double("--seconds", optarg, 0.001,
-						  1e6);
+						  1e6, "0.001..1000000");
+			seconds_arg = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "shared") && strcmp(optarg, "private"))
-				prog_usage_fail("--map", "shared or private");
+				prog_opt_fail("--map", optarg,
+					      "not shared or private");
 			o->shared = strcmp(optarg, "shared") == 0;
 			break;
 		case 'w':
-			o->write_ratio = parse_double("--write", optarg, 0, 1);
+			o->write_ratio = parse_double("--write", optarg, 0, 1,
+						      "0..1");
+			o->write_arg = optarg;
 			break;
 		case 'T':
-			o->threads = (int)parse_count("--threads", optarg);
-			if (o->threads > MAX_THREADS)
-				prog_usage_fail("--threads", "at most 64");
+			o->threads = (int)parse_count("--threads", optarg, 1,
+						      MAX_THREADS);
 			break;
-		case 'f': o->fork = true; break;
+		case OPT_FORK: o->fork = true; break;
 		case 'a':
 			o->madvise = parse_madvise(optarg);
 			o->madvise_name = optarg;
@@ -259,34 +398,294 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 0);
-			if (errno || end == optarg || *end)
-				prog_usage_fail("--seed", "not a whole number");
+			if (errno || end == optarg || *end || *optarg == '-')
+				prog_opt_fail("--seed", optarg,
+					      "not in 0..18446744073709551615");
 			break;
 		}
 		case 'c':
 			if (size_parse(optarg, &o->create_bytes) < 0 ||
 			    o->create_bytes < PS)
-				prog_usage_fail("--create", "not a size of "
-						"at least 4K (64M, 1G, ...)");
+				prog_opt_fail("--create", optarg, "not a size "
+					      "of at least 4K (64M, 1G, ...)");
+			o->create_arg = optarg;
 			break;
-		case 'r': o->trace_out = optarg; break;
+		case OPT_OVERWRITE: o->overwrite = true; break;
+		case OPT_TRACE_OUT:
+			if (!*optarg)
+				prog_opt_fail("--trace-out", "''",
+					      "an empty file name");
+			o->trace_out = optarg;
+			break;
 		case 'H':
-			o->hold_s = parse_double("--hold", optarg, 0, 3600);
+			o->hold_s = parse_double("--hold", optarg, 0, 3600,
+						"0..3600");
 			break;
-		case 'j': o->json = true; break;
+		case OPT_REPEAT:
+			o->repeat = (unsigned)parse_count("--repeat", optarg, 1,
+							  MAX_REPEAT);
+			repeat_arg = optarg;
+			break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_LATENCY: o->latency = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); exit(0);
-		default: usage(stderr); exit(2);
+		default: prog_getopt_fail(opt, argv);
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, PROG ": %s (try --help)\n", optind == argc ?
-			"missing FILE" : "one FILE only");
+	if (optind == argc) {
+		prog_errf("missing FILE (" PROG " --help)");
 		exit(2);
 	}
-	if (o->ops && o->seconds > 0)
-		prog_usage_fail("--ops and --seconds", "give one");
+	if (optind + 1 != argc)
+		prog_usage_fail(argv[optind + 1], "one FILE only (" PROG
+				" --help)");
+	if (ops_arg && seconds_arg)
+		prog_opt_fail("--seconds", seconds_arg, "not with --ops "
+			      "(give one)");
+	/* A repeated run reports the spread of its figures; the records of
+	 * a trace, a child and a pause are one run's. */
+	if (repeat_arg && o->repeat > 1) {
+		const char *with = o->trace_out ? "--trace-out" :
+				   o->fork ? "--fork" :
+				   o->hold_s > 0 ? "--hold" : NULL;
+
+		if (with) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "not with %s", with);
+			prog_opt_fail("--repeat", repeat_arg, why);
+		}
+	}
 	o->file = argv[optind];
+}
+
+/* ---- the trace --------------------------------------------------------- */
+
+static int tracer_open(struct tracer *tr, const struct opts *o,
+		       uint64_t npages)
+{
+	int nbufs = o->threads * (o->fork ? 2 : 1);
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	char header[512];
+	int rc;
+
+	*tr = (struct tracer){ .child_fd = -1, .child_first = o->threads };
+	snprintf(header, sizeof(header),
+		 "source=mmload pattern=%s seed=%llu pages=%llu map=%s "
+		 "threads=%d%s", o->pattern, (unsigned long long)o->seed,
+		 (unsigned long long)npages, o->shared ? "shared" : "private",
+		 o->threads, o->fork ? " fork=1" : "");
+	for (char *c = header; *c; c++)		/* one line */
+		if (*c == '\n')
+			*c = ' ';
+	rc = trace_writer_open(o->trace_out, header, &tr->tw);
+	if (rc < 0)
+		return rc;
+	tr->ring_len = sizeof(struct recring) +
+		       (size_t)nbufs * sizeof(struct recbuf);
+	tr->ring = mmap(NULL, tr->ring_len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tr->ring == MAP_FAILED) {
+		rc = -errno;
+		tr->ring = NULL;
+		return rc;
+	}
+	tr->ring->nbufs = nbufs;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&tr->ring->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_cond_init(&tr->ring->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+/* Hands the producer's full chunk to the writer and waits for a free one.
+ * Returns false once the trace has been abandoned (the writer failed, or
+ * the run did): the producer then stops recording, and touches no chunk
+ * the writer may still be reading. */
+static bool rec_publish(struct recring *ring, struct recbuf *rb,
+			uint32_t n, bool last)
+{
+	bool ok;
+
+	pthread_mutex_lock(&ring->mu);
+	if (n && !ring->abort) {
+		rb->n[rb->head % REC_CHUNKS] = n;
+		rb->head++;
+	}
+	if (last)
+		rb->done = true;
+	pthread_cond_broadcast(&ring->cv);
+	while (!last && !ring->abort && rb->head - rb->tail == REC_CHUNKS)
+		pthread_cond_wait(&ring->cv, &ring->mu);
+	ok = !ring->abort;
+	pthread_mutex_unlock(&ring->mu);
+	return ok;
+}
+
+/* Records one touch; false when recording has stopped (see above). */
+static inline bool record(struct worker *w, double t, uint64_t pgno,
+			  bool write)
+{
+	struct rec *r = &w->rb->rec[w->rb->head % REC_CHUNKS][w->rpos];
+
+	r->time_us = (uint64_t)((t - w->t0) * 1e6);
+	r->pg = pgno | (write ? WRITE_BIT : 0);
+	if (++w->rpos < REC_CHUNK)
+		return true;
+	w->rpos = 0;
+	return rec_publish(w->ring, w->rb, REC_CHUNK, false);
+}
+
+static void tracer_abort(struct recring *ring)
+{
+	pthread_mutex_lock(&ring->mu);
+	ring->abort = true;
+	pthread_cond_broadcast(&ring->cv);
+	pthread_mutex_unlock(&ring->mu);
+}
+
+/* A --fork child that died while recording never marks its rings done:
+ * once its end of the pipe hangs up, what it published is all there is.
+ * Called with ring->mu held. */
+static void child_gone(struct tracer *tr)
+{
+	struct pollfd p = { .fd = tr->child_fd, .events = POLLIN };
+
+	if (tr->child_fd < 0 || poll(&p, 1, 0) <= 0 ||
+	    !(p.revents & (POLLHUP | POLLERR)))
+		return;
+	for (int k = tr->child_first; k < tr->ring->nbufs; k++)
+		tr->ring->buf[k].done = true;
+}
+
+/* The writer: merges the rings by time (ties: the lower ring first).  A
+ * record can go out once every ring either has a filled chunk, whose
+ * first record bounds all that ring will still produce (each thread's
+ * times only grow), or is done. */
+static void *tracer_main(void *arg)
+{
+	struct tracer *tr = arg;
+	struct recring *ring = tr->ring;
+	int nb = ring->nbufs, rc = 0;
+	uint32_t cur[2 * MAX_THREADS] = { 0 };
+	bool avail[2 * MAX_THREADS];
+
+	pthread_mutex_lock(&ring->mu);
+	for (;;) {
+		bool ready = true, any = false;
+		int freed = -1;
+
+		if (ring->abort)
+			break;
+		for (int k = 0; k < nb; k++) {
+			struct recbuf *b = &ring->buf[k];
+
+			avail[k] = b->head != b->tail;
+			any |= avail[k];
+			if (!avail[k] && !b->done)
+				ready = false;
+		}
+		if (!ready) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&ring->cv, &ring->mu,
+						   &ts) == ETIMEDOUT)
+				child_gone(tr);
+			continue;
+		}
+		if (!any)
+			break;		/* every ring done and drained */
+		pthread_mutex_unlock(&ring->mu);
+		for (;;) {
+			struct trace_ref ref = { 0 };
+			const struct rec *r, *best = NULL;
+			int bk = -1;
+
+			for (int k = 0; k < nb; k++) {
+				if (!avail[k])
+					continue;
+				r = &ring->buf[k].rec[ring->buf[k].tail %
+						      REC_CHUNKS][cur[k]];
+				if (!best || r->time_us < best->time_us) {
+					best = r;
+					bk = k;
+				}
+			}
+			ref.time_us = best->time_us;
+			ref.pgno = best->pg & ~WRITE_BIT;
+			ref.write = best->pg & WRITE_BIT;
+			rc = trace_write(tr->tw, &ref);
+			if (rc < 0)
+				break;
+			if (++cur[bk] == ring->buf[bk].n[ring->buf[bk].tail %
+							 REC_CHUNKS]) {
+				cur[bk] = 0;
+				freed = bk;	/* that chunk is written out */
+				break;
+			}
+		}
+		pthread_mutex_lock(&ring->mu);
+		if (rc < 0) {
+			ring->abort = true;
+			pthread_cond_broadcast(&ring->cv);
+			break;
+		}
+		ring->buf[freed].tail++;	/* give the chunk back */
+		pthread_cond_broadcast(&ring->cv);
+	}
+	pthread_mutex_unlock(&ring->mu);
+	tr->rc = rc;
+	return NULL;
+}
+
+static int tracer_start(struct tracer *tr)
+{
+	int rc = pthread_create(&tr->tid, NULL, tracer_main, tr);
+
+	tr->running = rc == 0;
+	return -rc;
+}
+
+/* Waits for the writer to drain every ring (or, with abort, stops it),
+ * closes the trace and frees the rings.  0 or the first error. */
+static int tracer_finish(struct tracer *tr, bool abort)
+{
+	int rc;
+
+	if (tr->ring && (abort || !tr->running))
+		tracer_abort(tr->ring);
+	if (tr->running)
+		pthread_join(tr->tid, NULL);
+	tr->running = false;
+	rc = tr->rc;
+	if (!rc && abort)
+		rc = -ECANCELED;
+	if (tr->tw) {
+		int crc = trace_writer_close(tr->tw);
+
+		if (!rc)
+			rc = crc;
+	}
+	tr->tw = NULL;
+	if (tr->ring) {
+		pthread_mutex_destroy(&tr->ring->mu);
+		pthread_cond_destroy(&tr->ring->cv);
+		munmap(tr->ring, tr->ring_len);
+	}
+	tr->ring = NULL;
+	return rc;
 }
 
 /* ---- the touch loop ---------------------------------------------------- */
@@ -305,32 +704,71 @@ static uint64_t bits_count(const uint64_t *map, uint64_t nbits)
 	return n;
 }
 
-static int record(struct worker *w, double t, uint64_t pgno, bool write)
+static unsigned lat_bucket(uint64_t ns)
 {
-	if (w->nrec == w->caprec) {
-		size_t cap = w->caprec ? w->caprec * 2 : 1 << 16;
-		uint64_t *a = realloc(w->rec, cap * sizeof(*a));
-		uint64_t *b;
+	int e;
 
-		if (!a)
-			return -ENOMEM;
-		w->rec = a;
-		b = realloc(w->rec_pg, cap * sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		w->rec_pg = b;
-		w->caprec = cap;
+	if (ns < LAT_SUB)
+		return (unsigned)ns;
+	e = 63 - __builtin_clzll(ns);		/* 4..63 */
+	return (unsigned)(e - 3) * LAT_SUB +
+	       (unsigned)((ns >> (e - 4)) & (LAT_SUB - 1));
+}
+
+/* The smallest and largest ns of bucket b. */
+static void lat_range(unsigned b, uint64_t *lo, uint64_t *hi)
+{
+	unsigned e = b / LAT_SUB + 3, sub = b % LAT_SUB;
+
+	if (b < LAT_SUB) {
+		*lo = *hi = b;
+		return;
 	}
-	w->rec[w->nrec] = (uint64_t)((t - w->t0) * 1e6);
-	w->rec_pg[w->nrec++] = pgno | (write ? WRITE_BIT : 0);
-	return 0;
+	*lo = (uint64_t)(LAT_SUB + sub) << (e - 4);
+	*hi = *lo + (1ull << (e - 4)) - 1;
+}
+
+/* One touch, timed alone; its kind from the thread's fault counters,
+ * read outside the timed part. */
+static void touch_timed(struct worker *w, unsigned char *page, bool write,
+			uint64_t *sink)
+{
+	struct rusage a, b;
+	uint64_t t1, t2, ns;
+	int kind;
+
+	getrusage(RUSAGE_THREAD, &a);
+	t1 = now_ns(CLOCK_MONOTONIC);
+	if (write)
+		*(volatile unsigned char *)(page + w->writer) =
+			(unsigned char)(0x80 | w->writer);
+	else
+		*sink += *(volatile unsigned char *)page;
+	t2 = now_ns(CLOCK_MONOTONIC);
+	getrusage(RUSAGE_THREAD, &b);
+	ns = t2 - t1;
+	kind = b.ru_majflt != a.ru_majflt ? LAT_MAJOR :
+	       b.ru_minflt != a.ru_minflt ? LAT_MINOR : LAT_NOFAULT;
+	w->lat->n[kind][lat_bucket(ns)]++;
+	if (ns > w->lat->max_ns[kind])
+		w->lat->max_ns[kind] = ns;
+}
+
+static void lat_add(struct lat *to, const struct lat *from)
+{
+	for (int k = 0; k < LAT_KINDS; k++) {
+		for (unsigned b = 0; b < LAT_BUCKETS; b++)
+			to->n[k][b] += from->n[k][b];
+		if (from->max_ns[k] > to->max_ns[k])
+			to->max_ns[k] = from->max_ns[k];
+	}
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
-	bool coin = o->write_ratio > 0, rec = o->trace_out != NULL;
+	bool coin = o->write_ratio > 0, rec = w->rb != NULL;
 	struct rusage r0, r1;
 	struct rng wr;
 	uint64_t sink = 0;
@@ -345,78 +783,149 @@ static void *worker_main(void *arg)
 
 		if (coin && rng_unit(&wr) < o->write_ratio)
 			write = true;
+		if ((i & 1023) == 0)
+			__atomic_store_n(&w->progress, w->touches,
+					 __ATOMIC_RELAXED);
 		if (rec || (w->deadline > 0 && (i & 1023) == 0)) {
 			t = now_sec(CLOCK_MONOTONIC);
 			if (w->deadline > 0 && t >= w->deadline)
 				break;
 		}
-		if (write) {
+		if (w->lat) {
+			touch_timed(w, page, write, &sink);
+		} else if (write) {
 			*(volatile unsigned char *)(page + w->writer) =
 				(unsigned char)(0x80 | w->writer);
-			w->writes++;
-			bit_set(w->written, pgno);
 		} else {
 			sink += *(volatile unsigned char *)page;
 		}
+		if (write) {
+			w->writes++;
+			bit_set(w->written, pgno);
+		}
 		bit_set(w->seen, pgno);
 		w->touches++;
-		if (rec && record(w, t, pgno, write) < 0) {
-			w->err = ENOMEM;
-			break;
-		}
+		if (rec && !record(w, t, pgno, write))
+			rec = false;
 	}
+	w->t_end = now_sec(CLOCK_MONOTONIC);
+	if (w->rb)
+		rec_publish(w->ring, w->rb, rec ? w->rpos : 0, true);
 	getrusage(RUSAGE_THREAD, &r1);
 	w->minflt = (uint64_t)(r1.ru_minflt - r0.ru_minflt);
 	w->majflt = (uint64_t)(r1.ru_majflt - r0.ru_majflt);
 	w->sink = sink;
+	__atomic_store_n(&w->progress, w->touches, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 /* ---- one process's run -------------------------------------------------- */
 
 /* Default touches: one cycle of a periodic pattern, else one per page. */
-static uint64_t default_ops(const struct opts *o, struct pattern *p,
-			    uint64_t npages)
+static uint64_t default_ops(struct pattern *p, uint64_t npages)
 {
 	uint64_t period = pattern_period(p);
 
-	(void)o;
 	return period ? period : npages;
 }
 
+/* While the workers run: one line on a terminal every half second, after
+ * the first half second (a short run shows nothing).  Touches/s and
+ * faults/s are the last interval's; the ETA is the deadline's or, for a
+ * number of touches, what is left at the average rate so far. */
+static void progress_loop(const struct opts *o, struct worker *w,
+			  double t0, uint64_t total)
+{
+	double last = t0;
+	uint64_t last_touches = 0, last_flt = 0;
+	bool shown = false;
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	last_flt = (uint64_t)(ru.ru_minflt + ru.ru_majflt);
+	for (;;) {
+		uint64_t done = 0, flt;
+		int nfin = 0;
+		double now, dt, eta = -1;
+
+		for (int i = 0; i < o->threads; i++) {
+			nfin += __atomic_load_n(&w[i].finished,
+						__ATOMIC_ACQUIRE);
+			done += __atomic_load_n(&w[i].progress,
+						__ATOMIC_RELAXED);
+		}
+		if (nfin == o->threads)
+			break;
+		sleep_ms(20);
+		now = now_sec(CLOCK_MONOTONIC);
+		if (now - t0 < 0.5 || now - last < 0.5)
+			continue;
+		dt = now - last;
+		getrusage(RUSAGE_SELF, &ru);
+		flt = (uint64_t)(ru.ru_minflt + ru.ru_majflt);
+		if (o->seconds > 0)
+			eta = t0 + o->seconds - now;
+		else if (total && done)
+			eta = (double)(total - done) * (now - t0) /
+			      (double)done;
+		prog_progress("%llu touches, %.0f touches/s, %.0f faults/s, "
+			      "ETA %.0f s", (unsigned long long)done,
+			      (double)(done - last_touches) / dt,
+			      (double)(flt - last_flt) / dt,
+			      eta > 0 ? eta : 0);
+		shown = true;
+		last = now;
+		last_touches = done;
+		last_flt = flt;
+	}
+	if (shown)
+		prog_progress_end();
+}
+
 /* Runs the workers of one process (parent: writer base 0; child: 64).
- * Fills res; the workers stay for the caller (bitmaps, records). */
+ * Fills res; the workers stay for the caller (bitmaps), who frees them
+ * with workers_free().  ring: --trace-out's rings, or NULL. */
 static int run_workers(const struct opts *o, unsigned char *base,
 		       uint64_t npages, int writer_base, double epoch,
-		       struct worker *w, struct result *res)
+		       struct recring *ring, struct worker *w,
+		       struct result *res, struct lat *lat_sum)
 {
 	uint64_t total = o->ops, seedmix = writer_base ? 0x5eed0f0c4ull : 0;
 	size_t words = (npages + 63) / 64;
+	bool progress = !writer_base && prog_progress_on();
 	struct rusage r0, r1;
-	double t0;
+	double t0, t_end;
 	char err[512];
-	int rc = 0;
+	int rc = 0, started = 0;
 
 	for (int i = 0; i < o->threads; i++) {
 		w[i] = (struct worker){ .o = o, .base = base, .npages = npages,
 					.writer = writer_base + i };
 		w[i].seed = o->seed + seedmix + 0x9e3779b97f4a7c15ull *
 			    (uint64_t)i;
+		if (ring) {
+			w[i].ring = ring;
+			w[i].rb = &ring->buf[(writer_base ? o->threads : 0) +
+					     i];
+		}
 		w[i].pat = pattern_new(o->pattern, npages, w[i].seed, err,
 				       sizeof(err));
 		if (!w[i].pat) {
-			fprintf(stderr, PROG ": --pattern: %s\n", err);
+			prog_errf("--pattern: %s", err);
 			return -EINVAL;
 		}
 		w[i].seen = calloc(words, sizeof(uint64_t));
 		w[i].written = calloc(words, sizeof(uint64_t));
-		if (!w[i].seen || !w[i].written) {
-			fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+		if (lat_sum)
+			w[i].lat = calloc(1, sizeof(struct lat));
+		if (!w[i].seen || !w[i].written || (lat_sum && !w[i].lat)) {
+			prog_errf("%s", strerror(ENOMEM));
 			return -ENOMEM;
 		}
 	}
 	if (!total && o->seconds <= 0)
-		total = default_ops(o, w[0].pat, npages);
+		total = default_ops(w[0].pat, npages);
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = now_sec(CLOCK_MONOTONIC);
 	for (int i = 0; i < o->threads; i++) {
@@ -427,38 +936,44 @@ static int run_workers(const struct opts *o, unsigned char *base,
 		if (o->seconds > 0)
 			w[i].deadline = t0 + o->seconds;
 	}
-	if (o->threads == 1) {
+	/* One thread runs on the main thread, unless the main thread
+	 * watches it for the progress line. */
+	if (o->threads == 1 && !progress) {
 		worker_main(&w[0]);
 	} else {
-		for (int i = 0; i < o->threads; i++) {
-			rc = pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
-			if (rc) {
-				fprintf(stderr, PROG ": threads: %s\n",
-					strerror(rc));
-				for (int j = 0; j < i; j++)
-					pthread_join(w[j].tid, NULL);
-				return -rc;
-			}
+		for (; started < o->threads; started++) {
+			rc = pthread_create(&w[started].tid, NULL, worker_main,
+					    &w[started]);
+			if (rc)
+				break;
 		}
-		for (int i = 0; i < o->threads; i++)
-			pthread_join(w[i].tid, NULL);
+		if (!rc && progress)
+			progress_loop(o, w, t0, total);
+		for (int j = 0; j < started; j++)
+			pthread_join(w[j].tid, NULL);
+		if (rc) {
+			prog_errf("threads: %s", strerror(rc));
+			return -rc;
+		}
 	}
-	res->elapsed_s = now_sec(CLOCK_MONOTONIC) - t0;
+	/* The end is the last worker's, not when this thread noticed. */
+	t_end = t0;
+	for (int i = 0; i < o->threads; i++)
+		if (w[i].t_end > t_end)
+			t_end = w[i].t_end;
+	res->elapsed_s = t_end - t0;
 	getrusage(RUSAGE_SELF, &r1);
 	res->minflt = (uint64_t)(r1.ru_minflt - r0.ru_minflt);
 	res->majflt = (uint64_t)(r1.ru_majflt - r0.ru_majflt);
 	res->nthreads = o->threads;
 	for (int i = 0; i < o->threads; i++) {
-		if (w[i].err) {
-			fprintf(stderr, PROG ": --trace-out: %s\n",
-				strerror(w[i].err));
-			return -w[i].err;
-		}
 		res->touches += w[i].touches;
 		res->writes += w[i].writes;
 		res->thread[i].touches = w[i].touches;
 		res->thread[i].minflt = w[i].minflt;
 		res->thread[i].majflt = w[i].majflt;
+		if (lat_sum)
+			lat_add(lat_sum, w[i].lat);
 		if (i > 0)
 			for (size_t k = 0; k < words; k++) {
 				w[0].seen[k] |= w[i].seen[k];
@@ -470,67 +985,28 @@ static int run_workers(const struct opts *o, unsigned char *base,
 	return 0;
 }
 
-/* ---- the trace --------------------------------------------------------- */
-
-struct stream {
-	const uint64_t *t, *pg;
-	size_t n, i;
-};
-
-/* Merges the streams by time (ties: the lower stream first) into path. */
-static int write_trace(const struct opts *o, uint64_t npages,
-		       struct stream *s, int ns)
+static void workers_free(struct worker *w, int n)
 {
-	struct trace_writer *tw;
-	char header[512];
-	int rc;
-
-	snprintf(header, sizeof(header),
-		 "source=mmload pattern=%s seed=%llu pages=%llu map=%s "
-		 "threads=%d%s", o->pattern, (unsigned long long)o->seed,
-		 (unsigned long long)npages, o->shared ? "shared" : "private",
-		 o->threads, o->fork ? " fork=1" : "");
-	for (char *c = header; *c; c++)		/* one word per key */
-		if (*c == '\n')
-			*c = ' ';
-	rc = trace_writer_open(o->trace_out, header, &tw);
-	if (rc < 0) {
-		fprintf(stderr, PROG ": --trace-out: %s: %s\n", o->trace_out,
-			strerror(-rc));
-		return rc;
+	for (int i = 0; i < n; i++) {
+		pattern_free(w[i].pat);
+		free(w[i].seen);
+		free(w[i].written);
+		free(w[i].lat);
+		w[i].lat = NULL;
+		w[i].pat = NULL;
+		w[i].seen = w[i].written = NULL;
 	}
-	for (;;) {
-		struct trace_ref ref = { 0 };
-		int best = -1;
-
-		for (int k = 0; k < ns; k++)
-			if (s[k].i < s[k].n &&
-			    (best < 0 || s[k].t[s[k].i] < s[best].t[s[best].i]))
-				best = k;
-		if (best < 0)
-			break;
-		ref.time_us = s[best].t[s[best].i];
-		ref.pgno = s[best].pg[s[best].i] & ~WRITE_BIT;
-		ref.write = s[best].pg[s[best].i] & WRITE_BIT;
-		s[best].i++;
-		rc = trace_write(tw, &ref);
-		if (rc < 0)
-			break;
-	}
-	if (rc >= 0)
-		rc = trace_writer_close(tw);
-	else
-		trace_writer_close(tw);
-	if (rc < 0)
-		fprintf(stderr, PROG ": --trace-out: %s: %s\n", o->trace_out,
-			strerror(-rc));
-	return rc < 0 ? rc : 0;
 }
 
 /* ---- output ------------------------------------------------------------ */
 
-static void print_result(const struct opts *o, const char *who,
-			 const struct result *r, bool json)
+/* What one run found: the parent's figures and, with --fork, the child's. */
+struct outcome {
+	struct result res, cres;
+	uint64_t seen_by_parent;
+};
+
+static void print_result(const char *who, const struct result *r, bool json)
 {
 	double rate = r->elapsed_s > 0 ? (double)r->touches / r->elapsed_s : 0;
 
@@ -560,7 +1036,6 @@ static void print_result(const struct opts *o, const char *who,
 		printf("}");
 		return;
 	}
-	(void)o;
 	printf("%-22s %.6f\n", "elapsed_s", r->elapsed_s);
 	printf("%-22s %llu\n", "touches", (unsigned long long)r->touches);
 	printf("%-22s %llu\n", "writes", (unsigned long long)r->writes);
@@ -584,7 +1059,323 @@ static void print_result(const struct opts *o, const char *who,
 		printf("%-22s %.3f\n", "munmap_ms", r->munmap_ms);
 }
 
-/* ---- main -------------------------------------------------------------- */
+/* The smallest bucket bound that p of the touches of kind (-1: all) stay
+ * within, at most the largest seen. */
+static uint64_t lat_pct(const struct lat *l, int kind, double p,
+			uint64_t total, uint64_t max_ns)
+{
+	uint64_t want = (uint64_t)(p * (double)total + 0.999999), seen = 0;
+	uint64_t lo, hi;
+
+	if (!want)
+		want = 1;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		for (int k = 0; k < LAT_KINDS; k++)
+			if (kind < 0 || k == kind)
+				seen += l->n[k][b];
+		if (seen >= want) {
+			lat_range(b, &lo, &hi);
+			return hi < max_ns ? hi : max_ns;
+		}
+	}
+	return max_ns;
+}
+
+/* Percentiles per kind and the log2 histogram, one column per kind: the
+ * kinds of access the kit is about show as separate modes. */
+static void print_latency(const struct lat *l, bool json, const char *key)
+{
+	static const char *const name[] = { "all", "no_fault", "minor_fault",
+					    "major_fault" };
+	static const double pct[] = { 0.5, 0.9, 0.99 };
+	uint64_t row[LAT_KINDS][64] = { { 0 } };
+	int first = 64, last = -1;
+
+	if (json)
+		printf(", \"%s\": {", key);
+	for (int k = -1; k < LAT_KINDS; k++) {
+		uint64_t total = 0, max_ns = 0;
+
+		for (int j = 0; j < LAT_KINDS; j++) {
+			if (k >= 0 && j != k)
+				continue;
+			for (unsigned b = 0; b < LAT_BUCKETS; b++)
+				total += l->n[j][b];
+			if (l->max_ns[j] > max_ns)
+				max_ns = l->max_ns[j];
+		}
+		if (!total && k >= 0)
+			continue;
+		if (json)
+			printf("%s\"%s\": {\"touches\": %llu", k >= 0 ? ", " : "",
+			       name[k + 1], (unsigned long long)total);
+		else
+			printf("latency_%-14s touches %llu", name[k + 1],
+			       (unsigned long long)total);
+		for (size_t i = 0; total && i < sizeof(pct) / sizeof(pct[0]);
+		     i++)
+			printf(json ? ", \"p%.0f_ns\": %llu" : " p%.0f %llu",
+			       pct[i] * 100, (unsigned long long)
+			       lat_pct(l, k, pct[i], total, max_ns));
+		printf(json ? ", \"max_ns\": %llu}" : " max %llu\n",
+		       (unsigned long long)max_ns);
+	}
+	/* log2 rows: [2^e, 2^(e+1)) ns */
+	for (int k = 0; k < LAT_KINDS; k++)
+		for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+			uint64_t lo, hi;
+			int e;
+
+			if (!l->n[k][b])
+				continue;
+			lat_range(b, &lo, &hi);
+			e = lo ? 63 - __builtin_clzll(lo) : 0;
+			row[k][e] += l->n[k][b];
+			first = e < first ? e : first;
+			last = e > last ? e : last;
+		}
+	if (json)
+		printf(", \"histogram\": [");
+	else
+		printf("%-32s %12s %12s %12s\n", "# latency_hist from..to ns",
+		       "no_fault", "minor_fault", "major_fault");
+	for (int e = first; e <= last; e++) {
+		uint64_t lo = e ? 1ull << e : 0, hi = (2ull << e) - 1;
+		char range[48];
+
+		if (json) {
+			printf("%s{\"from_ns\": %llu, \"to_ns\": %llu, "
+			       "\"no_fault\": %llu, \"minor_fault\": %llu, "
+			       "\"major_fault\": %llu}", e > first ? ", " : "",
+			       (unsigned long long)lo, (unsigned long long)hi,
+			       (unsigned long long)row[0][e],
+			       (unsigned long long)row[1][e],
+			       (unsigned long long)row[2][e]);
+			continue;
+		}
+		snprintf(range, sizeof(range), "%llu..%llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
+		printf("latency_hist %-19s %12llu %12llu %12llu\n", range,
+		       (unsigned long long)row[0][e],
+		       (unsigned long long)row[1][e],
+		       (unsigned long long)row[2][e]);
+	}
+	if (json)
+		printf("]}");
+}
+
+static void print_head(const struct opts *o, uint64_t npages)
+{
+	if (o->json) {
+		printf("{\"file\": ");
+		json_str(stdout, o->file);
+		printf(", \"pattern\": ");
+		json_str(stdout, o->pattern);
+		printf(", \"pages\": %llu, \"map\": \"%s\", \"seed\": %llu, "
+		       "\"write_ratio\": %g, \"nthreads\": %d",
+		       (unsigned long long)npages,
+		       o->shared ? "shared" : "private",
+		       (unsigned long long)o->seed, o->write_ratio, o->threads);
+		return;
+	}
+	printf("%-22s %s\n", "file", o->file);
+	printf("%-22s %s\n", "pattern", o->pattern);
+	printf("%-22s %llu\n", "pages", (unsigned long long)npages);
+	printf("%-22s %s\n", "map", o->shared ? "shared" : "private");
+	printf("%-22s %llu\n", "seed", (unsigned long long)o->seed);
+}
+
+static void print_report(const struct opts *o, uint64_t npages,
+			 const struct outcome *out, const struct lat *lat)
+{
+	print_head(o, npages);
+	if (o->json) {
+		printf(", \"result\": ");
+		print_result("", &out->res, true);
+		if (lat)
+			print_latency(&lat[0], true, "latency");
+		if (o->fork) {
+			printf(", \"child\": ");
+			print_result("", &out->cres, true);
+			printf(", \"child_writes_seen_by_parent\": %llu",
+			       (unsigned long long)out->seen_by_parent);
+			if (lat)
+				print_latency(&lat[1], true, "child_latency");
+		}
+		printf("}\n");
+	} else {
+		print_result("parent", &out->res, false);
+		if (lat)
+			print_latency(&lat[0], false, NULL);
+		if (o->fork) {
+			printf("%s %llu of %llu\n",
+			       "child_writes_seen_by_parent",
+			       (unsigned long long)out->seen_by_parent,
+			       (unsigned long long)out->cres.pages_written);
+			printf("# the child (forked after mmap)\n");
+			print_result("child", &out->cres, false);
+			if (lat)
+				print_latency(&lat[1], false, NULL);
+		}
+	}
+	fflush(stdout);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* --repeat: min, median (the lower middle one for an even count, so a
+ * count stays a count) and max of each figure over the runs, as perf stat
+ * -r and fio summarize noisy machines. */
+static void print_repeat(const struct opts *o, uint64_t npages,
+			 const struct outcome *runs, unsigned n,
+			 const struct lat *lat)
+{
+	static const struct {
+		const char *name;
+		int prec;		/* digits after the point */
+	} f[] = {
+		{ "elapsed_s", 6 }, { "touches", 0 }, { "writes", 0 },
+		{ "distinct_pages", 0 }, { "pages_written", 0 },
+		{ "minflt", 0 }, { "majflt", 0 }, { "touches_per_s", 0 },
+		{ "msync_ms", 3 }, { "munmap_ms", 3 },
+	};
+	double v[MAX_REPEAT];
+
+	print_head(o, npages);
+	if (o->json)
+		printf(", \"repeat\": %u, \"result\": {", n);
+	else
+		printf("%-22s %u\n# %-20s min median max\n", "repeat", n,
+		       "over the runs:");
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		bool have = true;
+
+		for (unsigned i = 0; i < n; i++) {
+			const struct result *r = &runs[i].res;
+			double x[] = {
+				r->elapsed_s, (double)r->touches,
+				(double)r->writes, (double)r->distinct,
+				(double)r->pages_written, (double)r->minflt,
+				(double)r->majflt,
+				r->elapsed_s > 0 ? (double)r->touches /
+						   r->elapsed_s : 0,
+				r->msync_ms, r->munmap_ms,
+			};
+
+			v[i] = x[k];
+			have &= v[i] >= 0;
+		}
+		if (!have)		/* msync_ms without writes */
+			continue;
+		qsort(v, n, sizeof(v[0]), cmp_double);
+		if (o->json) {
+			printf("%s\"%s\": {\"min\": %.*f, \"median\": %.*f, "
+			       "\"max\": %.*f}", k ? ", " : "", f[k].name,
+			       f[k].prec, v[0], f[k].prec, v[(n - 1) / 2],
+			       f[k].prec, v[n - 1]);
+		} else {
+			printf("%-22s %.*f %.*f %.*f\n", f[k].name,
+			       f[k].prec, v[0], f[k].prec, v[(n - 1) / 2],
+			       f[k].prec, v[n - 1]);
+		}
+	}
+	if (o->json)
+		printf("}");
+	if (lat)			/* every run's touches together */
+		print_latency(lat, o->json, "latency");
+	if (o->json) {
+		printf(", \"runs\": [");
+		for (unsigned i = 0; i < n; i++) {
+			printf("%s", i ? ", " : "");
+			print_result("", &runs[i].res, true);
+		}
+		printf("]}\n");
+	}
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static bool is_trace_pattern(const char *pattern)
+{
+	return strncmp(pattern, "trace:", 6) == 0;
+}
+
+/* The run stores into the file itself: stores through MAP_SHARED (a
+ * trace: pattern stores where its references say w). */
+static bool stores_to_file(const struct opts *o)
+{
+	return o->shared && (o->write_ratio > 0 ||
+			     is_trace_pattern(o->pattern));
+}
+
+/* Opens the file; its page count in *npages.  With --create, a file that
+ * does not exist is made (O_EXCL: it is then this run's own) and sized.
+ * A file that existed is changed only with --overwrite: otherwise a run
+ * that would store into it or extend it is refused (exit 2) before
+ * anything is written. */
+static int open_file(const struct opts *o, uint64_t *npages)
+{
+	bool store = stores_to_file(o), created = false;
+	struct stat st;
+	int fd = -1;
+
+	if (o->create_bytes) {
+		fd = open(o->file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0644);
+		if (fd >= 0)
+			created = true;
+		else if (errno != EEXIST)
+			prog_fail(o->file, strerror(errno));
+	}
+	if (!created) {
+		bool rw = o->overwrite && (store || o->create_bytes);
+
+		fd = open(o->file, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0)
+			prog_fail(o->file, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0)
+		prog_fail(o->file, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		prog_fail(o->file, "not a regular file");
+	if (!created && !o->overwrite) {
+		char why[4200];
+
+		if (store) {
+			snprintf(why, sizeof(why), "%s exists and mmload did "
+				 "not create it: --overwrite to store into it",
+				 o->file);
+			if (o->write_ratio > 0)
+				prog_opt_fail("--write", o->write_arg, why);
+			prog_opt_fail("--pattern", o->pattern, why);
+		}
+		if (o->create_bytes > (uint64_t)st.st_size) {
+			snprintf(why, sizeof(why), "%s exists with %llu bytes "
+				 "and mmload did not create it: --overwrite "
+				 "to extend it", o->file,
+				 (unsigned long long)st.st_size);
+			prog_opt_fail("--create", o->create_arg, why);
+		}
+	}
+	if (o->create_bytes > (uint64_t)st.st_size) {
+		if (ftruncate(fd, (off_t)o->create_bytes) < 0) {
+			prog_errf("%s: extending to %llu bytes: %s", o->file,
+				  (unsigned long long)o->create_bytes,
+				  strerror(errno));
+			exit(1);
+		}
+		st.st_size = (off_t)o->create_bytes;
+	}
+	*npages = ((uint64_t)st.st_size + PS - 1) / PS;
+	return fd;
+}
+
+/* ---- one run ----------------------------------------------------------- */
 
 static void hold(const struct opts *o)
 {
@@ -595,285 +1386,261 @@ static void hold(const struct opts *o)
 	sleep_sec(o->hold_s);
 }
 
-/* Opens (and with --create, creates or extends) the file; its page count
- * in *npages. */
-static int open_file(const struct opts *o, uint64_t *npages)
+static bool read_full(int fd, void *buf, size_t n)
 {
-	bool need_write = o->shared && (o->write_ratio > 0 ||
-					strncmp(o->pattern, "trace:", 6) == 0);
-	int flags = need_write || o->create_bytes ? O_RDWR : O_RDONLY;
-	struct stat st;
-	int fd;
+	char *p = buf;
 
-	if (o->create_bytes)
-		flags |= O_CREAT;
-	fd = open(o->file, flags | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == EACCES && !need_write && !o->create_bytes)
-		fd = open(o->file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", o->file, strerror(errno));
-		return -1;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, PROG ": %s: %s\n", o->file,
-			S_ISREG(st.st_mode) ? strerror(errno) :
-			"not a regular file");
-		close(fd);
-		return -1;
-	}
-	if (o->create_bytes > (uint64_t)st.st_size) {
-		if (ftruncate(fd, (off_t)o->create_bytes) < 0) {
-			fprintf(stderr, PROG ": %s: extending to %llu bytes: "
-				"%s\n", o->file,
-				(unsigned long long)o->create_bytes,
-				strerror(errno));
-			close(fd);
-			return -1;
-		}
-		st.st_size = (off_t)o->create_bytes;
-	}
-	*npages = ((uint64_t)st.st_size + PS - 1) / PS;
-	return fd;
+	return true;
 }
 
-int main(int argc, char **argv)
+/* Maps the file and runs the workload once (parent and --fork child),
+ * with --trace-out's tracer if tr is given.  With --hold the results are
+ * printed (*reported) before the pause, so they can be read beside
+ * mapview PID; munmap_ms is then not reported.  Returns the exit status. */
+static int run_once(const struct opts *o, int fd, uint64_t npages,
+		    struct tracer *tr, struct outcome *out, struct lat *lat,
+		    bool *reported)
 {
-	struct opts o;
 	struct worker w[MAX_THREADS], cw[MAX_THREADS];
-	struct result res = { .msync_ms = -1, .munmap_ms = -1 };
-	struct result cres = { .msync_ms = -1, .munmap_ms = -1 };
-	uint64_t file_pages, npages, seen_by_parent = 0;
+	size_t len = npages * PS;
+	int prot = PROT_READ, status = 0, pfd[2] = { -1, -1 }, rc;
+	struct recring *ring = tr ? tr->ring : NULL;
 	unsigned char *base;
-	int fd, rc, prot, cfd = -1, status = 0;
-	struct stream s[2 * MAX_THREADS];
-	int ns = 0, nchild = 0;
 	pid_t child = 0;
 	double epoch;
-	size_t len;
 
 	memset(w, 0, sizeof(w));
 	memset(cw, 0, sizeof(cw));
-	parse_opts(argc, argv, &o);
-	fd = open_file(&o, &file_pages);
-	if (fd < 0)
-		return 1;
-	npages = o.pages ? o.pages : file_pages;
-	if (npages == 0 || npages > file_pages) {
-		fprintf(stderr, PROG ": %s: %s (the file has %llu pages; "
-			"--create extends it)\n", o.file,
-			npages ? "--pages beyond the end" : "empty file",
-			(unsigned long long)file_pages);
-		return 1;
-	}
-	{
-		char err[512];
-		struct pattern *p = pattern_new(o.pattern, npages, o.seed, err,
-						sizeof(err));
-
-		if (!p) {
-			fprintf(stderr, PROG ": --pattern: %s\n", err);
-			return 2;
-		}
-		pattern_free(p);
-	}
-	len = npages * PS;
-	prot = PROT_READ;
-	if (o.write_ratio > 0 || strncmp(o.pattern, "trace:", 6) == 0)
+	*out = (struct outcome){ .res = { .msync_ms = -1, .munmap_ms = -1 },
+				 .cres = { .msync_ms = -1, .munmap_ms = -1 } };
+	if (o->write_ratio > 0 || is_trace_pattern(o->pattern))
 		prot |= PROT_WRITE;
-	base = mmap(NULL, len, prot, o.shared ? MAP_SHARED : MAP_PRIVATE, fd,
+	base = mmap(NULL, len, prot, o->shared ? MAP_SHARED : MAP_PRIVATE, fd,
 		    0);
 	if (base == MAP_FAILED) {
-		fprintf(stderr, PROG ": mmap %s: %s\n", o.file, strerror(errno));
+		prog_errf("mmap %s: %s", o->file, strerror(errno));
+		if (tr)
+			tracer_finish(tr, true);
 		return 1;
 	}
-	close(fd);
-	if (o.madvise >= 0 && madvise(base, len, o.madvise) < 0) {
-		fprintf(stderr, PROG ": madvise %s: %s\n", o.madvise_name,
-			strerror(errno));
-		return 1;
-	}
-
-	/* The child runs the same workload with seeds of its own and sends
-	 * its result (and trace records) back through a temp file. */
-	epoch = now_sec(CLOCK_MONOTONIC);
-	if (o.fork) {
-		FILE *tf = tmpfile();
-
-		if (!tf) {
-			fprintf(stderr, PROG ": --fork: temp file: %s\n",
-				strerror(errno));
-			return 1;
-		}
-		cfd = dup(fileno(tf));
-		fclose(tf);
-		fflush(stdout);
-		child = fork();
-		if (child < 0) {
-			fprintf(stderr, PROG ": --fork: %s\n", strerror(errno));
-			return 1;
-		}
-		if (child == 0) {
-			if (run_workers(&o, base, npages, CHILD_WRITER,
-					epoch, cw, &cres) < 0)
-				_exit(1);
-			hold(&o);
-			if (write(cfd, &cres, sizeof(cres)) != sizeof(cres))
-				_exit(1);
-			for (int i = 0; o.trace_out && i < o.threads; i++) {
-				size_t n = cw[i].nrec;
-
-				if (write(cfd, &n, sizeof(n)) != sizeof(n) ||
-				    write(cfd, cw[i].rec, n * 8) != (ssize_t)(n * 8) ||
-				    write(cfd, cw[i].rec_pg, n * 8) != (ssize_t)(n * 8))
-					_exit(1);
-			}
-			_exit(0);
-		}
-	}
-
-	rc = run_workers(&o, base, npages, 0, epoch, w, &res);
-	if (rc < 0) {
+	if (o->madvise >= 0 && madvise(base, len, o->madvise) < 0) {
+		prog_errf("madvise %s: %s", o->madvise_name, strerror(errno));
 		status = 1;
 		goto out;
 	}
-	hold(&o);
 
-	if (child > 0) {
-		int st;
-
-		if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) ||
-		    WEXITSTATUS(st) != 0) {
-			fprintf(stderr, PROG ": --fork: the child failed\n");
+	/* The child runs the same workload with seeds of its own, records
+	 * into its own rings, and sends its result back through a pipe
+	 * before it holds. */
+	epoch = now_sec(CLOCK_MONOTONIC);
+	if (o->fork) {
+		if (pipe2(pfd, O_CLOEXEC) < 0) {
+			prog_errf("--fork: pipe: %s", strerror(errno));
 			status = 1;
 			goto out;
 		}
-		child = 0;
-		if (pread(cfd, &cres, sizeof(cres), 0) != sizeof(cres)) {
-			fprintf(stderr, PROG ": --fork: no result from the "
-				"child\n");
+		fflush(stdout);
+		child = fork();
+		if (child < 0) {
+			prog_errf("--fork: %s", strerror(errno));
+			child = 0;
+			status = 1;
+			goto out;
+		}
+		if (child == 0) {
+			/* A child whose parent is gone would wait for
+			 * its writer for ever: it goes with the parent. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() == 1)
+				_exit(1);
+			close(pfd[0]);
+			if (run_workers(o, base, npages, CHILD_WRITER, epoch,
+					ring, cw, &out->cres,
+					lat ? &lat[1] : NULL) < 0)
+				_exit(1);
+			if (write(pfd[1], &out->cres, sizeof(out->cres)) !=
+			    (ssize_t)sizeof(out->cres) ||
+			    (lat && write(pfd[1], &lat[1], sizeof(lat[1])) !=
+			     (ssize_t)sizeof(lat[1])))
+				_exit(1);
+			close(pfd[1]);
+			hold(o);
+			_exit(0);
+		}
+		close(pfd[1]);
+		pfd[1] = -1;
+	}
+	if (tr)
+		tr->child_fd = pfd[0];
+	if (tr && (rc = tracer_start(tr)) < 0) {
+		prog_errf("--trace-out: %s", strerror(-rc));
+		status = 1;
+		goto out;
+	}
+
+	if (run_workers(o, base, npages, 0, epoch, ring, w, &out->res,
+			lat) < 0) {
+		status = 1;
+		goto out;
+	}
+	if (child > 0) {
+		if (!read_full(pfd[0], &out->cres, sizeof(out->cres)) ||
+		    (lat && !read_full(pfd[0], &lat[1], sizeof(lat[1])))) {
+			prog_errf("--fork: the child failed");
 			status = 1;
 			goto out;
 		}
 		/* Which of the child's writes does the parent see? */
 		for (uint64_t pg = 0; pg < npages; pg++)
-			for (int i = 0; i < o.threads; i++)
+			for (int i = 0; i < o->threads; i++)
 				if (base[pg * PS + CHILD_WRITER + i] ==
 				    (0x80 | (CHILD_WRITER + i))) {
-					seen_by_parent++;
+					out->seen_by_parent++;
 					break;
 				}
-		if (o.trace_out) {
-			off_t off = sizeof(cres);
-
-			for (int i = 0; i < o.threads; i++) {
-				size_t n;
-				uint64_t *t, *pg;
-
-				if (pread(cfd, &n, sizeof(n), off) != sizeof(n))
-					goto bad_child;
-				off += sizeof(n);
-				t = malloc(n * 8 + 1);
-				pg = malloc(n * 8 + 1);
-				if (!t || !pg) {
-					free(t);
-					free(pg);
-					goto bad_child;
-				}
-				s[ns++] = (struct stream){ t, pg, 0, 0 };
-				nchild = ns;
-				if (pread(cfd, t, n * 8, off) !=
-				    (ssize_t)(n * 8) ||
-				    pread(cfd, pg, n * 8, off + (off_t)(n * 8)) !=
-				    (ssize_t)(n * 8))
-					goto bad_child;
-				off += (off_t)(n * 16);
-				s[ns - 1].n = n;
-			}
+	}
+	if (tr) {
+		rc = tracer_finish(tr, false);
+		tr = NULL;
+		if (rc < 0) {
+			prog_errf("--trace-out: %s: %s", o->trace_out,
+				  strerror(-rc));
+			status = 1;
 		}
 	}
-	if (o.trace_out) {
-		for (int i = 0; i < o.threads; i++)
-			s[ns++] = (struct stream){ w[i].rec, w[i].rec_pg,
-						   w[i].nrec, 0 };
-		if (write_trace(&o, npages, s, ns) < 0)
-			status = 1;
-	}
 
-	/* What making the writes durable and unmapping cost. */
-	if (o.shared && (res.writes || cres.writes)) {
+	/* What making the writes durable costs. */
+	if (o->shared && (out->res.writes || out->cres.writes)) {
 		double t = now_sec(CLOCK_MONOTONIC);
 
 		if (msync(base, len, MS_SYNC) < 0) {
-			fprintf(stderr, PROG ": msync: %s\n", strerror(errno));
+			prog_errf("msync: %s", strerror(errno));
 			status = 1;
 		}
-		res.msync_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
+		out->res.msync_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
+	}
+	if (o->hold_s > 0 && status == 0) {
+		print_report(o, npages, out, lat);
+		*reported = true;
+		hold(o);
+	}
+	if (child > 0) {
+		int st;
+
+		if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			prog_errf("--fork: the child failed");
+			status = 1;
+		}
+		child = 0;
 	}
 	{
 		double t = now_sec(CLOCK_MONOTONIC);
 
 		munmap(base, len);
-		res.munmap_ms = (now_sec(CLOCK_MONOTONIC) - t) * 1e3;
+		if (!*reported)
+			out->res.munmap_ms = (now_sec(CLOCK_MONOTONIC) - t) *
+					     1e3;
 		base = NULL;
 	}
-
-	if (o.json) {
-		printf("{\"file\": ");
-		json_str(stdout, o.file);
-		printf(", \"pattern\": ");
-		json_str(stdout, o.pattern);
-		printf(", \"pages\": %llu, \"map\": \"%s\", \"seed\": %llu, "
-		       "\"write_ratio\": %g, \"nthreads\": %d, \"result\": ",
-		       (unsigned long long)npages,
-		       o.shared ? "shared" : "private",
-		       (unsigned long long)o.seed, o.write_ratio, o.threads);
-		print_result(&o, "", &res, true);
-		if (o.fork) {
-			printf(", \"child\": ");
-			print_result(&o, "", &cres, true);
-			printf(", \"child_writes_seen_by_parent\": %llu",
-			       (unsigned long long)seen_by_parent);
-		}
-		printf("}\n");
-	} else {
-		printf("%-22s %s\n", "file", o.file);
-		printf("%-22s %s\n", "pattern", o.pattern);
-		printf("%-22s %llu\n", "pages", (unsigned long long)npages);
-		printf("%-22s %s\n", "map", o.shared ? "shared" : "private");
-		printf("%-22s %llu\n", "seed", (unsigned long long)o.seed);
-		print_result(&o, "parent", &res, false);
-		if (o.fork) {
-			printf("%s %llu of %llu\n",
-			       "child_writes_seen_by_parent",
-			       (unsigned long long)seen_by_parent,
-			       (unsigned long long)cres.pages_written);
-			printf("# the child (forked after mmap)\n");
-			print_result(&o, "child", &cres, false);
-		}
-	}
-	goto out;
-bad_child:
-	fprintf(stderr, PROG ": --fork: the child's trace is incomplete\n");
-	status = 1;
 out:
+	if (tr)
+		tracer_finish(tr, true);
 	if (child > 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
 	if (base)
 		munmap(base, len);
-	for (int i = 0; i < o.threads; i++) {
-		pattern_free(w[i].pat);
-		free(w[i].seen);
-		free(w[i].written);
-		free(w[i].rec);
-		free(w[i].rec_pg);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	workers_free(w, o->threads);
+	return status;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	struct outcome one, *runs = &one;
+	struct opts o;
+	struct tracer tracer, *tr = NULL;
+	struct lat *lat = NULL;		/* [0] parent's, [1] the child's */
+	uint64_t file_pages, npages;
+	bool reported = false;
+	int fd, status = 0;
+
+	parse_opts(argc, argv, &o);
+	fd = open_file(&o, &file_pages);
+	npages = o.pages ? o.pages : file_pages;
+	if (npages == 0)
+		prog_fail(o.file, "empty file (--create SIZE makes a "
+			  "file of SIZE)");
+	if (npages > file_pages) {
+		char v[32], why[4200];
+
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)npages);
+		snprintf(why, sizeof(why), "%s has %llu pages (--create "
+			 "makes a larger file)", o.file,
+			 (unsigned long long)file_pages);
+		prog_opt_fail("--pages", v, why);
 	}
-	for (int i = 0; i < nchild; i++) {
-		free((void *)s[i].t);
-		free((void *)s[i].pg);
+	{
+		char err[512];
+		struct pattern *p = pattern_new(o.pattern, npages,
+						o.seed, err, sizeof(err));
+
+		if (!p)
+			prog_usage_fail("--pattern", err);
+		pattern_free(p);
 	}
-	if (cfd >= 0)
-		close(cfd);
+	/* The trace is opened before the first touch: a path that cannot be
+	 * written is refused now, not after the run. */
+	if (o.trace_out) {
+		int rc = tracer_open(&tracer, &o, npages);
+
+		if (rc < 0) {
+			tracer_finish(&tracer, true);
+			prog_errf("--trace-out: %s: %s", o.trace_out,
+				  strerror(-rc));
+			return 1;
+		}
+		tr = &tracer;
+	}
+	if (o.repeat > 1) {
+		runs = calloc(o.repeat, sizeof(*runs));
+		if (!runs)
+			prog_fail("--repeat", strerror(ENOMEM));
+	}
+	if (o.latency) {
+		lat = calloc(2, sizeof(*lat));
+		if (!lat)
+			prog_fail("--latency", strerror(ENOMEM));
+	}
+	for (unsigned i = 0; i < o.repeat && !status; i++)
+		status = run_once(&o, fd, npages, tr, &runs[i], lat,
+				  &reported);
+	close(fd);
+	if (!status && !reported) {
+		if (o.repeat > 1)
+			print_repeat(&o, npages, runs, o.repeat, lat);
+		else
+			print_report(&o, npages, &one, lat);
+	}
+	if (runs != &one)
+		free(runs);
+	free(lat);
 	return status;
 }

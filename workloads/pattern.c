@@ -257,8 +257,8 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		alpha = strtod(arg, &end);
 		if (errno || end == arg || *end || !(alpha >= 0) ||
 		    alpha > 10) {
-			snprintf(err, errlen, "zipf:%s: ALPHA is a number from "
-				 "0 to 10", arg);
+			snprintf(err, errlen, "zipf:%s: ALPHA not in 0..10",
+				 arg);
 			goto fail;
 		}
 		if (npages > UINT32_MAX) {
@@ -273,8 +273,8 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 	} else if (IS("loop") && arg) {
 		e = arg;
 		if (!parse_u64(&e, NULL, &a) || *e || a == 0 || a > npages) {
-			snprintf(err, errlen, "loop:%s: N is a page count from "
-				 "1 to %llu (the pages mapped)", arg,
+			snprintf(err, errlen, "loop:%s: N not in 1..%llu (the "
+				 "pages mapped)", arg,
 				 (unsigned long long)npages);
 			goto fail;
 		}
@@ -285,9 +285,9 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		if (!parse_u64(&e, NULL, &a) || *e++ != ',' ||
 		    !parse_u64(&e, NULL, &b) || *e || a == 0 ||
 		    a >= npages || b == 0) {
-			snprintf(err, errlen, "scan-hot:%s: expected HOT,EVERY "
-				 "with 1 <= HOT < %llu pages and EVERY >= 1",
-				 arg, (unsigned long long)npages);
+			snprintf(err, errlen, "scan-hot:%s: not HOT,EVERY with "
+				 "HOT in 1..%llu and EVERY at least 1", arg,
+				 (unsigned long long)npages - 1);
 			goto fail;
 		}
 		p->kind = SCANHOT;
@@ -298,8 +298,8 @@ static struct pattern *make(const char *spec, uint64_t npages, uint64_t seed,
 		if (!parse_u64(&e, NULL, &a) || *e++ != '/' ||
 		    !parse_u64(&e, NULL, &b) || *e || a == 0 || a >= 100 ||
 		    b > 100) {
-			snprintf(err, errlen, "hotcold:%s: expected P/Q, "
-				 "percentages with 0 < P < 100, Q <= 100", arg);
+			snprintf(err, errlen, "hotcold:%s: not P/Q, percentages "
+				 "with P in 1..99 and Q in 0..100", arg);
 			goto fail;
 		}
 		p->kind = HOTCOLD;
