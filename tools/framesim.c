@@ -53,6 +53,7 @@
 
 #define PROG "framesim"
 #include "prog.h"
+#include "size.h"
 
 #define ID_MASK		0x7fffffffu	/* a reference's page id */
 #define ID_WRITE	0x80000000u	/* ... and its write flag */
@@ -100,6 +101,8 @@ struct options {
 	int nsizes;
 	bool frac;
 	const char *format;
+	uint64_t max_record;		/* --max-record, bytes */
+	char max_record_name[48];	/* "--max-record 1G", for errors */
 	uint64_t warmup;
 	bool step, json, csv;
 	int threads;
@@ -137,6 +140,9 @@ static void usage(FILE *out)
 "                      (default auto; a .zst file is read directly; README\n"
 "                      \"Trace format\")\n"
 "  -w, --warmup N      the first N references fill the cache uncounted\n"
+"      --max-record SIZE  the largest byte range one trace record may\n"
+"                      cover (default 1G; K, M, G): a larger one is an error\n"
+"                      naming its line (each 4 KiB of it is a reference)\n"
 "  -j, --jobs N        run the policies x sizes on N threads (same results)\n"
 "      --json          one JSON array, one run per line\n"
 "      --csv           CSV with a header line\n"
@@ -358,28 +364,46 @@ static const char *load_error(int rc)
 	return strerror(-rc);
 }
 
+/* The loading progress line: the references read so far, and the share
+ * of the file when its size is known.  References, not bytes, because one
+ * record of a block trace can be many references while the bytes stand
+ * still. */
+static void load_progress(const struct trace_mem *tm,
+			  const struct trace_reader *r)
+{
+	uint64_t done, total;
+
+	trace_reader_progress(r, &done, &total);
+	if (total)
+		prog_progress("%s: loading: %.1f M references, %u%% of the "
+			      "file", tm->name, tm->nrefs / 1e6,
+			      (unsigned)(done * 100 / total));
+	else
+		prog_progress("%s: loading: %.1f M references", tm->name,
+			      tm->nrefs / 1e6);
+}
+
 /* Reads a whole trace into tm.  Returns 0, or -1 with a message printed. */
 static int load_trace(struct trace_mem *tm, const char *path,
-		      const char *format)
+		      const struct options *o)
 {
 	struct pagemap m = { NULL, 0 };
 	struct trace_ref b[LOAD_BATCH];
 	struct trace_reader *r;
-	struct progress pg;
 	char err[600];
 	double t0 = now_sec(CLOCK_MONOTONIC);
-	uint64_t done, total;
+	bool progress = prog_progress_on();
+	size_t tick = 0;
 	int rc;
 
 	memset(tm, 0, sizeof(*tm));
 	tm->name = path;
-	rc = trace_reader_open(path, format, &r, err, sizeof(err));
+	rc = trace_reader_open(path, o->format, &r, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
-	trace_reader_progress(r, &done, &total);
-	progress_start(&pg, path, total);
+	trace_reader_set_max_record(r, o->max_record, o->max_record_name);
 	for (;;) {
 		int nb = 0, arc;
 
@@ -393,12 +417,13 @@ static int load_trace(struct trace_mem *tm, const char *path,
 		}
 		if (rc != 1)
 			break;
-		if (pg.on && (tm->nrefs & (PROGRESS_STEP - 1)) == 0) {
-			trace_reader_progress(r, &done, &total);
-			progress_add(&pg, done - pg.done, "loading");
+		if (progress && tm->nrefs >= tick) {
+			load_progress(tm, r);
+			tick = tm->nrefs + PROGRESS_STEP;
 		}
 	}
-	progress_end(&pg);
+	if (progress)
+		prog_progress_end();
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", trace_reader_error(r));
 		goto out_fail;
@@ -409,7 +434,8 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	return 0;
 
 out_fail:
-	progress_end(&pg);
+	if (progress)
+		prog_progress_end();
 	trace_reader_close(r);
 	free(m.slot);
 	trace_mem_free(tm);
@@ -991,7 +1017,12 @@ enum {
 	OPT_CSV,
 	OPT_MRC,
 	OPT_SHARDS,
+	OPT_MAX_RECORD,
 };
+
+/* A record may cover at most 16 TiB: 2^32 references of 4 KiB, more than
+ * a trace in memory can hold. */
+#define MAX_RECORD_LIMIT	(1ull << 44)
 
 int main(int argc, char **argv)
 {
@@ -1006,6 +1037,7 @@ int main(int argc, char **argv)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "mrc", required_argument, NULL, OPT_MRC },
 		{ "shards", required_argument, NULL, OPT_SHARDS },
+		{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
 		{ "refs", required_argument, NULL, 'r' },
 		{ "step", no_argument, NULL, 's' },
 		{ "list", no_argument, NULL, 'l' },
@@ -1013,7 +1045,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .format = "auto", .threads = 1, .shards = 1 };
+	struct options o = { .format = "auto", .threads = 1, .shards = 1,
+			     .max_record = TRACE_MAX_RECORD_DEFAULT,
+			     .max_record_name = "--max-record 1G" };
 	bool policy_given = false;
 	const char *policy_arg = "fifo,lru,clock", *frames_arg = NULL;
 	const char *frac_arg = NULL, *refs_arg = NULL;
@@ -1071,6 +1105,16 @@ int main(int argc, char **argv)
 					"rate in (0, 1]\n", optarg);
 				return 2;
 			}
+			break;
+		case OPT_MAX_RECORD:
+			if (size_parse(optarg, &o.max_record) < 0 ||
+			    o.max_record < 1 ||
+			    o.max_record > MAX_RECORD_LIMIT)
+				prog_opt_fail("--max-record", optarg,
+					      "not a size in 1..16384G");
+			snprintf(o.max_record_name,
+				 sizeof(o.max_record_name),
+				 "--max-record %.30s", optarg);
 			break;
 		case 'l':
 			policy_print_list(stdout);
@@ -1176,7 +1220,7 @@ int main(int argc, char **argv)
 	for (int t = optind; t < argc; t++) {
 		struct trace_mem tm;
 
-		if (load_trace(&tm, argv[t], o.format) < 0) {
+		if (load_trace(&tm, argv[t], &o) < 0) {
 			status = 1;
 			continue;
 		}

@@ -3,7 +3,8 @@
  *
  * Reading is two layers.  The byte layer fills one buffer, buf[pos..len),
  * with decoded bytes: straight from read(2), or through
- * ZSTD_decompressStream when the path ends in .zst.  The record layer takes
+ * ZSTD_decompressStream when the path ends in .zst or the first four bytes
+ * are zstd's magic number (a pipe has no name to go by).  The record layer takes
  * whole lines (text formats) or 24-byte records (oracleGeneral) out of that
  * buffer.  A line is found with memchr and parsed in place by hand-written
  * digit loops (no sscanf, no copies, no allocation per line): the text
@@ -13,6 +14,9 @@
  * Byte ranges (msr, csv with off/size) become one reference per 4 KiB page
  * touched: the first is returned at once, the rest are handed out from the
  * "pending" range on the following calls, before the next line is read.
+ * A range larger than max_record is refused at its line: one record of
+ * 2^64 - 1 bytes would otherwise be 2^52 references handed out one by one
+ * while the byte counter of a progress line stands still.
  *
  * Errors stick: once trace_read() returned an error it returns the same one
  * again, and trace_reader_error() holds "FILE:LINE: what is wrong".
@@ -41,6 +45,7 @@
 #define ORACLE_RECORD	24u		/* libCacheSim oracleGeneral */
 #define CSV_MAX_COLS	32
 #define ERR_BYTES	512
+#define ZSTD_MAGIC	"\x28\xb5\x2f\xfd"	/* a frame's first bytes */
 
 enum trace_format {
 	FMT_FRAMEFS,
@@ -87,6 +92,8 @@ struct trace_reader {
 	uint64_t pend_last;		/* its last page */
 	bool have_t0;			/* msr, csv: t0_ns is set */
 	uint64_t t0_ns;			/* the first record's time */
+	uint64_t max_record;		/* bytes one record may cover */
+	char max_name[64];		/* how errors call that limit */
 
 	/* csv:COLS */
 	enum csv_col col[CSV_MAX_COLS];
@@ -364,6 +371,13 @@ static int spread(struct trace_reader *r, struct trace_ref *ref,
 {
 	uint64_t last;
 
+	if (nbytes > r->max_record) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "record of %llu bytes is larger "
+			 "than %s", (unsigned long long)nbytes, r->max_name);
+		return fail_line(r, s, e, what);
+	}
 	if (nbytes > 0 && off + nbytes - 1 < off)
 		return fail_line(r, s, e, "offset + size overflows");
 	last = (nbytes ? off + nbytes - 1 : off) / TRACE_PAGE_SIZE;
@@ -763,6 +777,42 @@ static int detect(struct trace_reader *r, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* Sets up decompression; the bytes already read (by sniff_zstd) into buf
+ * are compressed input.  Returns 0 or -ENOMEM. */
+static int zstd_start(struct trace_reader *r)
+{
+	r->zd = ZSTD_createDStream();
+	r->zin_cap = ZSTD_DStreamInSize();
+	r->zin = malloc(r->zin_cap);
+	if (!r->zd || !r->zin || r->len > r->zin_cap)
+		return -ENOMEM;
+	ZSTD_initDStream(r->zd);
+	memcpy(r->zin, r->buf, r->len);
+	r->zin_len = r->len;
+	r->zin_pos = 0;
+	r->raw_eof = r->eof;
+	r->len = 0;
+	r->eof = false;
+	return 0;
+}
+
+/* Reads the first bytes (at least 4, unless the input is shorter) into
+ * buf and looks for zstd's magic number there: a compressed pipe or a
+ * compressed file without the .zst name.  Returns 1 if it is zstd, 0 if
+ * not, or a negative errno with the message set. */
+static int sniff_zstd(struct trace_reader *r)
+{
+	while (r->len < 4 && !r->eof) {
+		ssize_t got = raw_read(r, r->buf + r->len, 4096);
+
+		if (got < 0)
+			return (int)got;
+		r->len += (size_t)got;
+		r->eof = got == 0;
+	}
+	return r->len >= 4 && memcmp(r->buf, ZSTD_MAGIC, 4) == 0;
+}
+
 int trace_format_check(const char *format, char *err, size_t errlen)
 {
 	struct trace_reader *r;
@@ -800,6 +850,7 @@ int trace_reader_open(const char *path, const char *format,
 	if (!r || !(r->path = strdup(path)))
 		goto out_nomem;
 	r->fd = -1;
+	trace_reader_set_max_record(r, TRACE_MAX_RECORD_DEFAULT, NULL);
 	rc = trace_format_check(format, err, errlen);
 	if (rc < 0)
 		goto out_free;
@@ -835,19 +886,18 @@ int trace_reader_open(const char *path, const char *format,
 	if (r->own_fd)
 		posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-	/* Step 2: the buffers. */
+	/* Step 2: the buffers, and compressed or not. */
 	r->cap = READ_BUF_BYTES;
 	r->buf = malloc(r->cap);
 	if (!r->buf)
 		goto out_nomem;
-	if (is_zst(path)) {
-		r->zd = ZSTD_createDStream();
-		r->zin_cap = ZSTD_DStreamInSize();
-		r->zin = malloc(r->zin_cap);
-		if (!r->zd || !r->zin)
-			goto out_nomem;
-		ZSTD_initDStream(r->zd);
+	rc = is_zst(path) ? 1 : sniff_zstd(r);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", r->err);
+		goto out_free;
 	}
+	if (rc == 1 && zstd_start(r) < 0)
+		goto out_nomem;
 
 	/* Step 3: the format, if it is to be guessed. */
 	if (autofmt) {
@@ -881,6 +931,17 @@ int trace_read(struct trace_reader *r, struct trace_ref *ref)
 		return read_oracle(r, ref);
 	}
 	return -EINVAL;
+}
+
+void trace_reader_set_max_record(struct trace_reader *r, uint64_t nbytes,
+				 const char *name)
+{
+	r->max_record = nbytes;
+	if (name)
+		snprintf(r->max_name, sizeof(r->max_name), "%s", name);
+	else
+		snprintf(r->max_name, sizeof(r->max_name), "the limit of %llu "
+			 "bytes", (unsigned long long)nbytes);
 }
 
 const char *trace_reader_error(const struct trace_reader *r)
