@@ -396,11 +396,47 @@ static void test_framesim_warmup(void **s)
 				  refs, "-w", "5", NULL), 0);
 	assert_int_equal(csv_field("fifo", 3, F_REQUESTS), 3);
 	assert_int_equal(csv_field("fifo", 3, F_MISSES), 2);
+	/* Nothing left to measure: said, with no 0/0 miss ratio. */
 	assert_int_equal(framesim("-p", "fifo", "-n", "3", "--csv", "-r",
-				  refs, "-w", "8", NULL), 0);
-	assert_int_equal(csv_field("fifo", 3, F_REQUESTS), 0);
-	assert_int_equal(csv_field("fifo", 3, F_MISSES), 0);
-	assert_int_equal(framesim("-w", "x", "-r", refs, NULL), 2);
+				  refs, "--warmup", "8", NULL), 1);
+	assert_string_equal(err, "framesim: refs: --warmup 8: the trace has "
+			    "8 references, none left to measure\n");
+	assert_int_equal(framesim("-p", "fifo", "-n", "3", "-r", refs,
+				  "--warmup", "9", NULL), 1);
+	assert_null(strstr(out, "fifo"));
+	assert_int_equal(framesim("--warmup", "x", "-r", refs, NULL), 2);
+}
+
+/* An empty trace (or one of comments only) is a failure that says so,
+ * not a table of 0 requests and a miss ratio of 0.0000; a trace the
+ * warm-up covers whole is the same.  The other traces still run. */
+static void test_framesim_nothing_measured(void **s)
+{
+	char *empty = tpath("empty.trace"), *ok = tpath("ok.trace");
+
+	(void)s;
+	put_text(empty, "");
+	assert_int_equal(framesim("-n", "2", "-F", "csv:page", empty, NULL),
+			 1);
+	assert_true(strstr(err, ": no references read (an empty trace, or "
+			   "only comments and a header)\n") != NULL);
+	assert_null(strstr(out, "0.0000"));
+	put_text(empty, "# framefs trace v1\n# nothing\n");
+	assert_int_equal(framesim("-n", "2", empty, NULL), 1);
+	assert_non_null(strstr(err, "no references read"));
+	put_text(ok, "# framefs trace v1\n1 0 1 r\n2 0 2 r\n3 0 1 r\n");
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", empty, ok,
+				  NULL), 1);
+	assert_int_equal(csv_field("lru", 2, F_REQUESTS), 3);
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", "--warmup",
+				  "3", ok, NULL), 1);
+	assert_non_null(strstr(err, "ok.trace: --warmup 3: the trace has 3 "
+			       "references, none left to measure"));
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", "--warmup",
+				  "2", ok, NULL), 0);
+	assert_int_equal(csv_field("lru", 2, F_REQUESTS), 1);
+	free(empty);
+	free(ok);
 }
 
 /* Write-backs, 2 frames (* = dirty):
@@ -730,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_framesim_max_record),
 		cmocka_unit_test(test_framesim_zstd_stdin),
 		cmocka_unit_test(test_framesim_progress),
+		cmocka_unit_test(test_framesim_nothing_measured),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

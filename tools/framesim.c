@@ -965,6 +965,25 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 	return status;
 }
 
+/* Is there anything to measure in tm?  An empty trace, or one the
+ * warm-up covers whole, has no measured request: a miss ratio of 0/0
+ * printed as 0.0000 would read as a perfect cache.  Says why when not. */
+static bool measurable(const struct trace_mem *tm, const struct options *o)
+{
+	if (tm->nrefs == 0) {
+		prog_errf("%s: no references read (an empty trace, or only "
+			  "comments and a header)", tm->name);
+		return false;
+	}
+	if (o->warmup >= tm->nrefs) {
+		prog_errf("%s: --warmup %llu: the trace has %zu references, "
+			  "none left to measure", tm->name,
+			  (unsigned long long)o->warmup, tm->nrefs);
+		return false;
+	}
+	return true;
+}
+
 /* ---- the command line ------------------------------------------------- */
 
 /* Parses a comma-separated list of numbers into *out.  frac: each in
@@ -1215,8 +1234,10 @@ int main(int argc, char **argv)
 		printf("trace,references,distinct_pages,writes,policy,frames,"
 		       "requests,misses,miss_ratio,evictions,dirty_evictions,"
 		       "seconds\n");
-	if (refs_arg)
+	if (refs_arg && measurable(&refs, &o))
 		status |= do_trace(&refs, &o, true);
+	else if (refs_arg)
+		status = 1;
 	for (int t = optind; t < argc; t++) {
 		struct trace_mem tm;
 
@@ -1224,7 +1245,10 @@ int main(int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		status |= do_trace(&tm, &o, false);
+		if (measurable(&tm, &o))
+			status |= do_trace(&tm, &o, false);
+		else
+			status = 1;
 		trace_mem_free(&tm);
 	}
 	if (o.json)

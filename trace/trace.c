@@ -100,6 +100,8 @@ struct trace_reader {
 	uint32_t col_unit_ns[CSV_MAX_COLS];	/* COL_TIME: ns per unit */
 	int ncols;
 	bool csv_off;			/* off (+ size) rather than page */
+	bool csv_rest;			/* COLS ends in "...": more fields
+					 * are ignored, not an error */
 
 	int rc;				/* sticky error, 0 if none */
 	char err[ERR_BYTES];
@@ -443,6 +445,17 @@ static bool field_is(const char *s, const char *e, const char *word)
 	return (size_t)(e - s) == n && strncasecmp(s, word, n) == 0;
 }
 
+/* [s, e) is one or more digits. */
+static bool all_digits(const char *s, const char *e)
+{
+	if (s == e)
+		return false;
+	for (; s < e; s++)
+		if ((unsigned)(*s - '0') > 9)
+			return false;
+	return true;
+}
+
 /* One field that must be all digits. */
 static bool field_u64(const char *s, const char *e, uint64_t *v)
 {
@@ -468,7 +481,7 @@ static int next_data_line(struct trace_reader *r, const char **s,
 static int read_msr(struct trace_reader *r, struct trace_ref *ref)
 {
 	const char *s, *e, *fs[8], *fe[8];
-	uint64_t ts, disk, off, nbytes;
+	uint64_t ts, disk, off, nbytes, rt;
 	int rc;
 
 	if (r->pending)
@@ -493,6 +506,10 @@ static int read_msr(struct trace_reader *r, struct trace_ref *ref)
 		return fail_line(r, s, e, "Type: not Read or Write");
 	if (!field_u64(fs[4], fe[4], &off) || !field_u64(fs[5], fe[5], &nbytes))
 		return fail_line(r, s, e, "Offset, Size: not numbers");
+	/* Not used, but a line whose last field is garbage is not a
+	 * record to trust the others of. */
+	if (!field_u64(fs[6], fe[6], &rt))
+		return fail_line(r, s, e, "ResponseTime: not a number");
 	ref->time_us = since_t0(r, ts * 100);
 	ref->file = (fnv1a(fs[1], fe[1]) & 0xffffffff00000000ull) | disk;
 	ref->result = 0;
@@ -538,13 +555,22 @@ static int csv_setup(struct trace_reader *r, const char *cols, char *err,
 	     tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
+		if (r->csv_rest) {
+			snprintf(err, errlen, "csv:%s: '...' (any further "
+				 "columns) must come last", cols);
+			goto out;
+		}
+		if (strcmp(tok, "...") == 0) {
+			r->csv_rest = true;
+			continue;
+		}
 		for (i = 0; i < sizeof(csv_names) / sizeof(csv_names[0]); i++)
 			if (strcmp(tok, csv_names[i].name) == 0)
 				break;
 		if (i == sizeof(csv_names) / sizeof(csv_names[0])) {
 			snprintf(err, errlen, "csv:%s: unknown column '%s' "
 				 "(page, off, size, obj, op, time[_ns|_us|_ms|"
-				 "_s], -)", cols, tok);
+				 "_s], -, ...)", cols, tok);
 			goto out;
 		}
 		if (r->ncols == CSV_MAX_COLS) {
@@ -561,6 +587,10 @@ static int csv_setup(struct trace_reader *r, const char *cols, char *err,
 		seen |= 1u << csv_names[i].col;
 		r->col_unit_ns[r->ncols] = csv_names[i].unit_ns;
 		r->col[r->ncols++] = csv_names[i].col;
+	}
+	if (r->ncols == 0) {
+		snprintf(err, errlen, "csv:%s: no columns named", cols);
+		goto out;
 	}
 	if (!!(seen & (1u << COL_PAGE)) == !!(seen & (1u << COL_OFF))) {
 		snprintf(err, errlen, "csv:%s: name exactly one of 'page' "
@@ -610,7 +640,7 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 	rc = next_data_line(r, &s, &e);
 	if (rc <= 0)
 		return rc;
-	n = split_commas(s, e, fs, fe, CSV_MAX_COLS);
+	n = split_commas(s, e, fs, fe, r->csv_rest ? CSV_MAX_COLS : r->ncols);
 	if (n < r->ncols) {
 		char what[64];
 
@@ -632,6 +662,17 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 				return read_csv(r, ref);
 			break;
 		}
+	}
+	/* A field more than COLS names is refused unless COLS ends in
+	 * "...": "12,345" read with csv:page is more likely a thousands
+	 * separator than page 12 and a column to ignore. */
+	if (n > r->ncols && !r->csv_rest) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "more than the %d fields COLS "
+			 "names (end COLS with ',...' to ignore the rest)",
+			 r->ncols);
+		return fail_line(r, s, e, what);
 	}
 	memset(ref, 0, sizeof(*ref));
 	for (int i = 0; i < r->ncols; i++) {
@@ -658,8 +699,20 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 				return fail_line(r, s, e, "size: not a number");
 			break;
 		case COL_OBJ:
-			if (!field_u64(a, b, &ref->file))
+			/* Digits are a number, anything else a name to
+			 * hash; a number must fit, and not be negative (it
+			 * would be hashed as text, silently). */
+			if (all_digits(a + (a < b && *a == '-'), b)) {
+				if (*a == '-')
+					return fail_line(r, s, e, "obj: a "
+							 "negative number");
+				if (!field_u64(a, b, &ref->file))
+					return fail_line(r, s, e, "obj: a "
+							 "number beyond 2^64 "
+							 "- 1");
+			} else {
 				ref->file = fnv1a(a, b);
+			}
 			break;
 		case COL_OP:
 			if (field_is(a, b, "r") || field_is(a, b, "read"))
