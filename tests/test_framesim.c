@@ -393,7 +393,7 @@ static void test_framesim_warmup(void **s)
 	assert_int_equal(csv_field("fifo", 3, F_MISSES), 2);
 	assert_int_equal(csv_field("fifo", 3, F_EVICTIONS), 2);
 	assert_int_equal(framesim("-p", "fifo", "-n", "3", "--csv", "-r",
-				  refs, "-w", "5", NULL), 0);
+				  refs, "--warmup", "5", NULL), 0);
 	assert_int_equal(csv_field("fifo", 3, F_REQUESTS), 3);
 	assert_int_equal(csv_field("fifo", 3, F_MISSES), 2);
 	/* Nothing left to measure: said, with no 0/0 miss ratio. */

@@ -134,12 +134,12 @@ static void usage(FILE *out)
 "                      (default fifo,lru,clock; see --list), e.g.\n"
 "                      fifo,lru,s3fifo:small=0.2,threshold=2,opt\n"
 "  -n, --frames LIST   comma-separated frame counts (default with --refs: 3)\n"
-"  -f, --frac LIST     sizes as shares of the trace's distinct pages, each in\n"
+"      --frac LIST     sizes as shares of the trace's distinct pages, each in\n"
 "                      (0, 1] (default for traces: 0.001,0.01,0.1)\n"
 "  -F, --format FMT    auto, framefs, mmload, csv:COLS, msr or oraclegeneral\n"
 "                      (default auto; a .zst file is read directly; README\n"
 "                      \"Trace format\")\n"
-"  -w, --warmup N      the first N references fill the cache uncounted\n"
+"      --warmup N      the first N references fill the cache uncounted\n"
 "      --max-record SIZE  the largest byte range one trace record may\n"
 "                      cover (default 1G; K, M, G): a larger one is an error\n"
 "                      naming its line (each 4 KiB of it is a reference)\n"
@@ -154,7 +154,7 @@ static void usage(FILE *out)
 "                      (e.g. 0.01), for traces too big for the exact curve\n"
 "  -r, --refs REFS     a reference string instead of traces: page numbers\n"
 "                      separated by commas or spaces\n"
-"  -s, --step          show the frames after each reference: which page each\n"
+"      --step          show the frames after each reference: which page each\n"
 "                      frame holds, hit or fault, the page evicted, and the\n"
 "                      policy's own state (queue order, hand, reference bits)\n"
 "  -l, --list          list the policies and their parameters\n"
@@ -988,7 +988,7 @@ static bool measurable(const struct trace_mem *tm, const struct options *o)
 
 /* Parses a comma-separated list of numbers into *out.  frac: each in
  * (0, 1]; otherwise whole counts from 1 to MAX_FRAMES.  Returns the count,
- * or -1 with a message printed. */
+ * or -1 when out of memory; exits 2 on a bad list. */
 static int parse_sizes(const char *opt, const char *arg, bool frac,
 		       double **out)
 {
@@ -1010,18 +1010,13 @@ static int parse_sizes(const char *opt, const char *arg, bool frac,
 		errno = 0;
 		x = frac ? strtod(tok, &end) : (double)strtoull(tok, &end, 10);
 		if (errno || end == tok || *end || tok[0] == '-' ||
-		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES)) {
-			fprintf(stderr, frac ? PROG ": %s: %s: not a share in "
-				"(0, 1]\n" : PROG ": %s: %s: not a frame count "
-				"between 1 and 2^30\n", opt, tok);
-			goto bad;
-		}
+		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES))
+			prog_opt_fail(opt, tok, frac ? "not a share above 0 "
+				      "and at most 1" : "not in 1..1073741824");
 		v[n++] = x;
 	}
-	if (n == 0) {
-		fprintf(stderr, PROG ": %s: empty list\n", opt);
-		goto bad;
-	}
+	if (n == 0)
+		prog_opt_fail(opt, arg, "an empty list");
 	free(copy);
 	*out = v;
 	return n;
@@ -1037,6 +1032,9 @@ enum {
 	OPT_MRC,
 	OPT_SHARDS,
 	OPT_MAX_RECORD,
+	OPT_FRAC,
+	OPT_WARMUP,
+	OPT_STEP,
 };
 
 /* A record may cover at most 16 TiB: 2^32 references of 4 KiB, more than
@@ -1048,9 +1046,9 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
-		{ "frac", required_argument, NULL, 'f' },
+		{ "frac", required_argument, NULL, OPT_FRAC },
 		{ "format", required_argument, NULL, 'F' },
-		{ "warmup", required_argument, NULL, 'w' },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
@@ -1058,7 +1056,7 @@ int main(int argc, char **argv)
 		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
 		{ "refs", required_argument, NULL, 'r' },
-		{ "step", no_argument, NULL, 's' },
+		{ "step", no_argument, NULL, OPT_STEP },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1074,56 +1072,50 @@ int main(int argc, char **argv)
 	int opt, status = 0;
 	char err[600], *end;
 
-	while ((opt = getopt_long(argc, argv, "p:n:f:F:w:j:r:slhV", opts,
+	/* The short letters are the kit's (doc/options.md): --frac, --step
+	 * and --warmup have none, since -f, -s and -w mean foreground, seed
+	 * and write elsewhere. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:n:F:j:r:lhV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'p': policy_arg = optarg; policy_given = true; break;
 		case 'n': frames_arg = optarg; break;
-		case 'f': frac_arg = optarg; break;
+		case OPT_FRAC: frac_arg = optarg; break;
 		case 'F': o.format = optarg; break;
 		case 'r': refs_arg = optarg; break;
-		case 's': o.step = true; break;
+		case OPT_STEP: o.step = true; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_CSV: o.csv = true; break;
-		case 'w':
-			if (!parse_u64_all(optarg, &o.warmup)) {
-				fprintf(stderr, PROG ": --warmup: %s: not a "
-					"number of references\n", optarg);
-				return 2;
-			}
+		case OPT_WARMUP:
+			if (!parse_u64_all(optarg, &o.warmup))
+				prog_opt_fail("--warmup", optarg, "not in "
+					      "0..18446744073709551615");
 			break;
 		case 'j':
 			errno = 0;
 			o.threads = (int)strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || o.threads < 1 ||
-			    o.threads > MAX_THREADS) {
-				fprintf(stderr, PROG ": --jobs: %s: not a "
-					"thread count from 1 to %d\n", optarg,
-					MAX_THREADS);
-				return 2;
-			}
+			    o.threads > MAX_THREADS)
+				prog_opt_fail("--jobs", optarg, "not in 1..256");
 			break;
 		/* ---- miss-ratio curves: --mrc lru|opt, --shards RATE ----
 		 * The place for sim/mrc.h (mrc_lru(), mrc_opt()): they take
 		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
 		 * expects), npages, and the sizes do_trace() computes. */
 		case OPT_MRC:
-			if (strcmp(optarg, "lru") && strcmp(optarg, "opt")) {
-				fprintf(stderr, PROG ": --mrc: %s: lru or opt "
-					"(the stack algorithms)\n", optarg);
-				return 2;
-			}
+			if (strcmp(optarg, "lru") && strcmp(optarg, "opt"))
+				prog_opt_fail("--mrc", optarg, "not lru or opt "
+					      "(the stack algorithms)");
 			o.mrc = optarg;
 			break;
 		case OPT_SHARDS:
 			errno = 0;
 			o.shards = strtod(optarg, &end);
 			if (errno || end == optarg || *end ||
-			    !(o.shards > 0 && o.shards <= 1)) {
-				fprintf(stderr, PROG ": --shards: %s: not a "
-					"rate in (0, 1]\n", optarg);
-				return 2;
-			}
+			    !(o.shards > 0 && o.shards <= 1))
+				prog_opt_fail("--shards", optarg, "not a rate "
+					      "above 0 and at most 1");
 			break;
 		case OPT_MAX_RECORD:
 			if (size_parse(optarg, &o.max_record) < 0 ||
@@ -1140,44 +1132,31 @@ int main(int argc, char **argv)
 			return 0;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); return 0;
-		default: usage(stderr); return 2;
+		default: prog_getopt_fail(opt, argv);
 		}
 	}
 
 	/* Step 1: what to read. */
-	if (refs_arg && optind < argc) {
-		fprintf(stderr, PROG ": %s: give trace files or --refs, not "
-			"both\n", argv[optind]);
-		return 2;
-	}
-	if (!refs_arg && optind == argc) {
-		fprintf(stderr, PROG ": no trace given (a TRACE file or --refs;"
-			" try --help)\n");
-		return 2;
-	}
-	if (trace_format_check(o.format, err, sizeof(err)) < 0) {
-		fprintf(stderr, PROG ": --format: %s\n", err);
-		return 2;
-	}
-	if (o.json && o.csv) {
-		fprintf(stderr, PROG ": --json and --csv: choose one\n");
-		return 2;
-	}
-	if (o.step && (o.json || o.csv)) {
-		fprintf(stderr, PROG ": --step: not with --json or --csv\n");
-		return 2;
-	}
+	if (refs_arg && optind < argc)
+		prog_usage_fail(argv[optind], "give trace files or --refs, "
+				"not both");
+	if (!refs_arg && optind == argc)
+		prog_usage_fail("no trace given", "a TRACE file, - for "
+				"standard input, or --refs (" PROG " --help)");
+	if (trace_format_check(o.format, err, sizeof(err)) < 0)
+		prog_usage_fail("--format", err);
+	if (o.json && o.csv)
+		prog_usage_fail("--json and --csv", "choose one");
+	if (o.step && (o.json || o.csv))
+		prog_usage_fail("--step", "not with --json or --csv");
 
 	/* Step 2: the policies (none with --mrc alone). */
-	if (o.shards < 1 && (!o.mrc || strcmp(o.mrc, "lru"))) {
-		fprintf(stderr, PROG ": --shards: only with --mrc lru\n");
-		return 2;
-	}
-	if (o.mrc && (o.warmup || o.step)) {
-		fprintf(stderr, PROG ": --mrc: not with --%s (the curve counts "
-			"every reference)\n", o.warmup ? "warmup" : "step");
-		return 2;
-	}
+	if (o.shards < 1 && (!o.mrc || strcmp(o.mrc, "lru")))
+		prog_usage_fail("--shards", "only with --mrc lru");
+	if (o.mrc && (o.warmup || o.step))
+		prog_usage_fail("--mrc", o.warmup ? "not with --warmup (the "
+				"curve counts every reference)" : "not with "
+				"--step (the curve counts every reference)");
 	o.sizes_given = frames_arg || frac_arg;
 	if (o.mrc && !policy_given) {
 		o.specs = calloc(1, sizeof(*o.specs));
@@ -1190,28 +1169,30 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	status = 2;
-	if (o.nspecs == 0 && !o.mrc) {
-		fprintf(stderr, PROG ": --policy: empty list\n");
-		goto out;
-	}
+	if (o.nspecs == 0 && !o.mrc)
+		prog_opt_fail("--policy", policy_arg, "an empty list");
 	for (int i = 0; i < o.nspecs; i++) {
 		const struct policy_ops *ops;
 		double param[POLICY_MAX_PARAMS];
+		char why[700];
+		size_t n;
 
 		if (policy_parse(o.specs[i], &ops, param, err,
 				 sizeof(err)) < 0) {
-			fprintf(stderr, PROG ": --policy: %s (see --list)\n",
-				err);
-			goto out;
+			/* Point at --list, unless the reason already
+			 * says where to look. */
+			n = strlen(err);
+			snprintf(why, sizeof(why), "%s%s", err,
+				 n && err[n - 1] == ')' ? "" :
+				 " (" PROG " --list)");
+			prog_usage_fail("--policy", why);
 		}
 		o.any_future |= ops->flags & POLICY_NEEDS_FUTURE;
 	}
 
 	/* Step 3: the sizes. */
-	if (frames_arg && frac_arg) {
-		fprintf(stderr, PROG ": --frames and --frac: choose one\n");
-		goto out;
-	}
+	if (frames_arg && frac_arg)
+		prog_usage_fail("--frames and --frac", "choose one");
 	if (frac_arg || (!frames_arg && !refs_arg)) {
 		o.frac = true;
 		o.nsizes = parse_sizes("--frac", frac_arg ? frac_arg :
@@ -1222,11 +1203,10 @@ int main(int argc, char **argv)
 	}
 	if (o.nsizes < 0)
 		goto out;
-	if (refs_arg && load_refs(&refs, refs_arg) < 0) {
-		fprintf(stderr, PROG ": --refs: '%s': not a list of page "
-			"numbers\n", refs_arg);
-		goto out;
-	}
+	if (refs_arg && load_refs(&refs, refs_arg) < 0)
+		prog_opt_fail("--refs", refs_arg, "not a list of page numbers "
+			      "(0..18446744073709551615, separated by commas "
+			      "or blanks)");
 
 	/* Step 4: each trace in turn; a bad one does not stop the others. */
 	status = 0;
