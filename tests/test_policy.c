@@ -420,7 +420,8 @@ static void test_policy_conformance(void **state)
 static void test_policy_conformance_params(void **state)
 {
 	static const char *const specs[] = {
-		"clock:bits=2", "clock:bits=8", "random:seed=12345",
+		"clock:bits=2", "clock:bits=8", "clock:ref_on_load=0",
+		"clock:bits=3,ref_on_load=0", "random:seed=12345",
 		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
 	};
 
