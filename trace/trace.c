@@ -4,12 +4,13 @@
  * Reading is two layers.  The byte layer fills one buffer, buf[pos..len),
  * with decoded bytes: straight from read(2), or through
  * ZSTD_decompressStream when the path ends in .zst or the first four bytes
- * are zstd's magic number (a pipe has no name to go by).  The record layer takes
- * whole lines (text formats) or 24-byte records (oracleGeneral) out of that
- * buffer.  A line is found with memchr and parsed in place by hand-written
- * digit loops (no sscanf, no copies, no allocation per line): the text
- * reader is limited by memory bandwidth, not by parsing.  A line that does
- * not fit in the buffer is an error (lines are short in every format here).
+ * are zstd's magic number (a pipe has no name to go by).  The record layer
+ * takes whole lines (text formats) or 24-byte records (oracleGeneral) out
+ * of that buffer.  A line is found with memchr and parsed in place by
+ * hand-written digit loops (no sscanf, no copies, no allocation per line):
+ * the text reader is limited by memory bandwidth, not by parsing.  A line
+ * that does not fit in the buffer is an error (lines are short in every
+ * format here).
  *
  * Byte ranges (msr, csv with off/size) become one reference per 4 KiB page
  * touched: the first is returned at once, the rest are handed out from the
