@@ -516,6 +516,36 @@ static void test_trace_csv_refuses(void **s)
 	assert_non_null(strstr(msg, "m.csv:2: ResponseTime: not a number"));
 }
 
+/* A byte range larger than the reader's limit is an error at its line,
+ * before any of its pages is handed out: 1 GiB by default, or what the
+ * caller sets (framesim's --max-record). */
+static void test_trace_max_record(void **s)
+{
+	struct trace_ref got[MAXREFS];
+	struct trace_reader *r;
+	struct trace_ref ref;
+	char msg[600];
+
+	(void)s;
+	put_text("huge.csv", "0,4096\n0,1073741825\n");
+	assert_int_equal(read_all("huge.csv", "csv:off,size", got, MAXREFS,
+				  msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "huge.csv:2: record of 1073741825 bytes "
+			       "is larger than the limit of 1073741824 "
+			       "bytes: '0,1073741825'"));
+	put_text("max.csv", "0,8192\n0,8193\n");
+	assert_int_equal(trace_reader_open(tpath("max.csv"), "csv:off,size",
+					   &r, msg, sizeof(msg)), 0);
+	trace_reader_set_max_record(r, 8192, "--max-record 8K");
+	assert_int_equal(trace_read(r, &ref), 1);
+	assert_int_equal(trace_read(r, &ref), 1);
+	assert_int_equal(ref.pgno, 1);
+	assert_int_equal(trace_read(r, &ref), -EINVAL);
+	assert_non_null(strstr(trace_reader_error(r), "max.csv:2: record of "
+			       "8193 bytes is larger than --max-record 8K"));
+	trace_reader_close(r);
+}
+
 /* Compressed input is recognised by its first bytes, whatever its name
  * (standard input has none). */
 static void test_trace_zstd_magic(void **s)
@@ -725,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_trace_csv_columns),
 		cmocka_unit_test(test_trace_csv_refuses),
 		cmocka_unit_test(test_trace_zstd_magic),
+		cmocka_unit_test(test_trace_max_record),
 		cmocka_unit_test(test_trace_auto_detect),
 		cmocka_unit_test(test_trace_bad_input),
 		cmocka_unit_test(test_trace_open_errors),
