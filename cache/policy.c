@@ -1,6 +1,7 @@
 /* policy.c - the registry of eviction policies (policies.def, one line per
  * policy) and the parser of policy specs, "name[:key=value,...]". */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,13 +92,17 @@ int policy_parse(const char *spec, const struct policy_ops **ops,
 		}
 		errno = 0;
 		param[i] = strtod(eq + 1, &end);
-		if (errno || end == eq + 1 || *end ||
-		    param[i] < o->params[i].min ||
-		    param[i] > o->params[i].max ||
+		/* strtod() takes "nan" and "inf": NaN compares false with
+		 * everything, so the range is tested as "inside", which NaN
+		 * never is (a policy sizing a table from it would ask for
+		 * an absurd allocation). */
+		if (errno || end == eq + 1 || *end || !isfinite(param[i]) ||
+		    !(param[i] >= o->params[i].min &&
+		      param[i] <= o->params[i].max) ||
 		    (o->params[i].integer &&
 		     param[i] != (double)(uint64_t)param[i])) {
-			snprintf(err, errlen, "%s: %s=%s: not a %s from %g "
-				 "to %g", o->name, tok, eq + 1,
+			snprintf(err, errlen, "%s: %s=%s: not a %s in %g..%g",
+				 o->name, tok, eq + 1,
 				 o->params[i].integer ? "whole number" :
 				 "number", o->params[i].min, o->params[i].max);
 			goto out;

@@ -4,8 +4,13 @@
  * The frames form the clock face in frame-number order, as physical page
  * frames do in BSD's core map.  Each has a reference count of `bits` bits
  * (clock:bits=K, 1 to 8, default 1).  A page comes in with its count at 1:
- * the access that faulted it in is a reference.  A hit adds one, saturating
- * at 2^K - 1.
+ * the access that faulted it in is a reference (the textbook's choice).
+ * clock:ref_on_load=0 loads it at 0 instead, as libCacheSim's Clock does
+ * (Clock_insert sets the count to its init-freq parameter, 0 by default):
+ * a new page then survives the hand only if it is hit again, and a hit
+ * right after the load is no longer lost in the bit the load set.  With
+ * K > 1 the same: 0 on load, where ref_on_load=1 gives 1.  A hit adds one,
+ * saturating at 2^K - 1.
  *
  * victim(): look at the frame under the hand and advance the hand.  Free or
  * busy frames (pinned, dirty, ...) are passed over untouched; a non-zero
@@ -50,12 +55,15 @@ struct clock {
 	uint8_t *ref;		/* [nframes] counts; atomic, decremented
 				 * under lock, incremented by lockless hits */
 	uint8_t max;		/* 2^bits - 1; set at create */
+	uint8_t load;		/* a new page's count: ref_on_load, 0 or 1 */
 	uint32_t hand;		/* next frame to look at; lock */
 };
 
 static const struct policy_param clock_params[] = {
 	{ "bits", 1, 1, 8, "bits of reference count per frame (GCLOCK)",
 	  true },
+	{ "ref_on_load", 1, 0, 1, "a page comes in referenced (count 1) or "
+	  "not (0, as libCacheSim)", true },
 	{ .key = NULL },
 };
 
@@ -69,6 +77,7 @@ static struct policy *clock_create(uint32_t nframes, const double *param)
 		return NULL;
 	/* policy_parse() checked 1 <= bits <= 8; a fraction is cut off. */
 	k->max = (uint8_t)((1u << (unsigned)param[0]) - 1);
+	k->load = param[1] != 0;
 	k->ref = calloc(nframes, 1);
 	if (!k->ref) {
 		free(k);
@@ -88,7 +97,8 @@ static void clock_insert(struct policy *p, uint32_t fno, uint64_t ino,
 {
 	(void)ino;
 	(void)pgno;
-	__atomic_store_n(&CLOCK(p)->ref[fno], 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&CLOCK(p)->ref[fno], CLOCK(p)->load,
+			 __ATOMIC_RELAXED);
 }
 
 static void clock_hit(struct policy *p, uint32_t fno)

@@ -55,12 +55,24 @@
  *    its status, then S is pruned (a bottom LIR page evicted that way is
  *    thus forgotten at once).
  *  - The non-resident entries.  S is unbounded in the paper: a long scan
- *    leaves one entry per page.  As in the implementations that followed
- *    (Jiang's own simulator, lirs.c, caps the length of S; libCacheSim's
- *    LIRS keeps S within twice the cache size by dropping non-resident
- *    entries oldest first), this one keeps at most nonres * nframes
- *    non-resident entries (parameter nonres, 2 by default) and beyond that
- *    drops the oldest, i.e. that of the page that left the cache first.
+ *    leaves one entry per page.  The implementations that followed bound
+ *    it, each its own way:
+ *      Jiang's own simulator (lirs.c, lirs.h, 2002) caps S at MAX_S_LEN,
+ *      mem_size * 2500 entries: unbounded in practice (its comment
+ *      suggests 3 times the cache for a real bound);
+ *      libCacheSim (LIRS.c, limitStack()) keeps all of S, resident
+ *      entries included, within twice the cache size, dropping
+ *      non-resident entries oldest first.  S holds every LIR page
+ *      (Llirs) and some resident HIR ones, so that leaves between 1 and
+ *      1 + hir non-resident entries per frame: about one;
+ *      Caffeine's simulator (irr.Lirs) keeps non-resident-multiplier
+ *      times the cache size of them, 2.0 in its reference.conf.
+ *    This one keeps at most nonres * nframes non-resident entries and
+ *    beyond that drops the oldest, i.e. that of the page that left the
+ *    cache first.  The default, nonres=2, is Caffeine's bound, twice
+ *    libCacheSim's; nonres=1 is libCacheSim's: S then never exceeds twice
+ *    the cache (Llirs + Lhirs + nframes), and holds at most Lhirs fewer
+ *    non-resident entries than libCacheSim would.
  *    Since victims leave Q in about the order they were referenced, that is
  *    about the lowest non-resident entry in S.  The bound is enforced when
  *    an access completes (end of insert()): the eviction made for page X
@@ -130,7 +142,7 @@ static const struct policy_param lirs_params[] = {
 	{ "hir", 0.01, 0.0, 1.0, "share of frames for resident HIR pages "
 	  "(Lhirs, at least 1)", false },
 	{ "nonres", 2.0, 0.0, 16.0, "non-resident entries kept in S, per "
-	  "frame", false },
+	  "frame (2: Caffeine's bound; 1: libCacheSim's)", false },
 	{ .key = NULL },
 };
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,8 @@
 
 static char dir[256];
 static char *out, *err;		/* the last run's stdout and stderr */
+static const char *stdin_file;	/* the next run's stdin, through a pipe;
+				 * NULL: none */
 
 static int group_setup(void **s)
 {
@@ -86,6 +89,28 @@ static int framesim(const char *first, ...)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		if (stdin_file) {
+			/* A pipe, as from "zstd -c t | framesim -": no
+			 * name and no size to go by. */
+			int pi[2], fd;
+			char buf[4096];
+			ssize_t k;
+
+			if (pipe(pi) < 0)
+				_exit(127);
+			if (fork() == 0) {
+				close(pi[0]);
+				fd = open(stdin_file, O_RDONLY);
+				while (fd >= 0 &&
+				       (k = read(fd, buf, sizeof(buf))) > 0)
+					if (write(pi[1], buf, (size_t)k) != k)
+						break;
+				_exit(0);
+			}
+			close(pi[1]);
+			dup2(pi[0], 0);
+			close(pi[0]);
+		}
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
 		close(po[0]);
@@ -127,6 +152,46 @@ static int framesim(const char *first, ...)
 	}
 	out[no] = '\0';
 	err[ne] = '\0';
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	stdin_file = NULL;
+	return WEXITSTATUS(st);
+}
+
+/* Runs framesim with args on a terminal (a pseudo-terminal: stdout and
+ * stderr both), so that it shows its progress line; what it wrote into
+ * out.  Returns its exit status. */
+static int framesim_tty(const char *first, ...)
+{
+	const char *argv[64];
+	int master, st, n = 1;
+	size_t no = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[0] = "framesim";
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *)) {
+		assert_true(n < 63);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	pid = forkpty(&master, NULL, NULL, NULL);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv(getenv("FRAMESIM"), (char *const *)argv);
+		_exit(127);
+	}
+	for (;;) {
+		ssize_t r = read(master, out + no, OUT_BYTES - 1 - no);
+
+		if (r <= 0)		/* EIO once the child is gone */
+			break;
+		no += (size_t)r;
+	}
+	out[no] = '\0';
+	close(master);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	return WEXITSTATUS(st);
@@ -328,14 +393,50 @@ static void test_framesim_warmup(void **s)
 	assert_int_equal(csv_field("fifo", 3, F_MISSES), 2);
 	assert_int_equal(csv_field("fifo", 3, F_EVICTIONS), 2);
 	assert_int_equal(framesim("-p", "fifo", "-n", "3", "--csv", "-r",
-				  refs, "-w", "5", NULL), 0);
+				  refs, "--warmup", "5", NULL), 0);
 	assert_int_equal(csv_field("fifo", 3, F_REQUESTS), 3);
 	assert_int_equal(csv_field("fifo", 3, F_MISSES), 2);
+	/* Nothing left to measure: said, with no 0/0 miss ratio. */
 	assert_int_equal(framesim("-p", "fifo", "-n", "3", "--csv", "-r",
-				  refs, "-w", "8", NULL), 0);
-	assert_int_equal(csv_field("fifo", 3, F_REQUESTS), 0);
-	assert_int_equal(csv_field("fifo", 3, F_MISSES), 0);
-	assert_int_equal(framesim("-w", "x", "-r", refs, NULL), 2);
+				  refs, "--warmup", "8", NULL), 1);
+	assert_string_equal(err, "framesim: refs: --warmup 8: the trace has "
+			    "8 references, none left to measure\n");
+	assert_int_equal(framesim("-p", "fifo", "-n", "3", "-r", refs,
+				  "--warmup", "9", NULL), 1);
+	assert_null(strstr(out, "fifo"));
+	assert_int_equal(framesim("--warmup", "x", "-r", refs, NULL), 2);
+}
+
+/* An empty trace (or one of comments only) is a failure that says so,
+ * not a table of 0 requests and a miss ratio of 0.0000; a trace the
+ * warm-up covers whole is the same.  The other traces still run. */
+static void test_framesim_nothing_measured(void **s)
+{
+	char *empty = tpath("empty.trace"), *ok = tpath("ok.trace");
+
+	(void)s;
+	put_text(empty, "");
+	assert_int_equal(framesim("-n", "2", "-F", "csv:page", empty, NULL),
+			 1);
+	assert_true(strstr(err, ": no references read (an empty trace, or "
+			   "only comments and a header)\n") != NULL);
+	assert_null(strstr(out, "0.0000"));
+	put_text(empty, "# framefs trace v1\n# nothing\n");
+	assert_int_equal(framesim("-n", "2", empty, NULL), 1);
+	assert_non_null(strstr(err, "no references read"));
+	put_text(ok, "# framefs trace v1\n1 0 1 r\n2 0 2 r\n3 0 1 r\n");
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", empty, ok,
+				  NULL), 1);
+	assert_int_equal(csv_field("lru", 2, F_REQUESTS), 3);
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", "--warmup",
+				  "3", ok, NULL), 1);
+	assert_non_null(strstr(err, "ok.trace: --warmup 3: the trace has 3 "
+			       "references, none left to measure"));
+	assert_int_equal(framesim("-p", "lru", "-n", "2", "--csv", "--warmup",
+				  "2", ok, NULL), 0);
+	assert_int_equal(csv_field("lru", 2, F_REQUESTS), 1);
+	free(empty);
+	free(ok);
 }
 
 /* Write-backs, 2 frames (* = dirty):
@@ -550,6 +651,92 @@ static void test_framesim_bad_input(void **s)
 	free(missing);
 }
 
+/* A record's byte range becomes one reference per page, so one line of
+ * 1 TiB or 2^64 - 1 bytes would be 2^28 or 2^52 references: a record
+ * larger than --max-record (1G by default) is an error naming its line,
+ * at once. */
+static void test_framesim_max_record(void **s)
+{
+	char *path = tpath("big.csv"), *msr = tpath("big_msr.csv");
+	char want[700];
+
+	(void)s;
+	put_text(path, "0,4096\n0,1099511627776\n");
+	assert_int_equal(framesim("-p", "lru", "-n", "4", "-F", "csv:off,size",
+				  path, NULL), 1);
+	snprintf(want, sizeof(want), "framesim: %s:2: record of "
+		 "1099511627776 bytes is larger than --max-record 1G: ", path);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+	put_text(path, "0,18446744073709551615\n");
+	assert_int_equal(framesim("-F", "csv:off,size", path, NULL), 1);
+	assert_non_null(strstr(err, ":1: record of 18446744073709551615 "
+			       "bytes is larger than --max-record 1G"));
+	put_text(msr, "128166372003061629,hm,0,Write,0,1099511627776,1\n");
+	assert_int_equal(framesim(msr, NULL), 1);
+	assert_non_null(strstr(err, "big_msr.csv:1: record of 1099511627776 "
+			       "bytes is larger"));
+	/* The limit is the user's: 8K takes two pages, not three. */
+	put_text(path, "0,8192\n4096,8192\n");
+	assert_int_equal(framesim("-p", "lru", "-n", "4", "--csv",
+				  "--max-record", "8K", "-F", "csv:off,size",
+				  path, NULL), 0);
+	assert_int_equal(csv_field("lru", 4, F_REFS), 4);
+	put_text(path, "0,8192\n0,12288\n");
+	assert_int_equal(framesim("--max-record", "8K", "-F", "csv:off,size",
+				  path, NULL), 1);
+	assert_non_null(strstr(err, ":2: record of 12288 bytes is larger "
+			       "than --max-record 8K"));
+	assert_int_equal(framesim("--max-record", "0", path, NULL), 2);
+	assert_string_equal(err, "framesim: --max-record: 0: not a size in "
+			    "1..16384G\n");
+	free(path);
+	free(msr);
+}
+
+/* Standard input compressed with zstd, from a pipe (no name, no size):
+ * read through the decompressor, with the results of the plain file. */
+static void test_framesim_zstd_stdin(void **s)
+{
+	char *plain = tpath("in.trace"), *zst = tpath("in.trace.zst");
+	char *a, *b;
+
+	(void)s;
+	write_trace(plain, 5000, 300);
+	write_trace(zst, 5000, 300);
+	assert_int_equal(framesim("-p", "lru,clock", "-n", "10,50", "--csv",
+				  plain, NULL), 0);
+	a = csv_results(out);
+	stdin_file = zst;
+	assert_int_equal(framesim("-p", "lru,clock", "-n", "10,50", "--csv",
+				  "-", NULL), 0);
+	b = csv_results(out);
+	assert_string_equal(a, b);
+	assert_int_equal(csv_field("lru", 10, F_REFS), 5000);
+	free(a);
+	free(b);
+	free(plain);
+	free(zst);
+}
+
+/* On a terminal the loading line counts references (a block trace's
+ * record can be many of them while the bytes stand still), and says how
+ * much of the file is read. */
+static void test_framesim_progress(void **s)
+{
+	char *path = tpath("p.trace");
+
+	(void)s;
+	write_trace(path, 300000, 5000);
+	assert_int_equal(framesim_tty("-p", "fifo", "-n", "100", path, NULL),
+			 0);
+	assert_non_null(strstr(out, "framesim: "));
+	assert_non_null(strstr(out, ": loading: "));
+	assert_non_null(strstr(out, " M references, "));
+	assert_non_null(strstr(out, "% of the file"));
+	assert_non_null(strstr(out, "300000 references"));
+	free(path);
+}
+
 /* --list is the registry's listing; --help has the examples. */
 static void test_framesim_list_help(void **s)
 {
@@ -576,6 +763,10 @@ int main(void)
 		cmocka_unit_test(test_framesim_mrc),
 		cmocka_unit_test(test_framesim_bad_input),
 		cmocka_unit_test(test_framesim_list_help),
+		cmocka_unit_test(test_framesim_max_record),
+		cmocka_unit_test(test_framesim_zstd_stdin),
+		cmocka_unit_test(test_framesim_progress),
+		cmocka_unit_test(test_framesim_nothing_measured),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -420,7 +420,8 @@ static void test_policy_conformance(void **state)
 static void test_policy_conformance_params(void **state)
 {
 	static const char *const specs[] = {
-		"clock:bits=2", "clock:bits=8", "random:seed=12345",
+		"clock:bits=2", "clock:bits=8", "clock:ref_on_load=0",
+		"clock:bits=3,ref_on_load=0", "random:seed=12345",
 		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
 	};
 
@@ -432,6 +433,42 @@ static void test_policy_conformance_params(void **state)
 			conformance(specs[i], 8 + (uint32_t)seed * 5, seed);
 		}
 	}
+}
+
+/* policy_parse() refuses a parameter that is not a finite number in its
+ * range: strtod() reads "nan" and "inf", and NaN passed a range test
+ * written as "below min or above max" (lirs:nonres=nan then asked for an
+ * impossible allocation).  framefs -o policy= and framesim --policy both
+ * go through it. */
+static void test_policy_parse_refuses_nan(void **state)
+{
+	static const char *const bad[] = {
+		"s3fifo:small=nan", "2q:kin=nan", "2q:kout=NaN", "lirs:hir=nan",
+		"lirs:nonres=nan", "lirs:nonres=inf", "clock:bits=nan",
+		"random:seed=nan", "s3fifo:threshold=inf", "2q:kin=-inf",
+		"lirs:hir=infinity", "2q:kin=1.5", "clock:bits=1.5",
+	};
+	const struct policy_ops *ops;
+	double param[POLICY_MAX_PARAMS];
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fprintf(stderr, "# %s\n", bad[i]);
+		assert_int_equal(policy_parse(bad[i], &ops, param, err,
+					      sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "not a "));
+	}
+	assert_int_equal(policy_parse("lirs:nonres=nan", &ops, param, err,
+				      sizeof(err)), -EINVAL);
+	assert_string_equal(err, "lirs: nonres=nan: not a number in 0..16");
+	assert_int_equal(policy_parse("clock:bits=9", &ops, param, err,
+				      sizeof(err)), -EINVAL);
+	assert_string_equal(err, "clock: bits=9: not a whole number in 1..8");
+	/* The ends of a range are in it. */
+	assert_int_equal(policy_parse("lirs:hir=0,nonres=16", &ops, param, err,
+				      sizeof(err)), 0);
+	assert_true(param[0] == 0 && param[1] == 16);
 }
 
 /* No policy may hand out a busy frame: with every frame dirty the core says
@@ -589,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_policy_clock_skips_pinned),
 		cmocka_unit_test(test_policy_conformance),
 		cmocka_unit_test(test_policy_conformance_params),
+		cmocka_unit_test(test_policy_parse_refuses_nan),
 		cmocka_unit_test(test_policy_victim_never_busy),
 		cmocka_unit_test(test_policy_metadata_budget),
 		cmocka_unit_test(test_policy_sim_access_matches_protocol),

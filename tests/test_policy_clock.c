@@ -1,6 +1,7 @@
 /* test_policy_clock.c - hand-worked traces for CLOCK with a K-bit count per
- * frame, clock:bits=K (GCLOCK; cache/policy_clock.c).  Plain CLOCK (bits=1)
- * has its own traces in test_policy.c.
+ * frame, clock:bits=K (GCLOCK; cache/policy_clock.c), and with a page
+ * loaded unreferenced, clock:ref_on_load=0.  Plain CLOCK (bits=1) has its
+ * own traces in test_policy.c.
  *
  * Notation: [page:count ...] in frame order f0 f1 ...; "h" = the frame the
  * hand looks at next.  A page comes in with count 1, a hit adds one up to
@@ -35,6 +36,57 @@ static void test_policy_clock_bits1_is_clock(void **state)
 	assert_int_equal(trace_run(c, textbook, victims, 20), 14);
 	trace_show_is(c, "hand at f0, referenced: 0 7 1");
 	trace_frames_hold(c, 3, end);
+	cache_free(c);
+}
+
+/* The two conventions for a page coming in.  3 frames, 1 2 3 1 4 5 1
+ * (* = reference bit set):
+ *   ref_on_load=1 (the default, the textbook's):
+ *   1 2 3      [1* 2* 3*] h0                    3 faults
+ *   1   hit: the bit is set already, the hit leaves no trace
+ *   4   clears f0 f1 f2, f0 clear: evict 1      [4* 2 3] h1
+ *   5   f1 clear: evict 2                       [4* 5* 3] h2
+ *   1   fault: f2 clear: evict 3                [4* 5* 1*] h0
+ *       6 faults: the page hit was the first to go.
+ *   ref_on_load=0 (libCacheSim's Clock):
+ *   1 2 3      [1 2 3] h0                       3 faults
+ *   1   hit: sets 1's bit                       [1* 2 3]
+ *   4   clears f0; f1 clear: evict 2            [1 4 3] h2
+ *   5   f2 clear: evict 3                       [1 4 5] h0
+ *   1   hit                                     [1* 4 5] h0
+ *       5 faults: the hit kept page 1.
+ * bits=2 with ref_on_load=0 loads at count 0 and goes the same way here
+ * (1's count is 1 after its hit, the hand's pass takes it to 0). */
+static void test_policy_clock_ref_on_load(void **state)
+{
+	static const uint64_t refs[] = { 1, 2, 3, 1, 4, 5, 1 };
+	static const uint64_t v1[] = { X, X, X, X, 1, 2, 3 };
+	static const uint64_t v0[] = { X, X, X, X, 2, 3, X };
+	static const uint64_t end1[] = { 4, 5, 1 }, end0[] = { 1, 4, 5 };
+	struct cache *c = trace_cache("clock:ref_on_load=1", 3);
+
+	(void)state;
+	assert_int_equal(trace_run(c, refs, v1, 7), 6);
+	trace_show_is(c, "hand at f0, referenced: 4 5 1");
+	trace_frames_hold(c, 3, end1);
+	cache_free(c);
+
+	c = trace_cache("clock", 3);		/* the default is 1 */
+	assert_int_equal(trace_run(c, refs, v1, 7), 6);
+	cache_free(c);
+
+	c = trace_cache("clock:ref_on_load=0", 3);
+	assert_int_equal(trace_run(c, refs, v0, 4), 3);
+	trace_show_is(c, "hand at f0, referenced: 1");
+	assert_int_equal(trace_run(c, refs + 4, v0 + 4, 3), 2);
+	trace_show_is(c, "hand at f0, referenced: 1");
+	trace_frames_hold(c, 3, end0);
+	cache_free(c);
+
+	c = trace_cache("clock:bits=2,ref_on_load=0", 3);
+	assert_int_equal(trace_run(c, refs, v0, 7), 5);
+	trace_show_is(c, "hand at f0, counts: 1=1");
+	trace_frames_hold(c, 3, end0);
 	cache_free(c);
 }
 
@@ -187,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_policy_clock_bits2_three_turns),
 		cmocka_unit_test(test_policy_clock_bits_saturate),
 		cmocka_unit_test(test_policy_clock_bits2_skips_pinned),
+		cmocka_unit_test(test_policy_clock_ref_on_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

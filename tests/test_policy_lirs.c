@@ -437,6 +437,49 @@ static void test_policy_lirs_matches_model(void **state)
 	}
 }
 
+/* nonres=1 is libCacheSim's bound: its limitStack() keeps S, resident
+ * entries included, within twice the cache size.  With nonres=1 S never
+ * exceeds 2 x nframes (LIR pages + resident HIR pages + at most nframes
+ * non-resident ones), and reaches it on a scan; the default nonres=2
+ * (Caffeine's) goes past it. */
+static void test_policy_lirs_nonres1_is_libcachesim(void **state)
+{
+	enum { NF = 50, N = 20000 };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct cache *c = trace_cache(k ? "lirs" : "lirs:nonres=1", NF);
+		uint32_t maxs = 0;
+
+		rng_state = 7;
+		for (int i = 0; i < N; i++) {
+			/* A hot set of 30 pages, and scans through 5000. */
+			uint64_t x = rng() % 4 ? rng() % 30 :
+				     100 + (uint64_t)(i % 5000), v;
+			uint32_t ns = 0;
+			char *got;
+			size_t slen;
+
+			trace_access(c, x, &v);
+			got = trace_show(c);
+			slen = strcspn(got, ";");
+			for (size_t j = 0; j < slen; j++)
+				ns += got[j] == 'L' || got[j] == 'H' ||
+				      got[j] == 'N';
+			free(got);
+			if (ns > maxs)
+				maxs = ns;
+			if (k == 0)
+				assert_true(ns <= 2 * NF);
+		}
+		if (k == 0)
+			assert_int_equal(maxs, 2 * NF);
+		else
+			assert_true(maxs > 2 * NF);
+		cache_free(c);
+	}
+}
+
 /* ---- memory ----------------------------------------------------------- */
 
 /* At most 64 bytes per tracked page: per frame (core included), and per
@@ -470,6 +513,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_lirs_paper_cases),
 		cmocka_unit_test(test_policy_lirs_nonresident_bound),
+		cmocka_unit_test(test_policy_lirs_nonres1_is_libcachesim),
 		cmocka_unit_test(test_policy_lirs_busy_frames),
 		cmocka_unit_test(test_policy_lirs_drop_forgets),
 		cmocka_unit_test(test_policy_lirs_loop),

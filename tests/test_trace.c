@@ -418,11 +418,12 @@ static void test_trace_csv_columns(void **s)
 	check_ref(&got[5], 80, got[5].file, 0, true, 0);
 	assert_true(got[2].file != 7 && got[2].file != got[5].file);
 
-	/* Skipped columns, columns past the named ones ignored, times in
-	 * seconds with fractions, "pgno" and "file" aliases. */
+	/* Skipped columns, columns past the named ones ignored when COLS
+	 * ends in "...", times in seconds with fractions, "pgno" and
+	 * "file" aliases. */
 	put_text("skip.csv", "x,1.5,3,9,extra,more\ny,2.25,4,9,extra,more\n");
-	assert_int_equal(read_all("skip.csv", "csv:-,time_s,pgno,file", got,
-				  MAXREFS, msg, sizeof(msg)), 2);
+	assert_int_equal(read_all("skip.csv", "csv:-,time_s,pgno,file,...",
+				  got, MAXREFS, msg, sizeof(msg)), 2);
 	check_ref(&got[0], 0, 9, 3, false, 0);
 	check_ref(&got[1], 750000, 9, 4, false, 0);
 
@@ -446,6 +447,9 @@ static void test_trace_csv_columns(void **s)
 				  sizeof(msg)), -EINVAL);
 	assert_int_equal(read_all("p.csv", "csv:", got, MAXREFS, msg,
 				  sizeof(msg)), -EINVAL);
+	assert_int_equal(read_all("p.csv", "csv:...,page", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "must come last"));
 
 	/* Too few fields, a bad op, on lines 2 and 3 (line 1 is data: its
 	 * page starts with a digit). */
@@ -457,6 +461,111 @@ static void test_trace_csv_columns(void **s)
 	assert_int_equal(read_all("bad2.csv", "csv:page,op", got, MAXREFS,
 				  msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "bad2.csv:3: op"));
+}
+
+/* What the CSV reader refused only partly: a field more than COLS names
+ * (without "..."), a negative object id (it was hashed as a name), an id
+ * beyond 64 bits (the same); each with its line. */
+static void test_trace_csv_refuses(void **s)
+{
+	struct trace_ref got[MAXREFS];
+	char msg[600];
+
+	(void)s;
+	put_text("extra.csv", "1\n2\n12,345\n");
+	assert_int_equal(read_all("extra.csv", "csv:page", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "extra.csv:3: more than the 1 fields COLS "
+			       "names (end COLS with ',...' to ignore the "
+			       "rest): '12,345'"));
+	assert_int_equal(read_all("extra.csv", "csv:page,...", got, MAXREFS,
+				  msg, sizeof(msg)), 3);
+	check_ref(&got[2], 0, 0, 12, false, 0);
+	put_text("neg.csv", "5,1\n-5,2\n");
+	assert_int_equal(read_all("neg.csv", "csv:obj,page", got, MAXREFS,
+				  msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "neg.csv:2: obj: a negative number: "
+			       "'-5,2'"));
+	put_text("big.csv", "18446744073709551615,1\n"
+		 "18446744073709551616,2\n");
+	assert_int_equal(read_all("big.csv", "csv:obj,page", got, MAXREFS,
+				  msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "big.csv:2: obj: a number beyond 2^64 - "
+			       "1"));
+	/* Names are still names: hashed, "-" and "-x" included. */
+	put_text("names.csv", "abc,1\n-,2\n-x,3\n12ab,4\n");
+	assert_int_equal(read_all("names.csv", "csv:obj,page", got, MAXREFS,
+				  msg, sizeof(msg)), 4);
+	/* A page beyond 64 bits, a negative one. */
+	put_text("pg.csv", "1\n18446744073709551616\n");
+	assert_int_equal(read_all("pg.csv", "csv:page", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "pg.csv:2: page"));
+	put_text("pg.csv", "1\n-1\n");
+	assert_int_equal(read_all("pg.csv", "csv:page", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "pg.csv:2: page"));
+	/* MSR: an extra field, a garbage ResponseTime. */
+	put_text("m.csv", "1,h,0,Read,0,1,1\n1,h,0,Read,0,1,1,9\n");
+	assert_int_equal(read_all("m.csv", "msr", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "m.csv:2: expected 7 fields"));
+	put_text("m.csv", "1,h,0,Read,0,1,1\n1,h,0,Read,0,1,soon\n");
+	assert_int_equal(read_all("m.csv", "msr", got, MAXREFS, msg,
+				  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "m.csv:2: ResponseTime: not a number"));
+}
+
+/* A byte range larger than the reader's limit is an error at its line,
+ * before any of its pages is handed out: 1 GiB by default, or what the
+ * caller sets (framesim's --max-record). */
+static void test_trace_max_record(void **s)
+{
+	struct trace_ref got[MAXREFS];
+	struct trace_reader *r;
+	struct trace_ref ref;
+	char msg[600];
+
+	(void)s;
+	put_text("huge.csv", "0,4096\n0,1073741825\n");
+	assert_int_equal(read_all("huge.csv", "csv:off,size", got, MAXREFS,
+				  msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "huge.csv:2: record of 1073741825 bytes "
+			       "is larger than the limit of 1073741824 "
+			       "bytes: '0,1073741825'"));
+	put_text("max.csv", "0,8192\n0,8193\n");
+	assert_int_equal(trace_reader_open(tpath("max.csv"), "csv:off,size",
+					   &r, msg, sizeof(msg)), 0);
+	trace_reader_set_max_record(r, 8192, "--max-record 8K");
+	assert_int_equal(trace_read(r, &ref), 1);
+	assert_int_equal(trace_read(r, &ref), 1);
+	assert_int_equal(ref.pgno, 1);
+	assert_int_equal(trace_read(r, &ref), -EINVAL);
+	assert_non_null(strstr(trace_reader_error(r), "max.csv:2: record of "
+			       "8193 bytes is larger than --max-record 8K"));
+	trace_reader_close(r);
+}
+
+/* Compressed input is recognised by its first bytes, whatever its name
+ * (standard input has none). */
+static void test_trace_zstd_magic(void **s)
+{
+	static const char text[] = "# framefs trace v1\n1 0 5 r\n2 0 6 w\n";
+	struct trace_ref got[MAXREFS];
+	char msg[600];
+
+	(void)s;
+	put_zst("noname", text, strlen(text));
+	assert_int_equal(read_all("noname", "auto", got, MAXREFS, msg,
+				  sizeof(msg)), 2);
+	check_ref(&got[1], 2, 0, 6, true, 0);
+	/* Short inputs are not taken for zstd. */
+	put_text("tiny.csv", "7\n");
+	assert_int_equal(read_all("tiny.csv", "csv:page", got, MAXREFS, msg,
+				  sizeof(msg)), 1);
+	put_text("empty.csv", "");
+	assert_int_equal(read_all("empty.csv", "csv:page", got, MAXREFS, msg,
+				  sizeof(msg)), 0);
 }
 
 /* ---- guessing and errors ---------------------------------------------- */
@@ -644,6 +753,9 @@ int main(void)
 		cmocka_unit_test(test_trace_msr_spread),
 		cmocka_unit_test(test_trace_oracle),
 		cmocka_unit_test(test_trace_csv_columns),
+		cmocka_unit_test(test_trace_csv_refuses),
+		cmocka_unit_test(test_trace_zstd_magic),
+		cmocka_unit_test(test_trace_max_record),
 		cmocka_unit_test(test_trace_auto_detect),
 		cmocka_unit_test(test_trace_bad_input),
 		cmocka_unit_test(test_trace_open_errors),

@@ -53,6 +53,7 @@
 
 #define PROG "framesim"
 #include "prog.h"
+#include "size.h"
 
 #define ID_MASK		0x7fffffffu	/* a reference's page id */
 #define ID_WRITE	0x80000000u	/* ... and its write flag */
@@ -100,6 +101,8 @@ struct options {
 	int nsizes;
 	bool frac;
 	const char *format;
+	uint64_t max_record;		/* --max-record, bytes */
+	char max_record_name[48];	/* "--max-record 1G", for errors */
 	uint64_t warmup;
 	bool step, json, csv;
 	int threads;
@@ -131,12 +134,17 @@ static void usage(FILE *out)
 "                      (default fifo,lru,clock; see --list), e.g.\n"
 "                      fifo,lru,s3fifo:small=0.2,threshold=2,opt\n"
 "  -n, --frames LIST   comma-separated frame counts (default with --refs: 3)\n"
-"  -f, --frac LIST     sizes as shares of the trace's distinct pages, each in\n"
-"                      (0, 1] (default for traces: 0.001,0.01,0.1)\n"
+"      --frac LIST     sizes as shares of the trace's distinct pages, each\n"
+"                      above 0 and at most 1 (default for traces:\n"
+"                      0.001,0.01,0.1)\n"
 "  -F, --format FMT    auto, framefs, mmload, csv:COLS, msr or oraclegeneral\n"
-"                      (default auto; a .zst file is read directly; README\n"
-"                      \"Trace format\")\n"
-"  -w, --warmup N      the first N references fill the cache uncounted\n"
+"                      (default auto; zstd-compressed input is read\n"
+"                      directly, from a pipe too; doc/trace-format.md)\n"
+"      --warmup N      the first N references fill the cache uncounted\n"
+"      --max-record SIZE   the largest byte range one trace record may\n"
+"                      cover (default 1G; K, M, G; at most 16384G): a\n"
+"                      larger one is an error naming its line, since each\n"
+"                      4 KiB of it is a reference\n"
 "  -j, --jobs N        run the policies x sizes on N threads (same results)\n"
 "      --json          one JSON array, one run per line\n"
 "      --csv           CSV with a header line\n"
@@ -148,7 +156,7 @@ static void usage(FILE *out)
 "                      (e.g. 0.01), for traces too big for the exact curve\n"
 "  -r, --refs REFS     a reference string instead of traces: page numbers\n"
 "                      separated by commas or spaces\n"
-"  -s, --step          show the frames after each reference: which page each\n"
+"      --step          show the frames after each reference: which page each\n"
 "                      frame holds, hit or fault, the page evicted, and the\n"
 "                      policy's own state (queue order, hand, reference bits)\n"
 "  -l, --list          list the policies and their parameters\n"
@@ -163,6 +171,8 @@ static void usage(FILE *out)
 "      replay a trace (framefs -o trace=, mmload) at two sizes\n"
 "  " PROG " --frac 0.01,0.1 --warmup 1000000 -j 2 --csv hm_0.csv\n"
 "      an MSR Cambridge volume at 1%% and 10%% of its pages, on 2 threads\n"
+"  zstd -c run.trace | " PROG " --frames 64 -\n"
+"      a compressed trace from a pipe\n"
 "  " PROG " --mrc lru --csv run.trace > mrc.csv\n"
 "      LRU's miss ratio at 100 sizes, from one pass\n"
 "\n"
@@ -170,7 +180,14 @@ static void usage(FILE *out)
 "policy, frames, requests, misses, miss ratio, evictions and dirty evictions\n"
 "(write-backs), all counted after the warm-up, and the time taken.  With\n"
 "--refs the table is the textbook one: requests, faults, ratio, evictions.\n"
-"Exit status: 0 ok, 1 failure (a trace could not be read), 2 usage error.\n");
+"\n"
+"Refused, with one line and exit status 2: an unknown option or policy, a\n"
+"missing value, a number out of its range (NaN and inf included), options\n"
+"that exclude each other.  Exit status 1, the trace named (FILE:LINE for a\n"
+"bad line): a trace that cannot be read, a malformed line, a record larger\n"
+"than --max-record, a trace with no references, or none left after\n"
+"--warmup (no table then: 0/0 is not a miss ratio); the other traces are\n"
+"still simulated.  Exit status 0 otherwise.\n");
 }
 
 /* ---- progress --------------------------------------------------------- */
@@ -358,28 +375,46 @@ static const char *load_error(int rc)
 	return strerror(-rc);
 }
 
+/* The loading progress line: the references read so far, and the share
+ * of the file when its size is known.  References, not bytes, because one
+ * record of a block trace can be many references while the bytes stand
+ * still. */
+static void load_progress(const struct trace_mem *tm,
+			  const struct trace_reader *r)
+{
+	uint64_t done, total;
+
+	trace_reader_progress(r, &done, &total);
+	if (total)
+		prog_progress("%s: loading: %.1f M references, %u%% of the "
+			      "file", tm->name, tm->nrefs / 1e6,
+			      (unsigned)(done * 100 / total));
+	else
+		prog_progress("%s: loading: %.1f M references", tm->name,
+			      tm->nrefs / 1e6);
+}
+
 /* Reads a whole trace into tm.  Returns 0, or -1 with a message printed. */
 static int load_trace(struct trace_mem *tm, const char *path,
-		      const char *format)
+		      const struct options *o)
 {
 	struct pagemap m = { NULL, 0 };
 	struct trace_ref b[LOAD_BATCH];
 	struct trace_reader *r;
-	struct progress pg;
 	char err[600];
 	double t0 = now_sec(CLOCK_MONOTONIC);
-	uint64_t done, total;
+	bool progress = prog_progress_on();
+	size_t tick = 0;
 	int rc;
 
 	memset(tm, 0, sizeof(*tm));
 	tm->name = path;
-	rc = trace_reader_open(path, format, &r, err, sizeof(err));
+	rc = trace_reader_open(path, o->format, &r, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
-	trace_reader_progress(r, &done, &total);
-	progress_start(&pg, path, total);
+	trace_reader_set_max_record(r, o->max_record, o->max_record_name);
 	for (;;) {
 		int nb = 0, arc;
 
@@ -393,12 +428,13 @@ static int load_trace(struct trace_mem *tm, const char *path,
 		}
 		if (rc != 1)
 			break;
-		if (pg.on && (tm->nrefs & (PROGRESS_STEP - 1)) == 0) {
-			trace_reader_progress(r, &done, &total);
-			progress_add(&pg, done - pg.done, "loading");
+		if (progress && tm->nrefs >= tick) {
+			load_progress(tm, r);
+			tick = tm->nrefs + PROGRESS_STEP;
 		}
 	}
-	progress_end(&pg);
+	if (progress)
+		prog_progress_end();
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", trace_reader_error(r));
 		goto out_fail;
@@ -409,7 +445,8 @@ static int load_trace(struct trace_mem *tm, const char *path,
 	return 0;
 
 out_fail:
-	progress_end(&pg);
+	if (progress)
+		prog_progress_end();
 	trace_reader_close(r);
 	free(m.slot);
 	trace_mem_free(tm);
@@ -939,11 +976,30 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 	return status;
 }
 
+/* Is there anything to measure in tm?  An empty trace, or one the
+ * warm-up covers whole, has no measured request: a miss ratio of 0/0
+ * printed as 0.0000 would read as a perfect cache.  Says why when not. */
+static bool measurable(const struct trace_mem *tm, const struct options *o)
+{
+	if (tm->nrefs == 0) {
+		prog_errf("%s: no references read (an empty trace, or only "
+			  "comments and a header)", tm->name);
+		return false;
+	}
+	if (o->warmup >= tm->nrefs) {
+		prog_errf("%s: --warmup %llu: the trace has %zu references, "
+			  "none left to measure", tm->name,
+			  (unsigned long long)o->warmup, tm->nrefs);
+		return false;
+	}
+	return true;
+}
+
 /* ---- the command line ------------------------------------------------- */
 
 /* Parses a comma-separated list of numbers into *out.  frac: each in
  * (0, 1]; otherwise whole counts from 1 to MAX_FRAMES.  Returns the count,
- * or -1 with a message printed. */
+ * or -1 when out of memory; exits 2 on a bad list. */
 static int parse_sizes(const char *opt, const char *arg, bool frac,
 		       double **out)
 {
@@ -965,18 +1021,13 @@ static int parse_sizes(const char *opt, const char *arg, bool frac,
 		errno = 0;
 		x = frac ? strtod(tok, &end) : (double)strtoull(tok, &end, 10);
 		if (errno || end == tok || *end || tok[0] == '-' ||
-		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES)) {
-			fprintf(stderr, frac ? PROG ": %s: %s: not a share in "
-				"(0, 1]\n" : PROG ": %s: %s: not a frame count "
-				"between 1 and 2^30\n", opt, tok);
-			goto bad;
-		}
+		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES))
+			prog_opt_fail(opt, tok, frac ? "not a share above 0 "
+				      "and at most 1" : "not in 1..1073741824");
 		v[n++] = x;
 	}
-	if (n == 0) {
-		fprintf(stderr, PROG ": %s: empty list\n", opt);
-		goto bad;
-	}
+	if (n == 0)
+		prog_opt_fail(opt, arg, "an empty list");
 	free(copy);
 	*out = v;
 	return n;
@@ -991,29 +1042,40 @@ enum {
 	OPT_CSV,
 	OPT_MRC,
 	OPT_SHARDS,
+	OPT_MAX_RECORD,
+	OPT_FRAC,
+	OPT_WARMUP,
+	OPT_STEP,
 };
+
+/* A record may cover at most 16 TiB: 2^32 references of 4 KiB, more than
+ * a trace in memory can hold. */
+#define MAX_RECORD_LIMIT	(1ull << 44)
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
-		{ "frac", required_argument, NULL, 'f' },
+		{ "frac", required_argument, NULL, OPT_FRAC },
 		{ "format", required_argument, NULL, 'F' },
-		{ "warmup", required_argument, NULL, 'w' },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "mrc", required_argument, NULL, OPT_MRC },
 		{ "shards", required_argument, NULL, OPT_SHARDS },
+		{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
 		{ "refs", required_argument, NULL, 'r' },
-		{ "step", no_argument, NULL, 's' },
+		{ "step", no_argument, NULL, OPT_STEP },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .format = "auto", .threads = 1, .shards = 1 };
+	struct options o = { .format = "auto", .threads = 1, .shards = 1,
+			     .max_record = TRACE_MAX_RECORD_DEFAULT,
+			     .max_record_name = "--max-record 1G" };
 	bool policy_given = false;
 	const char *policy_arg = "fifo,lru,clock", *frames_arg = NULL;
 	const char *frac_arg = NULL, *refs_arg = NULL;
@@ -1021,100 +1083,91 @@ int main(int argc, char **argv)
 	int opt, status = 0;
 	char err[600], *end;
 
-	while ((opt = getopt_long(argc, argv, "p:n:f:F:w:j:r:slhV", opts,
+	/* The short letters are the kit's (doc/options.md): --frac, --step
+	 * and --warmup have none, since -f, -s and -w mean foreground, seed
+	 * and write elsewhere. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:n:F:j:r:lhV", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'p': policy_arg = optarg; policy_given = true; break;
 		case 'n': frames_arg = optarg; break;
-		case 'f': frac_arg = optarg; break;
+		case OPT_FRAC: frac_arg = optarg; break;
 		case 'F': o.format = optarg; break;
 		case 'r': refs_arg = optarg; break;
-		case 's': o.step = true; break;
+		case OPT_STEP: o.step = true; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_CSV: o.csv = true; break;
-		case 'w':
-			if (!parse_u64_all(optarg, &o.warmup)) {
-				fprintf(stderr, PROG ": --warmup: %s: not a "
-					"number of references\n", optarg);
-				return 2;
-			}
+		case OPT_WARMUP:
+			if (!parse_u64_all(optarg, &o.warmup))
+				prog_opt_fail("--warmup", optarg, "not in "
+					      "0..18446744073709551615");
 			break;
 		case 'j':
 			errno = 0;
 			o.threads = (int)strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || o.threads < 1 ||
-			    o.threads > MAX_THREADS) {
-				fprintf(stderr, PROG ": --jobs: %s: not a "
-					"thread count from 1 to %d\n", optarg,
-					MAX_THREADS);
-				return 2;
-			}
+			    o.threads > MAX_THREADS)
+				prog_opt_fail("--jobs", optarg, "not in 1..256");
 			break;
 		/* ---- miss-ratio curves: --mrc lru|opt, --shards RATE ----
 		 * The place for sim/mrc.h (mrc_lru(), mrc_opt()): they take
 		 * struct trace_mem's ref[] (id | ID_WRITE, as MRC_ID_MASK
 		 * expects), npages, and the sizes do_trace() computes. */
 		case OPT_MRC:
-			if (strcmp(optarg, "lru") && strcmp(optarg, "opt")) {
-				fprintf(stderr, PROG ": --mrc: %s: lru or opt "
-					"(the stack algorithms)\n", optarg);
-				return 2;
-			}
+			if (strcmp(optarg, "lru") && strcmp(optarg, "opt"))
+				prog_opt_fail("--mrc", optarg, "not lru or opt "
+					      "(the stack algorithms)");
 			o.mrc = optarg;
 			break;
 		case OPT_SHARDS:
 			errno = 0;
 			o.shards = strtod(optarg, &end);
 			if (errno || end == optarg || *end ||
-			    !(o.shards > 0 && o.shards <= 1)) {
-				fprintf(stderr, PROG ": --shards: %s: not a "
-					"rate in (0, 1]\n", optarg);
-				return 2;
-			}
+			    !(o.shards > 0 && o.shards <= 1))
+				prog_opt_fail("--shards", optarg, "not a rate "
+					      "above 0 and at most 1");
+			break;
+		case OPT_MAX_RECORD:
+			if (size_parse(optarg, &o.max_record) < 0 ||
+			    o.max_record < 1 ||
+			    o.max_record > MAX_RECORD_LIMIT)
+				prog_opt_fail("--max-record", optarg,
+					      "not a size in 1..16384G");
+			snprintf(o.max_record_name,
+				 sizeof(o.max_record_name),
+				 "--max-record %.30s", optarg);
 			break;
 		case 'l':
 			policy_print_list(stdout);
 			return 0;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); return 0;
-		default: usage(stderr); return 2;
+		default: prog_getopt_fail(opt, argv);
 		}
 	}
 
 	/* Step 1: what to read. */
-	if (refs_arg && optind < argc) {
-		fprintf(stderr, PROG ": %s: give trace files or --refs, not "
-			"both\n", argv[optind]);
-		return 2;
-	}
-	if (!refs_arg && optind == argc) {
-		fprintf(stderr, PROG ": no trace given (a TRACE file or --refs;"
-			" try --help)\n");
-		return 2;
-	}
-	if (trace_format_check(o.format, err, sizeof(err)) < 0) {
-		fprintf(stderr, PROG ": --format: %s\n", err);
-		return 2;
-	}
-	if (o.json && o.csv) {
-		fprintf(stderr, PROG ": --json and --csv: choose one\n");
-		return 2;
-	}
-	if (o.step && (o.json || o.csv)) {
-		fprintf(stderr, PROG ": --step: not with --json or --csv\n");
-		return 2;
-	}
+	if (refs_arg && optind < argc)
+		prog_usage_fail(argv[optind], "give trace files or --refs, "
+				"not both");
+	if (!refs_arg && optind == argc)
+		prog_usage_fail("no trace given", "a TRACE file, - for "
+				"standard input, or --refs (" PROG " --help)");
+	if (trace_format_check(o.format, err, sizeof(err)) < 0)
+		prog_usage_fail("--format", err);
+	if (o.json && o.csv)
+		prog_usage_fail("--json and --csv", "choose one");
+	if (o.step && (o.json || o.csv))
+		prog_usage_fail("--step", "not with --json or --csv");
 
 	/* Step 2: the policies (none with --mrc alone). */
-	if (o.shards < 1 && (!o.mrc || strcmp(o.mrc, "lru"))) {
-		fprintf(stderr, PROG ": --shards: only with --mrc lru\n");
-		return 2;
-	}
-	if (o.mrc && (o.warmup || o.step)) {
-		fprintf(stderr, PROG ": --mrc: not with --%s (the curve counts "
-			"every reference)\n", o.warmup ? "warmup" : "step");
-		return 2;
-	}
+	if (o.shards < 1 && (!o.mrc || strcmp(o.mrc, "lru")))
+		prog_usage_fail("--shards", "only with --mrc lru");
+	if (o.mrc && (o.warmup || o.step))
+		prog_usage_fail("--mrc", o.warmup ? "not with --warmup (the "
+				"curve counts every reference)" : "not with "
+				"--step (the curve counts every reference)");
 	o.sizes_given = frames_arg || frac_arg;
 	if (o.mrc && !policy_given) {
 		o.specs = calloc(1, sizeof(*o.specs));
@@ -1127,28 +1180,30 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	status = 2;
-	if (o.nspecs == 0 && !o.mrc) {
-		fprintf(stderr, PROG ": --policy: empty list\n");
-		goto out;
-	}
+	if (o.nspecs == 0 && !o.mrc)
+		prog_opt_fail("--policy", policy_arg, "an empty list");
 	for (int i = 0; i < o.nspecs; i++) {
 		const struct policy_ops *ops;
 		double param[POLICY_MAX_PARAMS];
+		char why[700];
+		size_t n;
 
 		if (policy_parse(o.specs[i], &ops, param, err,
 				 sizeof(err)) < 0) {
-			fprintf(stderr, PROG ": --policy: %s (see --list)\n",
-				err);
-			goto out;
+			/* Point at --list, unless the reason already
+			 * says where to look. */
+			n = strlen(err);
+			snprintf(why, sizeof(why), "%s%s", err,
+				 n && err[n - 1] == ')' ? "" :
+				 " (" PROG " --list)");
+			prog_usage_fail("--policy", why);
 		}
 		o.any_future |= ops->flags & POLICY_NEEDS_FUTURE;
 	}
 
 	/* Step 3: the sizes. */
-	if (frames_arg && frac_arg) {
-		fprintf(stderr, PROG ": --frames and --frac: choose one\n");
-		goto out;
-	}
+	if (frames_arg && frac_arg)
+		prog_usage_fail("--frames and --frac", "choose one");
 	if (frac_arg || (!frames_arg && !refs_arg)) {
 		o.frac = true;
 		o.nsizes = parse_sizes("--frac", frac_arg ? frac_arg :
@@ -1159,11 +1214,10 @@ int main(int argc, char **argv)
 	}
 	if (o.nsizes < 0)
 		goto out;
-	if (refs_arg && load_refs(&refs, refs_arg) < 0) {
-		fprintf(stderr, PROG ": --refs: '%s': not a list of page "
-			"numbers\n", refs_arg);
-		goto out;
-	}
+	if (refs_arg && load_refs(&refs, refs_arg) < 0)
+		prog_opt_fail("--refs", refs_arg, "not a list of page numbers "
+			      "(0..18446744073709551615, separated by commas "
+			      "or blanks)");
 
 	/* Step 4: each trace in turn; a bad one does not stop the others. */
 	status = 0;
@@ -1171,16 +1225,21 @@ int main(int argc, char **argv)
 		printf("trace,references,distinct_pages,writes,policy,frames,"
 		       "requests,misses,miss_ratio,evictions,dirty_evictions,"
 		       "seconds\n");
-	if (refs_arg)
+	if (refs_arg && measurable(&refs, &o))
 		status |= do_trace(&refs, &o, true);
+	else if (refs_arg)
+		status = 1;
 	for (int t = optind; t < argc; t++) {
 		struct trace_mem tm;
 
-		if (load_trace(&tm, argv[t], o.format) < 0) {
+		if (load_trace(&tm, argv[t], &o) < 0) {
 			status = 1;
 			continue;
 		}
-		status |= do_trace(&tm, &o, false);
+		if (measurable(&tm, &o))
+			status |= do_trace(&tm, &o, false);
+		else
+			status = 1;
 		trace_mem_free(&tm);
 	}
 	if (o.json)

@@ -3,16 +3,21 @@
  *
  * Reading is two layers.  The byte layer fills one buffer, buf[pos..len),
  * with decoded bytes: straight from read(2), or through
- * ZSTD_decompressStream when the path ends in .zst.  The record layer takes
- * whole lines (text formats) or 24-byte records (oracleGeneral) out of that
- * buffer.  A line is found with memchr and parsed in place by hand-written
- * digit loops (no sscanf, no copies, no allocation per line): the text
- * reader is limited by memory bandwidth, not by parsing.  A line that does
- * not fit in the buffer is an error (lines are short in every format here).
+ * ZSTD_decompressStream when the path ends in .zst or the first four bytes
+ * are zstd's magic number (a pipe has no name to go by).  The record layer
+ * takes whole lines (text formats) or 24-byte records (oracleGeneral) out
+ * of that buffer.  A line is found with memchr and parsed in place by
+ * hand-written digit loops (no sscanf, no copies, no allocation per line):
+ * the text reader is limited by memory bandwidth, not by parsing.  A line
+ * that does not fit in the buffer is an error (lines are short in every
+ * format here).
  *
  * Byte ranges (msr, csv with off/size) become one reference per 4 KiB page
  * touched: the first is returned at once, the rest are handed out from the
  * "pending" range on the following calls, before the next line is read.
+ * A range larger than max_record is refused at its line: one record of
+ * 2^64 - 1 bytes would otherwise be 2^52 references handed out one by one
+ * while the byte counter of a progress line stands still.
  *
  * Errors stick: once trace_read() returned an error it returns the same one
  * again, and trace_reader_error() holds "FILE:LINE: what is wrong".
@@ -41,6 +46,7 @@
 #define ORACLE_RECORD	24u		/* libCacheSim oracleGeneral */
 #define CSV_MAX_COLS	32
 #define ERR_BYTES	512
+#define ZSTD_MAGIC	"\x28\xb5\x2f\xfd"	/* a frame's first bytes */
 
 enum trace_format {
 	FMT_FRAMEFS,
@@ -87,12 +93,16 @@ struct trace_reader {
 	uint64_t pend_last;		/* its last page */
 	bool have_t0;			/* msr, csv: t0_ns is set */
 	uint64_t t0_ns;			/* the first record's time */
+	uint64_t max_record;		/* bytes one record may cover */
+	char max_name[64];		/* how errors call that limit */
 
 	/* csv:COLS */
 	enum csv_col col[CSV_MAX_COLS];
 	uint32_t col_unit_ns[CSV_MAX_COLS];	/* COL_TIME: ns per unit */
 	int ncols;
 	bool csv_off;			/* off (+ size) rather than page */
+	bool csv_rest;			/* COLS ends in "...": more fields
+					 * are ignored, not an error */
 
 	int rc;				/* sticky error, 0 if none */
 	char err[ERR_BYTES];
@@ -364,6 +374,13 @@ static int spread(struct trace_reader *r, struct trace_ref *ref,
 {
 	uint64_t last;
 
+	if (nbytes > r->max_record) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "record of %llu bytes is larger "
+			 "than %s", (unsigned long long)nbytes, r->max_name);
+		return fail_line(r, s, e, what);
+	}
 	if (nbytes > 0 && off + nbytes - 1 < off)
 		return fail_line(r, s, e, "offset + size overflows");
 	last = (nbytes ? off + nbytes - 1 : off) / TRACE_PAGE_SIZE;
@@ -429,6 +446,17 @@ static bool field_is(const char *s, const char *e, const char *word)
 	return (size_t)(e - s) == n && strncasecmp(s, word, n) == 0;
 }
 
+/* [s, e) is one or more digits. */
+static bool all_digits(const char *s, const char *e)
+{
+	if (s == e)
+		return false;
+	for (; s < e; s++)
+		if ((unsigned)(*s - '0') > 9)
+			return false;
+	return true;
+}
+
 /* One field that must be all digits. */
 static bool field_u64(const char *s, const char *e, uint64_t *v)
 {
@@ -454,7 +482,7 @@ static int next_data_line(struct trace_reader *r, const char **s,
 static int read_msr(struct trace_reader *r, struct trace_ref *ref)
 {
 	const char *s, *e, *fs[8], *fe[8];
-	uint64_t ts, disk, off, nbytes;
+	uint64_t ts, disk, off, nbytes, rt;
 	int rc;
 
 	if (r->pending)
@@ -479,6 +507,10 @@ static int read_msr(struct trace_reader *r, struct trace_ref *ref)
 		return fail_line(r, s, e, "Type: not Read or Write");
 	if (!field_u64(fs[4], fe[4], &off) || !field_u64(fs[5], fe[5], &nbytes))
 		return fail_line(r, s, e, "Offset, Size: not numbers");
+	/* Not used, but a line whose last field is garbage is not a
+	 * record to trust the others of. */
+	if (!field_u64(fs[6], fe[6], &rt))
+		return fail_line(r, s, e, "ResponseTime: not a number");
 	ref->time_us = since_t0(r, ts * 100);
 	ref->file = (fnv1a(fs[1], fe[1]) & 0xffffffff00000000ull) | disk;
 	ref->result = 0;
@@ -524,13 +556,22 @@ static int csv_setup(struct trace_reader *r, const char *cols, char *err,
 	     tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
+		if (r->csv_rest) {
+			snprintf(err, errlen, "csv:%s: '...' (any further "
+				 "columns) must come last", cols);
+			goto out;
+		}
+		if (strcmp(tok, "...") == 0) {
+			r->csv_rest = true;
+			continue;
+		}
 		for (i = 0; i < sizeof(csv_names) / sizeof(csv_names[0]); i++)
 			if (strcmp(tok, csv_names[i].name) == 0)
 				break;
 		if (i == sizeof(csv_names) / sizeof(csv_names[0])) {
 			snprintf(err, errlen, "csv:%s: unknown column '%s' "
 				 "(page, off, size, obj, op, time[_ns|_us|_ms|"
-				 "_s], -)", cols, tok);
+				 "_s], -, ...)", cols, tok);
 			goto out;
 		}
 		if (r->ncols == CSV_MAX_COLS) {
@@ -547,6 +588,10 @@ static int csv_setup(struct trace_reader *r, const char *cols, char *err,
 		seen |= 1u << csv_names[i].col;
 		r->col_unit_ns[r->ncols] = csv_names[i].unit_ns;
 		r->col[r->ncols++] = csv_names[i].col;
+	}
+	if (r->ncols == 0) {
+		snprintf(err, errlen, "csv:%s: no columns named", cols);
+		goto out;
 	}
 	if (!!(seen & (1u << COL_PAGE)) == !!(seen & (1u << COL_OFF))) {
 		snprintf(err, errlen, "csv:%s: name exactly one of 'page' "
@@ -596,7 +641,7 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 	rc = next_data_line(r, &s, &e);
 	if (rc <= 0)
 		return rc;
-	n = split_commas(s, e, fs, fe, CSV_MAX_COLS);
+	n = split_commas(s, e, fs, fe, r->csv_rest ? CSV_MAX_COLS : r->ncols);
 	if (n < r->ncols) {
 		char what[64];
 
@@ -618,6 +663,17 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 				return read_csv(r, ref);
 			break;
 		}
+	}
+	/* A field more than COLS names is refused unless COLS ends in
+	 * "...": "12,345" read with csv:page is more likely a thousands
+	 * separator than page 12 and a column to ignore. */
+	if (n > r->ncols && !r->csv_rest) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "more than the %d fields COLS "
+			 "names (end COLS with ',...' to ignore the rest)",
+			 r->ncols);
+		return fail_line(r, s, e, what);
 	}
 	memset(ref, 0, sizeof(*ref));
 	for (int i = 0; i < r->ncols; i++) {
@@ -644,8 +700,20 @@ static int read_csv(struct trace_reader *r, struct trace_ref *ref)
 				return fail_line(r, s, e, "size: not a number");
 			break;
 		case COL_OBJ:
-			if (!field_u64(a, b, &ref->file))
+			/* Digits are a number, anything else a name to
+			 * hash; a number must fit, and not be negative (it
+			 * would be hashed as text, silently). */
+			if (all_digits(a + (a < b && *a == '-'), b)) {
+				if (*a == '-')
+					return fail_line(r, s, e, "obj: a "
+							 "negative number");
+				if (!field_u64(a, b, &ref->file))
+					return fail_line(r, s, e, "obj: a "
+							 "number beyond 2^64 "
+							 "- 1");
+			} else {
 				ref->file = fnv1a(a, b);
+			}
 			break;
 		case COL_OP:
 			if (field_is(a, b, "r") || field_is(a, b, "read"))
@@ -763,6 +831,42 @@ static int detect(struct trace_reader *r, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* Sets up decompression; the bytes already read (by sniff_zstd) into buf
+ * are compressed input.  Returns 0 or -ENOMEM. */
+static int zstd_start(struct trace_reader *r)
+{
+	r->zd = ZSTD_createDStream();
+	r->zin_cap = ZSTD_DStreamInSize();
+	r->zin = malloc(r->zin_cap);
+	if (!r->zd || !r->zin || r->len > r->zin_cap)
+		return -ENOMEM;
+	ZSTD_initDStream(r->zd);
+	memcpy(r->zin, r->buf, r->len);
+	r->zin_len = r->len;
+	r->zin_pos = 0;
+	r->raw_eof = r->eof;
+	r->len = 0;
+	r->eof = false;
+	return 0;
+}
+
+/* Reads the first bytes (at least 4, unless the input is shorter) into
+ * buf and looks for zstd's magic number there: a compressed pipe or a
+ * compressed file without the .zst name.  Returns 1 if it is zstd, 0 if
+ * not, or a negative errno with the message set. */
+static int sniff_zstd(struct trace_reader *r)
+{
+	while (r->len < 4 && !r->eof) {
+		ssize_t got = raw_read(r, r->buf + r->len, 4096);
+
+		if (got < 0)
+			return (int)got;
+		r->len += (size_t)got;
+		r->eof = got == 0;
+	}
+	return r->len >= 4 && memcmp(r->buf, ZSTD_MAGIC, 4) == 0;
+}
+
 int trace_format_check(const char *format, char *err, size_t errlen)
 {
 	struct trace_reader *r;
@@ -800,6 +904,7 @@ int trace_reader_open(const char *path, const char *format,
 	if (!r || !(r->path = strdup(path)))
 		goto out_nomem;
 	r->fd = -1;
+	trace_reader_set_max_record(r, TRACE_MAX_RECORD_DEFAULT, NULL);
 	rc = trace_format_check(format, err, errlen);
 	if (rc < 0)
 		goto out_free;
@@ -835,19 +940,18 @@ int trace_reader_open(const char *path, const char *format,
 	if (r->own_fd)
 		posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-	/* Step 2: the buffers. */
+	/* Step 2: the buffers, and compressed or not. */
 	r->cap = READ_BUF_BYTES;
 	r->buf = malloc(r->cap);
 	if (!r->buf)
 		goto out_nomem;
-	if (is_zst(path)) {
-		r->zd = ZSTD_createDStream();
-		r->zin_cap = ZSTD_DStreamInSize();
-		r->zin = malloc(r->zin_cap);
-		if (!r->zd || !r->zin)
-			goto out_nomem;
-		ZSTD_initDStream(r->zd);
+	rc = is_zst(path) ? 1 : sniff_zstd(r);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", r->err);
+		goto out_free;
 	}
+	if (rc == 1 && zstd_start(r) < 0)
+		goto out_nomem;
 
 	/* Step 3: the format, if it is to be guessed. */
 	if (autofmt) {
@@ -881,6 +985,17 @@ int trace_read(struct trace_reader *r, struct trace_ref *ref)
 		return read_oracle(r, ref);
 	}
 	return -EINVAL;
+}
+
+void trace_reader_set_max_record(struct trace_reader *r, uint64_t nbytes,
+				 const char *name)
+{
+	r->max_record = nbytes;
+	if (name)
+		snprintf(r->max_name, sizeof(r->max_name), "%s", name);
+	else
+		snprintf(r->max_name, sizeof(r->max_name), "the limit of %llu "
+			 "bytes", (unsigned long long)nbytes);
 }
 
 const char *trace_reader_error(const struct trace_reader *r)

@@ -22,7 +22,12 @@
  *
  * Other formats the reader takes ("csv:COLS", "msr", "oraclegeneral", and
  * "auto", which guesses from the name and the first bytes) become the same
- * struct trace_ref: byte ranges are spread into one reference per page.
+ * struct trace_ref: byte ranges are spread into one reference per page, and
+ * a record whose range is larger than the reader's limit
+ * (trace_reader_set_max_record, TRACE_MAX_RECORD_DEFAULT unless set) is an
+ * error naming its line, not billions of references.  Input that starts
+ * with zstd's magic number is decompressed whatever its name (a pipe:
+ * `zstd -c t | framesim -`).
  * Errors: 0 / negative errno; messages in err or trace_reader_error().
  */
 #ifndef FRAMEFS_TRACE_H
@@ -33,6 +38,7 @@
 #include <stdint.h>
 
 #define TRACE_PAGE_SIZE 4096u
+#define TRACE_MAX_RECORD_DEFAULT (1ull << 30)	/* bytes in one record */
 
 struct trace_ref {
 	uint64_t time_us;		/* since the trace's start */
@@ -50,6 +56,13 @@ int trace_reader_open(const char *path, const char *format,
 /* Checks a format name (and csv:COLS) without opening anything, for a
  * tool's command line: 0, or -EINVAL with the reason in err. */
 int trace_format_check(const char *format, char *err, size_t errlen);
+/* The largest byte range one record (msr, csv with off and size) may
+ * cover; a larger one is an error "FILE:LINE: record of N bytes is larger
+ * than NAME".  name says how the caller's user sets the limit (framesim:
+ * "--max-record 1G"); NULL: "the limit of N bytes".  Call before the
+ * first trace_read(). */
+void trace_reader_set_max_record(struct trace_reader *r, uint64_t nbytes,
+				 const char *name);
 /* 1: *ref filled; 0: end of trace; < 0: error (trace_reader_error). */
 int trace_read(struct trace_reader *r, struct trace_ref *ref);
 const char *trace_reader_error(const struct trace_reader *r);
