@@ -1021,9 +1021,11 @@ static int parse_sizes(const char *opt, const char *arg, bool frac,
 		errno = 0;
 		x = frac ? strtod(tok, &end) : (double)strtoull(tok, &end, 10);
 		if (errno || end == tok || *end || tok[0] == '-' ||
-		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES))
+		    (frac ? !(x > 0 && x <= 1) : x < 1 || x > MAX_FRAMES)) {
+			free(v);	/* a leak checker sees nothing left */
 			prog_opt_fail(opt, tok, frac ? "not a share above 0 "
 				      "and at most 1" : "not in 1..1073741824");
+		}
 		v[n++] = x;
 	}
 	if (n == 0)
