@@ -49,20 +49,29 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs mapview with args; its stdout into out (NUL-terminated). */
-static int mapview(char *const *args, char *out, size_t len)
+/* Runs mapview with args in directory cwd (NULL: ours); its stdout into
+ * out and, if err is not NULL, its stderr into err (both NUL-terminated).
+ * Returns its exit status, or -1 if a signal ended it. */
+static int mapview_in(const char *cwd, char *const *args, char *out,
+		      size_t len, char *err, size_t errlen)
 {
+	FILE *e = tmpfile();
 	int pfd[2], st;
 	size_t n = 0;
 	ssize_t r;
 	pid_t pid;
 
+	assert_non_null(e);
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
 	if (pid == 0) {
 		dup2(pfd[1], 1);
+		if (err)
+			dup2(fileno(e), 2);
 		close(pfd[0]);
 		close(pfd[1]);
+		if (cwd && chdir(cwd) < 0)
+			_exit(126);
 		execv(getenv("MAPVIEW"), args);
 		_exit(127);
 	}
@@ -72,7 +81,47 @@ static int mapview(char *const *args, char *out, size_t len)
 	out[n] = '\0';
 	close(pfd[0]);
 	waitpid(pid, &st, 0);
+	if (err) {
+		rewind(e);
+		n = fread(err, 1, errlen - 1, e);
+		err[n] = '\0';
+	}
+	fclose(e);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs mapview with args; its stdout into out (NUL-terminated). */
+static int mapview(char *const *args, char *out, size_t len)
+{
+	return mapview_in(NULL, args, out, len, NULL, 0);
+}
+
+/* Lines in s (a last line without '\n' counts). */
+static int nlines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (*s == '\n' || !s[1])
+			n++;
+	return n;
+}
+
+/* mapview refuses with one line on stderr, nothing on stdout, and the
+ * status doc/options.md gives: 2 for the command line, 1 at run time;
+ * with -- CMD, 127 for a command it could not run (and the summary on
+ * stdout, as time(1) gives one). */
+static void refused(char *const *args, int status, const char *line)
+{
+	char out[4096], err[4096];
+	int rc = mapview_in(NULL, args, out, sizeof(out), err, sizeof(err));
+
+	if (rc != status || nlines(err) != 1 || strncmp(err, line,
+							strlen(line)) ||
+	    err[strlen(line)] != '\n' || (out[0] && status != 127))
+		fail_msg("%s %s: want %d and '%s', got %d and '%s' (stdout "
+			 "'%.80s')", args[1], args[2] ? args[2] : "", status,
+			 line, rc, err, out);
 }
 
 /* The value of "key": N on the JSON line that mentions name. */
@@ -306,6 +355,39 @@ static void test_mapview_command_and_watch(void **state)
 	assert_non_null(strstr(out, "\"exit\": 0"));
 }
 
+/* Every refusal is one line in the kit's shape, `mapview: what: why`,
+ * with the kit's statuses; a process that exited is a runtime failure
+ * whether mapview looks once or watches. */
+static void test_mapview_refusals_one_line(void **state)
+{
+	char pid[16], line[64];
+	pid_t p = fork();
+
+	(void)state;
+	if (p == 0)
+		_exit(0);
+	waitpid(p, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)p);
+	snprintf(line, sizeof(line), "mapview: %d: no such process", (int)p);
+	refused((char *[]){ "mapview", pid, NULL }, 1, line);
+	refused((char *[]){ "mapview", "--watch", "0.1", pid, NULL }, 1,
+		line);
+	refused((char *[]){ "mapview", "--width", "0", "1", NULL }, 2,
+		"mapview: --width: 0: not in 1..4096");
+	refused((char *[]){ "mapview", "--watch", "0", "1", NULL }, 2,
+		"mapview: --watch: 0: not a number of seconds in 0.05..3600");
+	refused((char *[]){ "mapview", "--width", NULL }, 2,
+		"mapview: --width: needs a value (mapview --help)");
+	refused((char *[]){ "mapview", "--perf", "1", NULL }, 2,
+		"mapview: --perf: only with --watch or -- CMD");
+	refused((char *[]){ "mapview", NULL }, 2, "mapview: no PID given: a "
+		"PID, -- CMD or --file PATH (mapview --help)");
+	refused((char *[]){ "mapview", "--file", "/dev/null", NULL }, 1,
+		"mapview: /dev/null: not a regular file");
+	refused((char *[]){ "mapview", "--", "/nonexistent/cmd", NULL }, 127,
+		"mapview: /nonexistent/cmd: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +395,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test(test_mapview_errors),
 		cmocka_unit_test(test_mapview_command_and_watch),
+		cmocka_unit_test(test_mapview_refusals_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include "clock.h"
 #include "json.h"
+#include "parse.h"
 #include "procmaps.h"
 
 #include <errno.h>
@@ -840,6 +841,27 @@ static int run_command(const struct opts *o, char **cmd)
 	       128 + WTERMSIG(status);
 }
 
+/* The options a mode takes, for the refusals after getopt: a mode is what
+ * the operands ask for (a PID, -- CMD, --file PATH...). */
+enum mode { MODE_PID = 1, MODE_CMD = 2, MODE_FILE = 4 };
+
+static const char *mode_name(enum mode m)
+{
+	return m == MODE_FILE ? "--file" : m == MODE_CMD ? "-- CMD" : "a PID";
+}
+
+/* Refuses an option given where it means nothing: "mapview: --perf: only
+ * with --watch or -- CMD", exit 2. */
+static void need_mode(bool given, enum mode m, unsigned allowed,
+		      const char *opt, const char *where)
+{
+	if (given && !(m & allowed)) {
+		prog_errf("%s: only with %s, not %s", opt, where,
+			  mode_name(m));
+		exit(2);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -855,8 +877,10 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct opts o = { .width = 64 };
-	bool files = false;
+	bool files = false, width_given = false, only_given = false;
+	enum mode mode;
 	struct winsize ws;
+	uint64_t u;
 	char *end;
 	int c;
 
@@ -864,15 +888,21 @@ int main(int argc, char **argv)
 	if (o.tty && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 		o.width = ws.ws_col - 6u;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
 			break;
 		case 'a':
 			o.only = ONLY_ALL;
+			only_given = true;
 			break;
 		case 'o':
+			only_given = true;
+			if (!optarg[0])
+				prog_usage_fail("--only", "an empty value: "
+						"framefs, file, anon or part "
+						"of a path");
 			if (!strcmp(optarg, "framefs"))
 				o.only = ONLY_FRAMEFS;
 			else if (!strcmp(optarg, "file"))
@@ -887,15 +917,13 @@ int main(int argc, char **argv)
 		case 'F':
 			files = true;
 			break;
-		case 'w': {
-			unsigned long w = strtoul(optarg, &end, 10);
-
-			if (*end || end == optarg || w < 1 || w > 4096)
-				prog_usage_fail(optarg,
-						"--width: not in 1..4096");
-			o.width = (unsigned)w;
+		case 'w':
+			if (!parse_u64_all(optarg, &u) || u < 1 || u > 4096)
+				prog_opt_fail("--width", optarg,
+					      "not in 1..4096");
+			o.width = (unsigned)u;
+			width_given = true;
 			break;
-		}
 		case 'P':
 			o.perf = true;
 			break;
@@ -903,8 +931,8 @@ int main(int argc, char **argv)
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
 			    o.watch_s > 3600)
-				prog_usage_fail(optarg, "--watch: not a number "
-						"of seconds in 0.05..3600");
+				prog_opt_fail("--watch", optarg, "not a number "
+					      "of seconds in 0.05..3600");
 			break;
 		case 'h':
 			usage(stdout);
@@ -912,31 +940,59 @@ int main(int argc, char **argv)
 		case 'V':
 			printf(PROG " %s\n", FRAMEFS_VERSION);
 			return 0;
-		default:
-			prog_usage_fail(argv[optind - 1], "unknown option "
-					"(mapview --help)");
+		default: {
+			const char *arg = argv[optind - 1];
+
+			/* "--json=1": getopt says unknown; say what it is. */
+			if (c == '?' && optopt && !strncmp(arg, "--", 2) &&
+			    strchr(arg, '=')) {
+				prog_errf("%.*s: takes no value (mapview "
+					  "--help)", (int)strcspn(arg, "="),
+					  arg);
+				exit(2);
+			}
+			prog_getopt_fail(c, argv);
+		}
 		}
 	}
-	if (files) {
+	if (files)
+		mode = MODE_FILE;
+	else if (optind > 1 && !strcmp(argv[optind - 1], "--"))
+		mode = MODE_CMD;
+	else
+		mode = MODE_PID;
+	need_mode(o.watch_s > 0, mode, MODE_PID | MODE_CMD, "--watch",
+		  "a PID or -- CMD");
+	need_mode(only_given, mode, MODE_PID | MODE_CMD,
+		  o.only == ONLY_ALL ? "--all" : "--only", "a PID or -- CMD");
+	need_mode(width_given, mode, MODE_PID | MODE_CMD | MODE_FILE,
+		  "--width", "a PID, -- CMD or --file");
+	if (o.perf && mode != MODE_CMD && !(o.watch_s > 0))
+		prog_usage_fail("--perf", "only with --watch or -- CMD");
+	switch (mode) {
+	case MODE_FILE:
 		if (optind >= argc)
-			prog_usage_fail("--file", "needs at least one PATH");
+			prog_usage_fail("--file", "needs at least one PATH "
+					"(mapview --help)");
 		return show_files(&o, argv + optind, argc - optind);
-	}
-	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+	case MODE_CMD:
 		if (optind >= argc)
-			prog_usage_fail("--", "needs a command");
+			prog_usage_fail("--", "needs a command (mapview "
+					"--help)");
 		return run_command(&o, argv + optind);
+	case MODE_PID:
+		break;
 	}
-	if (optind + 1 != argc)
-		prog_usage_fail("usage", "mapview [OPTIONS] PID (mapview "
-				"--help)");
-	{
-		long pid = strtol(argv[optind], &end, 10);
-
-		if (*end || end == argv[optind] || pid <= 0 || pid > INT_MAX)
-			prog_usage_fail(argv[optind], "not a process id");
-		if (o.watch_s > 0)
-			return watch(&o, (pid_t)pid, false, NULL);
-		return show_pid(&o, (pid_t)pid, NULL, 0);
-	}
+	if (optind >= argc)
+		prog_usage_fail("no PID given", "a PID, -- CMD or --file PATH "
+				"(mapview --help)");
+	if (optind + 1 < argc)
+		prog_usage_fail(argv[optind + 1], argv[optind + 1][0] == '-' ?
+				"options come before the PID (mapview --help)" :
+				"one PID only (mapview --help)");
+	if (!parse_u64_all(argv[optind], &u) || u < 1 || u > INT_MAX)
+		prog_usage_fail(argv[optind], "not a process id");
+	if (o.watch_s > 0)
+		return watch(&o, (pid_t)u, false, NULL);
+	return show_pid(&o, (pid_t)u, NULL, 0);
 }
