@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -388,6 +389,39 @@ static void test_mapview_refusals_one_line(void **state)
 		"mapview: /nonexistent/cmd: No such file or directory");
 }
 
+/* --file with a path relative to the working directory still finds the
+ * daemon's line for it (mountinfo has absolute mount points). */
+static void test_mapview_file_relative_path(void **state)
+{
+	char out[8192], b[PS];
+	char *rel[] = { "mapview", "--json", "--file", "data.bin", NULL };
+	char *dot[] = { "mapview", "--json", "--file", "./sub/../data.bin",
+			NULL };
+	int fd;
+
+	(void)state;
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	if (mnt_start(&M, "frames=64,readahead=0") != 0)
+		fail_msg("framefs did not mount");
+	make_file(mpath(&M, "data.bin"));
+	assert_int_equal(mkdir(mpath(&M, "sub"), 0755), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	fd = open(mpath(&M, "data.bin"), O_RDONLY);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(pread(fd, b, PS, i * PS), PS);
+	close(fd);
+	assert_int_equal(mapview_in(M.mp, rel, out, sizeof(out), NULL, 0), 0);
+	assert_non_null(strstr(out, "\"framefs\": {\"mount\": "));
+	assert_int_equal(field(out, "data.bin", "resident"), 3);
+	assert_int_equal(field(out, "data.bin", "reads"), 3);
+	assert_int_equal(mapview_in(M.mp, dot, out, sizeof(out), NULL, 0), 0);
+	assert_int_equal(field(out, "data.bin", "resident"), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +430,8 @@ int main(void)
 		cmocka_unit_test(test_mapview_errors),
 		cmocka_unit_test(test_mapview_command_and_watch),
 		cmocka_unit_test(test_mapview_refusals_one_line),
+		cmocka_unit_test_teardown(test_mapview_file_relative_path,
+					  teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

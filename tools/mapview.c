@@ -164,15 +164,24 @@ static bool framefs_mount_of(const char *path, char *mount, size_t len)
 	return true;
 }
 
-/* The daemon's line for the file with st_ino ino under mount. */
+/* The daemon's line for the file with st_ino ino at path.  The mount is
+ * found by the path's absolute, symlink-free name: mountinfo lists mount
+ * points that way, so "data.bin" run in the mount's directory, or a path
+ * through a symlink, finds it too. */
 static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 {
-	char probe[PATH_MAX + 32], *line = NULL;
+	char probe[PATH_MAX + 32], *line = NULL, *real;
 	size_t cap = 0;
 	FILE *f;
+	bool on;
 
 	memset(ff, 0, sizeof(*ff));
-	if (!framefs_mount_of(path, ff->mount, sizeof(ff->mount)))
+	real = realpath(path, NULL);
+	if (!real)
+		return;
+	on = framefs_mount_of(real, ff->mount, sizeof(ff->mount));
+	free(real);
+	if (!on)
 		return;
 	snprintf(probe, sizeof(probe), "%s/.framefs/files", ff->mount);
 	f = fopen(probe, "r");
