@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -50,25 +51,21 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs mapview with args in directory cwd (NULL: ours); its stdout into
- * out and, if err is not NULL, its stderr into err (both NUL-terminated).
- * Returns its exit status, or -1 if a signal ended it. */
-static int mapview_in(const char *cwd, char *const *args, char *out,
-		      size_t len, char *err, size_t errlen)
+/* Starts mapview with args in directory cwd (NULL: ours), its stdout on
+ * *out_fd and, if errf is not NULL, its stderr into that file. */
+static pid_t mapview_spawn(const char *cwd, char *const *args, int *out_fd,
+			   FILE *errf)
 {
-	FILE *e = tmpfile();
-	int pfd[2], st;
-	size_t n = 0;
-	ssize_t r;
+	int pfd[2];
 	pid_t pid;
 
-	assert_non_null(e);
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
+	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(pfd[1], 1);
-		if (err)
-			dup2(fileno(e), 2);
+		if (errf)
+			dup2(fileno(errf), 2);
 		close(pfd[0]);
 		close(pfd[1]);
 		if (cwd && chdir(cwd) < 0)
@@ -77,18 +74,49 @@ static int mapview_in(const char *cwd, char *const *args, char *out,
 		_exit(127);
 	}
 	close(pfd[1]);
-	while (n + 1 < len && (r = read(pfd[0], out + n, len - 1 - n)) > 0)
+	*out_fd = pfd[0];
+	return pid;
+}
+
+/* Reads a spawned mapview's stdout to its end into out (NUL-terminated)
+ * and waits for it.  Returns its exit status, or -1 if a signal ended
+ * it. */
+static int mapview_finish(pid_t pid, int fd, char *out, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+	int st;
+
+	while (n + 1 < len && (r = read(fd, out + n, len - 1 - n)) > 0)
 		n += (size_t)r;
 	out[n] = '\0';
-	close(pfd[0]);
+	close(fd);
 	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs mapview with args in directory cwd (NULL: ours); its stdout into
+ * out and, if err is not NULL, its stderr into err (both NUL-terminated).
+ * Returns its exit status, or -1 if a signal ended it. */
+static int mapview_in(const char *cwd, char *const *args, char *out,
+		      size_t len, char *err, size_t errlen)
+{
+	FILE *e = err ? tmpfile() : NULL;
+	int fd, rc;
+	size_t n;
+	pid_t pid;
+
+	if (err)
+		assert_non_null(e);
+	pid = mapview_spawn(cwd, args, &fd, e);
+	rc = mapview_finish(pid, fd, out, len);
 	if (err) {
 		rewind(e);
 		n = fread(err, 1, errlen - 1, e);
 		err[n] = '\0';
+		fclose(e);
 	}
-	fclose(e);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return rc;
 }
 
 /* Runs mapview with args; its stdout into out (NUL-terminated). */
@@ -146,16 +174,23 @@ static long long field(const char *json, const char *name, const char *key)
 	return v;
 }
 
-static void make_file(const char *path)
+/* A file of pages pages of 'm', on its store (fsync). */
+static void make_file_pages(const char *path, unsigned pages)
 {
-	unsigned char b[NPAGES * PS];
+	unsigned char b[PS];
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 
 	memset(b, 'm', sizeof(b));
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, b, sizeof(b)), (ssize_t)sizeof(b));
+	for (unsigned i = 0; i < pages; i++)
+		assert_int_equal(write(fd, b, sizeof(b)), (ssize_t)sizeof(b));
 	assert_int_equal(fsync(fd), 0);
 	close(fd);
+}
+
+static void make_file(const char *path)
+{
+	make_file_pages(path, NPAGES);
 }
 
 static void test_mapview_child_on_framefs(void **state)
@@ -422,6 +457,283 @@ static void test_mapview_file_relative_path(void **state)
 	assert_int_equal(field(out, "data.bin", "resident"), 3);
 }
 
+/* A client for --watch: maps TOUCH_FILE_PAGES pages of a framefs file and
+ * an anonymous area, touches one page of the file (pages TOUCHES_WARM)
+ * and of the area before it waits, so that every code and stack page it
+ * needs later is already mapped; then, once a byte arrives on *go_fd,
+ * touches pages 0..TOUCHES-1 of both, one pair each 20 ms, and exits
+ * 0.4 s later.  Every touch of the file is one major fault (readahead 0,
+ * the file's pages dropped). */
+#define TOUCH_FILE_PAGES 48
+#define TOUCHES 40
+#define TOUCHES_WARM 47
+
+static pid_t toucher(const char *path, int *go_fd)
+{
+	int gp[2];
+	pid_t p;
+
+	assert_int_equal(pipe(gp), 0);
+	p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		int fd = open(path, O_RDONLY);
+		volatile unsigned char *f = mmap(NULL, TOUCH_FILE_PAGES * PS,
+						 PROT_READ, MAP_SHARED, fd, 0);
+		unsigned char *a = mmap(NULL, TOUCH_FILE_PAGES * PS,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		volatile unsigned sum = 0;
+		char c;
+
+		if (f == MAP_FAILED || a == MAP_FAILED)
+			_exit(1);
+		close(gp[1]);
+		for (unsigned i = TOUCHES_WARM;; i = 0) {
+			for (; i < TOUCH_FILE_PAGES; i++) {
+				sum += f[i * PS];
+				a[i * PS] = 1;
+				nanosleep(&ts, NULL);
+				if (i == TOUCHES_WARM || i + 1 == TOUCHES)
+					break;
+			}
+			if (i + 1 == TOUCHES)
+				break;
+			if (read(gp[0], &c, 1) != 1)
+				_exit(1);
+		}
+		ts.tv_nsec = 400 * 1000 * 1000;
+		nanosleep(&ts, NULL);
+		_exit(0);
+	}
+	close(gp[0]);
+	*go_fd = gp[1];
+	return p;
+}
+
+/* Starts the toucher's run once mapview has had time to take its first
+ * look (its baseline). */
+static void toucher_go(int go_fd)
+{
+	usleep(300 * 1000);
+	assert_int_equal(write(go_fd, "g", 1), 1);
+	close(go_fd);
+}
+
+/* A framefs mount with toucher's file on it, pages dropped. */
+static void toucher_mount(void)
+{
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	if (mnt_start(&M, "frames=256,readahead=0") != 0)
+		fail_msg("framefs did not mount");
+	make_file_pages(mpath(&M, "touch.dat"), TOUCH_FILE_PAGES);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+}
+
+/* Mapping header lines ("7f3a5e53a000-7f3a5e54a000 rw-s ...") in the
+ * text between s and end. */
+static int mapping_lines(const char *s, const char *end)
+{
+	int n = 0;
+
+	for (const char *l = s; l && l < end; l = strchr(l, '\n'), l = l ?
+	     l + 1 : l) {
+		size_t k = strspn(l, "0123456789abcdef");
+
+		if (k >= 12 && l[k] == '-')
+			n++;
+	}
+	return n;
+}
+
+/* --watch PID shows, by default, the framefs mappings and the ones whose
+ * counters moved (here the anonymous area the client writes), not every
+ * library it maps; --all shows them all. */
+static void test_mapview_watch_shows_what_moved(void **state)
+{
+	static char out[1 << 20];
+	char pidstr[16], *frame, *next;
+	int fd, go, frames = 0, anon_moved = 0, most = 0, all;
+
+	(void)state;
+	toucher_mount();
+	child = toucher(mpath(&M, "touch.dat"), &go);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--watch", "0.1", "--width", "16",
+				 pidstr, NULL };
+		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+
+		toucher_go(go);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	waitpid(child, NULL, 0);
+	child = 0;
+	/* Frames start with "--- T s" when stdout is not a terminal. */
+	for (frame = strstr(out, "--- "); frame; frame = next) {
+		int n;
+
+		next = strstr(frame + 4, "\n--- ");
+		n = mapping_lines(frame, next ? next : frame + strlen(frame));
+		frames++;
+		if (n > most)
+			most = n;
+		{
+			const char *e = next ? next : frame + strlen(frame);
+			const char *t = strstr(frame, "touch.dat");
+
+			if (!t || t > e)
+				fail_msg("a frame without the framefs file:"
+					 "\n%.*s", (int)(e - frame), frame);
+			t = strstr(frame, "[anon]");
+			if (t && t < e)
+				anon_moved++;
+		}
+	}
+	assert_true(frames >= 3);
+	assert_true(anon_moved >= 1);
+	assert_non_null(strstr(out, "other mappings did not change: --all "
+			       "shows them"));
+	/* The same process with --all: every mapping, many more. */
+	child = toucher(mpath(&M, "touch.dat"), &go);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--watch", "0.5", "--all",
+				 "--width", "16", pidstr, NULL };
+		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+
+		toucher_go(go);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	waitpid(child, NULL, 0);
+	child = 0;
+	frame = strstr(out, "--- ");
+	assert_non_null(frame);
+	next = strstr(frame + 4, "\n--- ");
+	all = mapping_lines(frame, next ? next : frame + strlen(frame));
+	print_message("mappings per frame: at most %d by default, %d with "
+		      "--all\n", most, all);
+	assert_true(all >= 10);
+	assert_true(most * 2 <= all);
+}
+
+/* --totals: one line per interval like vmstat, the header again every 20
+ * lines; the major faults of the lines add up to the client's touches of
+ * the file, and the last line has them all mapped.  --csv: the header
+ * once. */
+static void test_mapview_watch_totals(void **state)
+{
+	static char out[1 << 18];
+	char pidstr[16];
+	int fd, go, heads = 0, rows = 0;
+	long long majflt = 0, mapped = -1;
+
+	(void)state;
+	toucher_mount();
+	child = toucher(mpath(&M, "touch.dat"), &go);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--watch", "0.05", "--totals",
+				 pidstr, NULL };
+		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+
+		toucher_go(go);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	waitpid(child, NULL, 0);
+	child = 0;
+	for (char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		double t;
+		long long mn, mj, rss, ffm;
+
+		if (!strncmp(l, "    time  minflt  majflt", 24)) {
+			assert_int_equal(heads, (rows + 19) / 20);
+			heads++;
+		} else if (sscanf(l, "%lf %lld %lld %lld %lld", &t, &mn, &mj,
+				  &rss, &ffm) == 5) {
+			rows++;
+			majflt += mj;
+			mapped = ffm;
+		}
+	}
+	print_message("%d lines, %d headers, %lld major faults\n", rows,
+		      heads, majflt);
+	assert_true(rows > 20);
+	assert_int_equal(heads, (rows + 19) / 20);
+	assert_int_equal(majflt, TOUCHES);
+	assert_int_equal(mapped, TOUCHES + 1);
+	assert_non_null(strstr(out, " exited; in "));
+
+	/* --csv --totals: the header once, then rows of as many fields. */
+	child = toucher(mpath(&M, "touch.dat"), &go);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--watch", "0.05", "--totals",
+				 "--csv", pidstr, NULL };
+		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+
+		toucher_go(go);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	waitpid(child, NULL, 0);
+	child = 0;
+	assert_int_equal(strncmp(out, "time_s,minflt,majflt,rss_kb,", 28), 0);
+	assert_null(strstr(out + 1, "time_s"));
+	assert_null(strstr(out, "exited"));
+	rows = 0;
+	for (char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+		assert_int_equal(strspn(l, "0123456789.,"), strcspn(l, "\n"));
+		rows++;
+	}
+	assert_true(rows > 20);
+}
+
+/* --watch --csv: one row per mapping and interval, the header once, every
+ * row as many fields as the header. */
+static void test_mapview_watch_csv(void **state)
+{
+	static char out[1 << 20];
+	char pidstr[16];
+	int fd, go, rows = 0, fields = -1, touch_rows = 0;
+
+	(void)state;
+	toucher_mount();
+	child = toucher(mpath(&M, "touch.dat"), &go);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
+	{
+		char *args[] = { "mapview", "--watch", "0.1", "--csv", pidstr,
+				 NULL };
+		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+
+		toucher_go(go);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	waitpid(child, NULL, 0);
+	child = 0;
+	assert_int_equal(strncmp(out, "time_s,pid,start,end,perms,", 27), 0);
+	assert_null(strstr(out + 1, "time_s"));
+	for (char *l = out; *l; l = strchr(l, '\n') + 1) {
+		int n = 0;
+
+		for (char *c = l; *c != '\n'; c++)
+			n += *c == ',';
+		if (fields < 0)
+			fields = n;
+		assert_int_equal(n, fields);
+		if (l != out)
+			rows++;
+		if (strstr(l, "touch.dat,") < strchr(l, '\n') &&
+		    strstr(l, "touch.dat,"))
+			touch_rows++;
+	}
+	assert_true(touch_rows >= 3);
+	assert_true(rows >= touch_rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +744,10 @@ int main(void)
 		cmocka_unit_test(test_mapview_refusals_one_line),
 		cmocka_unit_test_teardown(test_mapview_file_relative_path,
 					  teardown),
+		cmocka_unit_test_teardown(test_mapview_watch_shows_what_moved,
+					  teardown),
+		cmocka_unit_test_teardown(test_mapview_watch_totals, teardown),
+		cmocka_unit_test_teardown(test_mapview_watch_csv, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

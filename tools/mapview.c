@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +56,8 @@ enum only { ONLY_DEFAULT, ONLY_ALL, ONLY_FRAMEFS, ONLY_FILE, ONLY_ANON,
 
 struct opts {
 	bool json;
+	bool csv;		/* CSV: a header, then rows */
+	bool totals;		/* --watch: one line per interval */
 	double watch_s;		/* --watch interval, 0 = one snapshot */
 	bool tty;		/* stdout is a terminal: redraw in place */
 	bool perf;		/* exact fault counts from perf_event_open */
@@ -360,7 +363,35 @@ static void bar(const unsigned char *cls, size_t n, unsigned width, char *out,
 	out[width] = '\0';
 }
 
-/* ---- output ------------------------------------------------------------- */
+#define KB(x) ((x) == UINT64_MAX ? 0ull : (unsigned long long)(x))
+
+/* ---- a process at one moment -------------------------------------------- */
+
+/* One mapping as mapview shows it: smaps' figures (in *v), the classes of
+ * its pages, and the daemon's line for its file. */
+struct mrow {
+	const struct vma *v;
+	bool detail;		/* pages, counts, cow, shared, kf and bar set */
+	size_t pages;		/* pages in the bar (0: too big for one) */
+	size_t counts[PC__N];	/* pages per class */
+	uint64_t cow;		/* copy-on-write copies (pagemap) */
+	uint64_t shared;	/* pages in shared frames; UINT64_MAX: no PFNs */
+	struct kflags kf;	/* kpageflags of the present pages */
+	struct ffline ff;	/* ff.mount[0] == 0: not on framefs */
+	char *bar;		/* o->width characters, or NULL */
+};
+
+/* What snap_take() works out the details (bar, pagemap) of. */
+enum detail { DETAIL_WANTED, DETAIL_ALL, DETAIL_FRAMEFS };
+
+struct snap {
+	struct procstat st;
+	struct vma_list l;
+	struct mrow *m;		/* l.n rows */
+	bool pagemap;		/* /proc/PID/pagemap was readable */
+	bool kflags;		/* /proc/kpageflags was readable */
+	double t;		/* CLOCK_MONOTONIC, seconds */
+};
 
 static bool wanted(const struct opts *o, const struct vma *v,
 		   const struct ffline *ff)
@@ -382,201 +413,490 @@ static bool wanted(const struct opts *o, const struct vma *v,
 	return vma_is_file(v) || (v->path && !strcmp(v->path, "[heap]"));
 }
 
-#define KB(x) ((x) == UINT64_MAX ? 0ull : (unsigned long long)(x))
+static void snap_free(struct snap *s)
+{
+	for (size_t i = 0; s->m && i < s->l.n; i++)
+		free(s->m[i].bar);
+	free(s->m);
+	s->m = NULL;
+	procmaps_free(&s->l);
+}
 
-/* One snapshot of pid.  With prev (watch mode), fault rates over dt
- * seconds too, and *prev is updated.  Returns 0, 1 after an error line, or
- * 3 if the process is gone (quietly: the watch loop ends on it). */
-static int show_pid(const struct opts *o, pid_t pid, struct procstat *prev,
-		    double dt)
+/* Reads pid's stat, smaps and, for the mappings `which` asks for, pagemap,
+ * mincore and kpage*.  Returns 0, -ESRCH if the process is gone or a
+ * zombie, or another -errno; on error *s is empty. */
+static int snap_take(const struct opts *o, pid_t pid, enum detail which,
+		     struct snap *s)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	const char *nl = o->watch_s > 0 && o->json ? "" : "\n";
-	struct vma_list l = { 0 };
-	struct procstat st;
+	int rc, pmfd, kcfd = -1, kffd = -1;
 	char path[64];
-	int rc, pmfd, kcfd, kffd, shown = 0;
-	bool pfns = false;
 
-	rc = procstat_read_pid(pid, &st);
+	memset(s, 0, sizeof(*s));
+	s->t = now_sec(CLOCK_MONOTONIC);
+	rc = procstat_read_pid(pid, &s->st);
+	if (rc == 0 && s->st.state == 'Z')
+		rc = -ESRCH;	/* exited, not reaped yet */
 	if (rc == 0)
-		rc = procmaps_read_pid(pid, true, &l);
-	if ((rc == -ENOENT || (rc == 0 && st.state == 'Z')) && prev) {
-		procmaps_free(&l);
-		return 3;	/* gone, or a zombie nobody reaped yet */
+		rc = procmaps_read_pid(pid, true, &s->l);
+	if (rc == -ENOENT)
+		rc = -ESRCH;
+	if (rc < 0)
+		return rc;
+	s->m = calloc(s->l.n ? s->l.n : 1, sizeof(*s->m));
+	if (!s->m) {
+		procmaps_free(&s->l);
+		return -ENOMEM;
 	}
-	if (rc < 0) {
-		fprintf(stderr, PROG ": %d: %s\n", (int)pid,
-			rc == -ENOENT ? "no such process" : strerror(-rc));
-		return 1;
-	}
-	if (o->tty && o->watch_s > 0)
-		printf("\033[H\033[2J");	/* redraw in place */
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pmfd = open(path, O_RDONLY | O_CLOEXEC);
-	kcfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
-	kffd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (o->json) {
-		printf("{\"pid\": %d, \"comm\": ", st.pid);
-		json_str(stdout, st.comm);
-		printf(", \"minflt\": %llu, \"majflt\": %llu, \"cminflt\": %llu, "
-		       "\"cmajflt\": %llu, \"pagemap\": %s, ",
-		       (unsigned long long)st.minflt,
-		       (unsigned long long)st.majflt,
-		       (unsigned long long)st.cminflt,
-		       (unsigned long long)st.cmajflt,
-		       pmfd >= 0 ? "true" : "false");
-		if (prev)
-			printf("\"minflt_per_s\": %.1f, \"majflt_per_s\": %.1f, ",
-			       (double)(st.minflt - prev->minflt) / dt,
-			       (double)(st.majflt - prev->majflt) / dt);
-		printf("\"mappings\": [%s", nl);
-	} else {
-		printf("pid %d (%s)  minflt %llu  majflt %llu  (children: %llu, "
-		       "%llu)\n", st.pid, st.comm,
-		       (unsigned long long)st.minflt,
-		       (unsigned long long)st.majflt,
-		       (unsigned long long)st.cminflt,
-		       (unsigned long long)st.cmajflt);
-		if (prev)
-			printf("faults per second: minor %.1f  major %.1f\n",
-			       (double)(st.minflt - prev->minflt) / dt,
-			       (double)(st.majflt - prev->majflt) / dt);
-		if (pmfd < 0)
-			printf("(no access to /proc/%d/pagemap: bars show the "
-			       "page cache only)\n", (int)pid);
-	}
-	if (prev)
-		*prev = st;
-	for (size_t i = 0; i < l.n; i++) {
-		struct vma *v = &l.v[i];
+	s->pagemap = pmfd >= 0;
+	for (size_t i = 0; i < s->l.n; i++) {
+		struct mrow *r = &s->m[i];
+		const struct vma *v = &s->l.v[i];
 		size_t n = (size_t)((v->end - v->start) / (uint64_t)ps);
-		size_t counts[PC__N];
-		uint64_t cow = 0, shared = UINT64_MAX;
-		struct kflags kf = { 0 };
 		unsigned char *cls;
-		char *b;
-		struct ffline ff = { 0 };
 		struct stat fst;
-		bool big = n > MAX_BAR_PAGES;
+		bool want;
 
+		r->v = v;
+		r->shared = UINT64_MAX;
 		if (vma_is_file(v) && !v->deleted && stat(v->path, &fst) == 0 &&
 		    (uint64_t)fst.st_ino == v->inode)
-			framefs_lookup(v->path, v->inode, &ff);
-		if (!wanted(o, v, &ff))
+			framefs_lookup(v->path, v->inode, &r->ff);
+		want = which == DETAIL_ALL ||
+		       (which == DETAIL_WANTED && wanted(o, v, &r->ff)) ||
+		       (which == DETAIL_FRAMEFS && r->ff.mount[0]);
+		if (!want)
 			continue;
+		if (kcfd < 0 && pmfd >= 0) {
+			kcfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+			kffd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+			s->kflags = kffd >= 0;
+		}
 		/* A huge reservation (a sanitizer's shadow, a JIT heap) would
 		 * cost a byte per page: it gets its smaps figures, no bar. */
-		cls = calloc(big ? 1 : n ? n : 1, 1);
-		b = malloc(o->width + 1);
-		if (!cls || !b) {
+		if (n > MAX_BAR_PAGES)
+			n = 0;
+		cls = calloc(n ? n : 1, 1);
+		r->bar = malloc(o->width + 1);
+		if (!cls || !r->bar) {
 			free(cls);
-			free(b);
-			fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+			rc = -ENOMEM;
 			break;
 		}
-		if (big)
-			n = 0;
-		if (!big && vma_is_file(v) && !v->deleted)
+		if (n && vma_is_file(v) && !v->deleted)
 			file_cached(v->path, v->offset, n, cls);
-		if (!big && pmfd >= 0)
-			vma_pagemap(pmfd, kcfd, kffd, v, cls, &cow, &shared,
-				    &kf);
-		pfns |= shared != UINT64_MAX;
-		bar(cls, n, o->width, b, counts);
-		if (o->json) {
-			printf("%s  {\"start\": \"%llx\", \"end\": \"%llx\", "
-			       "\"perms\": \"%s\", \"offset\": %llu, "
-			       "\"inode\": %llu, \"path\": ", shown ?
-			       (*nl ? ",\n" : ", ") : "",
-			       (unsigned long long)v->start,
-			       (unsigned long long)v->end, v->perms,
-			       (unsigned long long)v->offset,
-			       (unsigned long long)v->inode);
-			json_str(stdout, v->path ? v->path : "");
-			printf(", \"deleted\": %s, \"size_kb\": %llu, "
-			       "\"rss_kb\": %llu, \"pss_kb\": %llu, "
-			       "\"shared_clean_kb\": %llu, "
-			       "\"shared_dirty_kb\": %llu, "
-			       "\"private_clean_kb\": %llu, "
-			       "\"private_dirty_kb\": %llu, "
-			       "\"referenced_kb\": %llu, \"anonymous_kb\": %llu, "
-			       "\"swap_kb\": %llu, \"pages\": %zu, "
-			       "\"mapped_pages\": %zu, \"cow_pages\": %zu, "
-			       "\"cached_pages\": %zu, \"bar\": \"%s\", "
-			       "\"shared_pages\": %lld",
-			       v->deleted ? "true" : "false", KB(v->size_kb),
-			       KB(v->rss_kb), KB(v->pss_kb),
-			       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
-			       KB(v->private_clean_kb),
-			       KB(v->private_dirty_kb), KB(v->referenced_kb),
-			       KB(v->anonymous_kb), KB(v->swap_kb), n,
-			       counts[PC_MAPPED], counts[PC_COW],
-			       counts[PC_CACHED], b,
-			       shared == UINT64_MAX ? -1LL : (long long)shared);
-			if (shared != UINT64_MAX && kffd >= 0)
-				printf(", \"kernel_lru\": {\"active\": %llu, "
-				       "\"referenced\": %llu, \"dirty\": %llu}",
-				       (unsigned long long)kf.active,
-				       (unsigned long long)kf.referenced,
-				       (unsigned long long)kf.dirty);
-			ffline_print(&ff, true);
-			printf("}");
-		} else {
-			printf("\n%012llx-%012llx %s %8llx  %s%s\n",
-			       (unsigned long long)v->start,
-			       (unsigned long long)v->end, v->perms,
-			       (unsigned long long)v->offset,
-			       v->path ? v->path : "[anon]",
-			       v->deleted ? " (deleted)" : "");
-			printf("  size %llu kB  rss %llu  pss %llu  shared "
-			       "clean/dirty %llu/%llu  private clean/dirty "
-			       "%llu/%llu  referenced %llu  swap %llu\n",
-			       KB(v->size_kb), KB(v->rss_kb), KB(v->pss_kb),
-			       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
-			       KB(v->private_clean_kb),
-			       KB(v->private_dirty_kb), KB(v->referenced_kb),
-			       KB(v->swap_kb));
-			if (vma_is_file(v) && !vma_is_shared(v) &&
-			    KB(v->anonymous_kb))
-				printf("  copy-on-write copies: %llu kB (%llu "
-				       "pages)\n", KB(v->anonymous_kb),
-				       (unsigned long long)cow);
-			printf("  [%s] %zu pages: %zu mapped, %zu cow, %zu only "
-			       "cached", b, n, counts[PC_MAPPED],
-			       counts[PC_COW], counts[PC_CACHED]);
-			if (shared != UINT64_MAX)
-				printf("; %llu in frames other mappings share",
-				       (unsigned long long)shared);
-			printf("\n");
-			if (shared != UINT64_MAX && kffd >= 0)
-				printf("  kernel LRU: %llu active, %llu "
-				       "referenced, %llu dirty (kpageflags)\n",
-				       (unsigned long long)kf.active,
-				       (unsigned long long)kf.referenced,
-				       (unsigned long long)kf.dirty);
-			ffline_print(&ff, false);
-		}
-		shown++;
+		if (n && pmfd >= 0)
+			vma_pagemap(pmfd, kcfd, kffd, v, cls, &r->cow,
+				    &r->shared, &r->kf);
+		bar(cls, n, o->width, r->bar, r->counts);
 		free(cls);
-		free(b);
+		r->pages = n;
+		r->detail = true;
 	}
-	if (o->json)
-		printf("%s], \"pfns\": %s}\n", nl, pfns ? "true" : "false");
-	else
-		printf("\nlegend: c copy-on-write  # mapped here  : page cache "
-		       "only  . absent%s\n", pfns ? "" : "\n(PFNs hidden: "
-		       "run as root to see which pages other mappings share "
-		       "and the kernel's LRU flags)");
-	fflush(stdout);
 	if (pmfd >= 0)
 		close(pmfd);
 	if (kcfd >= 0)
 		close(kcfd);
 	if (kffd >= 0)
 		close(kffd);
-	procmaps_free(&l);
+	if (rc < 0)
+		snap_free(s);
+	return rc;
+}
+
+/* The row of prev for the same mapping as r (same start, file and
+ * offset), or NULL.  Rows are in address order. */
+static const struct mrow *snap_find(const struct snap *prev,
+				    const struct mrow *r)
+{
+	size_t a = 0, b = prev->l.n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (prev->l.v[mid].start < r->v->start)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a < prev->l.n && prev->l.v[a].start == r->v->start &&
+	    prev->l.v[a].inode == r->v->inode &&
+	    prev->l.v[a].offset == r->v->offset)
+		return &prev->m[a];
+	return NULL;
+}
+
+/* Did anything the kernel or the daemon counts for this mapping change
+ * since prev?  A mapping that is new counts if it has pages. */
+static bool mrow_moved(const struct mrow *r, const struct snap *prev)
+{
+	const struct mrow *p = snap_find(prev, r);
+	const struct vma *a = r->v, *b;
+
+	if (!p)
+		return KB(a->rss_kb) || KB(a->swap_kb);
+	b = p->v;
+	if (a->end != b->end || a->rss_kb != b->rss_kb ||
+	    a->anonymous_kb != b->anonymous_kb ||
+	    a->private_dirty_kb != b->private_dirty_kb ||
+	    a->shared_dirty_kb != b->shared_dirty_kb ||
+	    a->referenced_kb != b->referenced_kb || a->swap_kb != b->swap_kb)
+		return true;
+	if (r->detail && p->detail &&
+	    (r->counts[PC_MAPPED] != p->counts[PC_MAPPED] ||
+	     r->counts[PC_COW] != p->counts[PC_COW] ||
+	     r->counts[PC_CACHED] != p->counts[PC_CACHED]))
+		return true;
+	return r->ff.reads != p->ff.reads || r->ff.res != p->ff.res ||
+	       r->ff.dirty != p->ff.dirty;
+}
+
+/* Is row i shown?  A snapshot shows what --all/--only choose (by default
+ * the file mappings and the heap).  A refresh of --watch, by default,
+ * shows the mappings of framefs files and those whose counters moved
+ * since the last one (prev; NULL: nothing to compare with, as before a
+ * command's exec). */
+static bool shown(const struct opts *o, const struct snap *s, size_t i,
+		  const struct snap *prev, bool watching)
+{
+	const struct mrow *r = &s->m[i];
+
+	if (!r->detail)
+		return false;
+	if (!watching || o->only != ONLY_DEFAULT)
+		return wanted(o, r->v, &r->ff);
+	return r->ff.mount[0] || (prev && mrow_moved(r, prev));
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+/* A CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line
+ * break. */
+static void csv_str(FILE *out, const char *s)
+{
+	if (!s)
+		s = "";
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* Columns of a line-per-interval table (--totals, --stats): right-aligned
+ * under a header in text, one CSV row, or one JSON object per line. */
+struct col {
+	const char *head;	/* the text header */
+	const char *name;	/* the CSV column and JSON member */
+	int prec;		/* decimals */
+	bool text;		/* in the text table too (else CSV/JSON only) */
+};
+
+#define HEADER_EVERY	20	/* text: the header again every 20 lines */
+
+static unsigned col_width(const struct col *c)
+{
+	size_t w = strlen(c->head);
+
+	return w < 7 ? 7u : (unsigned)w;
+}
+
+/* Line `line` (0 first) of a table: its header first where one goes. */
+static void cols_row(const struct opts *o, const struct col *c, size_t n,
+		     const double *v, unsigned long long line)
+{
+	if (o->csv && line == 0) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", i ? "," : "", c[i].name);
+		printf("\n");
+	} else if (!o->csv && !o->json && line % HEADER_EVERY == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (c[i].text)
+				printf(" %*s", col_width(&c[i]), c[i].head);
+		printf("\n");
+	}
+	if (o->json)
+		printf("{");
+	for (size_t i = 0; i < n; i++) {
+		if (o->json)
+			printf("%s\"%s\": %.*f", i ? ", " : "", c[i].name,
+			       c[i].prec, v[i]);
+		else if (o->csv)
+			printf("%s%.*f", i ? "," : "", c[i].prec, v[i]);
+		else if (c[i].text)
+			printf(" %*.*f", col_width(&c[i]), c[i].prec, v[i]);
+	}
+	printf(o->json ? "}\n" : "\n");
+	fflush(stdout);
+}
+
+static const char mapping_csv_head[] =
+	"time_s,pid,start,end,perms,offset,path,deleted,size_kb,rss_kb,"
+	"pss_kb,shared_clean_kb,shared_dirty_kb,private_clean_kb,"
+	"private_dirty_kb,referenced_kb,anonymous_kb,swap_kb,pages,"
+	"mapped_pages,cow_pages,cached_pages,framefs_mount,frames_resident,"
+	"frames_dirty,reads,frame_hits,frame_misses\n";
+
+static void mrow_print(const struct opts *o, const struct snap *s,
+		       const struct mrow *r, double t, bool first)
+{
+	const struct vma *v = r->v;
+	const struct ffline *ff = &r->ff;
+	const char *nl = o->watch_s > 0 && o->json ? "" : "\n";
+
+	if (o->csv) {
+		printf("%.3f,%d,%llx,%llx,%s,%llu,", t, s->st.pid,
+		       (unsigned long long)v->start,
+		       (unsigned long long)v->end, v->perms,
+		       (unsigned long long)v->offset);
+		csv_str(stdout, v->path);
+		printf(",%d,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
+		       "%zu,%zu,%zu,%zu,", v->deleted, KB(v->size_kb),
+		       KB(v->rss_kb), KB(v->pss_kb), KB(v->shared_clean_kb),
+		       KB(v->shared_dirty_kb), KB(v->private_clean_kb),
+		       KB(v->private_dirty_kb), KB(v->referenced_kb),
+		       KB(v->anonymous_kb), KB(v->swap_kb), r->pages,
+		       r->counts[PC_MAPPED], r->counts[PC_COW],
+		       r->counts[PC_CACHED]);
+		csv_str(stdout, ff->mount);
+		if (ff->mount[0])
+			printf(",%llu,%llu,%llu,%llu,%llu\n", ff->res,
+			       ff->dirty, ff->reads, ff->hits, ff->misses);
+		else
+			printf(",,,,,\n");
+		return;
+	}
+	if (o->json) {
+		printf("%s  {\"start\": \"%llx\", \"end\": \"%llx\", "
+		       "\"perms\": \"%s\", \"offset\": %llu, "
+		       "\"inode\": %llu, \"path\": ", !first ?
+		       (*nl ? ",\n" : ", ") : "",
+		       (unsigned long long)v->start,
+		       (unsigned long long)v->end, v->perms,
+		       (unsigned long long)v->offset,
+		       (unsigned long long)v->inode);
+		json_str(stdout, v->path ? v->path : "");
+		printf(", \"deleted\": %s, \"size_kb\": %llu, "
+		       "\"rss_kb\": %llu, \"pss_kb\": %llu, "
+		       "\"shared_clean_kb\": %llu, "
+		       "\"shared_dirty_kb\": %llu, "
+		       "\"private_clean_kb\": %llu, "
+		       "\"private_dirty_kb\": %llu, "
+		       "\"referenced_kb\": %llu, \"anonymous_kb\": %llu, "
+		       "\"swap_kb\": %llu, \"pages\": %zu, "
+		       "\"mapped_pages\": %zu, \"cow_pages\": %zu, "
+		       "\"cached_pages\": %zu, \"bar\": \"%s\", "
+		       "\"shared_pages\": %lld",
+		       v->deleted ? "true" : "false", KB(v->size_kb),
+		       KB(v->rss_kb), KB(v->pss_kb),
+		       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
+		       KB(v->private_clean_kb),
+		       KB(v->private_dirty_kb), KB(v->referenced_kb),
+		       KB(v->anonymous_kb), KB(v->swap_kb), r->pages,
+		       r->counts[PC_MAPPED], r->counts[PC_COW],
+		       r->counts[PC_CACHED], r->bar,
+		       r->shared == UINT64_MAX ? -1LL : (long long)r->shared);
+		if (r->shared != UINT64_MAX && s->kflags)
+			printf(", \"kernel_lru\": {\"active\": %llu, "
+			       "\"referenced\": %llu, \"dirty\": %llu}",
+			       (unsigned long long)r->kf.active,
+			       (unsigned long long)r->kf.referenced,
+			       (unsigned long long)r->kf.dirty);
+		ffline_print(ff, true);
+		printf("}");
+		return;
+	}
+	printf("\n%012llx-%012llx %s %8llx  %s%s\n",
+	       (unsigned long long)v->start, (unsigned long long)v->end,
+	       v->perms, (unsigned long long)v->offset,
+	       v->path ? v->path : "[anon]", v->deleted ? " (deleted)" : "");
+	printf("  size %llu kB  rss %llu  pss %llu  shared clean/dirty "
+	       "%llu/%llu  private clean/dirty %llu/%llu  referenced %llu  "
+	       "swap %llu\n", KB(v->size_kb), KB(v->rss_kb), KB(v->pss_kb),
+	       KB(v->shared_clean_kb), KB(v->shared_dirty_kb),
+	       KB(v->private_clean_kb), KB(v->private_dirty_kb),
+	       KB(v->referenced_kb), KB(v->swap_kb));
+	if (vma_is_file(v) && !vma_is_shared(v) && KB(v->anonymous_kb))
+		printf("  copy-on-write copies: %llu kB (%llu pages)\n",
+		       KB(v->anonymous_kb), (unsigned long long)r->cow);
+	printf("  [%s] %zu pages: %zu mapped, %zu cow, %zu only cached",
+	       r->bar, r->pages, r->counts[PC_MAPPED], r->counts[PC_COW],
+	       r->counts[PC_CACHED]);
+	if (r->shared != UINT64_MAX)
+		printf("; %llu in frames other mappings share",
+		       (unsigned long long)r->shared);
+	printf("\n");
+	if (r->shared != UINT64_MAX && s->kflags)
+		printf("  kernel LRU: %llu active, %llu referenced, %llu "
+		       "dirty (kpageflags)\n",
+		       (unsigned long long)r->kf.active,
+		       (unsigned long long)r->kf.referenced,
+		       (unsigned long long)r->kf.dirty);
+	ffline_print(ff, false);
+}
+
+/* One frame: the process, then the mappings shown() picks.  With prev
+ * (a refresh of --watch), fault rates since prev too.  t is the time
+ * since mapview started (CSV's first column); csv_head: print the CSV
+ * header first. */
+static void snap_print(const struct opts *o, const struct snap *s,
+		       const struct snap *prev, bool watching, double t,
+		       bool csv_head)
+{
+	const char *nl = watching && o->json ? "" : "\n";
+	double dt = prev ? s->t - prev->t : 0;
+	size_t nshown = 0, hidden = 0;
+	bool pfns = false;
+
+	if (o->csv) {
+		if (csv_head)
+			fputs(mapping_csv_head, stdout);
+	} else if (o->json) {
+		printf("{\"pid\": %d, \"comm\": ", s->st.pid);
+		json_str(stdout, s->st.comm);
+		printf(", \"minflt\": %llu, \"majflt\": %llu, \"cminflt\": %llu, "
+		       "\"cmajflt\": %llu, \"pagemap\": %s, ",
+		       (unsigned long long)s->st.minflt,
+		       (unsigned long long)s->st.majflt,
+		       (unsigned long long)s->st.cminflt,
+		       (unsigned long long)s->st.cmajflt,
+		       s->pagemap ? "true" : "false");
+		if (prev && dt > 0)
+			printf("\"minflt_per_s\": %.1f, \"majflt_per_s\": %.1f, ",
+			       (double)(s->st.minflt - prev->st.minflt) / dt,
+			       (double)(s->st.majflt - prev->st.majflt) / dt);
+		printf("\"mappings\": [%s", nl);
+	} else {
+		if (o->tty && watching)
+			printf("\033[H\033[2J");	/* redraw in place */
+		printf("pid %d (%s)  minflt %llu  majflt %llu  (waited-for "
+		       "children: minflt %llu  majflt %llu)\n", s->st.pid,
+		       s->st.comm, (unsigned long long)s->st.minflt,
+		       (unsigned long long)s->st.majflt,
+		       (unsigned long long)s->st.cminflt,
+		       (unsigned long long)s->st.cmajflt);
+		if (prev && dt > 0)
+			printf("faults per second: minor %.1f  major %.1f\n",
+			       (double)(s->st.minflt - prev->st.minflt) / dt,
+			       (double)(s->st.majflt - prev->st.majflt) / dt);
+		if (!s->pagemap)
+			printf("(no access to /proc/%d/pagemap: bars show the "
+			       "page cache only)\n", s->st.pid);
+	}
+	for (size_t i = 0; i < s->l.n; i++) {
+		const struct mrow *r = &s->m[i];
+
+		if (!shown(o, s, i, prev, watching)) {
+			hidden++;
+			continue;
+		}
+		mrow_print(o, s, r, t, nshown == 0);
+		pfns |= r->shared != UINT64_MAX;
+		nshown++;
+	}
+	if (o->csv) {
+		/* nothing after the rows: gnuplot reads them as they are */
+	} else if (o->json) {
+		printf("%s], \"hidden\": %zu, \"pfns\": %s}\n", nl, hidden,
+		       pfns ? "true" : "false");
+	} else {
+		if (watching && o->only == ONLY_DEFAULT)
+			printf("\n(%zu other mappings did not change: --all "
+			       "shows them)\n", hidden);
+		if (nshown)
+			printf("\nlegend: c copy-on-write  # mapped here  : page "
+		       "cache only  . absent\nreferenced: smaps, pages "
+		       "whose accessed bit is set in this mapping's page "
+		       "table; kernel LRU referenced: the page's "
+		       "PG_referenced flag (kpageflags)%s\n", pfns ? "" :
+		       "\n(PFNs hidden: run as root to see which pages "
+		       "other mappings share and the kernel's LRU flags)");
+	}
+	fflush(stdout);
+}
+
+/* One snapshot of pid.  Returns mapview's exit status. */
+static int show_pid(const struct opts *o, pid_t pid)
+{
+	struct snap s;
+	int rc = snap_take(o, pid, DETAIL_WANTED, &s);
+
+	if (rc < 0) {
+		prog_errf("%d: %s", (int)pid, rc == -ESRCH ?
+			  "no such process" : strerror(-rc));
+		return 1;
+	}
+	snap_print(o, &s, NULL, false, 0, true);
+	snap_free(&s);
 	return 0;
+}
+
+/* --totals: what a frame says, in one line per interval. */
+static const struct col totals_cols[] = {
+	{ "time", "time_s", 1, true },
+	{ "minflt", "minflt", 0, true },
+	{ "majflt", "majflt", 0, true },
+	{ "rss_kB", "rss_kb", 0, true },
+	{ "ff_mapped", "ff_mapped_pages", 0, true },
+	{ "ff_cow", "ff_cow_pages", 0, true },
+	{ "ff_cached", "ff_cached_pages", 0, true },
+	{ "ff_frames", "ff_frames", 0, true },
+	{ "ff_reads", "ff_reads", 0, true },
+};
+#define NTOTALS (sizeof(totals_cols) / sizeof(totals_cols[0]))
+
+/* The daemon's counters summed over the framefs files s maps, each file
+ * once (a file mapped twice has one line in .framefs/files). */
+static void snap_ff_sum(const struct snap *s, double *frames, double *reads)
+{
+	*frames = *reads = 0;
+	for (size_t i = 0; i < s->l.n; i++) {
+		const struct ffline *ff = &s->m[i].ff;
+		bool seen = false;
+
+		if (!ff->mount[0])
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = s->m[j].ff.mount[0] && s->m[j].ff.ino == ff->ino &&
+			       !strcmp(s->m[j].ff.mount, ff->mount);
+		if (!seen) {
+			*frames += (double)ff->res;
+			*reads += (double)ff->reads;
+		}
+	}
+}
+
+static void totals_print(const struct opts *o, const struct snap *s,
+			 const struct snap *prev, double t,
+			 unsigned long long line)
+{
+	double v[NTOTALS] = { t }, f0, r0, f1, r1;
+
+	v[1] = (double)(s->st.minflt - prev->st.minflt);
+	v[2] = (double)(s->st.majflt - prev->st.majflt);
+	for (size_t i = 0; i < s->l.n; i++) {
+		const struct mrow *r = &s->m[i];
+
+		v[3] += (double)KB(r->v->rss_kb);
+		if (!r->ff.mount[0])
+			continue;
+		v[4] += (double)r->counts[PC_MAPPED];
+		v[5] += (double)r->counts[PC_COW];
+		v[6] += (double)r->counts[PC_CACHED];
+	}
+	snap_ff_sum(prev, &f0, &r0);
+	snap_ff_sum(s, &f1, &r1);
+	v[7] = f1;
+	v[8] = r1 > r0 ? r1 - r0 : 0;
+	cols_row(o, totals_cols, NTOTALS, v, line);
 }
 
 static int show_files(const struct opts *o, char **paths, int n)
@@ -719,65 +1039,148 @@ static void perf_print(const struct opts *o, struct perf *pf)
 		       (unsigned long long)mj);
 }
 
-/* Samples pid every o->watch_s seconds until it is gone; with child, also
- * until waitpid says it exited (*status).  Returns the exit status of
- * mapview. */
+/* ---- intervals ---------------------------------------------------------- */
+
+/* With SIGINT blocked (intervals_catch_sigint()), a Ctrl-C waits as a
+ * pending signal until nap_until() takes it: a line being printed is
+ * finished, and the loop ends as it does when its process exits. */
+static bool sigint_blocked;
+
+static void intervals_catch_sigint(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
+		sigint_blocked = true;
+}
+
+/* Sleeps until deadline (CLOCK_MONOTONIC seconds).  Returns false if a
+ * Ctrl-C ended the sleep. */
+static bool nap_until(double deadline)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		double left = deadline - now_sec(CLOCK_MONOTONIC);
+		struct timespec ts;
+
+		if (left <= 0)
+			return true;
+		if (!sigint_blocked) {
+			sleep_sec(left);
+			return true;
+		}
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (sigtimedwait(&set, NULL, &ts) == SIGINT)
+			return false;
+	}
+}
+
+/* The next deadline after d: one interval on, and never in the past (a
+ * slow refresh delays the next one rather than bunching them). */
+static double next_deadline(double d, double interval)
+{
+	double now = now_sec(CLOCK_MONOTONIC);
+
+	d += interval;
+	return d < now ? now + interval : d;
+}
+
+/* Samples pid every o->watch_s seconds until it is gone or a Ctrl-C;
+ * with child, also until waitpid says it exited (*status).  Returns the
+ * exit status of mapview. */
 static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 {
-	struct procstat prev, first;
-	double t = now_sec(CLOCK_MONOTONIC), t1;
+	enum detail which = o->totals ? DETAIL_FRAMEFS :
+			    o->only == ONLY_DEFAULT ? DETAIL_ALL :
+			    DETAIL_WANTED;
+	struct perf pf = { { -1, -1 } };
+	struct snap prev, cur;
+	struct procstat first;
+	unsigned long long line = 0;
+	double t0, deadline;
+	bool stopped = false;
 	int rc;
 
-	if (procstat_read_pid(pid, &prev) < 0) {
-		fprintf(stderr, PROG ": %d: no such process\n", (int)pid);
+	rc = snap_take(o, pid, which, &prev);
+	if (rc < 0) {
+		prog_errf("%d: %s", (int)pid, rc == -ESRCH ?
+			  "no such process" : strerror(-rc));
 		return 1;
 	}
-	first = prev;
-	struct perf pf = { { -1, -1 } };
-
+	first = prev.st;
+	t0 = deadline = prev.t;
 	if (o->perf && !child) {
 		rc = perf_open(&pf, pid, false);
 		if (rc < 0)
-			fprintf(stderr, PROG ": --perf: %s\n", strerror(-rc));
+			prog_errf("--perf: %s", strerror(-rc));
 	}
 	for (;;) {
-		sleep_sec(o->watch_s);
+		deadline = next_deadline(deadline, o->watch_s);
+		if (!nap_until(deadline)) {
+			stopped = true;
+			break;
+		}
 		if (child && waitpid(pid, status, WNOHANG) == pid)
-			return 0;
-		t1 = now_sec(CLOCK_MONOTONIC);
-		if (!o->tty && !o->json)
-			printf("--- %.1f s\n", t1 - t);
-		rc = show_pid(o, pid, &prev, o->watch_s);
-		if (rc == 3) {
-			/* A command's summary comes from run_command. */
-			if (child)
-				return 0;
-			if (o->json)
-				printf("{\"pid\": %d, \"exited\": true, "
-				       "\"watched_s\": %.1f, \"minflt\": %llu, "
-				       "\"majflt\": %llu}\n", (int)pid,
-				       now_sec(CLOCK_MONOTONIC) - t,
-				       (unsigned long long)(prev.minflt -
-							    first.minflt),
-				       (unsigned long long)(prev.majflt -
-							    first.majflt));
-			else
-				printf("%d exited; in %.1f s of watching it "
-				       "took %llu minor and %llu major faults\n",
-				       (int)pid, now_sec(CLOCK_MONOTONIC) - t,
-				       (unsigned long long)(prev.minflt -
-							    first.minflt),
-				       (unsigned long long)(prev.majflt -
-							    first.majflt));
-			perf_print(o, &pf);
+			break;
+		rc = snap_take(o, pid, which, &cur);
+		if (rc == -ESRCH)
+			break;
+		if (rc < 0) {
+			prog_errf("%d: %s", (int)pid, strerror(-rc));
+			snap_free(&prev);
 			perf_close(&pf);
-			return 0;
+			return 1;
 		}
-		if (rc) {
-			perf_close(&pf);
-			return rc;
+		/* Before a command's exec the process was still mapview's
+		 * copy: nothing there to compare its mappings with. */
+		if (strcmp(prev.st.comm, cur.st.comm)) {
+			snap_free(&prev);
+			memset(&prev, 0, sizeof(prev));
+			prev.st = cur.st;
+			prev.t = cur.t;
 		}
+		if (o->totals) {
+			totals_print(o, &cur, &prev, cur.t - t0, line++);
+		} else {
+			if (!o->tty && !o->json && !o->csv)
+				printf("--- %.1f s\n", cur.t - t0);
+			snap_print(o, &cur, prev.m ? &prev : NULL, true,
+				   cur.t - t0, line++ == 0);
+		}
+		snap_free(&prev);
+		prev = cur;
 	}
+	/* A command's summary comes from run_command. */
+	if (!child && !o->csv) {
+		double t = now_sec(CLOCK_MONOTONIC) - t0;
+
+		if (o->json)
+			printf("{\"pid\": %d, \"%s\": true, \"watched_s\": %.1f, "
+			       "\"minflt\": %llu, \"majflt\": %llu}\n",
+			       (int)pid, stopped ? "interrupted" : "exited", t,
+			       (unsigned long long)(prev.st.minflt -
+						    first.minflt),
+			       (unsigned long long)(prev.st.majflt -
+						    first.majflt));
+		else
+			printf("%d %s; in %.1f s of watching it took %llu "
+			       "minor and %llu major faults\n", (int)pid,
+			       stopped ? "still runs (interrupted)" : "exited",
+			       t, (unsigned long long)(prev.st.minflt -
+						       first.minflt),
+			       (unsigned long long)(prev.st.majflt -
+						    first.majflt));
+		perf_print(o, &pf);
+	}
+	snap_free(&prev);
+	perf_close(&pf);
+	return 0;
 }
 
 /* mapview [--watch S] -- CMD ARGS: runs CMD, watches it if asked, and
@@ -812,6 +1215,9 @@ static int run_command(const struct opts *o, char **cmd)
 		_exit(127);
 	}
 	close(gate[0]);
+	/* Like time(1): a Ctrl-C is the command's to handle; mapview waits
+	 * for it and reports. */
+	signal(SIGINT, SIG_IGN);
 	if (o->perf) {
 		rc = perf_open(&pf, pid, true);
 		if (rc < 0)
@@ -881,6 +1287,8 @@ int main(int argc, char **argv)
 		{ "width", required_argument, NULL, 'w' },
 		{ "watch", required_argument, NULL, 'W' },
 		{ "perf", no_argument, NULL, 'P' },
+		{ "totals", no_argument, NULL, 't' },
+		{ "csv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -936,6 +1344,12 @@ int main(int argc, char **argv)
 		case 'P':
 			o.perf = true;
 			break;
+		case 't':
+			o.totals = true;
+			break;
+		case 'c':
+			o.csv = true;
+			break;
 		case 'W':
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
@@ -978,6 +1392,11 @@ int main(int argc, char **argv)
 		  "--width", "a PID, -- CMD or --file");
 	if (o.perf && mode != MODE_CMD && !(o.watch_s > 0))
 		prog_usage_fail("--perf", "only with --watch or -- CMD");
+	if (o.totals && !(o.watch_s > 0))
+		prog_usage_fail("--totals", "only with --watch (one line per "
+				"interval)");
+	if (o.json && o.csv)
+		prog_usage_fail("--json and --csv", "choose one");
 	switch (mode) {
 	case MODE_FILE:
 		if (optind >= argc)
@@ -1001,7 +1420,9 @@ int main(int argc, char **argv)
 				"one PID only (mapview --help)");
 	if (!parse_u64_all(argv[optind], &u) || u < 1 || u > INT_MAX)
 		prog_usage_fail(argv[optind], "not a process id");
-	if (o.watch_s > 0)
+	if (o.watch_s > 0) {
+		intervals_catch_sigint();
 		return watch(&o, (pid_t)u, false, NULL);
-	return show_pid(&o, (pid_t)u, NULL, 0);
+	}
+	return show_pid(&o, (pid_t)u);
 }
