@@ -734,6 +734,126 @@ static void test_mapview_watch_csv(void **state)
 	assert_true(rows >= touch_rows);
 }
 
+/* Reads pages [0, n) of a file with pread, one page each. */
+static void read_pages(const char *path, unsigned n)
+{
+	unsigned char b[PS];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pread(fd, b, PS, (off_t)i * PS), PS);
+	close(fd);
+}
+
+/* --stats MOUNT: the counters once; --stats MOUNT INTERVAL COUNT: COUNT
+ * lines of rates whose sum over the intervals is what happened (64 page
+ * reads, each a frame miss and a store read with readahead 0), the header
+ * every 20 lines in text and once in CSV; a Ctrl-C ends it cleanly; a
+ * path not on framefs is refused in one line. */
+static void test_mapview_stats(void **state)
+{
+	static char out[1 << 16];
+	char err[1024];
+	double reads = 0, misses = 0, store = 0;
+	int fd, rows = 0, heads = 0;
+	pid_t mv;
+
+	(void)state;
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	if (mnt_start(&M, "frames=256,readahead=0") != 0)
+		fail_msg("framefs did not mount");
+	make_file_pages(mpath(&M, "data.bin"), 64);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	{
+		char *args[] = { "mapview", "--stats", M.mp, NULL };
+
+		assert_int_equal(mapview(args, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, "\nframes_total 256\n"));
+		assert_non_null(strstr(out, "\nstore_reads "));
+	}
+	/* Rates: 64 page reads in the second of five 0.2 s intervals. */
+	{
+		char *args[] = { "mapview", "--csv", "--stats", M.mp, "0.2",
+				 "5", NULL };
+
+		mv = mapview_spawn(NULL, args, &fd, NULL);
+		usleep(300 * 1000);
+		read_pages(mpath(&M, "data.bin"), 64);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+	}
+	{
+		static const char head[] = "time_s,interval_s,reads_per_s,"
+			"frame_hits_per_s,frame_misses_per_s,"
+			"store_reads_per_s,evictions_per_s,writebacks_per_s,"
+			"frames_dirty,frames_free\n";
+
+		assert_int_equal(strncmp(out, head, sizeof(head) - 1), 0);
+	}
+	for (char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+		double t, dt, r, h, m, sr;
+
+		assert_int_equal(sscanf(l, "%lf,%lf,%lf,%lf,%lf,%lf", &t, &dt,
+					&r, &h, &m, &sr), 6);
+		reads += r * dt;
+		misses += m * dt;
+		store += sr * dt;
+		rows++;
+	}
+	print_message("reads %.2f, misses %.2f, store reads %.2f\n", reads,
+		      misses, store);
+	assert_int_equal(rows, 5);
+	assert_true(reads > 63.5 && reads < 64.5);
+	assert_true(misses > 63.5 && misses < 64.5);
+	assert_true(store > 63.5 && store < 64.5);
+	/* Text: the header before line 1 and line 21. */
+	{
+		char *args[] = { "mapview", "--stats", M.mp, "0.05", "25",
+				 NULL };
+
+		assert_int_equal(mapview(args, out, sizeof(out)), 0);
+	}
+	rows = 0;
+	for (char *l = out; *l; l = strchr(l, '\n') + 1) {
+		if (strstr(l, "reads/s") && strstr(l, "reads/s") <
+		    strchr(l, '\n')) {
+			assert_int_equal(rows % 20, 0);
+			heads++;
+		} else {
+			rows++;
+		}
+	}
+	assert_int_equal(rows, 25);
+	assert_int_equal(heads, 2);
+	/* No COUNT: until a Ctrl-C, which ends it with exit 0 and whole
+	 * lines. */
+	{
+		char *args[] = { "mapview", "--stats", M.mp, "0.1", NULL };
+
+		mv = mapview_spawn(NULL, args, &fd, NULL);
+		usleep(450 * 1000);
+		assert_int_equal(kill(mv, SIGINT), 0);
+		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_true(nlines(out) >= 3);
+		assert_int_equal(out[strlen(out) - 1], '\n');
+	}
+	/* Not framefs: the backing directory. */
+	{
+		char *args[] = { "mapview", "--stats", M.backing, NULL };
+		char want[512];
+
+		assert_int_equal(mapview_in(NULL, args, out, sizeof(out), err,
+					    sizeof(err)), 1);
+		snprintf(want, sizeof(want), "mapview: %s: not on a framefs "
+			 "mount (no .framefs/stats)\n", M.backing);
+		assert_string_equal(err, want);
+		assert_string_equal(out, "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +868,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_mapview_watch_totals, teardown),
 		cmocka_unit_test_teardown(test_mapview_watch_csv, teardown),
+		cmocka_unit_test_teardown(test_mapview_stats, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1183,6 +1183,209 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 	return 0;
 }
 
+/* ---- a mount's counters (--stats) --------------------------------------- */
+
+/* MOUNT/.framefs/stats, whole, into a malloc'd string (*buf).  Returns 0
+ * or -errno. */
+static int stats_read(const char *mount, char **buf)
+{
+	char path[PATH_MAX + 32];
+	size_t len = 0;
+	FILE *f, *m;
+	int c, rc = 0;
+
+	*buf = NULL;
+	snprintf(path, sizeof(path), "%s/.framefs/stats", mount);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	m = open_memstream(buf, &len);
+	if (!m) {
+		rc = -errno;
+		fclose(f);
+		return rc;
+	}
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	if (ferror(f))
+		rc = -EIO;
+	fclose(f);
+	if (fclose(m) != 0 && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+/* The value of the line "name value" in a stats text; false if there is
+ * no such line or its value is not a number. */
+static bool stats_get(const char *buf, const char *name, double *v)
+{
+	size_t n = strlen(name);
+	uint64_t u;
+
+	for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ?
+	     l + 1 : l) {
+		const char *p = l + n + 1;
+
+		if (strncmp(l, name, n) || l[n] != ' ')
+			continue;
+		if (!parse_u64(&p, NULL, &u) || (*p && *p != '\n'))
+			return false;
+		*v = (double)u;
+		return true;
+	}
+	return false;
+}
+
+/* The columns of --stats INTERVAL and the stats line each comes from:
+ * per-second rates of the counters, the pool's dirty and free frames as
+ * they are. */
+static const struct col stats_cols[] = {
+	{ "time", "time_s", 3, false },
+	{ "interval", "interval_s", 3, false },
+	{ "reads/s", "reads_per_s", 1, true },
+	{ "hits/s", "frame_hits_per_s", 1, true },
+	{ "misses/s", "frame_misses_per_s", 1, true },
+	{ "store_rd/s", "store_reads_per_s", 1, true },
+	{ "evict/s", "evictions_per_s", 1, true },
+	{ "wback/s", "writebacks_per_s", 1, true },
+	{ "dirty", "frames_dirty", 0, true },
+	{ "free", "frames_free", 0, true },
+};
+#define NSTATS (sizeof(stats_cols) / sizeof(stats_cols[0]))
+static const char *const stats_names[NSTATS] = {
+	NULL, NULL, "reads", "frame_hits", "frame_misses", "store_reads",
+	"evictions", "writebacks", "frames_dirty", "frames_free",
+};
+#define STATS_FIRST_GAUGE 8	/* stats_cols[8..] are levels, not rates */
+
+/* The counters once: the stats file as it is, or as one CSV row under
+ * its names, or one JSON object. */
+static void stats_print_once(const struct opts *o, const char *mount,
+			     const char *buf)
+{
+	const char *l;
+	int pass;
+
+	if (!o->csv && !o->json) {
+		fputs(buf, stdout);
+		return;
+	}
+	if (o->json) {
+		printf("{\"mount\": ");
+		json_str(stdout, mount);
+	}
+	/* CSV: the names on one line, the values on the next. */
+	for (pass = o->json ? 1 : 0; pass < 2; pass++) {
+		bool first = true;
+
+		for (l = buf; *l; l = strchr(l, '\n') + 1) {
+			size_t n = strcspn(l, " \n"), len = strcspn(l, "\n");
+			char *val = l[n] == ' ' ? strndup(l + n + 1,
+							  len - n - 1) : NULL;
+			uint64_t u;
+
+			if (val) {
+				if (o->json) {
+					printf(", \"%.*s\": ", (int)n, l);
+					if (parse_u64_all(val, &u))
+						fputs(val, stdout);
+					else
+						json_str(stdout, val);
+				} else if (pass == 0) {
+					printf("%s%.*s", first ? "" : ",",
+					       (int)n, l);
+				} else {
+					printf("%s", first ? "" : ",");
+					csv_str(stdout, val);
+				}
+				first = false;
+			}
+			free(val);
+			if (!l[len])
+				break;
+		}
+		if (!o->json)
+			printf("\n");
+	}
+	if (o->json)
+		printf("}\n");
+}
+
+/* mapview --stats PATH [INTERVAL [COUNT]]: the counters of the framefs
+ * mount PATH is on; with INTERVAL, a line of rates every INTERVAL seconds
+ * (over that interval) until COUNT lines (0: no bound) or a Ctrl-C. */
+static int show_stats(const struct opts *o, const char *path, double interval,
+		      uint64_t count)
+{
+	char mount[PATH_MAX], *real, *prev = NULL, *cur = NULL;
+	double t0, tprev, deadline, v[NSTATS];
+	unsigned long long line = 0;
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st) < 0) {
+		prog_errf("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	real = realpath(path, NULL);
+	if (!real || !framefs_mount_of(real, mount, sizeof(mount))) {
+		free(real);
+		prog_errf("%s: not on a framefs mount (no .framefs/stats)",
+			  path);
+		return 1;
+	}
+	free(real);
+	rc = stats_read(mount, &prev);
+	if (rc < 0)
+		goto out_err;
+	if (!(interval > 0)) {
+		stats_print_once(o, mount, prev);
+		free(prev);
+		return 0;
+	}
+	t0 = tprev = deadline = now_sec(CLOCK_MONOTONIC);
+	while (!count || line < count) {
+		double t, dt;
+
+		deadline = next_deadline(deadline, interval);
+		if (!nap_until(deadline))
+			break;
+		rc = stats_read(mount, &cur);
+		if (rc < 0)
+			goto out_err;
+		t = now_sec(CLOCK_MONOTONIC);
+		dt = t - tprev;
+		v[0] = t - t0;
+		v[1] = dt;
+		for (size_t i = 2; i < NSTATS; i++) {
+			double a = 0, b = 0;
+
+			stats_get(prev, stats_names[i], &a);
+			stats_get(cur, stats_names[i], &b);
+			if (i >= STATS_FIRST_GAUGE)
+				v[i] = b;
+			else	/* after a "reset" b counts from 0 again */
+				v[i] = (b >= a ? b - a : b) / dt;
+		}
+		cols_row(o, stats_cols, NSTATS, v, line++);
+		free(prev);
+		prev = cur;
+		cur = NULL;
+		tprev = t;
+	}
+	free(prev);
+	return 0;
+
+out_err:
+	prog_errf("%s/.framefs/stats: %s", mount, strerror(-rc));
+	free(prev);
+	return 1;
+}
+
 /* mapview [--watch S] -- CMD ARGS: runs CMD, watches it if asked, and
  * prints a summary of its faults (its children's included). */
 static int run_command(const struct opts *o, char **cmd)
@@ -1258,11 +1461,12 @@ static int run_command(const struct opts *o, char **cmd)
 
 /* The options a mode takes, for the refusals after getopt: a mode is what
  * the operands ask for (a PID, -- CMD, --file PATH...). */
-enum mode { MODE_PID = 1, MODE_CMD = 2, MODE_FILE = 4 };
+enum mode { MODE_PID = 1, MODE_CMD = 2, MODE_FILE = 4, MODE_STATS = 8 };
 
 static const char *mode_name(enum mode m)
 {
-	return m == MODE_FILE ? "--file" : m == MODE_CMD ? "-- CMD" : "a PID";
+	return m == MODE_FILE ? "--file" : m == MODE_STATS ? "--stats" :
+	       m == MODE_CMD ? "-- CMD" : "a PID";
 }
 
 /* Refuses an option given where it means nothing: "mapview: --perf: only
@@ -1289,12 +1493,14 @@ int main(int argc, char **argv)
 		{ "perf", no_argument, NULL, 'P' },
 		{ "totals", no_argument, NULL, 't' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "stats", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct opts o = { .width = 64 };
 	bool files = false, width_given = false, only_given = false;
+	const char *stats = NULL;
 	enum mode mode;
 	struct winsize ws;
 	uint64_t u;
@@ -1350,6 +1556,9 @@ int main(int argc, char **argv)
 		case 'c':
 			o.csv = true;
 			break;
+		case 's':
+			stats = optarg;
+			break;
 		case 'W':
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
@@ -1378,7 +1587,11 @@ int main(int argc, char **argv)
 		}
 		}
 	}
-	if (files)
+	if (files && stats)
+		prog_usage_fail("--file and --stats", "choose one");
+	if (stats)
+		mode = MODE_STATS;
+	else if (files)
 		mode = MODE_FILE;
 	else if (optind > 1 && !strcmp(argv[optind - 1], "--"))
 		mode = MODE_CMD;
@@ -1408,6 +1621,29 @@ int main(int argc, char **argv)
 			prog_usage_fail("--", "needs a command (mapview "
 					"--help)");
 		return run_command(&o, argv + optind);
+	case MODE_STATS: {
+		double interval = 0;
+
+		if (optind + 2 < argc)
+			prog_usage_fail(argv[optind + 2], "--stats takes MOUNT "
+					"[INTERVAL [COUNT]] (mapview --help)");
+		u = 0;
+		if (optind < argc) {
+			interval = strtod(argv[optind], &end);
+			if (*end || end == argv[optind] ||
+			    !(interval >= 0.05) || interval > 3600)
+				prog_opt_fail("INTERVAL", argv[optind],
+					      "not a number of seconds in "
+					      "0.05..3600");
+		}
+		if (optind + 1 < argc &&
+		    (!parse_u64_all(argv[optind + 1], &u) || u < 1 ||
+		     u > UINT32_MAX))
+			prog_opt_fail("COUNT", argv[optind + 1],
+				      "not in 1..4294967295");
+		intervals_catch_sigint();
+		return show_stats(&o, stats, interval, u);
+	}
 	case MODE_PID:
 		break;
 	}
