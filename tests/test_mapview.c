@@ -335,7 +335,7 @@ static void test_mapview_errors(void **state)
 	char out[4096];
 	char *nopid[] = { "mapview", "999999999", NULL };
 	char *notnum[] = { "mapview", "12ab", NULL };
-	char *dir[] = { "mapview", "--file", "/tmp", NULL };
+	char *dir[] = { "mapview", "--file", "/dev/null", NULL };
 	char *nofile[] = { "mapview", "--file", "/nonexistent/x", NULL };
 
 	(void)state;
@@ -419,7 +419,7 @@ static void test_mapview_refusals_one_line(void **state)
 	refused((char *[]){ "mapview", NULL }, 2, "mapview: no PID given: a "
 		"PID, -- CMD or --file PATH (mapview --help)");
 	refused((char *[]){ "mapview", "--file", "/dev/null", NULL }, 1,
-		"mapview: /dev/null: not a regular file");
+		"mapview: /dev/null: not a regular file or directory");
 	refused((char *[]){ "mapview", "--", "/nonexistent/cmd", NULL }, 127,
 		"mapview: /nonexistent/cmd: No such file or directory");
 }
@@ -458,22 +458,23 @@ static void test_mapview_file_relative_path(void **state)
 }
 
 /* A client for --watch: maps TOUCH_FILE_PAGES pages of a framefs file and
- * an anonymous area, touches one page of the file (pages TOUCHES_WARM)
- * and of the area before it waits, so that every code and stack page it
- * needs later is already mapped; then, once a byte arrives on *go_fd,
- * touches pages 0..TOUCHES-1 of both, one pair each 20 ms, and exits
- * 0.4 s later.  Every touch of the file is one major fault (readahead 0,
- * the file's pages dropped). */
+ * an anonymous area, touches one page of each (page TOUCHES_WARM) so that
+ * every code and stack page it needs later is already mapped, and says
+ * so; then, once a byte arrives on *go_fd, touches pages 0..TOUCHES-1 of
+ * both, one pair each 20 ms, and exits 0.4 s later.  Every touch of the
+ * file is one major fault (readahead 0, the file's pages dropped). */
 #define TOUCH_FILE_PAGES 48
 #define TOUCHES 40
 #define TOUCHES_WARM 47
 
 static pid_t toucher(const char *path, int *go_fd)
 {
-	int gp[2];
+	int gp[2], rp[2];
 	pid_t p;
+	char c;
 
 	assert_int_equal(pipe(gp), 0);
+	assert_int_equal(pipe(rp), 0);
 	p = fork();
 	assert_true(p >= 0);
 	if (p == 0) {
@@ -485,11 +486,11 @@ static pid_t toucher(const char *path, int *go_fd)
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		volatile unsigned sum = 0;
-		char c;
 
 		if (f == MAP_FAILED || a == MAP_FAILED)
 			_exit(1);
 		close(gp[1]);
+		close(rp[0]);
 		for (unsigned i = TOUCHES_WARM;; i = 0) {
 			for (; i < TOUCH_FILE_PAGES; i++) {
 				sum += f[i * PS];
@@ -500,7 +501,8 @@ static pid_t toucher(const char *path, int *go_fd)
 			}
 			if (i + 1 == TOUCHES)
 				break;
-			if (read(gp[0], &c, 1) != 1)
+			if (write(rp[1], "r", 1) != 1 ||
+			    read(gp[0], &c, 1) != 1)
 				_exit(1);
 		}
 		ts.tv_nsec = 400 * 1000 * 1000;
@@ -508,6 +510,10 @@ static pid_t toucher(const char *path, int *go_fd)
 		_exit(0);
 	}
 	close(gp[0]);
+	close(rp[1]);
+	/* Warmed up: what it does from now on is what mapview sees. */
+	assert_int_equal(read(rp[0], &c, 1), 1);
+	close(rp[0]);
 	*go_fd = gp[1];
 	return p;
 }
@@ -854,6 +860,210 @@ static void test_mapview_stats(void **state)
 	}
 }
 
+/* Pages fincore(1) says are in the page cache; -1 without fincore. */
+static long long fincore_pages(const char *path)
+{
+	char cmd[700], buf[64];
+	long long v = -1;
+	FILE *p;
+
+	if (access("/usr/bin/fincore", X_OK) < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "fincore --noheadings --raw --output "
+		 "PAGES '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (!fgets(buf, sizeof(buf), p) || sscanf(buf, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
+/* --file as fincore and vmtouch have it: sizes in bytes (12K, 3.4M;
+ * --bytes exact), directories walked in name order without following
+ * the symlinks met on the way, a vmtouch-like summary line, --csv; the
+ * counts match fincore's. */
+static void test_mapview_file_like_fincore(void **state)
+{
+	static char out[1 << 16];
+	const char *want;
+	long long fc;
+
+	(void)state;
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	if (mnt_start(&M, "frames=256,readahead=0") != 0)
+		fail_msg("framefs did not mount");
+	assert_int_equal(mkdir(mpath(&M, "d"), 0755), 0);
+	assert_int_equal(mkdir(mpath(&M, "d/sub"), 0755), 0);
+	make_file_pages(mpath(&M, "d/a.bin"), 16);
+	make_file_pages(mpath(&M, "d/sub/b.bin"), 16);
+	/* Symlinks out of the tree: to a directory and to a file. */
+	assert_int_equal(symlink("/etc", mpath(&M, "d/etc")), 0);
+	make_file_pages(bpath(&M, "outside.bin"), 4);
+	assert_int_equal(symlink(bpath(&M, "outside.bin"),
+				 mpath(&M, "d/sub/out")), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	read_pages(mpath(&M, "d/a.bin"), 4);
+	{
+		char *args[] = { "mapview", "--width", "16", "--file", "d",
+				 NULL };
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+	}
+	print_message("%s", out);
+	assert_non_null(strstr(out, "   16K            4/16    64K  25.0%  "
+			       "d/a.bin\n"));
+	assert_non_null(strstr(out, "    0B            0/16    64K   0.0%  "
+			       "d/sub/b.bin\n"));
+	assert_null(strstr(out, "etc/"));
+	assert_null(strstr(out, "out"));
+	want = "Files: 2  Directories: 2  Resident Pages: 4/32  16K/128K  "
+	       "12.5%\n";
+	assert_non_null(strstr(out, want));
+	{
+		char *args[] = { "mapview", "--bytes", "--file", "d", NULL };
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+	}
+	assert_non_null(strstr(out, "Resident Pages: 4/32  16384/131072  "
+			       "12.5%\n"));
+	{
+		char *args[] = { "mapview", "--csv", "--file", "d", NULL };
+		char line[700];
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+		assert_int_equal(strncmp(out, "path,size_bytes,pages,"
+					 "resident_pages,resident_bytes,", 52),
+				 0);
+		snprintf(line, sizeof(line), "\nd/a.bin,65536,16,4,16384,25.0,"
+			 "%s,4,0,4,0,4\n", M.mp);
+		assert_non_null(strstr(out, line));
+		assert_int_equal(nlines(out), 3);
+	}
+	/* The human form of other sizes. */
+	make_file_pages(bpath(&M, "big.bin"), 870);	/* 3.4M */
+	{
+		char *args[] = { "mapview", "--file", (char *)bpath(&M,
+								  "big.bin"),
+				 NULL };
+
+		assert_int_equal(mapview(args, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, "  3.4M  "));
+	}
+	/* The same count as fincore, on framefs and on the backing
+	 * directory's file system. */
+	read_pages(bpath(&M, "big.bin"), 100);
+	fc = fincore_pages(mpath(&M, "d/a.bin"));
+	if (fc < 0) {
+		print_message("no fincore: counts not compared\n");
+		return;
+	}
+	assert_int_equal(fc, 4);
+	{
+		char *args[] = { "mapview", "--json", "--file", (char *)
+				 bpath(&M, "big.bin"), NULL };
+
+		assert_int_equal(mapview(args, out, sizeof(out)), 0);
+		assert_int_equal(field(out, "big.bin", "cached_pages"),
+				 fincore_pages(bpath(&M, "big.bin")));
+	}
+}
+
+/* --evict drops the files' pages from the page cache (fadvise) and the
+ * framefs daemon's clean frames (drop, mount-wide), never dirty data:
+ * a file written and not yet written back keeps its frames and reads
+ * back whole. */
+static void test_mapview_file_evict(void **state)
+{
+	static char out[1 << 16];
+	unsigned char b[PS];
+	int fd;
+
+	(void)state;
+	if (!mnt_available()) {
+		print_message("no /dev/fuse\n");
+		skip();
+	}
+	/* No write-back on its own: the dirty frames stay dirty. */
+	if (mnt_start(&M, "frames=256,readahead=0,dirty_expire_ms=600000,"
+		      "dirty_background=90,dirty_max=95") != 0)
+		fail_msg("framefs did not mount");
+	make_file_pages(mpath(&M, "a.bin"), 16);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	read_pages(mpath(&M, "a.bin"), 16);
+	/* The writer is a process of its own that keeps the file open:
+	 * framefs writes a file back on every close of a descriptor of it
+	 * (FLUSH), and a descriptor here would be closed by each fork and
+	 * exec of mapview. */
+	{
+		int rp[2];
+		char c;
+
+		assert_int_equal(pipe(rp), 0);
+		child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			fd = open(mpath(&M, "dirty.bin"),
+				  O_RDWR | O_CREAT | O_TRUNC, 0644);
+			memset(b, 'd', sizeof(b));
+			for (unsigned i = 0; i < 4; i++)
+				if (fd < 0 || write(fd, b, PS) != PS)
+					_exit(1);
+			if (write(rp[1], "w", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		close(rp[1]);
+		assert_int_equal(read(rp[0], &c, 1), 1);
+		close(rp[0]);
+	}
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 4);
+	{
+		char *args[] = { "mapview", "--json", "--file", "a.bin", NULL };
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+		assert_int_equal(field(out, "a.bin", "cached_pages"), 16);
+		assert_int_equal(field(out, "a.bin", "resident"), 16);
+	}
+	{
+		char *args[] = { "mapview", "--evict", "--file", "a.bin",
+				 NULL };
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+		print_message("%s", out);
+		assert_non_null(strstr(out, "(mount-wide; its 4 dirty frames "
+				       "stay)\n"));
+		assert_non_null(strstr(out, "Resident Pages: 0/16"));
+	}
+	{
+		char *args[] = { "mapview", "--json", "--file", "a.bin", NULL };
+
+		assert_int_equal(mapview_in(M.mp, args, out, sizeof(out),
+					    NULL, 0), 0);
+		assert_int_equal(field(out, "a.bin", "cached_pages"), 0);
+		assert_int_equal(field(out, "a.bin", "resident"), 0);
+	}
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 4);
+	assert_int_equal(mnt_stat(&M, "frames_resident"), 4);
+	fd = open(mpath(&M, "dirty.bin"), O_RDONLY);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(pread(fd, b, PS, (off_t)i * PS), PS);
+		assert_int_equal(b[0], 'd');
+		assert_int_equal(b[PS - 1], 'd');
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +1079,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_mapview_watch_totals, teardown),
 		cmocka_unit_test_teardown(test_mapview_watch_csv, teardown),
 		cmocka_unit_test_teardown(test_mapview_stats, teardown),
+		cmocka_unit_test_teardown(test_mapview_file_like_fincore,
+					  teardown),
+		cmocka_unit_test_teardown(test_mapview_file_evict, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <getopt.h>
 #include <signal.h>
 #include <limits.h>
@@ -58,6 +59,8 @@ struct opts {
 	bool json;
 	bool csv;		/* CSV: a header, then rows */
 	bool totals;		/* --watch: one line per interval */
+	bool bytes;		/* --file: exact sizes, not 12K/3.4M */
+	bool evict;		/* --file: drop the files' clean pages first */
 	double watch_s;		/* --watch interval, 0 = one snapshot */
 	bool tty;		/* stdout is a terminal: redraw in place */
 	bool perf;		/* exact fault counts from perf_event_open */
@@ -899,74 +902,6 @@ static void totals_print(const struct opts *o, const struct snap *s,
 	cols_row(o, totals_cols, NTOTALS, v, line);
 }
 
-static int show_files(const struct opts *o, char **paths, int n)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	int rc = 0;
-
-	if (o->json)
-		printf("{\"files\": [\n");
-	for (int i = 0; i < n; i++) {
-		size_t np, counts[PC__N];
-		unsigned char *cls;
-		struct ffline ff;
-		struct stat st;
-		char *b;
-		int err;
-
-		if (stat(paths[i], &st) < 0) {
-			fprintf(stderr, PROG ": %s: %s\n", paths[i],
-				strerror(errno));
-			rc = 1;
-			continue;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			fprintf(stderr, PROG ": %s: not a regular file\n",
-				paths[i]);
-			rc = 1;
-			continue;
-		}
-		np = (size_t)(((uint64_t)st.st_size + (uint64_t)ps - 1) /
-			      (uint64_t)ps);
-		cls = calloc(np ? np : 1, 1);
-		b = malloc(o->width + 1);
-		if (!cls || !b) {
-			free(cls);
-			free(b);
-			return 1;
-		}
-		err = file_cached(paths[i], 0, np, cls);
-		if (err < 0) {
-			fprintf(stderr, PROG ": %s: %s\n", paths[i],
-				strerror(-err));
-			rc = 1;
-		}
-		bar(cls, np, o->width, b, counts);
-		framefs_lookup(paths[i], (uint64_t)st.st_ino, &ff);
-		if (o->json) {
-			printf("%s  {\"path\": ", i ? ",\n" : "");
-			json_str(stdout, paths[i]);
-			printf(", \"size\": %llu, \"pages\": %zu, "
-			       "\"cached_pages\": %zu, \"bar\": \"%s\"",
-			       (unsigned long long)st.st_size, np,
-			       counts[PC_CACHED], b);
-			ffline_print(&ff, true);
-			printf("}");
-		} else {
-			printf("%s: %zu pages, %zu in the page cache (%.1f%%)\n"
-			       "  [%s]\n", paths[i], np, counts[PC_CACHED],
-			       np ? 100.0 * (double)counts[PC_CACHED] /
-				    (double)np : 0.0, b);
-			ffline_print(&ff, false);
-		}
-		free(cls);
-		free(b);
-	}
-	if (o->json)
-		printf("\n]}\n");
-	return rc;
-}
-
 /* ---- perf_event_open ------------------------------------------------- */
 
 /* Software page-fault counters (minor, major) of pid.  exclude_kernel, so
@@ -1131,6 +1066,12 @@ static int watch(const struct opts *o, pid_t pid, bool child, int *status)
 		rc = snap_take(o, pid, which, &cur);
 		if (rc == -ESRCH)
 			break;
+		/* An exiting process drops its mappings before it becomes a
+		 * zombie: that is the end too, not a line of zeros. */
+		if (rc == 0 && !cur.l.n && prev.l.n) {
+			snap_free(&cur);
+			break;
+		}
 		if (rc < 0) {
 			prog_errf("%d: %s", (int)pid, strerror(-rc));
 			snap_free(&prev);
@@ -1386,6 +1327,368 @@ out_err:
 	return 1;
 }
 
+/* ---- files (--file) ----------------------------------------------------- */
+
+/* The regular files the PATH arguments name, directories walked
+ * recursively in name order.  A symlink named on the command line is
+ * followed; one met in a walk is not (a walk stays in the tree it was
+ * given).  A file with several links is counted once, as vmtouch does. */
+struct fileset {
+	char **path;		/* n regular files, in walk order */
+	size_t n, cap;
+	size_t dirs;		/* directories walked */
+	struct fileid {
+		dev_t dev;
+		ino_t ino;
+	} *seen;		/* files with more than one link, so far */
+	size_t nseen, capseen;
+};
+
+static void fileset_free(struct fileset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->path[i]);
+	free(set->path);
+	free(set->seen);
+	memset(set, 0, sizeof(*set));
+}
+
+/* Adds path unless it is a link to a file already added.  Returns 0 or
+ * -ENOMEM. */
+static int fileset_add(struct fileset *set, const char *path,
+		       const struct stat *st)
+{
+	if (st->st_nlink > 1) {
+		for (size_t i = 0; i < set->nseen; i++)
+			if (set->seen[i].dev == st->st_dev &&
+			    set->seen[i].ino == st->st_ino)
+				return 0;
+		if (set->nseen == set->capseen) {
+			size_t cap = set->capseen ? 2 * set->capseen : 16;
+			struct fileid *s = realloc(set->seen,
+						   cap * sizeof(*s));
+
+			if (!s)
+				return -ENOMEM;
+			set->seen = s;
+			set->capseen = cap;
+		}
+		set->seen[set->nseen++] = (struct fileid){ st->st_dev,
+							   st->st_ino };
+	}
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 16;
+		char **p = realloc(set->path, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		set->path = p;
+		set->cap = cap;
+	}
+	set->path[set->n] = strdup(path);
+	if (!set->path[set->n])
+		return -ENOMEM;
+	set->n++;
+	return 0;
+}
+
+static int fts_by_name(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+/* Walks arg into set.  Returns 0, 1 after an error line (the walk goes
+ * on past what it cannot read), or -ENOMEM. */
+static int fileset_walk(struct fileset *set, char *arg)
+{
+	char *args[2] = { arg, NULL };
+	FTSENT *e;
+	FTS *fts;
+	int rc = 0;
+
+	fts = fts_open(args, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR,
+		       fts_by_name);
+	if (!fts) {
+		prog_errf("%s: %s", arg, strerror(errno));
+		return 1;
+	}
+	while ((e = fts_read(fts))) {
+		switch (e->fts_info) {
+		case FTS_D:
+			set->dirs++;
+			break;
+		case FTS_F:
+			if (fileset_add(set, e->fts_path, e->fts_statp) < 0) {
+				fts_close(fts);
+				return -ENOMEM;
+			}
+			break;
+		case FTS_DNR:
+		case FTS_ERR:
+		case FTS_NS:
+			prog_errf("%s: %s", e->fts_path,
+				  strerror(e->fts_errno));
+			rc = 1;
+			break;
+		case FTS_DEFAULT:	/* a device, a fifo, a socket */
+			if (e->fts_level == FTS_ROOTLEVEL) {
+				prog_errf("%s: not a regular file or "
+					  "directory", e->fts_path);
+				rc = 1;
+			}
+			break;
+		default:	/* a symlink, a directory left or seen twice */
+			break;
+		}
+	}
+	if (errno && !rc) {
+		prog_errf("%s: %s", arg, strerror(errno));
+		rc = 1;
+	}
+	fts_close(fts);
+	return rc;
+}
+
+/* b bytes the way fincore and vmtouch print them: "0B", "4K", "3.4M",
+ * "156K" (powers of 1024, at most three digits); exact: the number. */
+static const char *human(uint64_t b, bool exact, char *buf, size_t len)
+{
+	static const char unit[] = "KMGTPE";
+	double x = (double)b;
+	int u = -1;
+
+	if (exact || b < 1024) {
+		snprintf(buf, len, exact ? "%llu" : "%lluB",
+			 (unsigned long long)b);
+		return buf;
+	}
+	while (u < 5 && (x >= 1024 || u < 0)) {
+		x /= 1024;
+		u++;
+	}
+	/* One decimal below 10 (unless it is .0), none above; a value that
+	 * rounds to 1024 is the next unit's 1. */
+	if (x < 9.95 && (double)(long long)(x * 10 + 0.5) / 10 !=
+	    (double)(long long)(x + 0.5))
+		snprintf(buf, len, "%.1f%c", x, unit[u]);
+	else if (x + 0.5 >= 1024 && u < 5)
+		snprintf(buf, len, "1%c", unit[u + 1]);
+	else
+		snprintf(buf, len, "%.0f%c", x, unit[u]);
+	return buf;
+}
+
+/* --evict: drops each file's clean pages from the page cache, as vmtouch
+ * -e does (posix_fadvise DONTNEED: dirty pages are written back first,
+ * pages a process maps stay), then asks each framefs mount the files are
+ * on to drop its clean frames, once: "drop" in .framefs/control is
+ * mount-wide, and never drops a dirty frame.  Returns 0 or 1 after an
+ * error line. */
+static int evict(const struct opts *o, const struct fileset *set)
+{
+	char (*mounts)[PATH_MAX] = NULL;
+	size_t nmounts = 0;
+	int rc = 0;
+
+	mounts = malloc(set->n ? set->n * sizeof(*mounts) : 1);
+	if (!mounts) {
+		prog_errf("--evict: %s", strerror(ENOMEM));
+		return 1;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		int fd = open(set->path[i], O_RDONLY | O_CLOEXEC), err;
+		char *real;
+
+		if (fd < 0) {
+			prog_errf("%s: %s", set->path[i], strerror(errno));
+			rc = 1;
+			continue;
+		}
+		err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+		if (err) {
+			prog_errf("%s: posix_fadvise: %s", set->path[i],
+				  strerror(err));
+			rc = 1;
+		}
+		real = realpath(set->path[i], NULL);
+		if (real && framefs_mount_of(real, mounts[nmounts],
+					     sizeof(mounts[0]))) {
+			bool dup = false;
+
+			for (size_t j = 0; j < nmounts && !dup; j++)
+				dup = !strcmp(mounts[j], mounts[nmounts]);
+			if (!dup)
+				nmounts++;
+		}
+		free(real);
+	}
+	for (size_t i = 0; i < nmounts; i++) {
+		char path[PATH_MAX + 32], *before = NULL, *after = NULL;
+		double r0 = 0, r1 = 0, dirty = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/.framefs/control", mounts[i]);
+		if (stats_read(mounts[i], &before) == 0)
+			stats_get(before, "frames_resident", &r0);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "drop\n", 5) != 5) {
+			prog_errf("%s: drop: %s", path, strerror(errno));
+			rc = 1;
+		} else if (!o->json && !o->csv) {
+			if (stats_read(mounts[i], &after) == 0) {
+				stats_get(after, "frames_resident", &r1);
+				stats_get(after, "frames_dirty", &dirty);
+			}
+			printf("framefs %s: drop: %.0f frames resident, then "
+			       "%.0f (mount-wide; its %.0f dirty frames stay)\n",
+			       mounts[i], r0, r1, dirty);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(before);
+		free(after);
+	}
+	free(mounts);
+	return rc;
+}
+
+static const char files_csv_head[] =
+	"path,size_bytes,pages,resident_pages,resident_bytes,resident_pct,"
+	"framefs_mount,frames_resident,frames_dirty,reads,frame_hits,"
+	"frame_misses\n";
+
+/* mapview --file PATH...: the page-cache residency of each file, like
+ * fincore, a summary like vmtouch's, and the daemon's view of the files
+ * on framefs. */
+static int show_files(const struct opts *o, char **paths, int n)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t tpages = 0, tres = 0, tsize = 0;
+	struct fileset set = { 0 };
+	int rc = 0, w = o->bytes ? 12 : 6;
+	size_t shown = 0;
+	char h1[32], h2[32];
+
+	for (int i = 0; i < n; i++) {
+		int err = fileset_walk(&set, paths[i]);
+
+		if (err < 0) {
+			prog_errf("%s: %s", paths[i], strerror(-err));
+			fileset_free(&set);
+			return 1;
+		}
+		rc |= err;
+	}
+	if (o->evict)
+		rc |= evict(o, &set);
+	if (o->json)
+		printf("{\"files\": [\n");
+	else if (o->csv)
+		fputs(files_csv_head, stdout);
+	else if (set.n)
+		printf("%*s %15s %*s %6s  %s\n", w, "RES", "PAGES", w, "SIZE",
+		       "CACHED", "FILE");
+	for (size_t i = 0; i < set.n; i++) {
+		const char *path = set.path[i];
+		size_t np, counts[PC__N];
+		unsigned char *cls;
+		struct ffline ff;
+		struct stat st;
+		double pct;
+		char *b;
+		int err;
+
+		if (stat(path, &st) < 0) {
+			prog_errf("%s: %s", path, strerror(errno));
+			rc = 1;
+			continue;
+		}
+		np = (size_t)(((uint64_t)st.st_size + ps - 1) / ps);
+		cls = calloc(np ? np : 1, 1);
+		b = malloc(o->width + 1);
+		if (!cls || !b) {
+			free(cls);
+			free(b);
+			prog_errf("%s: %s", path, strerror(ENOMEM));
+			rc = 1;
+			break;
+		}
+		err = file_cached(path, 0, np, cls);
+		if (err < 0) {
+			prog_errf("%s: %s", path, strerror(-err));
+			rc = 1;
+		}
+		bar(cls, np, o->width, b, counts);
+		framefs_lookup(path, (uint64_t)st.st_ino, &ff);
+		pct = np ? 100.0 * (double)counts[PC_CACHED] / (double)np : 0;
+		tpages += np;
+		tres += counts[PC_CACHED];
+		tsize += (uint64_t)st.st_size;
+		if (o->json) {
+			printf("%s  {\"path\": ", shown ? ",\n" : "");
+			json_str(stdout, path);
+			printf(", \"size\": %llu, \"pages\": %zu, "
+			       "\"cached_pages\": %zu, \"resident_bytes\": "
+			       "%llu, \"bar\": \"%s\"",
+			       (unsigned long long)st.st_size, np,
+			       counts[PC_CACHED],
+			       (unsigned long long)(counts[PC_CACHED] * ps), b);
+			ffline_print(&ff, true);
+			printf("}");
+		} else if (o->csv) {
+			csv_str(stdout, path);
+			printf(",%llu,%zu,%zu,%llu,%.1f,",
+			       (unsigned long long)st.st_size, np,
+			       counts[PC_CACHED],
+			       (unsigned long long)(counts[PC_CACHED] * ps),
+			       pct);
+			csv_str(stdout, ff.mount);
+			if (ff.mount[0])
+				printf(",%llu,%llu,%llu,%llu,%llu\n", ff.res,
+				       ff.dirty, ff.reads, ff.hits, ff.misses);
+			else
+				printf(",,,,,\n");
+		} else {
+			char pages[48];
+
+			snprintf(pages, sizeof(pages), "%zu/%zu",
+				 counts[PC_CACHED], np);
+			printf("%*s %15s %*s %5.1f%%  %s\n", w,
+			       human(counts[PC_CACHED] * ps, o->bytes, h1,
+				     sizeof(h1)), pages, w,
+			       human((uint64_t)st.st_size, o->bytes, h2,
+				     sizeof(h2)), pct, path);
+			if (np)
+				printf("  [%s]\n", b);
+			ffline_print(&ff, false);
+		}
+		shown++;
+		free(cls);
+		free(b);
+	}
+	if (o->json) {
+		printf("\n], \"summary\": {\"files\": %zu, \"directories\": %zu, "
+		       "\"pages\": %llu, \"resident_pages\": %llu, "
+		       "\"resident_bytes\": %llu, \"size\": %llu}}\n", shown,
+		       set.dirs, (unsigned long long)tpages,
+		       (unsigned long long)tres,
+		       (unsigned long long)(tres * ps),
+		       (unsigned long long)tsize);
+	} else if (!o->csv && (set.n || set.dirs)) {
+		char h3[32];
+
+		printf("Files: %zu  Directories: %zu  Resident Pages: "
+		       "%llu/%llu  %s/%s  %.1f%%\n", shown, set.dirs,
+		       (unsigned long long)tres, (unsigned long long)tpages,
+		       human(tres * ps, o->bytes, h1, sizeof(h1)),
+		       human(tpages * ps, o->bytes, h3, sizeof(h3)),
+		       tpages ? 100.0 * (double)tres / (double)tpages : 0.0);
+	}
+	fileset_free(&set);
+	return rc;
+}
+
 /* mapview [--watch S] -- CMD ARGS: runs CMD, watches it if asked, and
  * prints a summary of its faults (its children's included). */
 static int run_command(const struct opts *o, char **cmd)
@@ -1494,6 +1797,8 @@ int main(int argc, char **argv)
 		{ "totals", no_argument, NULL, 't' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "evict", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -1559,6 +1864,12 @@ int main(int argc, char **argv)
 		case 's':
 			stats = optarg;
 			break;
+		case 'b':
+			o.bytes = true;
+			break;
+		case 'e':
+			o.evict = true;
+			break;
 		case 'W':
 			o.watch_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.watch_s >= 0.05) ||
@@ -1603,6 +1914,8 @@ int main(int argc, char **argv)
 		  o.only == ONLY_ALL ? "--all" : "--only", "a PID or -- CMD");
 	need_mode(width_given, mode, MODE_PID | MODE_CMD | MODE_FILE,
 		  "--width", "a PID, -- CMD or --file");
+	need_mode(o.bytes, mode, MODE_FILE, "--bytes", "--file");
+	need_mode(o.evict, mode, MODE_FILE, "--evict", "--file");
 	if (o.perf && mode != MODE_CMD && !(o.watch_s > 0))
 		prog_usage_fail("--perf", "only with --watch or -- CMD");
 	if (o.totals && !(o.watch_s > 0))
