@@ -1064,6 +1064,32 @@ static void test_mapview_file_evict(void **state)
 	close(fd);
 }
 
+/* The two "referenced" counts and the children's faults are explained
+ * where a student meets them: in --help, and in the legend under a
+ * snapshot, whose header names the children's counters. */
+static void test_mapview_explains_referenced(void **state)
+{
+	static char out[1 << 18];
+	char pid[16];
+	char *help[] = { "mapview", "--help", NULL };
+	char *snap[] = { "mapview", pid, NULL };
+
+	(void)state;
+	assert_int_equal(mapview(help, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "accessed (young) bit"));
+	assert_non_null(strstr(out, "PG_referenced"));
+	assert_non_null(strstr(out, "/proc/kpageflags"));
+	assert_non_null(strstr(out, "cminflt/cmajflt"));
+	assert_non_null(strstr(out, "already waited for"));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	assert_int_equal(mapview(snap, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "(waited-for children: minflt "));
+	assert_non_null(strstr(out, "\nreferenced: smaps, pages whose "
+			       "accessed bit is set in this mapping's page "
+			       "table; kernel LRU referenced: the page's "
+			       "PG_referenced flag (kpageflags)\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1082,6 +1108,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_mapview_file_like_fincore,
 					  teardown),
 		cmocka_unit_test_teardown(test_mapview_file_evict, teardown),
+		cmocka_unit_test(test_mapview_explains_referenced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
