@@ -1526,18 +1526,14 @@ static const char *human(uint64_t b, bool exact, char *buf, size_t len)
  * error line. */
 static int evict(const struct opts *o, const struct fileset *set)
 {
-	char (*mounts)[PATH_MAX] = NULL;
+	char **mounts = NULL;
 	size_t nmounts = 0;
 	int rc = 0;
 
-	mounts = malloc(set->n ? set->n * sizeof(*mounts) : 1);
-	if (!mounts) {
-		prog_errf("--evict: %s", strerror(ENOMEM));
-		return 1;
-	}
 	for (size_t i = 0; i < set->n; i++) {
 		int fd = open(set->path[i], O_RDONLY | O_CLOEXEC), err;
-		char *real;
+		char *real, mount[PATH_MAX];
+		bool dup = false;
 
 		if (fd < 0) {
 			prog_errf("%s: %s", set->path[i], strerror(errno));
@@ -1552,16 +1548,26 @@ static int evict(const struct opts *o, const struct fileset *set)
 			rc = 1;
 		}
 		real = realpath(set->path[i], NULL);
-		if (real && framefs_mount_of(real, mounts[nmounts],
-					     sizeof(mounts[0]))) {
-			bool dup = false;
-
-			for (size_t j = 0; j < nmounts && !dup; j++)
-				dup = !strcmp(mounts[j], mounts[nmounts]);
-			if (!dup)
-				nmounts++;
+		if (!real || !framefs_mount_of(real, mount, sizeof(mount))) {
+			free(real);
+			continue;
 		}
 		free(real);
+		for (size_t j = 0; j < nmounts && !dup; j++)
+			dup = !strcmp(mounts[j], mount);
+		if (!dup) {
+			char **m = realloc(mounts, (nmounts + 1) *
+					   sizeof(*m));
+
+			if (!m || !(m[nmounts] = strdup(mount))) {
+				prog_errf("--evict: %s", strerror(ENOMEM));
+				mounts = m ? m : mounts;
+				rc = 1;
+				break;
+			}
+			mounts = m;
+			nmounts++;
+		}
 	}
 	for (size_t i = 0; i < nmounts; i++) {
 		char path[PATH_MAX + 32], *before = NULL, *after = NULL;
@@ -1588,6 +1594,7 @@ static int evict(const struct opts *o, const struct fileset *set)
 			close(fd);
 		free(before);
 		free(after);
+		free(mounts[i]);
 	}
 	free(mounts);
 	return rc;
@@ -1785,15 +1792,25 @@ static int run_command(const struct opts *o, char **cmd)
 		       WIFEXITED(status) ? WEXITSTATUS(status) :
 		       128 + WTERMSIG(status), t1 - t0, ru.ru_minflt,
 		       ru.ru_majflt, ru.ru_maxrss);
+	} else if (o->csv && !(o->watch_s > 0)) {
+		printf("command,exit,elapsed_s,minflt,majflt,maxrss_kb\n");
+		csv_str(stdout, cmd[0]);
+		printf(",%d,%.3f,%ld,%ld,%ld\n", WIFEXITED(status) ?
+		       WEXITSTATUS(status) : 128 + WTERMSIG(status), t1 - t0,
+		       ru.ru_minflt, ru.ru_majflt, ru.ru_maxrss);
 	} else {
-		printf("%s: %s %d after %.2f s; minflt %ld  majflt %ld  "
-		       "max rss %ld kB (children included)\n", cmd[0],
-		       WIFEXITED(status) ? "exit" : "signal",
-		       WIFEXITED(status) ? WEXITSTATUS(status) :
-		       WTERMSIG(status), t1 - t0, ru.ru_minflt, ru.ru_majflt,
-		       ru.ru_maxrss);
+		/* After a watch's CSV rows, on stderr: the table stays one
+		 * table. */
+		fprintf(o->csv ? stderr : stdout, "%s: %s %d after %.2f s; "
+			"minflt %ld  majflt %ld  max rss %ld kB (children "
+			"included)\n", cmd[0],
+			WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) :
+			WTERMSIG(status), t1 - t0, ru.ru_minflt,
+			ru.ru_majflt, ru.ru_maxrss);
 	}
-	perf_print(o, &pf);
+	if (!o->csv)
+		perf_print(o, &pf);
 	perf_close(&pf);
 	/* Like time(1): the command's own status. */
 	if (rc)
