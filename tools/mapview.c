@@ -2,8 +2,10 @@
  * with framefs's own view of the same files.
  *
  * It takes snapshots (`mapview PID`, `mapview --file PATH...`), watches a
- * process (`--watch S`, `-- CMD`), as a table or as JSON.  Per mapping it
- * joins three sources:
+ * process (`--watch S`, `-- CMD`; a refresh shows what moved since the
+ * last one, `--totals` one line per interval) or a mount's counters
+ * (`--stats MOUNT INTERVAL`, rates of .framefs/stats), as text, JSON or
+ * CSV.  Per mapping it joins three sources:
  *   /proc/PID/smaps      sizes and the kernel's accounting (Rss, Pss, ...)
  *   /proc/PID/pagemap    per page: present here, and whether the page is a
  *                        file page or an anonymous one (in a private file
