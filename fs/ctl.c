@@ -16,6 +16,11 @@
  *            line and on the daemon's stderr, since an errno alone cannot
  *            say which parameter was wrong.
  *
+ * Who may do what: control takes commands from the user who mounted and
+ * root only, and files (it names paths) is theirs to read; stats and
+ * frames hold counters and numbers and are for every user the mount lets
+ * in.  Refused: EACCES at open, and for a write() again at the write.
+ *
  * The directory is not listed in the root; lookups of it work.  Each open
  * takes a snapshot (direct_io, so st_size 0 does not stop reads): a reader
  * sees one consistent text however small its reads are.
@@ -35,7 +40,7 @@ static const struct {
 } ctl_files[] = {
 	{ "stats", CTL_STATS, S_IFREG | 0444 },
 	{ "frames", CTL_FRAMES, S_IFREG | 0444 },
-	{ "files", CTL_FILES, S_IFREG | 0444 },
+	{ "files", CTL_FILES, S_IFREG | 0400 },	/* names paths */
 	{ "control", CTL_CONTROL, S_IFREG | 0644 },
 };
 #define NCTL (sizeof(ctl_files) / sizeof(ctl_files[0]))
@@ -56,6 +61,18 @@ struct ctl_fh {
 	char *buf;
 	size_t len;
 };
+
+/* Whether the caller of req may command the daemon or list the paths it
+ * serves: the user who mounted, and root.  The kernel's check of the modes
+ * above comes first (allow_other brings default_permissions); this one
+ * also sees the writer of a descriptor that was opened by the owner and
+ * handed on, which the kernel checked only at open. */
+static bool ctl_owner(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	return ctx->uid == 0 || ctx->uid == getuid();
+}
 
 bool ctl_is(fuse_ino_t nodeid)
 {
@@ -286,7 +303,10 @@ void ctl_open(struct fs *fs, fuse_req_t req, fuse_ino_t nodeid,
 		fuse_reply_err(req, fh ? EISDIR : ENOMEM);
 		return;
 	}
-	if (nodeid != CTL_CONTROL && (fi->flags & O_ACCMODE) != O_RDONLY) {
+	if ((nodeid != CTL_CONTROL && (fi->flags & O_ACCMODE) != O_RDONLY) ||
+	    (nodeid == CTL_CONTROL && (fi->flags & O_ACCMODE) != O_RDONLY &&
+	     !ctl_owner(req)) ||
+	    (nodeid == CTL_FILES && !ctl_owner(req))) {
 		free(fh);
 		fuse_reply_err(req, EACCES);
 		return;
@@ -539,8 +559,9 @@ void ctl_write(struct fs *fs, fuse_req_t req, const char *buf, size_t size,
 	int rc = 0;
 
 	(void)fi;
-	if (!text) {
-		fuse_reply_err(req, ENOMEM);
+	if (!text || !ctl_owner(req)) {
+		free(text);
+		fuse_reply_err(req, text ? EACCES : ENOMEM);
 		return;
 	}
 	memcpy(text, buf, size);

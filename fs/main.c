@@ -52,6 +52,7 @@ struct cmdline {
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
+	bool allow_other, default_permissions;
 	char *fuse_opts;	/* libfuse's -o options passed on, joined */
 };
 
@@ -127,8 +128,11 @@ static void usage(FILE *out)
 "                         never retire; the pool needs 2*N+8 frames\n"
 "\n"
 "libfuse's options framefs passes on (-o):\n"
-"  allow_other, allow_root     let other users (or root) use the mount\n"
-"  default_permissions         the kernel checks the modes\n"
+"  allow_other                 let other users use the mount; brings\n"
+"                              default_permissions with it (below)\n"
+"  allow_root                  let root use the mount\n"
+"  default_permissions         the kernel checks each caller against the\n"
+"                              modes and owners of the backing files\n"
 "  auto_unmount                unmount when the daemon dies\n"
 "  ro, rw, nosuid, suid, nodev, dev, noexec, exec   mount flags\n"
 "  fsname=NAME, subtype=NAME   what /proc/mounts shows\n"
@@ -136,6 +140,9 @@ static void usage(FILE *out)
 "  debug                       the same as -d\n"
 "Refused: -s (single-threaded mode would deadlock), max_threads= and\n"
 "max_idle_threads= (threads= sets the workers, and they never retire).\n"
+"On a shared mount (allow_other), .framefs/control takes commands only\n"
+"from the user who mounted and root; .framefs/files, which names paths,\n"
+"is theirs to read; stats and frames (counters and numbers) are for all.\n"
 "\n"
 "examples:\n"
 "  framefs -o cache=16M,policy=clock /srv/data /mnt/ff\n"
@@ -209,6 +216,10 @@ static void cmdline_opt(struct cmdline *cl, char *item)
 			opt_fail(item, val, "takes no value");
 		if (!strcmp(f, "subtype="))
 			cl->subtype = true;
+		if (!strcmp(f, "allow_other"))
+			cl->allow_other = true;
+		if (!strcmp(f, "default_permissions"))
+			cl->default_permissions = true;
 		if (eq)
 			*eq = '=';
 		if (fuse_opt_add_opt_escaped(&cl->fuse_opts, item) < 0)
@@ -655,11 +666,20 @@ static void cmdline_free(struct cmdline *cl)
 
 /* What libfuse's session gets: the options framefs passes on, and -d.
  * The mount's type is fuse.framefs unless subtype= says otherwise, as
- * libfuse's own command-line parser made it. */
+ * libfuse's own command-line parser made it.
+ *
+ * allow_other brings default_permissions with it.  The daemon reads and
+ * writes the store with its own rights, so without the kernel checking
+ * each caller against the modes and owners the mount reports (the store's
+ * own), any user could read a 0600 file of the user who mounted.  The
+ * kernel's check is the one the store's filesystem would make, with no
+ * second implementation of it in the daemon to drift apart. */
 static int session_args(struct cmdline *cl, const char *argv0,
 			struct fuse_args *args)
 {
-	if ((!cl->subtype &&
+	if ((cl->allow_other && !cl->default_permissions &&
+	     fuse_opt_add_opt(&cl->fuse_opts, "default_permissions") < 0) ||
+	    (!cl->subtype &&
 	     fuse_opt_add_opt(&cl->fuse_opts, "subtype=framefs") < 0) ||
 	    fuse_opt_add_arg(args, argv0) < 0 ||
 	    (cl->debug && fuse_opt_add_arg(args, "-d") < 0) ||

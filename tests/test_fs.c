@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -1798,7 +1799,8 @@ static void test_fs_help(void **s)
 	out[n] = '\0';
 	assert_int_equal(pclose(p), 0);
 	assert_true(!strncmp(out, "usage: framefs ", 15));
-	assert_non_null(strstr(out, "  allow_other, allow_root"));
+	assert_non_null(strstr(out, "  allow_other                 let other "
+				    "users use the mount; brings"));
 	assert_non_null(strstr(out, "  clone_fd"));
 	/* libfuse's fuse_cmdline_help() and fuse_lowlevel_help() lines */
 	assert_null(strstr(out, "disable multi-threaded operation"));
@@ -1824,6 +1826,8 @@ static void test_fs_fuse_options(void **s)
 		found = true;
 		assert_non_null(strstr(line, " fuse.framefs ff-opt-test "));
 		assert_non_null(strstr(line, "allow_other"));
+		/* allow_other brings it (test_fs_shared_mount) */
+		assert_non_null(strstr(line, "default_permissions"));
 		assert_non_null(strstr(line, "nosuid"));
 	}
 	fclose(f);
@@ -1832,6 +1836,112 @@ static void test_fs_fuse_options(void **s)
 	close(make_file(mpath(&M, "f"), 4 * PS, 'x'));
 	assert_int_equal(mnt_stat(&M, "frames_resident"), 4);
 	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* What a process running as nobody gets from open(path, flags): 0, or
+ * the errno. */
+static int open_as_nobody(const char *path, int flags)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
+		    setuid(65534) < 0)
+			_exit(255);
+		fd = open(path, flags);
+		if (fd < 0)
+			_exit(errno);
+		if ((flags & O_ACCMODE) == O_WRONLY &&
+		    write(fd, "drop\n", 5) != 5)
+			_exit(errno);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 255);
+	return WEXITSTATUS(st);
+}
+
+/* Opens path for writing here, then writes "drop" to it as nobody: 0, or
+ * the errno of the write. */
+static int write_as_nobody(const char *path)
+{
+	int fd = open(path, O_WRONLY), st;
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
+		    setuid(65534) < 0)
+			_exit(255);
+		_exit(write(fd, "drop\n", 5) == 5 ? 0 : errno);
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 255);
+	return WEXITSTATUS(st);
+}
+
+/* A mount made by root with allow_other, used by another user: the modes
+ * and owners of the backing files hold (default_permissions comes with
+ * allow_other, given or not), the daemon takes commands from the user who
+ * mounted only (at open, and at the write of a descriptor handed on),
+ * and `files`, which names paths, is theirs.  The user who mounted still
+ * can do all of it. */
+static void test_fs_shared_mount(void **s)
+{
+	static const char *const opts[] = {
+		"frames=64,allow_other",
+		"frames=64,allow_other,default_permissions",
+	};
+
+	(void)s;
+	NEED_FUSE();
+	if (getuid() != 0)
+		skip();		/* needs to become another user */
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		memset(&M, 0, sizeof(M));
+		start(opts[i]);
+		/* Let nobody reach the mountpoint at all. */
+		assert_int_equal(chmod(M.dir, 0755), 0);
+		close(make_file(bpath(&M, "secret"), PS, 's'));
+		assert_int_equal(chmod(bpath(&M, "secret"), 0600), 0);
+		close(make_file(bpath(&M, "public"), PS, 'p'));
+		assert_int_equal(chmod(bpath(&M, "public"), 0644), 0);
+
+		assert_int_equal(open_as_nobody(mpath(&M, "public"),
+						O_RDONLY), 0);
+		assert_int_equal(open_as_nobody(mpath(&M, "secret"),
+						O_RDONLY), EACCES);
+		assert_int_equal(open_as_nobody(mpath(&M, "public"),
+						O_WRONLY), EACCES);
+		assert_int_equal(open_as_nobody(mpath(&M, ".framefs/control"),
+						O_WRONLY), EACCES);
+		assert_string_equal(control_last(), "last: none");
+		assert_int_equal(open_as_nobody(mpath(&M, ".framefs/files"),
+						O_RDONLY), EACCES);
+		assert_int_equal(open_as_nobody(mpath(&M, ".framefs/stats"),
+						O_RDONLY), 0);
+		assert_int_equal(open_as_nobody(mpath(&M, ".framefs/control"),
+						O_RDONLY), 0);
+		/* A descriptor the user who mounted opened and handed on:
+		 * the daemon checks the writer. */
+		assert_int_equal(write_as_nobody(mpath(&M, ".framefs/control")),
+				 EACCES);
+		assert_string_equal(control_last(), "last: none");
+		/* The user who mounted. */
+		assert_int_equal(mnt_control(&M, "drop"), 0);
+		assert_string_equal(control_last(), "last: drop: ok");
+		free(slurp(mpath(&M, ".framefs/files"), &(size_t){ 0 }));
+		free(slurp(mpath(&M, "secret"), &(size_t){ 0 }));
+		assert_int_equal(mnt_stop(&M), 0);
+		mnt_cleanup(&M);
+	}
 }
 
 int main(void)
@@ -1844,6 +1954,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fs_refuse_unreadable_backing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_shared_mount, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fuse_options, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fault_accounting,
