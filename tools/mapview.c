@@ -174,7 +174,7 @@ static void usage(FILE *out)
 /* ---- framefs ------------------------------------------------------------ */
 
 /* The mount point of path if it is on a framefs mount (a FUSE mount with a
- * .framefs/files); the longest mount point in /proc/self/mountinfo that is
+ * .framefs/stats); the longest mount point in /proc/self/mountinfo that is
  * a prefix of path. */
 static bool framefs_mount_of(const char *path, char *mount, size_t len)
 {
@@ -205,7 +205,9 @@ static bool framefs_mount_of(const char *path, char *mount, size_t len)
 	fclose(f);
 	if (!blen)
 		return false;
-	snprintf(probe, sizeof(probe), "%s/.framefs/files", best);
+	/* stats, not files: on a shared mount files is only for the user
+	 * who mounted, and the mount is framefs for everyone. */
+	snprintf(probe, sizeof(probe), "%s/.framefs/stats", best);
 	if (access(probe, R_OK) < 0)
 		return false;
 	snprintf(mount, len, "%s", best);
@@ -233,8 +235,12 @@ static void framefs_lookup(const char *path, uint64_t ino, struct ffline *ff)
 		return;
 	snprintf(probe, sizeof(probe), "%s/.framefs/files", ff->mount);
 	f = fopen(probe, "r");
-	if (!f)
+	if (!f) {
+		/* Not ours to read (a shared mount's files is for the user
+		 * who mounted): no daemon line, rather than one of zeros. */
+		ff->mount[0] = '\0';
 		return;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		struct ffline l;
 
