@@ -704,11 +704,19 @@ static void test_mmload_latency_nomount(void **state)
 				"--write", "1", "--pattern", "loop:4", "--ops",
 				"400", f, NULL), 0);
 	assert_int_equal(lat_touches("all"), 400);
-	assert_int_equal(lat_touches("minor_fault"), 4);
-	assert_int_equal(lat_touches("no_fault"), 396);
 	assert_int_equal(lat_touches("major_fault"), 0);
-	assert_int_equal(hist_sum(0), 396);
-	assert_int_equal(hist_sum(1), 4);
+	assert_int_equal(lat_touches("minor_fault") + lat_touches("no_fault"),
+			 400);
+	assert_int_equal(hist_sum(0), lat_touches("no_fault"));
+	assert_int_equal(hist_sum(1), lat_touches("minor_fault"));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* A sanitizer's runtime faults in its own shadow pages beside the
+	 * touches (getrusage and clock_gettime write through interceptors):
+	 * the exact count is the plain build's. */
+	assert_true(lat_touches("minor_fault") >= 4);
+#else
+	assert_int_equal(lat_touches("minor_fault"), 4);
+#endif
 	assert_non_null(strstr(out, "\nlatency_all            touches 400 p50 "));
 	assert_int_equal(mmload(NULL, 0, "--latency", "--json", "--pages", "2",
 				f, NULL), 0);
