@@ -81,9 +81,9 @@ static pid_t mapview_spawn(const char *cwd, char *const *args, int *out_fd,
 /* Reads a spawned mapview's stdout to its end into out (NUL-terminated)
  * and waits for it.  Returns its exit status, or -1 if a signal ended
  * it. */
-static int mapview_finish(pid_t pid, int fd, char *out, size_t len)
+static int mapview_finish_at(pid_t pid, int fd, char *out, size_t len,
+			     size_t n)
 {
-	size_t n = 0;
 	ssize_t r;
 	int st;
 
@@ -93,6 +93,26 @@ static int mapview_finish(pid_t pid, int fd, char *out, size_t len)
 	close(fd);
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int mapview_finish(pid_t pid, int fd, char *out, size_t len)
+{
+	return mapview_finish_at(pid, fd, out, len, 0);
+}
+
+/* Reads mapview's output up to its first line: once that is out, mapview
+ * has taken its first look, so what the client does next falls in the
+ * watch however slowly mapview started (a sanitizer build on a loaded
+ * machine).  Returns the bytes read into out, for mapview_finish_at. */
+static size_t mapview_first_line(int fd, char *out, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < len && !memchr(out, '\n', n) &&
+	       (r = read(fd, out + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	return n;
 }
 
 /* Runs mapview with args in directory cwd (NULL: ours); its stdout into
@@ -465,6 +485,14 @@ static void test_mapview_file_relative_path(void **state)
  * file is one major fault (readahead 0, the file's pages dropped). */
 #define TOUCH_FILE_PAGES 48
 #define TOUCHES 40
+/* Between two touches.  A sanitizer build of mapview takes several times
+ * as long to look at a process, so there the client slows down to leave
+ * the watch as many looks at it. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TOUCH_GAP_MS 100
+#else
+#define TOUCH_GAP_MS 20
+#endif
 #define TOUCHES_WARM 47
 
 static pid_t toucher(const char *path, int *go_fd)
@@ -484,7 +512,7 @@ static pid_t toucher(const char *path, int *go_fd)
 		unsigned char *a = mmap(NULL, TOUCH_FILE_PAGES * PS,
 					PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		struct timespec ts = { 0, TOUCH_GAP_MS * 1000 * 1000 };
 		volatile unsigned sum = 0;
 
 		if (f == MAP_FAILED || a == MAP_FAILED)
@@ -573,9 +601,11 @@ static void test_mapview_watch_shows_what_moved(void **state)
 		char *args[] = { "mapview", "--watch", "0.1", "--width", "16",
 				 pidstr, NULL };
 		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+		size_t n = mapview_first_line(fd, out, sizeof(out));
 
 		toucher_go(go);
-		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_int_equal(mapview_finish_at(mv, fd, out, sizeof(out), n),
+				 0);
 	}
 	waitpid(child, NULL, 0);
 	child = 0;
@@ -611,9 +641,11 @@ static void test_mapview_watch_shows_what_moved(void **state)
 		char *args[] = { "mapview", "--watch", "0.5", "--all",
 				 "--width", "16", pidstr, NULL };
 		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+		size_t n = mapview_first_line(fd, out, sizeof(out));
 
 		toucher_go(go);
-		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_int_equal(mapview_finish_at(mv, fd, out, sizeof(out), n),
+				 0);
 	}
 	waitpid(child, NULL, 0);
 	child = 0;
@@ -646,9 +678,11 @@ static void test_mapview_watch_totals(void **state)
 		char *args[] = { "mapview", "--watch", "0.05", "--totals",
 				 pidstr, NULL };
 		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+		size_t n = mapview_first_line(fd, out, sizeof(out));
 
 		toucher_go(go);
-		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_int_equal(mapview_finish_at(mv, fd, out, sizeof(out), n),
+				 0);
 	}
 	waitpid(child, NULL, 0);
 	child = 0;
@@ -663,7 +697,8 @@ static void test_mapview_watch_totals(void **state)
 				  &rss, &ffm) == 5) {
 			rows++;
 			majflt += mj;
-			mapped = ffm;
+			if (ffm > mapped)
+				mapped = ffm;
 		}
 	}
 	print_message("%d lines, %d headers, %lld major faults\n", rows,
@@ -671,6 +706,8 @@ static void test_mapview_watch_totals(void **state)
 	assert_true(rows > 20);
 	assert_int_equal(heads, (rows + 19) / 20);
 	assert_int_equal(majflt, TOUCHES);
+	/* At its height: a line taken while the client exits may find its
+	 * mappings already gone. */
 	assert_int_equal(mapped, TOUCHES + 1);
 	assert_non_null(strstr(out, " exited; in "));
 
@@ -681,9 +718,11 @@ static void test_mapview_watch_totals(void **state)
 		char *args[] = { "mapview", "--watch", "0.05", "--totals",
 				 "--csv", pidstr, NULL };
 		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+		size_t n = mapview_first_line(fd, out, sizeof(out));
 
 		toucher_go(go);
-		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_int_equal(mapview_finish_at(mv, fd, out, sizeof(out), n),
+				 0);
 	}
 	waitpid(child, NULL, 0);
 	child = 0;
@@ -714,9 +753,11 @@ static void test_mapview_watch_csv(void **state)
 		char *args[] = { "mapview", "--watch", "0.1", "--csv", pidstr,
 				 NULL };
 		pid_t mv = mapview_spawn(NULL, args, &fd, NULL);
+		size_t n = mapview_first_line(fd, out, sizeof(out));
 
 		toucher_go(go);
-		assert_int_equal(mapview_finish(mv, fd, out, sizeof(out)), 0);
+		assert_int_equal(mapview_finish_at(mv, fd, out, sizeof(out), n),
+				 0);
 	}
 	waitpid(child, NULL, 0);
 	child = 0;
