@@ -53,6 +53,16 @@ struct inflight {
 	uint64_t first, last;		/* pages covered, inclusive */
 };
 
+/* A victim an evictor has chosen and not yet freed (pager.c, rule 6):
+ * evictors free frames in the order they chose victims, as far as the
+ * kernel's copies go. */
+struct victim {
+	bool used;			/* infl_lock */
+	bool invalidated;		/* its kernel copy is gone */
+	uint64_t seq;			/* order of choice */
+	uint64_t id, pgno;
+};
+
 /* A page whose frame was freed while the kernel held the page locked: its
  * kernel copy is invalidated once no request in flight covers it. */
 struct owed_inval {
@@ -167,6 +177,8 @@ struct fs {
 	uint32_t ninfl;
 	struct owed_inval *owed;	/* nowed of owed_cap; infl_lock */
 	size_t nowed, owed_cap;
+	struct victim victims[FS_EVICTORS];	/* being evicted; infl_lock */
+	uint64_t victim_seq;		/* infl_lock */
 
 	/* .framefs/control (ctl.c).  Commands run one at a time, so that
 	 * policy_spec is the policy the last switch left; a reader of stats

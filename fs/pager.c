@@ -23,7 +23,7 @@
  * one wait for the request: measured, with readahead=128 on 64 frames, all
  * four evictors slept on such page locks and reads failed after 30 s,
  * answered short, which the kernel takes for the end of file (zeros, and a
- * file that looks cut).  Four rules, and a fifth for exact fault counts:
+ * file that looks cut).  Four rules, and two more for exact fault counts:
  *   1. A request of several pages registers its range (struct inflight)
  *      from the moment a worker takes it to just before its reply.  An
  *      evictor whose victim lies in a registered range frees the frame
@@ -51,6 +51,11 @@
  *      page the policy would keep, and the client's next touch of that
  *      page hits the kernel's copy: a fault fewer than the policy's
  *      misses (tests/test_mmload.c, fifo_loop_exact).
+ *   6. An evictor frees its frame only once the kernel copies of the
+ *      victims chosen before its own are gone (inval_earlier): evictors
+ *      run side by side, and one descheduled between choosing a victim
+ *      and invalidating it left that page in the kernel while later
+ *      victims' frames went to new pages.
  * Inclusion bends only between a frame freed this way and its owed
  * invalidation; data never does: a frame is freed only clean, so the
  * kernel's copy holds the bytes the store has, or newer ones that rule 4
@@ -928,6 +933,48 @@ static int flush_all(struct fs *fs, uint32_t *left)
 
 /* ---- the evictor ------------------------------------------------------ */
 
+/* Rule 6: before an evictor frees its frame, the kernel copies of the
+ * victims chosen before its own are gone.  Evictors run side by side; one
+ * descheduled between choosing its victim and invalidating it let the
+ * others free frames past it, and the client touched the page the policy
+ * had evicted first as a kernel hit.  A victim a registered request covers
+ * is skipped (its page is locked until the reply; rule 1 owes it). */
+static void inval_earlier(struct fs *fs, int self)
+{
+	struct owed_inval due[FS_EVICTORS];
+	int n = 0;
+
+	pthread_mutex_lock(&fs->infl_lock);
+	for (int i = 0; i < FS_EVICTORS; i++) {
+		const struct victim *v = &fs->victims[i];
+
+		if (i != self && v->used && !v->invalidated &&
+		    v->seq < fs->victims[self].seq &&
+		    !infl_covers(fs, v->id, v->pgno))
+			due[n++] = (struct owed_inval){ v->id, v->pgno };
+	}
+	pthread_mutex_unlock(&fs->infl_lock);
+	for (int i = 0; i < n; i++)
+		inval_pages(fs, due[i].id, due[i].pgno, 1);
+}
+
+/* Records the victim of an evictor (rule 6): its slot, or -1 when every
+ * slot is taken (an eviction outside the evictor threads). */
+static int victim_add(struct fs *fs, uint64_t id, uint64_t pgno)
+{
+	int slot = -1;
+
+	for (int i = 0; i < FS_EVICTORS; i++)
+		if (!fs->victims[i].used) {
+			fs->victims[i] = (struct victim){ .used = true,
+				.seq = fs->victim_seq++, .id = id,
+				.pgno = pgno };
+			slot = i;
+			break;
+		}
+	return slot;
+}
+
 /* Evicts one frame.  Returns 0 (freed, or the victim was used again and
  * stays), or the error of cache_evict_begin. */
 static int evict_one(struct fs *fs)
@@ -936,7 +983,7 @@ static int evict_one(struct fs *fs)
 	struct inode *in;
 	uint64_t id, pgno;
 	bool covered;
-	int rc, tries = 0;
+	int rc, tries = 0, slot;
 
 	rc = cache_evict_begin(fs->cache, &fr);
 	if (rc < 0)
@@ -946,6 +993,7 @@ static int evict_one(struct fs *fs)
 	 * that request's reply: owe its invalidation (rule 1). */
 	pthread_mutex_lock(&fs->infl_lock);
 	covered = infl_covers(fs, id, pgno);
+	slot = victim_add(fs, id, pgno);
 	pthread_mutex_unlock(&fs->infl_lock);
 	in = inode_get_id(fs, id);
 	if (in && !covered) {
@@ -953,6 +1001,12 @@ static int evict_one(struct fs *fs)
 						 (off_t)(pgno * fs->page_size),
 						 (off_t)fs->page_size);
 		FS_ADD(fs, inval_calls, 1);
+	}
+	if (slot >= 0) {
+		pthread_mutex_lock(&fs->infl_lock);
+		fs->victims[slot].invalidated = true;
+		pthread_mutex_unlock(&fs->infl_lock);
+		inval_earlier(fs, slot);
 	}
 	for (;;) {
 		rc = cache_evict_end(fs->cache, fr);
@@ -968,6 +1022,11 @@ static int evict_one(struct fs *fs)
 	}
 	if (rc == 0 && covered && in)
 		owe_inval(fs, id, pgno);
+	if (slot >= 0) {
+		pthread_mutex_lock(&fs->infl_lock);
+		fs->victims[slot].used = false;
+		pthread_mutex_unlock(&fs->infl_lock);
+	}
 	if (in)
 		inode_put(fs, in);
 	return rc == -EAGAIN ? -EAGAIN : 0;
