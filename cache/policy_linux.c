@@ -109,7 +109,14 @@
  * the active file list alone.)  An activated refault advances the age
  * (workingset_refault()); one whose shadow was PG_workingset counts as a
  * restore.  A page dropped by truncate or unlink (POLICY_DROPPED) leaves
- * no shadow, as truncation deletes the shadows too.
+ * no shadow, as truncation deletes the shadows too; the shadows of the
+ * file's pages evicted earlier stay, though (the core does not pass
+ * truncation on to a policy's ghosts: doc/policies.md, "Known limits").
+ * The shadow of a page that misses with no frame free is read in
+ * pending(), before the reclaim for it could push it out of a full FIFO
+ * (in the kernel it sits in the page's own slot of the page cache tree,
+ * where that reclaim leaves it); the distance is taken in insert(), after
+ * that reclaim has aged the clock, as workingset_refault() does.
  *
  * The shadow bound.  The kernel keeps shadows in the page cache tree and
  * lets a shrinker reclaim tree nodes holding only shadows once they pass
