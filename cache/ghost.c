@@ -147,7 +147,7 @@ void ghost_add(struct ghost *g, uint64_t ino, uint64_t pgno)
 	ghost_push(g, ino, pgno);
 }
 
-void ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno)
+uint32_t ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno)
 {
 	uint32_t i, s;
 
@@ -164,6 +164,14 @@ void ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno)
 	g->len++;
 	i = probe(g, ino, pgno);
 	g->table[i] = s;
+	return s;
+}
+
+uint32_t ghost_slot(const struct ghost *g, uint64_t ino, uint64_t pgno)
+{
+	uint32_t s = g->table[probe(g, ino, pgno)];
+
+	return s == NONE ? GHOST_NONE : s;
 }
 
 bool ghost_contains(const struct ghost *g, uint64_t ino, uint64_t pgno)

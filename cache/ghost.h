@@ -3,6 +3,7 @@
  *
  *   g = ghost_new(capacity);          capacity >= 1 keys, allocated once
  *   ghost_add(g, ino, pgno);          newest; drops the oldest when full
+ *   s = ghost_slot(g, ino, pgno);     where a key lives (a value per key)
  *   if (ghost_remove(g, ino, pgno))   a ghost hit: the key was there
  *   ghost_pop_oldest(g);              shrink by one (ARC's REPLACE)
  *   ghost_free(g);
@@ -27,9 +28,16 @@ void ghost_free(struct ghost *g);
 /* Adds a key as the newest (a key already present moves to newest). */
 void ghost_add(struct ghost *g, uint64_t ino, uint64_t pgno);
 /* ghost_add for a key the caller knows is absent (a page just evicted was
- * resident, so it is no ghost): one table probe less. */
-void ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno);
+ * resident, so it is no ghost): one table probe less.  Returns the key's
+ * slot (below). */
+uint32_t ghost_push(struct ghost *g, uint64_t ino, uint64_t pgno);
 bool ghost_contains(const struct ghost *g, uint64_t ino, uint64_t pgno);
+/* The key's slot, 0 .. capacity-1, or GHOST_NONE when absent.  A key keeps
+ * its slot until it is removed or dropped, so a policy can keep a value per
+ * key in an array of its own, indexed by slot (the linux policy's eviction
+ * stamps). */
+#define GHOST_NONE UINT32_MAX
+uint32_t ghost_slot(const struct ghost *g, uint64_t ino, uint64_t pgno);
 /* Removes the key; true if it was there. */
 bool ghost_remove(struct ghost *g, uint64_t ino, uint64_t pgno);
 /* Removes the oldest key; false if empty. */

@@ -314,6 +314,23 @@ static void test_framesim_belady(void **s)
 	assert_int_equal(csv_field("fifo", 4, F_MISSES), 10);
 }
 
+/* framesim -p linux: the hand-worked string of tests/test_policy_linux.c
+ * (13 faults on 4 frames), with parameters too, and a bad value refused
+ * with exit 2. */
+static void test_framesim_linux(void **s)
+{
+	static const char refs[] = "1 2 1 2 3 4 5 3 6 4 1 7 8 2 9 3";
+
+	(void)s;
+	assert_int_equal(framesim("-p", "linux,linux:mapped=1", "-n", "4",
+				  "--csv", "-r", refs, NULL), 0);
+	assert_int_equal(csv_field("linux", 4, F_MISSES), 13);
+	assert_true(csv_field("linux:mapped=1", 4, F_MISSES) > 0);
+	assert_int_equal(framesim("-p", "linux:shadows=nan", "-r", refs, NULL),
+			 2);
+	assert_non_null(strstr(err, "shadows=nan"));
+}
+
 /* A trace file and the same trace compressed: the same results. */
 static void test_framesim_zst_same(void **s)
 {
@@ -754,6 +771,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_framesim_belady),
+		cmocka_unit_test(test_framesim_linux),
 		cmocka_unit_test(test_framesim_zst_same),
 		cmocka_unit_test(test_framesim_jobs),
 		cmocka_unit_test(test_framesim_warmup),

@@ -1026,6 +1026,48 @@ static bool stats_policy_is(const char *spec)
 	       (st[7 + n] == '\n' || st[7 + n] == ':');
 }
 
+/* The linux policy with its parameters on a mount (`:` between them, as
+ * mount options are split at commas): the spec is shown with every key,
+ * a file larger than the pool reads back right twice over (the second
+ * pass refaults), and a bad value is refused by a live switch and by a
+ * mount. */
+static void expect_error(char **argv, int status, const char *what);
+
+static void test_fs_linux_policy(void **s)
+{
+	char *bin = getenv("FRAMEFS");
+	char *bad[] = { bin, "-o", "policy=linux:shadows=nan", M.backing,
+			"/tmp", NULL };
+	unsigned char *model = malloc(256 * PS), *buf = malloc(PS);
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=48,policy=linux:mapped=1:shadows=1");
+	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1"));
+	fill_rand(model, 256 * PS);
+	fd = open(mpath(&M, "f"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, model, 256 * PS), (ssize_t)(256 * PS));
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t pg = 0; pg < 256; pg++) {
+			assert_int_equal(pread(fd, buf, PS, (off_t)(pg * PS)),
+					 (ssize_t)PS);
+			assert_memory_equal(buf, model + pg * PS, PS);
+		}
+	}
+	close(fd);
+	assert_true(mnt_stat(&M, "evictions") > 200);
+	assert_int_equal(mnt_control(&M, "policy linux:ratio=nan"), -EINVAL);
+	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1"));
+	assert_int_equal(mnt_control(&M, "policy linux"), 0);
+	assert_true(stats_policy_is("linux:ratio=0:shadows=2:mapped=0"));
+	expect_error(bad, 2, "shadows=nan");
+	assert_int_equal(mnt_stop(&M), 0);
+	free(model);
+	free(buf);
+}
+
 /* stats shows the policy with its parameters, and the options in force
  * after every older line. */
 static void test_fs_stats_options(void **s)
@@ -1970,6 +2012,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fsx_every_policy,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_linux_policy, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_policy_switch_live,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_eio, setup,

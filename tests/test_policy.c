@@ -423,6 +423,8 @@ static void test_policy_conformance_params(void **state)
 		"clock:bits=2", "clock:bits=8", "clock:ref_on_load=0",
 		"clock:bits=3,ref_on_load=0", "random:seed=12345",
 		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
+		"linux:mapped=1", "linux:ratio=3,shadows=0",
+		"linux:shadows=0.5,mapped=1",
 	};
 
 	(void)state;
@@ -447,6 +449,7 @@ static void test_policy_parse_refuses_nan(void **state)
 		"lirs:nonres=nan", "lirs:nonres=inf", "clock:bits=nan",
 		"random:seed=nan", "s3fifo:threshold=inf", "2q:kin=-inf",
 		"lirs:hir=infinity", "2q:kin=1.5", "clock:bits=1.5",
+		"linux:shadows=nan", "linux:ratio=inf", "linux:mapped=0.5",
 	};
 	const struct policy_ops *ops;
 	double param[POLICY_MAX_PARAMS];
