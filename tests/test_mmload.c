@@ -4,7 +4,7 @@
  *
  * The cases named _nomount need no FUSE: they run mmload on files in a
  * scratch directory (what it refuses, what recording a trace costs, the
- * progress line, --hold, --repeat).
+ * progress line, --hold, --repeat, --memcg).
  *
  * The mount uses readahead 0 and the frames are dropped before each cold
  * run, so nothing is in the page cache beforehand and every first touch is
@@ -22,7 +22,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -805,6 +807,233 @@ static void test_mmload_fifo_loop_exact(void **state)
 	}
 }
 
+/* ---- --memcg: the kernel's own replacement in a memory cgroup ---------- */
+
+#define TMPFS_MAGIC_ 0x01021994
+
+/* The v1 memory hierarchy's mount point, or false. */
+static bool memcg_mount(char *mnt, size_t len)
+{
+	FILE *fp = fopen("/proc/self/mountinfo", "r");
+	char line[4096], point[1024], type[64], src[256], opts[1024];
+	bool found = false;
+
+	if (!fp)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		char *sep = strstr(line, " - ");
+
+		if (sep && sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1 &&
+		    sscanf(sep + 3, "%63s %255s %1023s", type, src, opts) == 3 &&
+		    !strcmp(type, "cgroup") &&
+		    (strstr(opts, ",memory") || !strncmp(opts, "memory", 6))) {
+			snprintf(mnt, len, "%s", point);
+			found = true;
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
+/* SKIP (not pass) where --memcg cannot run: not root, or no v1 memory
+ * controller. */
+#define NEED_MEMCG(mnt)                                                    \
+	do {                                                               \
+		if (geteuid() != 0 || !memcg_mount(mnt, sizeof(mnt))) {    \
+			print_message("SKIP: --memcg needs root and a cgroup " \
+				      "v1 memory controller\n");           \
+			skip();                                            \
+		}                                                          \
+	} while (0)
+
+/* mmload.* directories anywhere under the hierarchy: the cgroups --memcg
+ * made and did not remove. */
+static int memcg_dirs(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char sub[2048];
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (!strncmp(de->d_name, "mmload.", 7))
+			n++;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (depth < 4)
+			n += memcg_dirs(sub, depth + 1);
+	}
+	closedir(d);
+	return n;
+}
+
+/* A file of npages zero pages on a disk's filesystem: tmpfs pages are
+ * shared memory on the anon lists, not page cache, and mmload refuses
+ * them.  $TMPDIR (T) if it is not tmpfs, else /var/tmp, else the working
+ * directory (meson's build directory). */
+static char memcg_dir[300];
+
+static const char *disk_file(const char *name, unsigned npages)
+{
+	const char *cand[] = { "/var/tmp", "." };
+	static char path[700];
+	static char buf[PS];
+	struct statfs sf;
+	int fd;
+
+	memcg_dir[0] = '\0';
+	if (statfs(T, &sf) == 0 && sf.f_type != TMPFS_MAGIC_)
+		snprintf(memcg_dir, sizeof(memcg_dir), "%s", T);
+	for (size_t i = 0; i < 2 && !memcg_dir[0]; i++) {
+		if (statfs(cand[i], &sf) < 0 || sf.f_type == TMPFS_MAGIC_)
+			continue;
+		snprintf(memcg_dir, sizeof(memcg_dir), "%s/mmload_memcg.XXXXXX",
+			 cand[i]);
+		if (!mkdtemp(memcg_dir))
+			memcg_dir[0] = '\0';
+	}
+	if (!memcg_dir[0])
+		skip();
+	snprintf(path, sizeof(path), "%s/%s", memcg_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < npages; i++)
+		assert_int_equal(write(fd, buf, PS), PS);
+	close(fd);
+	return path;
+}
+
+/* The teardown of the --memcg cases, also after a failure. */
+static int disk_done(void **state)
+{
+	(void)state;
+	if (memcg_dir[0] && strcmp(memcg_dir, T))
+		tmpdir_remove(memcg_dir);
+	memcg_dir[0] = '\0';
+	return 0;
+}
+
+/* A value of a "name value" line that may be fractional. */
+static double dval(const char *name)
+{
+	const char *p = strstr(out, name);
+
+	if (!p)
+		fail_msg("no %s in:\n%s", name, out);
+	return strtod(p + strlen(name), NULL);
+}
+
+/* A loop over 512 pages in a cgroup with room for 256: no replacement
+ * that keeps what it saw last can keep a loop larger than its memory, and
+ * (nearly) every touch is a major fault, every pass.  Nearly: the kernel's
+ * workingset detection sees the refaults come back within the size of its
+ * lists and activates some of them, which then stay a while: measured
+ * here 2001..2048 major faults of 2048 touches.  With room for 1024, the
+ * second pass is all hits.  The sampled page cache sits near the limit,
+ * and the cgroup is gone afterwards. */
+static void test_mmload_memcg_loop_nomount(void **state)
+{
+	char mnt[1024];
+	const char *f;
+	int before;
+	double cache;
+
+	(void)state;
+	NEED_MEMCG(mnt);
+	f = disk_file("loop.dat", 512);
+	before = memcg_dirs(mnt, 0);
+	assert_int_equal(mmload(NULL, 0, "--memcg", "256", "--pattern",
+				"loop:512", "--ops", "2048", f, NULL), 0);
+	assert_int_equal(val("touches", false), 2048);
+	if (val("majflt", false) < 2048 * 95 / 100)
+		fail_msg("majflt %lld of 2048 touches:\n%s",
+			 val("majflt", false), out);
+	assert_int_equal(val("memcg_limit_pages", false), 256);
+	cache = dval("memcg_cache_pages ");
+	if (cache < 0.6 * 256 || cache > 1.3 * 256)
+		fail_msg("memcg_cache_pages %.1f, not near 256:\n%s", cache,
+			 out);
+	assert_true(val("memcg_cache_pages_max", false) <= 512);
+	assert_true(val("memcg_samples", false) >= 1);
+	assert_int_equal(memcg_dirs(mnt, 0), before);
+
+	/* Room for all: the first pass reads, the second hits. */
+	assert_int_equal(mmload(NULL, 0, "--memcg", "1024", "--pattern",
+				"loop:512", "--ops", "1024", "--json", f,
+				NULL), 0);
+	assert_non_null(strstr(out, "\"majflt\": 512,"));
+	assert_non_null(strstr(out, "\"memcg_limit_pages\": 1024"));
+	assert_non_null(strstr(out, "\"memcg_cache_pages\": "));
+	assert_int_equal(memcg_dirs(mnt, 0), before);
+}
+
+/* SIGTERM and SIGINT in the middle of a run: the process dies of the
+ * signal, and its cgroup is gone. */
+static void test_mmload_memcg_signal_nomount(void **state)
+{
+	static const int sigs[] = { SIGTERM, SIGINT };
+	char mnt[1024];
+	const char *f;
+	int before;
+
+	(void)state;
+	NEED_MEMCG(mnt);
+	f = disk_file("sig.dat", 64);
+	before = memcg_dirs(mnt, 0);
+	for (size_t i = 0; i < 2; i++) {
+		struct timespec ts = { 0, 50 * 1000000 };
+		int st, tries = 0;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+
+			dup2(nul, 1);
+			execl(getenv("MMLOAD"), "mmload", "--memcg", "32",
+			      "--pattern", "rand", "--seconds", "10", f,
+			      (char *)NULL);
+			_exit(127);
+		}
+		/* Until its cgroup is there (it enters before touching). */
+		while (memcg_dirs(mnt, 0) == before && tries++ < 100)
+			nanosleep(&ts, NULL);
+		assert_int_equal(memcg_dirs(mnt, 0), before + 1);
+		nanosleep(&ts, NULL);
+		kill(pid, sigs[i]);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), sigs[i]);
+		assert_int_equal(memcg_dirs(mnt, 0), before);
+	}
+}
+
+/* tmpfs pages are not page cache: refused, exit 2, nothing made. */
+static void test_mmload_memcg_tmpfs_nomount(void **state)
+{
+	char err[1024], path[256];
+	struct statfs sf;
+	int fd;
+
+	(void)state;
+	if (statfs("/dev/shm", &sf) < 0 || sf.f_type != TMPFS_MAGIC_)
+		skip();
+	snprintf(path, sizeof(path), "/dev/shm/test_mmload.%d", (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8 * PS), 0);
+	close(fd);
+	assert_int_equal(mmload(err, sizeof(err), "--memcg", "4", path, NULL),
+			 2);
+	unlink(path);
+	assert_non_null(strstr(err, "mmload: --memcg: 4: "));
+	assert_non_null(strstr(err, "tmpfs"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -822,12 +1051,20 @@ int main(void)
 		cmocka_unit_test(test_mmload_repeat_nomount),
 		cmocka_unit_test(test_mmload_latency_nomount),
 		cmocka_unit_test(test_mmload_latency_kinds),
+		cmocka_unit_test_teardown(test_mmload_memcg_loop_nomount,
+					  disk_done),
+		cmocka_unit_test_teardown(test_mmload_memcg_signal_nomount,
+					  disk_done),
+		cmocka_unit_test(test_mmload_memcg_tmpfs_nomount),
 		cmocka_unit_test_prestate_setup_teardown(
 			test_mmload_fifo_loop_exact, mnt_case_setup,
 			fifo_loop_teardown, &fifo_mnt),
 	};
 	int rc;
 
+	/* TEST_MMLOAD_ONLY=test_mmload_memcg* runs the cases matching it. */
+	if (getenv("TEST_MMLOAD_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_MMLOAD_ONLY"));
 	if (tmpdir_make(T, sizeof(T), "test_mmload") < 0) {
 		perror("test_mmload: scratch dir");
 		return 1;

@@ -51,12 +51,14 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "json.h"
+#include "memcg.h"
 #include "parse.h"
 #include "pattern.h"
 #include "rng.h"
@@ -74,11 +76,14 @@
 #define WRITE_BIT (1ull << 63)
 #define REC_CHUNK 2048		/* records per chunk of a recording ring */
 #define REC_CHUNKS 4		/* chunks per ring: 128 KiB per thread */
+#define MAX_MEMCG_PAGES 268435456ull	/* --memcg: 1 TiB of page cache */
+#define MEMCG_SAMPLE_MS 10	/* memory.stat sampled this often */
+#define TMPFS_MAGIC_ 0x01021994
 
 /* Long-only options (doc/options.md: their letters mean other things). */
 enum {
 	OPT_PATTERN = 256, OPT_PAGES, OPT_OPS, OPT_FORK, OPT_TRACE_OUT,
-	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY,
+	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY, OPT_MEMCG,
 };
 
 struct opts {
@@ -103,6 +108,8 @@ struct opts {
 	unsigned repeat;		/* runs, 1: one */
 	bool latency;			/* time every touch */
 	bool json;
+	uint64_t memcg_pages;		/* --memcg: page cache room, 0: off */
+	const char *memcg_arg;
 };
 
 /* --latency: what each touch took, in a histogram per kind of touch.  A
@@ -157,6 +164,8 @@ struct tracer {
 	int child_fd;			/* --fork: hangs up when the child
 					 * is past its touches, or dead */
 	int child_first;		/* the child's first ring */
+	pid_t os_tid;			/* the writer thread's, once it runs
+					 * (atomic): --memcg moves it out */
 };
 
 /* One thread's work and results. */
@@ -197,6 +206,8 @@ struct result {
 	struct {
 		uint64_t touches, minflt, majflt;
 	} thread[MAX_THREADS];
+	uint64_t memcg_pages;		/* --memcg PAGES, 0: not run in one */
+	struct memcg_summary mc;	/* the cgroup over the touches */
 };
 
 static void usage(FILE *out)
@@ -253,6 +264,14 @@ static void usage(FILE *out)
 "                        per kind (no fault: a kernel hit; minor fault;\n"
 "                        major fault: on framefs a frame hit or a frame\n"
 "                        miss, the store's latency model among them).\n"
+"      --memcg PAGES     run the touches in a fresh memory cgroup (v1, as\n"
+"                        root) whose limit leaves room for PAGES pages of\n"
+"                        page cache: the kernel's own replacement on FILE\n"
+"                        (a disk file, not tmpfs), dropped from the cache\n"
+"                        first, readahead off (--madvise random); reports\n"
+"                        memcg_cache_pages (mean of 10 ms samples) and the\n"
+"                        workingset counters.  The cgroup is removed after\n"
+"                        (1..268435456)\n"
 "                        Costs two getrusage calls per touch, outside the\n"
 "                        timed part\n"
 "      --json            one JSON object instead of name-value lines\n"
@@ -271,6 +290,9 @@ static void usage(FILE *out)
 "      copy on write: the parent sees none of the child's writes\n"
 "  " PROG " --write 0.5 --overwrite --repeat 5 /mnt/ff/data\n"
 "      store into an existing file, five runs: min, median, max\n"
+"  " PROG " --memcg 4096 --pattern zipf:0.9 --ops 200000 --trace-out k.trace\n"
+"         /var/tmp/data\n"
+"      the kernel with 16 MiB of page cache; then framesim -n 4096 k.trace\n"
 "\n"
 "Output: elapsed, touches, distinct pages, minflt, majflt, touches/s, and\n"
 "for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage\n"
@@ -345,6 +367,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "latency", no_argument, NULL, OPT_LATENCY },
+		{ "memcg", required_argument, NULL, OPT_MEMCG },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -428,6 +451,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_LATENCY: o->latency = true; break;
+		case OPT_MEMCG:
+			o->memcg_pages = parse_count("--memcg", optarg, 1,
+						     MAX_MEMCG_PAGES);
+			o->memcg_arg = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf(PROG " " FRAMEFS_VERSION "\n"); exit(0);
 		default: prog_getopt_fail(opt, argv);
@@ -456,6 +484,16 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			snprintf(why, sizeof(why), "not with %s", with);
 			prog_opt_fail("--repeat", repeat_arg, why);
 		}
+	}
+	/* --memcg counts a major fault as one page read: readahead off
+	 * (MADV_RANDOM), unless the user asked for other advice. */
+	if (o->memcg_pages && o->madvise < 0) {
+		o->madvise = MADV_RANDOM;
+		o->madvise_name = "random";
+	} else if (o->memcg_pages && o->madvise != MADV_RANDOM) {
+		prog_errf("--memcg: warning: --madvise %s keeps readahead: a "
+			  "major fault may read more than one page",
+			  o->madvise_name);
 	}
 	o->file = argv[optind];
 }
@@ -573,6 +611,8 @@ static void *tracer_main(void *arg)
 	struct tracer *tr = arg;
 	struct recring *ring = tr->ring;
 	int nb = ring->nbufs, rc = 0;
+
+	__atomic_store_n(&tr->os_tid, gettid(), __ATOMIC_RELEASE);
 	uint32_t cur[2 * MAX_THREADS] = { 0 };
 	bool avail[2 * MAX_THREADS];
 
@@ -828,6 +868,132 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* ---- --memcg: the kernel as a row -------------------------------------- */
+
+/* The cgroup of this run (main makes it, run_workers enters it right
+ * before the first touch), and the trace writer to keep out of it. */
+static struct memcg *memcg;
+static struct tracer *memcg_tracer;
+
+/* Right before the first touch.  What the run allocated and touched so far
+ * stays charged where it was (v1 moves no charges), so the cgroup holds the
+ * file's pages and what the touches themselves cost: page tables, the
+ * page cache's tree nodes, the workers' stacks.  The trace writer thread
+ * goes back out: the trace file's page cache is not the workload's.  A
+ * --fork child, forked outside, enters on its own. */
+static int memcg_begin(bool child)
+{
+	int rc = memcg_enter(memcg, 0);
+
+	if (rc < 0) {
+		prog_errf("--memcg: %s/cgroup.procs: %s", memcg_path(memcg),
+			  strerror(-rc));
+		return rc;
+	}
+	if (child)
+		return 0;
+	if (memcg_tracer && memcg_tracer->running) {
+		pid_t tid = 0;
+
+		for (int i = 0; i < 1000 && !tid; i++) {
+			tid = __atomic_load_n(&memcg_tracer->os_tid,
+					      __ATOMIC_ACQUIRE);
+			if (!tid)
+				sleep_ms(1);
+		}
+		rc = tid ? memcg_thread_out(memcg, tid) : -ESRCH;
+		if (rc < 0) {
+			prog_errf("--memcg: moving the trace writer out: %s",
+				  strerror(-rc));
+			return rc;
+		}
+	}
+	rc = memcg_sampler_start(memcg, MEMCG_SAMPLE_MS);
+	if (rc < 0)
+		prog_errf("--memcg: %s/memory.stat: %s", memcg_path(memcg),
+			  strerror(-rc));
+	return rc;
+}
+
+/* After the last touch: the samples summed up, and the process out. */
+static void memcg_end(struct result *res, uint64_t pages)
+{
+	memcg_sampler_stop(memcg, &res->mc);
+	res->memcg_pages = pages;
+	memcg_leave(memcg);
+}
+
+/* Pages of the first len bytes of fd in the page cache (mincore). */
+static int64_t resident_pages(int fd, size_t len)
+{
+	size_t n = (len + PS - 1) / PS;
+	unsigned char *vec = malloc(n ? n : 1);
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	int64_t count = -1;
+
+	if (vec && p != MAP_FAILED && mincore(p, len, vec) == 0) {
+		count = 0;
+		for (size_t i = 0; i < n; i++)
+			count += vec[i] & 1;
+	}
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	free(vec);
+	return count;
+}
+
+/* Every run starts cold: the file's pages are dropped (written first if
+ * dirty: a dirty page cannot be dropped), and mincore must count none. */
+static int memcg_drop(const struct opts *o, int fd, uint64_t npages)
+{
+	int64_t left = -1;
+
+	fdatasync(fd);			/* EBADF/EINVAL on a read-only fd:
+					 * nothing of ours to write */
+	for (int i = 0; i < 3 && left != 0; i++) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		left = resident_pages(fd, npages * PS);
+	}
+	if (left == 0)
+		return 0;
+	if (left < 0)
+		prog_errf("--memcg: %s: mincore: %s", o->file,
+			  strerror(errno));
+	else
+		prog_errf("--memcg: %s: %lld of %llu pages stay in the page "
+			  "cache after POSIX_FADV_DONTNEED (mapped by another "
+			  "process?)", o->file, (long long)left,
+			  (unsigned long long)npages);
+	return -1;
+}
+
+/* Makes the cgroup: room for --memcg pages of page cache, plus an estimate
+ * of the workload's own memory that will be charged there (one page table
+ * page per 512 pages, a tree node per 64, stacks); the sampler raises the
+ * limit if the measured own memory outgrows it.  A tmpfs file is refused:
+ * its pages are shared memory on the anon lists, not page cache. */
+static void memcg_setup(const struct opts *o, int fd, uint64_t npages)
+{
+	uint64_t own = npages / 512 + npages / 64 * 576 / PS + 32 +
+		       (uint64_t)o->threads * (o->fork ? 2 : 1) * 8;
+	struct statfs sf;
+	char err[2600];
+
+	if (fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC_) {
+		char why[4200];
+
+		snprintf(why, sizeof(why), "%s is on tmpfs, whose pages are "
+			 "shared memory, not page cache (use a file on a "
+			 "disk's filesystem)", o->file);
+		prog_opt_fail("--memcg", o->memcg_arg, why);
+	}
+	memcg = memcg_open(o->memcg_pages * PS, own * PS, err, sizeof(err));
+	if (!memcg) {
+		prog_errf("--memcg: %s", err);
+		exit(1);
+	}
+}
+
 /* ---- one process's run -------------------------------------------------- */
 
 /* Default touches: one cycle of a periodic pattern, else one per page. */
@@ -934,6 +1100,8 @@ static int run_workers(const struct opts *o, unsigned char *base,
 	}
 	if (!total && o->seconds <= 0)
 		total = default_ops(w[0].pat, npages);
+	if (memcg && memcg_begin(writer_base != 0) < 0)
+		return -EIO;
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = now_sec(CLOCK_MONOTONIC);
 	for (int i = 0; i < o->threads; i++) {
@@ -964,6 +1132,8 @@ static int run_workers(const struct opts *o, unsigned char *base,
 			return -rc;
 		}
 	}
+	if (memcg && !writer_base)
+		memcg_end(res, o->memcg_pages);
 	/* The end is the last worker's, not when this thread noticed. */
 	t_end = t0;
 	for (int i = 0; i < o->threads; i++)
@@ -1014,6 +1184,44 @@ struct outcome {
 	uint64_t seen_by_parent;
 };
 
+/* --memcg's figures: the limit as pages of page cache and as set, the
+ * cgroup's file LRU (its page cache) as sampled, the workload's own memory
+ * charged there, and the workingset counters memory.stat has. */
+static void print_memcg(const struct result *r, bool json)
+{
+	const struct memcg_summary *m = &r->mc;
+	struct {
+		const char *name;
+		double v;
+		int prec;
+		bool have;
+	} f[] = {
+		{ "memcg_limit_pages", (double)r->memcg_pages, 0, true },
+		{ "memcg_limit_bytes", (double)m->limit_bytes, 0, true },
+		{ "memcg_cache_pages", m->file_pages_avg, 1, true },
+		{ "memcg_cache_pages_max", (double)m->file_pages_max, 0, true },
+		{ "memcg_mapped_pages", m->mapped_pages_avg, 1, true },
+		{ "memcg_own_pages_max", (double)m->other_pages_max, 0, true },
+		{ "memcg_samples", (double)m->samples, 0, true },
+		{ "memcg_pgmajfault", (double)m->pgmajfault, 0, true },
+		{ "workingset_refault_file", (double)m->refault_file, 0,
+		  m->has_refault },
+		{ "workingset_activate_file", (double)m->activate_file, 0,
+		  m->has_activate },
+		{ "workingset_restore_file", (double)m->restore_file, 0,
+		  m->has_restore },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!f[i].have)
+			continue;
+		if (json)
+			printf(", \"%s\": %.*f", f[i].name, f[i].prec, f[i].v);
+		else
+			printf("%-22s %.*f\n", f[i].name, f[i].prec, f[i].v);
+	}
+}
+
 static void print_result(const char *who, const struct result *r, bool json)
 {
 	double rate = r->elapsed_s > 0 ? (double)r->touches / r->elapsed_s : 0;
@@ -1041,6 +1249,8 @@ static void print_result(const char *who, const struct result *r, bool json)
 			printf(", \"msync_ms\": %.3f", r->msync_ms);
 		if (r->munmap_ms >= 0)
 			printf(", \"munmap_ms\": %.3f", r->munmap_ms);
+		if (r->memcg_pages)
+			print_memcg(r, true);
 		printf("}");
 		return;
 	}
@@ -1065,6 +1275,8 @@ static void print_result(const char *who, const struct result *r, bool json)
 		printf("%-22s %.3f\n", "msync_ms", r->msync_ms);
 	if (r->munmap_ms >= 0)
 		printf("%-22s %.3f\n", "munmap_ms", r->munmap_ms);
+	if (r->memcg_pages)
+		print_memcg(r, false);
 }
 
 /* The smallest bucket bound that p of the touches of kind (-1: all) stay
@@ -1251,6 +1463,7 @@ static void print_repeat(const struct opts *o, uint64_t npages,
 		{ "distinct_pages", 0 }, { "pages_written", 0 },
 		{ "minflt", 0 }, { "majflt", 0 }, { "touches_per_s", 0 },
 		{ "msync_ms", 3 }, { "munmap_ms", 3 },
+		{ "memcg_cache_pages", 1 }, { "workingset_refault_file", 0 },
 	};
 	double v[MAX_REPEAT];
 
@@ -1273,6 +1486,9 @@ static void print_repeat(const struct opts *o, uint64_t npages,
 				r->elapsed_s > 0 ? (double)r->touches /
 						   r->elapsed_s : 0,
 				r->msync_ms, r->munmap_ms,
+				r->memcg_pages ? r->mc.file_pages_avg : -1,
+				r->memcg_pages && r->mc.has_refault ?
+				(double)r->mc.refault_file : -1,
 			};
 
 			v[i] = x[k];
@@ -1433,6 +1649,11 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 				 .cres = { .msync_ms = -1, .munmap_ms = -1 } };
 	if (o->write_ratio > 0 || is_trace_pattern(o->pattern))
 		prot |= PROT_WRITE;
+	if (memcg && memcg_drop(o, fd, npages) < 0) {
+		if (tr)
+			tracer_finish(tr, true);
+		return 1;
+	}
 	base = mmap(NULL, len, prot, o->shared ? MAP_SHARED : MAP_PRIVATE, fd,
 		    0);
 	if (base == MAP_FAILED) {
@@ -1487,6 +1708,7 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 		}
 		close(pfd[1]);
 		pfd[1] = -1;
+		memcg_set_child(child);
 	}
 	if (tr)
 		tr->child_fd = pfd[0];
@@ -1551,6 +1773,7 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 			status = 1;
 		}
 		child = 0;
+		memcg_set_child(0);
 	}
 	{
 		double t = now_sec(CLOCK_MONOTONIC);
@@ -1567,6 +1790,7 @@ out:
 	if (child > 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		memcg_set_child(0);
 	}
 	if (base)
 		munmap(base, len);
@@ -1614,6 +1838,8 @@ int main(int argc, char **argv)
 			prog_usage_fail("--pattern", err);
 		pattern_free(p);
 	}
+	if (o.memcg_pages)
+		memcg_setup(&o, fd, npages);
 	/* The trace is opened before the first touch: a path that cannot be
 	 * written is refused now, not after the run. */
 	if (o.trace_out) {
@@ -1626,6 +1852,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		tr = &tracer;
+		memcg_tracer = tr;
 	}
 	if (o.repeat > 1) {
 		runs = calloc(o.repeat, sizeof(*runs));
@@ -1641,6 +1868,18 @@ int main(int argc, char **argv)
 		status = run_once(&o, fd, npages, tr, &runs[i], lat,
 				  &reported);
 	close(fd);
+	if (memcg) {
+		char dir[2200];
+		int rc;
+
+		snprintf(dir, sizeof(dir), "%s", memcg_path(memcg));
+		rc = memcg_close(memcg);
+		memcg = NULL;
+		if (rc < 0) {
+			prog_errf("--memcg: rmdir %s: %s", dir, strerror(-rc));
+			status = 1;
+		}
+	}
 	if (!status && !reported) {
 		if (o.repeat > 1)
 			print_repeat(&o, npages, runs, o.repeat, lat);
