@@ -844,7 +844,22 @@ static bool memcg_mount(char *mnt, size_t len)
 				      "v1 memory controller\n");           \
 			skip();                                            \
 		}                                                          \
+		NEED_NO_TSAN();                                            \
 	} while (0)
+
+/* A TSan build allocates shadow memory as the workload runs, charged to
+ * the cgroup it has entered: far more than a few hundred pages' limit
+ * leaves room for, and the kernel's OOM killer ends the run. */
+#ifdef __SANITIZE_THREAD__
+#define NEED_NO_TSAN()                                                     \
+	do {                                                               \
+		print_message("SKIP: a TSan build's shadow memory does not "   \
+			      "fit in a small memory cgroup\n");            \
+		skip();                                                    \
+	} while (0)
+#else
+#define NEED_NO_TSAN() do { } while (0)
+#endif
 
 /* mmload.* directories anywhere under the hierarchy: the cgroups --memcg
  * made and did not remove. */
