@@ -844,21 +844,22 @@ static bool memcg_mount(char *mnt, size_t len)
 				      "v1 memory controller\n");           \
 			skip();                                            \
 		}                                                          \
-		NEED_NO_TSAN();                                            \
+		NEED_NO_SANITIZER();                                            \
 	} while (0)
 
-/* A TSan build allocates shadow memory as the workload runs, charged to
- * the cgroup it has entered: far more than a few hundred pages' limit
- * leaves room for, and the kernel's OOM killer ends the run. */
-#ifdef __SANITIZE_THREAD__
-#define NEED_NO_TSAN()                                                     \
+/* A sanitizer build allocates shadow memory (and ASan its quarantine) as
+ * the workload runs, charged to the cgroup it has entered: more than a
+ * few hundred pages' limit leaves room for, and the kernel's OOM killer
+ * ends the run.  The plain build (make test) runs these cases. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define NEED_NO_SANITIZER()                                                     \
 	do {                                                               \
-		print_message("SKIP: a TSan build's shadow memory does not "   \
-			      "fit in a small memory cgroup\n");            \
+		print_message("SKIP: a sanitizer build's shadow memory does "  \
+			      "not fit in a small memory cgroup\n");        \
 		skip();                                                    \
 	} while (0)
 #else
-#define NEED_NO_TSAN() do { } while (0)
+#define NEED_NO_SANITIZER() do { } while (0)
 #endif
 
 /* mmload.* directories anywhere under the hierarchy: the cgroups --memcg
