@@ -1029,6 +1029,36 @@ static void test_mmload_memcg_signal_nomount(void **state)
 }
 
 /* tmpfs pages are not page cache: refused, exit 2, nothing made. */
+/* A cgroup an earlier run could not remove (the OOM killer or SIGKILL
+ * ended it) goes at the next run: mmload.PID with no such process.  PIDs
+ * stay below pid_max, at most 4194304, so that one can never be alive. */
+static char stale_cg[1100];
+
+static int stale_teardown(void **state)
+{
+	(void)state;
+	if (stale_cg[0])
+		rmdir(stale_cg);
+	stale_cg[0] = '\0';
+	return 0;
+}
+
+static void test_mmload_memcg_sweeps_stale_nomount(void **state)
+{
+	char mnt[1024];
+	const char *f;
+
+	(void)state;
+	NEED_MEMCG(mnt);
+	f = disk_file("stale.dat", 16);
+	snprintf(stale_cg, sizeof(stale_cg), "%s/mmload.4194304", mnt);
+	assert_int_equal(mkdir(stale_cg, 0755), 0);
+	assert_int_equal(mmload(NULL, 0, "--memcg", "64", "--pattern", "seq",
+				f, NULL), 0);
+	assert_int_equal(access(stale_cg, F_OK), -1);
+	stale_cg[0] = '\0';
+}
+
 static void test_mmload_memcg_tmpfs_nomount(void **state)
 {
 	char err[1024], path[256];
@@ -1072,6 +1102,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_mmload_memcg_signal_nomount,
 					  disk_done),
 		cmocka_unit_test(test_mmload_memcg_tmpfs_nomount),
+		cmocka_unit_test_teardown(test_mmload_memcg_sweeps_stale_nomount,
+					  stale_teardown),
 		cmocka_unit_test_prestate_setup_teardown(
 			test_mmload_fifo_loop_exact, mnt_case_setup,
 			fifo_loop_teardown, &fifo_mnt),

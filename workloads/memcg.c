@@ -16,14 +16,18 @@
  * file LRU) every interval and raises the limit when it grows, so that the
  * cache keeps its room.  The limit is never lowered during a run.
  *
- * Cleanup.  The state the handlers need is static and prepared at open
+ * Cleanup.  A run that the OOM killer or SIGKILL ended leaves its
+ * directory behind; the next run removes such directories whose PID is
+ * gone (sweep_stale).  The state the handlers need is static and prepared at open
  * (paths, the PID as text), so the cleanup is write/rmdir/kill/waitpid
  * only: async-signal-safe.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -208,6 +212,35 @@ static void on_exit_cleanup(void)
 	(void)cleanup();
 }
 
+/* Removes the cgroups under dir that an earlier mmload made and could not
+ * remove (the OOM killer or a SIGKILL ended it): mmload.PID with no such
+ * process.  rmdir fails on a cgroup that still holds a task or a child, so
+ * nothing in use goes. */
+static void sweep_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], *end;
+		long pid;
+
+		if (strncmp(de->d_name, "mmload.", 7))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 7, &end, 10);
+		if (errno || *end || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(path))
+			(void)rmdir(path);
+	}
+	closedir(d);
+}
+
 struct memcg *memcg_open(uint64_t cache_bytes, uint64_t other_bytes,
 			 char *err, size_t errlen)
 {
@@ -251,6 +284,8 @@ struct memcg *memcg_open(uint64_t cache_bytes, uint64_t other_bytes,
 	/* Step 3: a fresh directory under the own cgroup, else the root,
 	 * and the limit written (a directory whose limit cannot be set is
 	 * of no use: removed, and the next place tried). */
+	for (int i = 0; i < 2 && where[i]; i++)
+		sweep_stale(where[i]);
 	for (int i = 0; i < 2 && where[i]; i++) {
 		snprintf(m->dir, sizeof(m->dir), "%s/mmload.%d", where[i],
 			 (int)getpid());
