@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(gcc libc6-dev make pkg-config meson ninja-build python3
       libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev libzstd-dev
-      groff-base)
+      groff-base gnuplot-nox sqlite3)
 
 missing=()
 for p in "${pkgs[@]}"; do
