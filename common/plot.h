@@ -10,12 +10,15 @@
  * to run (WHY says how to install it); -EIO when gnuplot failed, with WHY
  * holding its first line of complaint (or how it died).  The data belong in
  * files the script names, not in the script: the script should be small.
+ * gnuplot's standard output goes to /dev/null: after a failed `set output`
+ * it draws on standard output, which is the caller's table.
  * Header-only, as all of common/ (common/meson.build says why).
  */
 #ifndef FRAMEFS_PLOT_H
 #define FRAMEFS_PLOT_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,13 +65,47 @@ static inline void plot_str(FILE *out, const char *s)
 	fputc('\'', out);
 }
 
+/* The complaint in gnuplot's standard error TEXT, into WHY: the first
+ * line that is not its echo of the command ("gnuplot> set output ...")
+ * nor the caret under it, without the "line N:" of a script read from
+ * standard input, blanks squeezed. */
+static inline void plot_complaint(const char *text, char *why, size_t whylen)
+{
+	const char *line, *end;
+	size_t got = 0;
+
+	for (line = text; *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		line += strspn(line, " \t");
+		if (line >= end || strncmp(line, "gnuplot>", 8) == 0 ||
+		    strspn(line, " \t^") >= (size_t)(end - line))
+			continue;
+		if (strncmp(line, "line ", 5) == 0 &&
+		    line[5 + strspn(line + 5, "0123456789")] == ':') {
+			line += 5 + strspn(line + 5, "0123456789") + 1;
+			line += strspn(line, " \t");
+		}
+		for (; line < end && got + 1 < whylen; line++) {
+			if ((*line == ' ' || *line == '\t') &&
+			    (got == 0 || why[got - 1] == ' '))
+				continue;
+			why[got++] = *line == '\t' ? ' ' : *line;
+		}
+		break;
+	}
+	while (got > 0 && why[got - 1] == ' ')
+		got--;
+	if (whylen)
+		why[got] = '\0';
+}
+
 static inline int plot_run(const char *script, char *why, size_t whylen)
 {
 	int in[2], err[2], status;
 	size_t len = strlen(script), off = 0, got = 0;
 	void (*old_pipe)(int);
 	pid_t pid;
-	char buf[512];
+	char buf[2048];
 	ssize_t n;
 
 	if (whylen)
@@ -93,7 +130,13 @@ static inline int plot_run(const char *script, char *why, size_t whylen)
 		goto out_sys;
 	}
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
 		dup2(in[0], STDIN_FILENO);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
 		dup2(err[1], STDERR_FILENO);
 		close(in[0]);
 		close(in[1]);
@@ -116,28 +159,23 @@ static inline int plot_run(const char *script, char *why, size_t whylen)
 	}
 	close(in[1]);
 	signal(SIGPIPE, old_pipe);
-	/* Keep the first line gnuplot complains with; drain the rest. */
-	while ((n = read(err[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	/* Keep the start of what gnuplot says; drain the rest. */
+	for (;;) {
+		bool full = got + 1 >= sizeof(buf);
+		char rest[512];
+
+		n = full ? read(err[0], rest, sizeof(rest)) :
+			   read(err[0], buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		}
-		for (ssize_t i = 0; i < n && got + 1 < whylen; i++) {
-			if (buf[i] == '\n' && got > 0) {
-				why[got] = '\0';
-				got = whylen; /* the line is complete */
-				break;
-			}
-			if (got == 0 && (buf[i] == ' ' || buf[i] == '\t'))
-				continue;
-			if (buf[i] != '\n')
-				why[got++] = buf[i];
-		}
-		if (got < whylen)
-			why[got] = '\0';
+		if (!full)
+			got += (size_t)n;
 	}
+	buf[got] = '\0';
 	close(err[0]);
+	plot_complaint(buf, why, whylen);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			goto out_sys;

@@ -2,7 +2,8 @@
  * set by meson): Belady's anomaly on --refs, a trace and its .zst giving the
  * same results, -j 2 giving the results of -j 1 for every registered
  * policy, --warmup, write-backs on a hand-worked trace, --frac, the CSV and
- * JSON outputs, and the errors (message and exit status) of bad input.
+ * JSON outputs, --plot's pictures (SKIPPED without gnuplot), and the errors
+ * (message and exit status) of bad input.
  *
  * Trace files are written into a fresh directory under $TMPDIR (or /tmp),
  * removed with everything in it when the group ends. */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 
 #include "tmpdir.h"
 
+#include "plot.h"
 #include "policy.h"
 #include "trace.h"
 
@@ -754,6 +757,184 @@ static void test_framesim_progress(void **s)
 	free(path);
 }
 
+/* ---- --plot ----------------------------------------------------------- */
+
+/* Is path a PNG image of more than min_bytes? */
+static void assert_png(const char *path, long min_bytes)
+{
+	static const unsigned char magic[8] = { 0x89, 'P', 'N', 'G',
+						'\r', '\n', 0x1a, '\n' };
+	unsigned char head[8];
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		fail_msg("%s: no picture written", path);
+	assert_int_equal(fread(head, 1, sizeof(head), f), sizeof(head));
+	fclose(f);
+	assert_memory_equal(head, magic, sizeof(magic));
+	assert_int_equal(stat(path, &st), 0);
+	if (st.st_size <= min_bytes)
+		fail_msg("%s: %lld bytes, a blank picture?", path,
+			 (long long)st.st_size);
+}
+
+/* Runs framesim with TMPDIR set to a fresh directory, and checks that the
+ * run left nothing there (the points of a picture go to a temporary file
+ * that is removed). */
+static char *plot_tmp;
+
+static void plot_tmp_begin(void)
+{
+	plot_tmp = tpath("plot-tmp");
+	assert_int_equal(mkdir(plot_tmp, 0700), 0);
+	assert_int_equal(setenv("TMPDIR", plot_tmp, 1), 0);
+}
+
+static void plot_tmp_end(void)
+{
+	unsetenv("TMPDIR");
+	if (rmdir(plot_tmp) < 0)
+		fail_msg("%s: a temporary file left behind", plot_tmp);
+	free(plot_tmp);
+}
+
+/* The text table without its last line (load and replay times). */
+static char *without_times(const char *text)
+{
+	char *t = strdup(text), *times;
+
+	assert_non_null(t);
+	times = strstr(t, "loaded in ");
+	assert_non_null(times);
+	*times = '\0';
+	return t;
+}
+
+/* --mrc with --plot: a PNG from gnuplot exit 0, alone and with policies
+ * beside the curve; the table is the one printed without --plot. */
+static void test_framesim_plot_mrc(void **s)
+{
+	char *path = tpath("pm.trace"), *png = tpath("mrc.png");
+	char *plain, *drawn;
+
+	(void)s;
+	if (!plot_available())
+		skip();			/* gnuplot-nox is not installed */
+	write_trace(path, 20000, 1500);
+	plot_tmp_begin();
+	assert_int_equal(framesim("--mrc", "lru", path, NULL), 0);
+	plain = without_times(out);
+	assert_int_equal(framesim("--mrc", "lru", "--plot", png, path, NULL),
+			 0);
+	drawn = without_times(out);
+	assert_string_equal(err, "");
+	assert_string_equal(plain, drawn);
+	assert_png(png, 8000);
+	assert_int_equal(unlink(png), 0);
+	assert_int_equal(framesim("--mrc", "opt", "-p", "lru,clock,opt",
+				  "--plot", png, path, NULL), 0);
+	assert_string_equal(err, "");
+	assert_non_null(strstr(out, "opt (mrc)"));
+	assert_png(png, 8000);
+	plot_tmp_end();
+	free(plain);
+	free(drawn);
+	free(png);
+	free(path);
+}
+
+/* Policies x sizes with --plot: a PNG, and the same table; a reference
+ * string draws too, its textbook table byte for byte as without --plot. */
+static void test_framesim_plot_policies(void **s)
+{
+	char *path = tpath("pp.trace"), *png = tpath("grid.png");
+	char *belady = tpath("belady.png"), *plain, *drawn;
+
+	(void)s;
+	if (!plot_available())
+		skip();
+	write_trace(path, 20000, 1500);
+	plot_tmp_begin();
+	assert_int_equal(framesim("-p", "fifo,lru,opt", "-n", "300,30,3",
+				  "--csv", path, NULL), 0);
+	plain = csv_results(out);
+	assert_int_equal(framesim("-p", "fifo,lru,opt", "-n", "300,30,3",
+				  "--csv", "--plot", png, path, NULL), 0);
+	drawn = csv_results(out);
+	assert_string_equal(err, "");
+	assert_string_equal(plain, drawn);
+	assert_png(png, 8000);
+	free(plain);
+	free(drawn);
+	assert_int_equal(framesim("-p", "fifo", "-n", "1,2,3,4,5,6", "--refs",
+				  "1,2,3,4,1,2,5,1,2,3,4,5", NULL), 0);
+	plain = strdup(out);
+	assert_int_equal(framesim("-p", "fifo", "-n", "1,2,3,4,5,6", "--plot",
+				  belady, "--refs", "1,2,3,4,1,2,5,1,2,3,4,5",
+				  NULL), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(plain, out);
+	assert_png(belady, 5000);
+	plot_tmp_end();
+	free(plain);
+	free(belady);
+	free(png);
+	free(path);
+}
+
+/* Without gnuplot: refused before anything is simulated, exit 1.  A
+ * gnuplot that fails: the table, then its complaint, exit 1.  (A stand-in
+ * gnuplot on PATH: neither needs the real one.) */
+static void test_framesim_plot_gnuplot(void **s)
+{
+	char *bin = tpath("fake-bin"), *fake, *png = tpath("never.png");
+	char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	char want[700];
+	FILE *f;
+	int rc;
+
+	(void)s;
+	assert_non_null(saved);
+	assert_int_equal(mkdir(bin, 0700), 0);
+	setenv("PATH", bin, 1);
+	rc = framesim("--plot", png, "-r", "1,2,1", NULL);
+	setenv("PATH", saved, 1);
+	assert_int_equal(rc, 1);
+	assert_string_equal(out, "");
+	assert_string_equal(err, "framesim: --plot: gnuplot: not found "
+			    "(apt-get install gnuplot-nox)\n");
+
+	assert_true(asprintf(&fake, "%s/gnuplot", bin) > 0);
+	f = fopen(fake, "w");
+	assert_non_null(f);
+	/* What gnuplot 5.4 says on a script from standard input, and a
+	 * picture on standard output (after a failed "set output"). */
+	fputs("#!/bin/sh\necho 'not a picture'\n"
+	      "echo \"gnuplot> set output 'x.png'\" >&2\n"
+	      "echo '                 ^' >&2\n"
+	      "echo '   line 0:    cannot open file; output not changed' >&2\n"
+	      "echo 'system error: Permission denied' >&2\nexit 1\n", f);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	setenv("PATH", bin, 1);
+	rc = framesim("--plot", png, "-p", "lru", "-r", "1,2,1", NULL);
+	setenv("PATH", saved, 1);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "lru             3          3          2"));
+	assert_null(strstr(out, "not a picture"));
+	snprintf(want, sizeof(want), "framesim: --plot: %s: gnuplot: cannot "
+		 "open file; output not changed\n", png);
+	assert_string_equal(err, want);
+	assert_int_equal(access(png, F_OK), -1);
+	assert_int_equal(unlink(fake), 0);
+	assert_int_equal(rmdir(bin), 0);
+	free(saved);
+	free(fake);
+	free(png);
+	free(bin);
+}
+
 /* --list is the registry's listing; --help has the examples. */
 static void test_framesim_list_help(void **s)
 {
@@ -765,6 +946,7 @@ static void test_framesim_list_help(void **s)
 	assert_non_null(strstr(out, "Belady"));
 	assert_non_null(strstr(out, "--frac"));
 	assert_non_null(strstr(out, "--warmup"));
+	assert_non_null(strstr(out, "--plot belady.png"));
 }
 
 int main(void)
@@ -785,6 +967,9 @@ int main(void)
 		cmocka_unit_test(test_framesim_zstd_stdin),
 		cmocka_unit_test(test_framesim_progress),
 		cmocka_unit_test(test_framesim_nothing_measured),
+		cmocka_unit_test(test_framesim_plot_mrc),
+		cmocka_unit_test(test_framesim_plot_policies),
+		cmocka_unit_test(test_framesim_plot_gnuplot),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

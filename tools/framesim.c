@@ -26,6 +26,12 @@
  * state is not used: dirty frames are not evictable there (they wait for
  * the flusher), which would change the policy's choices.
  *
+ * --plot draws the table just printed, miss ratio against frames with a
+ * line per policy or curve (OPT's dashed), through gnuplot (common/plot.h):
+ * the points go to a temporary file the script names, removed afterwards.
+ * What can be checked before the simulation is (the file's directory, one
+ * trace, gnuplot on PATH), since a large trace can take minutes.
+ *
  * Limits: at most 2^32 - 2 references and 2^31 - 1 distinct pages per
  * trace (the ids share 32 bits with the write flag, as sim/mrc.h expects).
  */
@@ -37,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +56,7 @@
 #include "policy.h"
 #include "mrc.h"
 #include "parse.h"
+#include "plot.h"
 #include "trace.h"
 
 #define PROG "framesim"
@@ -109,6 +117,8 @@ struct options {
 	const char *mrc;		/* --mrc lru|opt, or NULL */
 	double shards;			/* --shards rate; 1: exact */
 	bool sizes_given;		/* --frames or --frac given */
+	const char *plot;		/* --plot FILE, or NULL */
+	const char *refs;		/* --refs REFS, or NULL */
 };
 
 /* Progress on stderr, only when it is a terminal. */
@@ -154,6 +164,10 @@ static void usage(FILE *out)
 "                      policies are simulated as well\n"
 "      --shards RATE   with --mrc lru: SHARDS sampling of RATE of the pages\n"
 "                      (e.g. 0.01), for traces too big for the exact curve\n"
+"      --plot FILE     also draw the table as a PNG picture: miss ratio\n"
+"                      against frames, a line per policy or --mrc curve (OPT\n"
+"                      dashed); one trace (or --refs) per picture; needs\n"
+"                      gnuplot\n"
 "  -r, --refs REFS     a reference string instead of traces: page numbers\n"
 "                      separated by commas or spaces\n"
 "      --step          show the frames after each reference: which page each\n"
@@ -175,6 +189,11 @@ static void usage(FILE *out)
 "      a compressed trace from a pipe\n"
 "  " PROG " --mrc lru --csv run.trace > mrc.csv\n"
 "      LRU's miss ratio at 100 sizes, from one pass\n"
+"  " PROG " --mrc opt -p lru,clock,arc --plot mrc.png run.trace\n"
+"      OPT's curve and three policies at the default sizes, as a picture\n"
+"  " PROG " -p fifo -n 1,2,3,4,5,6 --plot belady.png \\\n"
+"          --refs 1,2,3,4,1,2,5,1,2,3,4,5\n"
+"      Belady's anomaly drawn: FIFO's curve rises from 3 frames to 4\n"
 "\n"
 "Output: per trace, its references and distinct pages, then a table of\n"
 "policy, frames, requests, misses, miss ratio, evictions and dirty evictions\n"
@@ -187,7 +206,9 @@ static void usage(FILE *out)
 "bad line): a trace that cannot be read, a malformed line, a record larger\n"
 "than --max-record, a trace with no references, or none left after\n"
 "--warmup (no table then: 0/0 is not a miss ratio); the other traces are\n"
-"still simulated.  Exit status 0 otherwise.\n");
+"still simulated.  With --plot, exit status 1 when gnuplot is not installed\n"
+"(before any simulation) or fails (after the table).  Exit status 0\n"
+"otherwise.\n");
 }
 
 /* ---- progress --------------------------------------------------------- */
@@ -895,6 +916,7 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 		memset(r, 0, sizeof(*r));
 		r->spec = name;
 		r->curve = true;
+		r->future = strcmp(o->mrc, "opt") == 0;	/* drawn dashed */
 		r->nframes = (uint32_t)(sizes[j] > MAX_FRAMES ? MAX_FRAMES :
 					sizes[j]);
 		r->requests = tm->nrefs;
@@ -906,6 +928,233 @@ static int add_curve(struct trace_mem *tm, const struct options *o,
 	free(sizes);
 	free(misses);
 	return 0;
+}
+
+/* ---- the picture (--plot) --------------------------------------------- */
+
+/* Can FILE be written?  Says why not into why: FILE is a directory or
+ * read-only, or its directory is missing, not one, or read-only.  The
+ * directory is the part before the last '/', "." without one. */
+static bool plot_target_ok(const char *file, char *why, size_t whylen)
+{
+	const char *slash = strrchr(file, '/');
+	char dir[4096];
+	struct stat st;
+	int err = 0;
+
+	if (!*file) {
+		snprintf(why, whylen, "an empty file name");
+		return false;
+	}
+	if (strcmp(file, "-") == 0) {
+		snprintf(why, whylen, "the table has the standard output: "
+			 "name a file");
+		return false;
+	}
+	if (stat(file, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(why, whylen, "%s", strerror(EISDIR));
+			return false;
+		}
+		if (access(file, W_OK) < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (slash == file)
+		snprintf(dir, sizeof(dir), "/");
+	else if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) < 0)
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(dir, W_OK | X_OK) < 0)
+		err = errno;
+	if (err)
+		snprintf(why, whylen, "%.400s: %s", dir, strerror(err));
+	return err == 0;
+}
+
+/* Orders indices into runs (the qsort_r() argument) by frames. */
+static int by_frames(const void *a, const void *b, void *runs)
+{
+	const struct run *r = runs;
+	uint32_t x = r[*(const int *)a].nframes;
+	uint32_t y = r[*(const int *)b].nframes;
+
+	return (x > y) - (x < y);
+}
+
+/* Writes the points of runs into data, a block per line of the picture
+ * (two blank lines between blocks), each block in order of frames, and
+ * the plot command naming them into script.  A line is the consecutive
+ * runs of one spec (one --policy entry, or the --mrc curve); failed runs
+ * are left out.  Returns the number of lines, or -1 when out of memory. */
+static int plot_lines(const struct run *runs, int nruns, FILE *data,
+		      FILE *script, const char *data_path)
+{
+	int *idx = malloc((size_t)nruns * sizeof(*idx)), nlines = 0;
+
+	if (!idx)
+		return -1;
+	for (int k = 0; k < nruns;) {
+		const struct run *first = &runs[k];
+		int n = 0;
+
+		for (; k < nruns && runs[k].spec == first->spec; k++)
+			if (!runs[k].rc)
+				idx[n++] = k;
+		if (n == 0)
+			continue;
+		qsort_r(idx, (size_t)n, sizeof(*idx), by_frames,
+			(void *)runs);
+		for (int i = 0; i < n; i++)
+			fprintf(data, "%u %.6f\n", runs[idx[i]].nframes,
+				ratio(runs[idx[i]].misses,
+				      runs[idx[i]].requests));
+		fputs("\n\n", data);
+		/* A curve has up to 100 points: a line; a policy a few: a
+		 * line through marked points.  OPT is the bound: dashed. */
+		fputs(nlines ? ", \\\n     " : "plot ", script);
+		plot_str(script, nlines ? "" : data_path);
+		fprintf(script, " index %d using 1:2 with %s lw 2 dt %d title ",
+			nlines, first->curve ? "lines" : "linespoints pt 7 "
+			"ps 0.7", first->future ? 2 : 1);
+		plot_str(script, first->spec);
+		nlines++;
+	}
+	fputc('\n', script);
+	free(idx);
+	return nlines;
+}
+
+/* The title: the trace (or the reference string) and its size. */
+static void plot_title(FILE *script, const struct trace_mem *tm,
+		       const struct options *o, bool refs_mode)
+{
+	char *title = NULL;
+	size_t len = 0;
+	FILE *t = open_memstream(&title, &len);
+
+	if (!t)
+		return;
+	if (refs_mode)
+		fprintf(t, "--refs %.60s%s", o->refs,
+			strlen(o->refs) > 60 ? "..." : "");
+	else
+		fputs(tm->name, t);
+	fprintf(t, ": %zu references, %u distinct pages", tm->nrefs,
+		tm->npages);
+	if (o->warmup)
+		fprintf(t, ", after a warm-up of %llu",
+			(unsigned long long)o->warmup);
+	if (fclose(t) == 0) {
+		fputs("set title ", script);
+		plot_str(script, title);
+		fputc('\n', script);
+	}
+	free(title);
+}
+
+/* The x axis: frames, on a log scale when the sizes span more than a
+ * factor 20, with a margin that keeps the end points off the border. */
+static void plot_xaxis(FILE *script, const struct run *runs, int nruns)
+{
+	uint32_t lo = UINT32_MAX, hi = 0;
+	bool logx;
+
+	for (int k = 0; k < nruns; k++) {
+		if (runs[k].rc)
+			continue;
+		lo = runs[k].nframes < lo ? runs[k].nframes : lo;
+		hi = runs[k].nframes > hi ? runs[k].nframes : hi;
+	}
+	if (hi == 0)
+		return;			/* nothing to draw: said elsewhere */
+	logx = hi > 20.0 * lo;
+	fprintf(script, "set xlabel 'cache size (frames%s)'\n"
+		"set format x '%%.0f'\n", logx ? ", log scale" : "");
+	if (logx)
+		fprintf(script, "set logscale x\nset xrange [%g:%g]\n",
+			lo / 1.25, hi * 1.25);
+	else
+		fprintf(script, "set xrange [%g:%g]\n%s",
+			lo - (hi - lo) * 0.04 - 0.5,
+			hi + (hi - lo) * 0.04 + 0.5,
+			hi - lo <= 20 ? "set xtics 1\n" : "");
+}
+
+/* Draws runs (the table of tm just printed) into o->plot.  Returns 0, or
+ * 1 with a message printed. */
+static int plot_trace(const struct trace_mem *tm, const struct run *runs,
+		      int nruns, const struct options *o, bool refs_mode)
+{
+	const char *tmp = getenv("TMPDIR");
+	char data_path[4096], why[512];
+	char *script = NULL;
+	size_t len = 0;
+	FILE *data = NULL, *sf = NULL;
+	int fd, nlines, rc, status = 1;
+
+	/* Step 1: the points into a temporary file, the script beside. */
+	snprintf(data_path, sizeof(data_path), "%s/framesim-plot.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	fd = mkstemp(data_path);
+	if (fd < 0) {
+		prog_errf("--plot: %s: %s", data_path, strerror(errno));
+		return 1;
+	}
+	data = fdopen(fd, "w");
+	sf = open_memstream(&script, &len);
+	if (!data || !sf) {
+		if (!data)
+			close(fd);
+		prog_errf("--plot: %s: %s", o->plot, strerror(ENOMEM));
+		goto out;
+	}
+	/* gnuplot's fifth colour, yellow, is hard to see on white. */
+	fputs("set terminal pngcairo noenhanced size 800,480 "
+	      "font 'DejaVu Sans,10'\n"
+	      "set linetype 5 linecolor rgb '#8c564b'\nset output ", sf);
+	plot_str(sf, o->plot);
+	fputc('\n', sf);
+	plot_title(sf, tm, o, refs_mode);
+	plot_xaxis(sf, runs, nruns);
+	fputs("set ylabel 'miss ratio'\nset yrange [0:1]\nset grid\n"
+	      "set key top right\n", sf);
+	nlines = plot_lines(runs, nruns, data, sf, data_path);
+	rc = fclose(data) | fclose(sf);
+	data = sf = NULL;
+	if (nlines <= 0 || rc != 0) {
+		prog_errf("--plot: %s: %s", o->plot, nlines == 0 ?
+			  "no run to draw" : nlines < 0 ? strerror(ENOMEM) :
+			  strerror(errno));
+		goto out;
+	}
+
+	/* Step 2: gnuplot, once the table is out. */
+	fflush(stdout);
+	rc = plot_run(script, why, sizeof(why));
+	if (rc == -ENOENT)
+		prog_errf("--plot: %s", why);
+	else if (rc < 0)
+		prog_errf("--plot: %s: %s%s", o->plot,
+			  strncmp(why, "gnuplot: ", 9) ? "gnuplot: " : "",
+			  why);
+	else
+		status = 0;
+out:
+	if (data)
+		fclose(data);
+	if (sf)
+		fclose(sf);
+	free(script);
+	unlink(data_path);
+	return status;
 }
 
 /* ---- one trace -------------------------------------------------------- */
@@ -972,6 +1221,10 @@ static int do_trace(struct trace_mem *tm, const struct options *o,
 	else
 		print_trace_table(tm, runs, nruns,
 				  now_sec(CLOCK_MONOTONIC) - t0);
+	if (o->plot && status == 0)
+		status = plot_trace(tm, runs, nruns, o, refs_mode);
+	else if (o->plot)
+		prog_errf("--plot: %s: not drawn (a run failed)", o->plot);
 	free(runs);
 	return status;
 }
@@ -1048,6 +1301,7 @@ enum {
 	OPT_FRAC,
 	OPT_WARMUP,
 	OPT_STEP,
+	OPT_PLOT,
 };
 
 /* A record may cover at most 16 TiB: 2^32 references of 4 KiB, more than
@@ -1070,6 +1324,7 @@ int main(int argc, char **argv)
 		{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
 		{ "refs", required_argument, NULL, 'r' },
 		{ "step", no_argument, NULL, OPT_STEP },
+		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1098,6 +1353,7 @@ int main(int argc, char **argv)
 		case 'F': o.format = optarg; break;
 		case 'r': refs_arg = optarg; break;
 		case OPT_STEP: o.step = true; break;
+		case OPT_PLOT: o.plot = optarg; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_CSV: o.csv = true; break;
 		case OPT_WARMUP:
@@ -1220,8 +1476,30 @@ int main(int argc, char **argv)
 		prog_opt_fail("--refs", refs_arg, "not a list of page numbers "
 			      "(0..18446744073709551615, separated by commas "
 			      "or blanks)");
+	o.refs = refs_arg;
 
-	/* Step 4: each trace in turn; a bad one does not stop the others. */
+	/* Step 4: the picture, checked before a simulation that may take
+	 * minutes: one trace per picture, a file that can be written, and
+	 * gnuplot to draw it. */
+	if (o.plot) {
+		if (o.step)
+			prog_opt_fail("--plot", o.plot, "not with --step");
+		if (argc - optind > 1) {
+			snprintf(err, sizeof(err), "one trace per picture, "
+				 "%d given (run " PROG " once per trace)",
+				 argc - optind);
+			prog_opt_fail("--plot", o.plot, err);
+		}
+		if (!plot_target_ok(o.plot, err, sizeof(err)))
+			prog_opt_fail("--plot", o.plot, err);
+		if (!plot_available()) {
+			prog_errf("--plot: gnuplot: %s", PLOT_INSTALL);
+			status = 1;
+			goto out;
+		}
+	}
+
+	/* Step 5: each trace in turn; a bad one does not stop the others. */
 	status = 0;
 	if (o.csv)
 		printf("trace,references,distinct_pages,writes,policy,frames,"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# make-plots.sh - regenerate the README's picture, doc/img/mrc-zipf.png:
-# miss ratio against cache size for several eviction policies and Belady's
-# OPT on one Zipf(0.9) reference string.
+# make-plots.sh - regenerate the pictures of the docs:
+#   doc/img/mrc-zipf.png (the README): miss ratio against cache size for
+#     several eviction policies and Belady's OPT on one Zipf(0.9) reference
+#     string;
+#   doc/img/framesim-scan-hot.png (doc/framesim.md): the same axes drawn by
+#     framesim --plot itself, on a hot set with a scan of the rest of the
+#     file every 20,000 touches.
 #
 #   doc/img/make-plots.sh [BUILD_DIR]      (default: build)
 #
-# mmload records the string (1,000,000 touches of a 64 MiB file, seed 1:
-# the same on every machine), framesim replays it through each policy at
-# twelve sizes, gnuplot draws the curves.  The PNG is committed, so nobody
-# needs gnuplot to build; run this after changing a policy, and commit the
-# new picture.  Needs gnuplot (apt-get install gnuplot-nox).  About 10 s.
+# mmload records the strings (seed 1: the same on every machine), framesim
+# replays them through each policy at a dozen sizes, gnuplot draws the
+# curves.  The PNGs are committed, so nobody needs gnuplot to build; run
+# this after changing a policy or --plot, and commit the new pictures.
+# Needs gnuplot (apt-get install gnuplot-nox).  About 10 s.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,3 +65,13 @@ plot for [i=0:${#names[@]}-1] "$tmp/curves.dat" index i \
 	title word("${names[*]}", i + 1)
 GNUPLOT
 echo "make-plots: wrote $here/mrc-zipf.png"
+
+# framesim --plot: OPT's one-pass curve and four policies.  Run inside
+# $tmp so that the title names the trace, not the scratch directory.
+"$mmload" --create 16M --pattern scan-hot:1000,20000 --ops 300000 --seed 1 \
+	--trace-out "$tmp/scan-hot.trace" "$tmp/data2" >/dev/null
+fs=$(realpath "$framesim")
+(cd "$tmp" && "$fs" --mrc opt --policy lru,clock,arc,s3fifo \
+	--frames 100,200,400,700,1000,1200,1500,2000,3000,4096 \
+	--plot "$here/framesim-scan-hot.png" scan-hot.trace >/dev/null)
+echo "make-plots: wrote $here/framesim-scan-hot.png"
