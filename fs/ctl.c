@@ -253,6 +253,8 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		fs->o.max_threads, fs->o.clone_fd ? 1u : 0u,
 		fs->trace_real ? fs->trace_real :
 		fs->o.trace_path ? fs->o.trace_path : "none", fs->backing);
+	fprintf(out, "reclaim %s\n", fs->o.reclaim_direct ? "direct" :
+		"background");
 }
 #undef D
 

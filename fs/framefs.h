@@ -105,6 +105,8 @@ struct fs_opts {
 	const char *trace_path;
 	uint32_t max_threads;
 	bool clone_fd;			/* one /dev/fuse fd per worker */
+	bool reclaim_direct;		/* reclaim=direct: a miss with no
+					 * free frame evicts one itself */
 };
 
 /* fs counters, all atomic, monotonic; names are the .framefs/stats names */
@@ -156,7 +158,9 @@ struct fs {
 	pthread_cond_t flushed_cv;	/* flusher finished a round */
 	pthread_cond_t scan_cv;		/* wakes the scanner (stop) */
 	uint32_t frame_waiters;		/* under wait_lock */
-	uint32_t low_free, high_free;	/* evictor watermarks */
+	uint32_t low_free, high_free;	/* evictor watermarks (0 with
+					 * reclaim=direct) */
+	uint32_t direct_reclaimers;	/* requests evicting now; atomic */
 	bool want_clean;		/* evictor found only dirty victims */
 	bool evict_kicked, flush_kicked;	/* work since the thread last
 						 * looked; under wait_lock */

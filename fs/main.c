@@ -48,7 +48,7 @@
  * check. */
 struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
-	     *dirty_max, *dirty_expire, *latency, *trace, *threads;
+	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -66,7 +66,7 @@ static const struct {
 	O("readahead", readahead), O("refscan", refscan),
 	O("dirty_background", dirty_bg), O("dirty_max", dirty_max),
 	O("dirty_expire_ms", dirty_expire), O("store_latency", latency),
-	O("trace", trace), O("threads", threads),
+	O("trace", trace), O("threads", threads), O("reclaim", reclaim),
 };
 #undef O
 
@@ -121,6 +121,12 @@ static void usage(FILE *out)
 "  dirty_expire_ms=MS     write back data older than MS (default 3000)\n"
 "  store_latency=MODEL    hdd (4 ms seeks, 150 MB/s), ssd (80 us, 1 GB/s),\n"
 "                         or a fixed delay in microseconds (default none)\n"
+"  reclaim=MODE           background (default): evictor threads keep a\n"
+"                         few frames free (1/64 to 1/32 of the pool), as\n"
+"                         kswapd does; direct: a miss that finds no free\n"
+"                         frame evicts the policy's victim itself, so\n"
+"                         every frame holds data and the mount misses\n"
+"                         exactly as framesim does at the same size\n"
 "  trace=FILE             record every page reference the daemon sees:\n"
 "                         \"time_us id pgno r|w h|m\" per line (the framefs\n"
 "                         trace format; FILE.zst is written compressed)\n"
@@ -383,6 +389,13 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 					       r->dirty_expire, 1, 86400000);
 	if (r->threads)
 		o->max_threads = parse_u32("threads", r->threads, 2, 1024);
+	if (r->reclaim) {
+		if (strcmp(r->reclaim, "background") &&
+		    strcmp(r->reclaim, "direct"))
+			opt_fail("reclaim", r->reclaim, "not background or "
+				 "direct");
+		o->reclaim_direct = !strcmp(r->reclaim, "direct");
+	}
 	if (o->dirty_background_pct > o->dirty_max_pct) {
 		char why[48];
 
@@ -656,7 +669,7 @@ static void cmdline_free(struct cmdline *cl)
 	char **f[] = { &cl->frames, &cl->cache, &cl->policy, &cl->readahead,
 		       &cl->refscan, &cl->dirty_bg, &cl->dirty_max,
 		       &cl->dirty_expire, &cl->latency, &cl->trace,
-		       &cl->threads, &cl->fuse_opts };
+		       &cl->threads, &cl->reclaim, &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);

@@ -61,8 +61,10 @@
  * kernel's copy holds the bytes the store has, or newer ones that rule 4
  * brings back through a frame.
  *
- * The evictor keeps between low_free and high_free frames free, following
- * the protocol of DESIGN.md: cache_evict_begin marks the victim EVICTING,
+ * The evictor keeps between low_free and high_free frames free (none with
+ * reclaim=direct, where the request that needs a frame evicts one itself
+ * through the same evict_one(): direct_reclaim()), following the protocol
+ * of DESIGN.md: cache_evict_begin marks the victim EVICTING,
  * the kernel's copy is invalidated with no lock held (a dirty mapped page
  * comes back as WRITE requests into the same frame, served by other
  * workers), and cache_evict_end frees the frame, or says it was used again
@@ -340,6 +342,26 @@ static int frame_wait(struct fs *fs, unsigned round, bool patient)
 	return 0;
 }
 
+static int evict_one(struct fs *fs);
+
+/* reclaim=direct: the request that needs a frame evicts the policy's
+ * victim itself, through evict_one(), as an evictor would (invalidate,
+ * then free: no owed invalidation, so fault counts stay exact).  At most
+ * FS_EVICTORS requests at once (one victim slot each, rule 6, and workers
+ * left to serve the WRITEs a dirty victim's invalidation brings); the
+ * others wait as in background mode.  Returns true if a frame was freed
+ * (or the victim was used again: try again). */
+static bool direct_reclaim(struct fs *fs)
+{
+	bool ok = false;
+
+	if (__atomic_add_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL) <=
+	    FS_EVICTORS)
+		ok = evict_one(fs) == 0;
+	__atomic_sub_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL);
+	return ok;
+}
+
 /* Returns 0 (hit) or 1 (miss: LOADING) with *out pinned, or -errno. */
 static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 		    unsigned flags, struct frame **out)
@@ -351,6 +373,8 @@ static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 		rc = cache_get(fs->cache, in->id, pgno, flags, out);
 		if (rc != -ENOBUFS)
 			break;
+		if (fs->o.reclaim_direct && direct_reclaim(fs))
+			continue;
 		if (round >= WAIT_STEAL_ROUNDS) {
 			rc = steal_frame(fs);
 			if (rc == 0)
@@ -1308,6 +1332,8 @@ int pager_start(struct fs *fs)
 	if (fs->high_free > 1024)
 		fs->high_free = 1024;
 	fs->low_free = fs->high_free / 2;
+	if (fs->o.reclaim_direct)
+		fs->high_free = fs->low_free = 0;	/* see page_get() */
 	__atomic_store_n(&fs->refscan, fs->o.refscan, __ATOMIC_RELAXED);
 	/* One slot per worker a request can be on, and some to spare. */
 	pthread_mutex_init(&fs->infl_lock, NULL);

@@ -770,6 +770,73 @@ static void test_fs_refscan(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* reclaim=direct: every frame holds data, and FIFO on the mount misses
+ * exactly as FIFO on the reference string does at the same size (kernel
+ * hits, which the daemon does not see, are hits to FIFO too).
+ * reclaim=background: the evictors keep some frames free. */
+static void reclaim_case(const char *mode)
+{
+	enum { F = 64, PAGES = 200, REFS = 3000 };
+	uint32_t ring[F], fill = 0, next = 0, expect = 0;
+	bool in[PAGES] = { false };
+	uint64_t x = 12345, m0, e0;
+	char opts[128], buf[PS];
+	int fd;
+
+	snprintf(opts, sizeof(opts), "frames=%d,policy=fifo,reclaim=%s", F,
+		 mode);
+	start(opts);
+	fd = make_file(mpath(&M, "rc"), (size_t)PAGES * PS, 'r');
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	m0 = mnt_stat(&M, "frame_misses");
+	e0 = mnt_stat(&M, "evictions");
+	for (int i = 0; i < REFS; i++) {
+		uint32_t pg;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		pg = (uint32_t)((x >> 33) % PAGES);
+		assert_int_equal(pread(fd, buf, PS, (off_t)pg * PS), PS);
+		if (in[pg])
+			continue;
+		expect++;
+		if (fill == F) {
+			in[ring[next]] = false;
+		} else {
+			fill++;
+		}
+		ring[next] = pg;
+		next = (next + 1) % F;
+		in[pg] = true;
+	}
+	if (!strcmp(mode, "direct")) {
+		assert_int_equal(mnt_stat(&M, "frame_misses") - m0, expect);
+		assert_int_equal(mnt_stat(&M, "evictions") - e0, expect - F);
+		assert_int_equal(mnt_stat(&M, "frames_free"), 0);
+		assert_int_equal(mnt_stat(&M, "frame_steals"), 0);
+	} else {
+		/* Fewer frames hold data: more misses, never fewer. */
+		assert_true(mnt_stat(&M, "frame_misses") - m0 >= expect);
+		assert_true(mnt_stat(&M, "frames_free") > 0);
+	}
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+static void test_fs_reclaim_direct(void **s)
+{
+	(void)s;
+	NEED_FUSE();
+	reclaim_case("direct");
+}
+
+static void test_fs_reclaim_background(void **s)
+{
+	(void)s;
+	NEED_FUSE();
+	reclaim_case("background");
+}
+
 /* trace= records one line per page reference: reads with h/m, writes. */
 static void test_fs_trace(void **s)
 {
@@ -1992,6 +2059,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_bad_input, setup,
 						teardown),
 		cmocka_unit_test(test_fs_help),
+		cmocka_unit_test_setup_teardown(test_fs_reclaim_direct, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_reclaim_background,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_refuse_nested_bind,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
