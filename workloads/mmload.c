@@ -83,7 +83,7 @@
 /* Long-only options (doc/options.md: their letters mean other things). */
 enum {
 	OPT_PATTERN = 256, OPT_PAGES, OPT_OPS, OPT_FORK, OPT_TRACE_OUT,
-	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY, OPT_MEMCG,
+	OPT_JSON, OPT_OVERWRITE, OPT_REPEAT, OPT_LATENCY, OPT_MEMCG, OPT_CHECK,
 };
 
 struct opts {
@@ -108,6 +108,7 @@ struct opts {
 	unsigned repeat;		/* runs, 1: one */
 	bool latency;			/* time every touch */
 	bool json;
+	bool check;			/* --check: parse, touch nothing */
 	uint64_t memcg_pages;		/* --memcg: page cache room, 0: off */
 	const char *memcg_arg;
 };
@@ -275,6 +276,9 @@ static void usage(FILE *out)
 "                        Costs two getrusage calls per touch, outside the\n"
 "                        timed part\n"
 "      --json            one JSON object instead of name-value lines\n"
+"      --check           check the options and the pattern, then exit 0\n"
+"                        without opening FILE for writing or touching it\n"
+"                        (the size comes from --pages, --create or FILE)\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -369,6 +373,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "latency", no_argument, NULL, OPT_LATENCY },
 		{ "memcg", required_argument, NULL, OPT_MEMCG },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -450,6 +455,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			repeat_arg = optarg;
 			break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_CHECK: o->check = true; break;
 		case OPT_LATENCY: o->latency = true; break;
 		case OPT_MEMCG:
 			o->memcg_pages = parse_count("--memcg", optarg, 1,
@@ -1804,6 +1810,33 @@ out:
 
 /* ---- main -------------------------------------------------------------- */
 
+/* --check: what a run would refuse at its start, without the run (compare
+ * checks its workloads this way before it mounts anything). */
+static int check_only(const struct opts *o)
+{
+	uint64_t npages = o->pages;
+	struct pattern *p;
+	char err[512];
+
+	if (!npages && o->create_bytes)
+		npages = (o->create_bytes + PS - 1) / PS;
+	if (!npages) {
+		struct stat st;
+
+		if (stat(o->file, &st) < 0)
+			prog_fail(o->file, strerror(errno));
+		npages = ((uint64_t)st.st_size + PS - 1) / PS;
+		if (!npages)
+			prog_fail(o->file, "empty file (--create SIZE makes a "
+				  "file of SIZE)");
+	}
+	p = pattern_new(o->pattern, npages, o->seed, err, sizeof(err));
+	if (!p)
+		prog_usage_fail("--pattern", err);
+	pattern_free(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct outcome one, *runs = &one;
@@ -1815,6 +1848,8 @@ int main(int argc, char **argv)
 	int fd, status = 0;
 
 	parse_opts(argc, argv, &o);
+	if (o.check)
+		return check_only(&o);
 	fd = open_file(&o, &file_pages);
 	npages = o.pages ? o.pages : file_pages;
 	if (npages == 0)
