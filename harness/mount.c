@@ -1,4 +1,5 @@
-/* mount.c - real framefs mounts for the tests and fs_bench (see mount.h).
+/* mount.c - real framefs mounts for the tests, fs_bench and compare (see
+ * mount.h).
  *
  * The daemon runs in the foreground as our child, so its PID is known and
  * a test can kill -9 it.  A mount is ready when statfs() of the mountpoint
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,20 @@
 
 #define FUSE_SUPER_MAGIC 0x65735546
 #define MAX_MOUNTS 16
+
+/* A failure: kept in m->why, and said on stderr unless m->quiet. */
+static void say(struct mnt *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct mnt *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof(m->why), fmt, ap);
+	va_end(ap);
+	if (!m->quiet)
+		fprintf(stderr, "mount: %s\n", m->why);
+}
 
 static struct mnt *live[MAX_MOUNTS];
 
@@ -104,7 +120,7 @@ static int spawn(struct mnt *m)
 	pid_t pid;
 
 	if (!bin) {
-		fprintf(stderr, "mount: FRAMEFS is not set\n");
+		say(m, "FRAMEFS is not set");
 		return -1;
 	}
 	if (!hooked) {
@@ -115,6 +131,17 @@ static int spawn(struct mnt *m)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		if (m->own_pgrp)
+			setpgid(0, 0);
+		if (m->log[0]) {
+			int fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND |
+					      O_CLOEXEC, 0644);
+
+			if (fd >= 0) {
+				dup2(fd, STDOUT_FILENO);
+				dup2(fd, STDERR_FILENO);
+			}
+		}
 		execl(bin, bin, "-f", "-o", m->opts, m->backing, m->mp,
 		      (char *)NULL);
 		_exit(127);
@@ -127,24 +154,25 @@ static int spawn(struct mnt *m)
 		if (is_fuse(m->mp))
 			return 0;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			fprintf(stderr, "mount: framefs exited with %d\n",
-				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			say(m, "framefs exited with %d",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 			m->pid = 0;
 			remember(m, false);
 			return -1;
 		}
 		sleep_ms(10);
 	}
-	fprintf(stderr, "mount: framefs did not mount in 5 s\n");
+	say(m, "framefs did not mount in 5 s");
 	mnt_stop(m);
 	return -1;
 }
 
 int mnt_start(struct mnt *m, const char *opts)
 {
-	snprintf(m->dir, sizeof(m->dir), "/tmp/framefs-test.XXXXXX");
+	if (!m->dir[0])
+		snprintf(m->dir, sizeof(m->dir), "/tmp/framefs-test.XXXXXX");
 	if (!mkdtemp(m->dir)) {
-		perror("mount: mkdtemp");
+		say(m, "mkdtemp %s: %s", m->dir, strerror(errno));
 		return -1;
 	}
 	if (!m->backing[0]) {
@@ -195,8 +223,7 @@ int mnt_stop(struct mnt *m)
 		}
 		sleep_ms(10);
 	}
-	fprintf(stderr, "mount: framefs %d did not exit; killing it\n",
-		(int)m->pid);
+	say(m, "framefs %d did not exit; killing it", (int)m->pid);
 	kill(m->pid, SIGKILL);
 	waitpid(m->pid, NULL, 0);
 	st = -1;

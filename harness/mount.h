@@ -1,4 +1,4 @@
-/* mount.h - real framefs mounts for the mount tests and fs_bench.
+/* mount.h - real framefs mounts for the mount tests, fs_bench and compare.
  *
  *   if (!mnt_available()) ... skip ...     no /dev/fuse or fusermount3
  *   mnt_start(&m, "frames=64,policy=lru")  temp dir with backing/ and mnt/,
@@ -12,7 +12,7 @@
  * Every started mount is remembered; an atexit handler and mnt_stop_all()
  * unmount whatever a failing test left behind, by PID, never by name.
  * The daemon binary is $FRAMEFS (meson sets it for the tests; fs_bench
- * defaults it to the build's).  No test framework here: the tests' cmocka
+ * and compare default it to the build's).  No test framework here: the tests' cmocka
  * skip is tests/need_fuse.h.
  */
 #ifndef FRAMEFS_HARNESS_MOUNT_H
@@ -23,11 +23,19 @@
 #include <sys/types.h>
 
 struct mnt {
-	char dir[256];		/* temp dir holding the two below */
+	char dir[256];		/* temp dir holding the two below; if set
+				 * before mnt_start(), its mkdtemp template */
 	char backing[300];
 	char mp[300];
 	pid_t pid;		/* daemon, 0 once stopped */
 	char opts[512];
+	char log[300];		/* if set before mnt_start(): the daemon's
+				 * stdout and stderr go to this file */
+	bool own_pgrp;		/* the daemon in a process group of its
+				 * own: a terminal's Ctrl-C reaches only
+				 * the caller, which unmounts */
+	bool quiet;		/* failures only in why, not on stderr */
+	char why[256];		/* the last failure, one line */
 };
 
 bool mnt_available(void);
