@@ -5,7 +5,7 @@
 #   make bench     the benchmarks (figures, never pass/fail): the cache core,
 #                  the simulator's replay, then framefs against
 #                  passthrough_ll and the native dir
-#   make install   the four programs and their man pages under PREFIX
+#   make install   the five programs and their man pages under PREFIX
 #                  (default /usr/local), inside DESTDIR if it is set
 #   make format-check  what clang-format (.clang-format) would change: a
 #                  count per file for the tree, the diff for lines changed

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# install.sh - `meson install` into a scratch DESTDIR installs the four
+# install.sh - `meson install` into a scratch DESTDIR installs the five
 # programs and their man pages, nothing else, and the installed programs
-# run: framefs --version, framesim --help, mapview and mmload --version.
+# run: framefs --version, framesim --help, mapview, mmload and compare
+# --version.
 # The scratch directory is removed however the test ends.
 #
 #   tests/install.sh BUILD_DIR BINDIR MANDIR    (absolute, prefix included)
@@ -16,7 +17,7 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >/dev/null ||
 	fail "meson install --destdir $dest failed"
 
 want=()
-for p in framefs mapview mmload framesim; do
+for p in framefs mapview mmload framesim compare; do
 	want+=("$bindir/$p" "$mandir/man1/$p.1")
 done
 got=$(cd "$dest" && find . -type f -o -type l | sed 's/^\.//' | sort)
@@ -30,7 +31,7 @@ out=$("$bin/framefs" --version) || fail "framefs --version: exit $?"
 [[ $out == "framefs "* ]] || fail "framefs --version printed: $out"
 "$bin/framesim" --help | grep -q '^usage: framesim' ||
 	fail "framesim --help: no usage line"
-for p in mapview mmload; do
+for p in mapview mmload compare; do
 	out=$("$bin/$p" --version) || fail "$p --version: exit $?"
 	[[ $out == "$p "* ]] || fail "$p --version printed: $out"
 done

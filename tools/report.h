@@ -10,7 +10,7 @@
  * OUTDIR/w<N>-<what>.png (gnuplot pngcairo; their data and scripts in
  * OUTDIR/plots/) and OUTDIR/report.html (one self-contained page: the PNGs
  * inside as data: URIs, relative links to results.csv and summary.md only).
- * doc/compare-report.md says what each column and picture shows.
+ * doc/compare.md ("The report") says what each column and picture shows.
  *
  * Re-runnable: every output is rewritten from the whole results.csv (files
  * replaced by rename), pictures the data no longer make are removed, and
