@@ -39,6 +39,7 @@ static char T[256];		/* scratch dir of a case */
 
 struct table {
 	int ncols, nrows;
+	char *lines[MAX_ROWS + 1];	/* the text the cells point into */
 	char *head[MAX_COLS];
 	char *cell[MAX_ROWS][MAX_COLS];
 };
@@ -72,6 +73,37 @@ static char *field(char **p)
 	return out;
 }
 
+static void table_free_lines(struct table *t)
+{
+	for (int i = 0; i <= MAX_ROWS; i++) {
+		free(t->lines[i]);
+		t->lines[i] = NULL;
+	}
+}
+
+/* Frees T and its text; for cmocka's teardown too, so that a failed
+ * assertion leaks nothing. */
+static struct table *cur_table;
+
+static void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	table_free_lines(t);
+	free(t);
+	if (cur_table == t)
+		cur_table = NULL;
+}
+
+static struct table *table_new(void)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	cur_table = t;
+	return t;
+}
+
 static void table_load(struct table *t, const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -80,6 +112,7 @@ static void table_load(struct table *t, const char *path)
 	ssize_t n;
 
 	assert_non_null(f);
+	table_free_lines(t);
 	memset(t, 0, sizeof(*t));
 	while ((n = getline(&line, &cap, f)) > 0) {
 		char *p, **row;
@@ -89,6 +122,7 @@ static void table_load(struct table *t, const char *path)
 			line[n - 1] = '\0';
 		p = strdup(line);
 		assert_non_null(p);
+		t->lines[t->ncols ? t->nrows + 1 : 0] = p;
 		row = t->ncols ? t->cell[t->nrows] : t->head;
 		while (k < MAX_COLS) {
 			row[k++] = field(&p);
@@ -139,6 +173,16 @@ static int find(const struct table *t, const char *kind, const char *wl,
 
 /* ---- running compare -------------------------------------------------- */
 
+/* T/s, made on first use: compare's --scratch. */
+static const char *scratch_dir(void)
+{
+	static char s[300];
+
+	snprintf(s, sizeof(s), "%s/s", T);
+	mkdir(s, 0755);
+	return s;
+}
+
 /* Starts compare with ARGV (NULL-terminated, argv[0] ignored), stderr
  * into T/err; returns its PID. */
 static pid_t spawn_compare(const char **argv)
@@ -169,6 +213,8 @@ static int run_compare(const char *first, ...)
 	int n = 1, st;
 	pid_t pid;
 
+	argv[n++] = "--scratch";
+	argv[n++] = scratch_dir();
 	argv[n++] = first;
 	va_start(ap, first);
 	while ((argv[n] = va_arg(ap, const char *)) != NULL)
@@ -188,7 +234,9 @@ static void show_err(void)
 		return;
 }
 
-/* No mount of ours is left: nothing under a compare scratch dir. */
+/* No mount of ours is left: nothing under T (compare's scratch is T/s,
+ * given with --scratch, so that another compare on the machine is not
+ * taken for ours). */
 static void assert_nothing_mounted(void)
 {
 	FILE *f = fopen("/proc/mounts", "r");
@@ -196,7 +244,7 @@ static void assert_nothing_mounted(void)
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "/compare.") && strstr(line, "fuse")) {
+		if (strstr(line, T)) {
 			fclose(f);
 			fail_msg("left mounted: %s", line);
 		}
@@ -230,6 +278,7 @@ static int teardown_dir(void **state)
 	char *rm[] = { "rm", "-rf", T, NULL };
 
 	mnt_stop_all();
+	table_free(cur_table);
 	run_cmd(rm, NULL, 0);	/* compare's output has directories */
 	return 0;
 }
@@ -243,12 +292,11 @@ static const char *const rates[] = { "0", "2000" };
 static void test_compare_matrix(void **state)
 {
 	char out[300], path[1400], cmd[1200];
-	struct table *t = calloc(1, sizeof(*t));
+	struct table *t = table_new();
 	int rc, nlive = 0;
 
 	(void)state;
 	NEED_FUSE();
-	assert_non_null(t);
 	snprintf(out, sizeof(out), "%s/out", T);
 	rc = run_compare("--workload", "zipf:0.9 --pages 400 --ops 3000",
 			 "--setup", "awk 'BEGIN { srand(1); for (i = 0; i < "
@@ -375,7 +423,7 @@ static void test_compare_matrix(void **state)
 	}
 	if (!plot_available()) {
 		print_message("no gnuplot: the plots are not checked\n");
-		free(t);
+		table_free(t);
 		skip();
 	}
 	snprintf(path, sizeof(path), "%s/w1-miss-frames.png", out);
@@ -384,7 +432,7 @@ static void test_compare_matrix(void **state)
 	assert_true(is_png(path));
 	snprintf(path, sizeof(path), "%s/w1-faults-time.png", out);
 	assert_true(is_png(path));
-	free(t);
+	table_free(t);
 }
 
 /* --resume keeps finished cells and runs the failed ones again; a failing
@@ -392,12 +440,11 @@ static void test_compare_matrix(void **state)
 static void test_compare_resume_and_failure(void **state)
 {
 	char out[300], path[400];
-	struct table *t = calloc(1, sizeof(*t));
+	struct table *t = table_new();
 	int rc, rows;
 
 	(void)state;
 	NEED_FUSE();
-	assert_non_null(t);
 	snprintf(out, sizeof(out), "%s/out", T);
 	rc = run_compare("--workload", "loop:100 --pages 200 --ops 1000",
 			 "--workload", "cmd:exit 3", "-p", "clock", "-n", "64",
@@ -426,7 +473,7 @@ static void test_compare_resume_and_failure(void **state)
 	assert_int_equal(rc, 1);
 	table_load(t, path);
 	assert_int_equal(t->nrows, 2);
-	free(t);
+	table_free(t);
 }
 
 /* Ctrl-C: the running cell stops, nothing stays mounted, the rows written
@@ -434,18 +481,19 @@ static void test_compare_resume_and_failure(void **state)
 static void test_compare_interrupt(void **state)
 {
 	char out[300], path[400];
-	struct table *t = calloc(1, sizeof(*t));
+	struct table *t = table_new();
 	const char *argv[] = { NULL, "--workload",
 			       "rand --pages 2000 --seconds 30", "-p",
 			       "fifo,lru", "-n", "64", "--fs-opts",
-			       "threads=2", "--out", out, NULL };
+			       "threads=2", "--out", out, "--scratch", NULL,
+			       NULL };
 	int st;
 	pid_t pid;
 
 	(void)state;
 	NEED_FUSE();
-	assert_non_null(t);
 	snprintf(out, sizeof(out), "%s/out", T);
+	argv[12] = scratch_dir();
 	snprintf(path, sizeof(path), "%s/series", out);
 	pid = spawn_compare(argv);
 	/* Wait until the first cell's workload runs (its series exists). */
@@ -467,7 +515,7 @@ static void test_compare_interrupt(void **state)
 	table_load(t, path);
 	assert_int_equal(t->nrows, 1);
 	assert_string_equal(get(t, 0, "status"), "error: interrupted");
-	free(t);
+	table_free(t);
 }
 
 int main(void)

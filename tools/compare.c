@@ -229,6 +229,7 @@ static void parse_list_u64(const char *opt, const char *arg, uint64_t *out,
 	*n = split_commas(opt, copy, f);
 	for (unsigned i = 0; i < *n; i++)
 		out[i] = parse_num(opt, f[i], lo, hi);
+	free(copy);
 }
 
 /* The policies: framesim's list syntax (a token with '=' and no ':'
