@@ -29,6 +29,10 @@
 
 #define PLOT_INSTALL "not found (apt-get install gnuplot-nox)"
 
+/* The kit's line colours, after `set terminal`: gnuplot's own, but brown
+ * for its fifth, a yellow hard to see on white. */
+#define PLOT_COLOURS "set linetype 5 linecolor rgb '#8c564b'\n"
+
 /* Is there a gnuplot on PATH that we may run? */
 static inline bool plot_available(void)
 {

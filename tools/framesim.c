@@ -1116,10 +1116,8 @@ static int plot_trace(const struct trace_mem *tm, const struct run *runs,
 		prog_errf("--plot: %s: %s", o->plot, strerror(ENOMEM));
 		goto out;
 	}
-	/* gnuplot's fifth colour, yellow, is hard to see on white. */
 	fputs("set terminal pngcairo noenhanced size 800,480 "
-	      "font 'DejaVu Sans,10'\n"
-	      "set linetype 5 linecolor rgb '#8c564b'\nset output ", sf);
+	      "font 'DejaVu Sans,10'\n" PLOT_COLOURS "set output ", sf);
 	plot_str(sf, o->plot);
 	fputc('\n', sf);
 	plot_title(sf, tm, o, refs_mode);

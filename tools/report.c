@@ -1057,7 +1057,7 @@ static int pic_begin(struct pic *p, const char *outdir, const struct work *w,
 		return -ENOMEM;
 	}
 	fputs("set terminal pngcairo size 960,600 noenhanced "
-	      "font 'sans,10'\nset output ", p->gp);
+	      "font 'sans,10'\n" PLOT_COLOURS "set output ", p->gp);
 	plot_str(p->gp, p->png_path);
 	fputs("\nset grid\nset key outside right top\n"
 	      "set datafile missing 'nan'\n", p->gp);
@@ -1322,9 +1322,15 @@ static int pic_frames(struct pic *p, const char *outdir, struct work *w,
 	      "set ylabel 'miss ratio'\nset yrange [0:*]\n", p->gp);
 	/* The live pool sizes fill the width (a curve may run on beyond
 	 * them); a log scale where they span a factor of 8 or more. */
-	if (nv >= 2 && hi >= 8 * lo)
-		fprintf(p->gp, "set logscale x 2\nset xrange [%.6g:%.6g]\n",
-			(double)lo / 1.2, (double)hi * 1.2);
+	if (nv >= 2 && hi >= 8 * lo) {
+		/* Ticks at the sizes measured, not at powers of 2. */
+		fprintf(p->gp, "set logscale x 2\nset xrange [%.6g:%.6g]\n"
+			"set xtics (", (double)lo / 1.2, (double)hi * 1.2);
+		for (size_t i = 0; i < nv; i++)
+			fprintf(p->gp, "%s%llu", i ? ", " : "",
+				(unsigned long long)v[i]->frames);
+		fputs(")\n", p->gp);
+	}
 	else if (nv >= 2)
 		fprintf(p->gp, "set xrange [%.6g:%.6g]\n",
 			(double)lo - (double)(hi - lo) * 0.05,
