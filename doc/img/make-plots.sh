@@ -5,7 +5,10 @@
 #     string;
 #   doc/img/framesim-scan-hot.png (doc/framesim.md): the same axes drawn by
 #     framesim --plot itself, on a hot set with a scan of the rest of the
-#     file every 20,000 touches.
+#     file every 20,000 touches;
+#   doc/img/compare-zipf.png (the README, doc/compare.md): compare's
+#     picture of five policies on real mounts with refscan, OPT and the
+#     one-pass LRU curve.
 #
 #   doc/img/make-plots.sh [BUILD_DIR]      (default: build)
 #
@@ -13,14 +16,15 @@
 # replays them through each policy at a dozen sizes, gnuplot draws the
 # curves.  The PNGs are committed, so nobody needs gnuplot to build; run
 # this after changing a policy or --plot, and commit the new pictures.
-# Needs gnuplot (apt-get install gnuplot-nox).  About 10 s.
+# Needs gnuplot (apt-get install gnuplot-nox), and for compare /dev/fuse.
+# About 10 s, and 3 minutes for compare's mounts.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 mmload=$build/workloads/mmload
 framesim=$build/tools/framesim
-for p in "$mmload" "$framesim"; do
+for p in "$mmload" "$framesim" "$build/tools/compare"; do
 	if [ ! -x "$p" ]; then
 		echo "make-plots: $p: not built (make build)" >&2
 		exit 1
@@ -75,3 +79,14 @@ fs=$(realpath "$framesim")
 	--frames 100,200,400,700,1000,1200,1500,2000,3000,4096 \
 	--plot "$here/framesim-scan-hot.png" scan-hot.trace >/dev/null)
 echo "make-plots: wrote $here/framesim-scan-hot.png"
+
+# compare: the same string on real mounts, five policies at four sizes,
+# with refscan (so that the daemon sees re-use), beside OPT and the LRU
+# curve of the true string.  Needs /dev/fuse and root's fusermount3;
+# about 3 minutes.
+compare=$build/tools/compare
+"$compare" --workload "zipf:0.9 --pages 8000 --ops 100000" \
+	-p fifo,lru,clock,arc,s3fifo -n 250,500,1000,2000 --refscan 0,20000 \
+	--sim --scratch "$tmp" --out "$tmp/compare" >/dev/null
+cp "$tmp/compare/w1-miss-frames.png" "$here/compare-zipf.png"
+echo "make-plots: wrote $here/compare-zipf.png"
