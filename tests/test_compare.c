@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -518,6 +519,118 @@ static void test_compare_interrupt(void **state)
 	table_free(t);
 }
 
+/* Every store latency a user can give, repeats, and a workload that
+ * stores: each (latency, repeat) cell once and ok, the store's modelled
+ * delay in its counters only where a model is on, the written pages
+ * back in the store by the end of each run, the elapsed-against-latency
+ * picture. */
+static void test_compare_latencies_repeats(void **state)
+{
+	static const char *const lat[] = { "none", "ssd", "hdd", "200" };
+	char out[300], path[400], rep[4];
+	struct table *t = table_new();
+	int rc;
+
+	(void)state;
+	NEED_FUSE();
+	snprintf(out, sizeof(out), "%s/out", T);
+	rc = run_compare("--workload", "loop:80 --pages 100 --ops 400 "
+			 "--write 0.2", "-p", "clock", "-n", "64",
+			 "--store-latency", "none,ssd,hdd,200", "--repeat", "2",
+			 "--fs-opts", "threads=4", "--out", out, NULL);
+	if (rc != 0)
+		show_err();
+	assert_int_equal(rc, 0);
+	assert_nothing_mounted();
+	snprintf(path, sizeof(path), "%s/results.csv", out);
+	table_load(t, path);
+	assert_int_equal(t->nrows, 8);
+	for (int r = 0; r < t->nrows; r++) {
+		const char *l = get(t, r, "store_latency");
+		bool known = false;
+
+		for (int i = 0; i < 4; i++)
+			known |= !strcmp(l, lat[i]);
+		assert_true(known);
+		assert_string_equal(get(t, r, "status"), "ok");
+		if (!strcmp(l, "none"))
+			assert_int_equal(num(t, r, "fs_store_delay_us"), 0);
+		else
+			assert_true(num(t, r, "fs_store_delay_us") > 0);
+		/* Stores through the mapping reach the daemon. */
+		assert_true(num(t, r, "fs_writes") > 0);
+	}
+	for (int i = 0; i < 4; i++)
+		for (int k = 1; k <= 2; k++) {
+			int found = 0;
+
+			snprintf(rep, sizeof(rep), "%d", k);
+			for (int r = 0; r < t->nrows; r++)
+				found += !strcmp(get(t, r, "store_latency"),
+						 lat[i]) &&
+					 !strcmp(get(t, r, "repeat"), rep);
+			assert_int_equal(found, 1);
+		}
+	table_free(t);
+	if (!plot_available()) {
+		print_message("no gnuplot: the plots are not checked\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/w1-elapsed-latency.png", out);
+	assert_true(is_png(path));
+}
+
+/* A sanitizer build's shadow memory, charged to a small memory cgroup,
+ * brings the OOM killer (as in test_mmload): the plain build runs it. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+/* --kernel: the kernel's own replacement as a row per size, with the page
+ * cache it held; SKIP where mmload --memcg cannot run. */
+static void test_compare_kernel(void **state)
+{
+	char out[300], path[400];
+	struct table *t;
+	int rc;
+
+	struct statfs sf;
+
+	(void)state;
+	NEED_FUSE();
+	if (geteuid() != 0 ||
+	    access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) != 0 ||
+	    SANITIZED || statfs(T, &sf) != 0 || sf.f_type == 0x01021994) {
+		print_message("SKIP: --kernel needs root, a cgroup v1 memory "
+			      "controller, a build without sanitizers and a "
+			      "scratch dir on disk, not tmpfs\n");
+		skip();
+	}
+	t = table_new();
+	snprintf(out, sizeof(out), "%s/out", T);
+	rc = run_compare("--workload", "zipf:0.9 --pages 400 --ops 3000",
+			 "-p", "lru", "-n", "64,128", "--kernel",
+			 "--fs-opts", "threads=4", "--out", out, NULL);
+	if (rc != 0)
+		show_err();
+	assert_int_equal(rc, 0);
+	snprintf(path, sizeof(path), "%s/results.csv", out);
+	table_load(t, path);
+	for (int f = 0; f < 2; f++) {
+		int r = find(t, "kernel", "1", "kernel", sizes[f], NULL);
+
+		assert_true(r >= 0);
+		assert_string_equal(get(t, r, "status"), "ok");
+		assert_int_equal(num(t, r, "touches"), 3000);
+		assert_int_equal(num(t, r, "misses"), num(t, r, "majflt"));
+		assert_true(num(t, r, "majflt") > 0);
+		assert_true(strtod(get(t, r, "mem_pages"), NULL) > 0);
+	}
+	table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +640,11 @@ int main(void)
 			test_compare_resume_and_failure, setup_dir,
 			teardown_dir),
 		cmocka_unit_test_setup_teardown(test_compare_interrupt,
+						setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(
+			test_compare_latencies_repeats, setup_dir,
+			teardown_dir),
+		cmocka_unit_test_setup_teardown(test_compare_kernel,
 						setup_dir, teardown_dir),
 	};
 
