@@ -501,6 +501,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			  "major fault may read more than one page",
 			  o->madvise_name);
 	}
+	/* The kernel charges page cache to the memory cgroup of the mm's
+	 * owner, whichever thread adds it: the trace file lands in the
+	 * cgroup even though its writer thread is moved out. */
+	if (o->memcg_pages && o->trace_out)
+		prog_errf("--memcg: warning: --trace-out's file is page cache "
+			  "of this process, charged to the cgroup: it takes "
+			  "room, and its write()s start the active list; for "
+			  "the kernel's figures record the trace in a run of "
+			  "its own (the same --seed gives the same touches)");
 	o->file = argv[optind];
 }
 
@@ -1206,6 +1215,9 @@ static void print_memcg(const struct result *r, bool json)
 		{ "memcg_limit_bytes", (double)m->limit_bytes, 0, true },
 		{ "memcg_cache_pages", m->file_pages_avg, 1, true },
 		{ "memcg_cache_pages_max", (double)m->file_pages_max, 0, true },
+		{ "memcg_cache_pages_full", m->full_pages_avg, 1,
+		  m->full_samples > 0 },
+		{ "memcg_active_pages", m->active_pages_avg, 1, true },
 		{ "memcg_mapped_pages", m->mapped_pages_avg, 1, true },
 		{ "memcg_own_pages_max", (double)m->other_pages_max, 0, true },
 		{ "memcg_samples", (double)m->samples, 0, true },
