@@ -81,8 +81,7 @@
  *   on 6.18, a Zipf workload in a memory cgroup: active_file stayed 0 and
  *   the major faults were FIFO's within 1%.  A few pages of another file
  *   used through read() in the same cgroup are enough to start the
- *   activations: the model has no such pages, as its trace holds one
- *   mapping.)
+ *   activations; linux:others=N puts N such pages in the model.)
  *
  * With mapped=0 and 1 the access that faulted a page in is its first
  * reference, as in the kernel: filemap_read() marks the new folio
@@ -129,9 +128,13 @@
  * (workingset_test_recent(): for a file page the workingset is
  * NR_ACTIVE_FILE, plus the anon lists only when the cgroup can swap; the
  * inactive file list is added for anon refaults only.  No anon here, so
- * the active file list alone.)  An activated refault advances the age
- * (workingset_refault()); one whose shadow was PG_workingset counts as a
- * restore.  A page dropped by truncate or unlink (POLICY_DROPPED) leaves
+ * the active file list alone.)  That list is the whole memory cgroup's
+ * (its lruvec), other files' pages too: others=N adds N active pages of
+ * files the trace does not show to the workingset size, and to nothing
+ * else (they take no frame and are never deactivated).  With mapped=2 it
+ * is what decides whether refaults are activated at all.  An activated
+ * refault advances the age (workingset_refault()); one whose shadow was
+ * PG_workingset counts as a restore.  A page dropped by truncate or unlink (POLICY_DROPPED) leaves
  * no shadow, as truncation deletes the shadows too; the shadows of the
  * file's pages evicted earlier stay, though (the core does not pass
  * truncation on to a policy's ghosts: doc/policies.md, "Known limits").
@@ -204,6 +207,8 @@ struct linux_lru {
 	uint32_t nshadow;	/* the bound; 0: keep none */
 	uint32_t ratio;		/* inactive_ratio; 0: the kernel's formula */
 	enum linux_refs refs;	/* the parameter mapped */
+	uint32_t others;	/* active pages of other files, counted in
+				 * a refault's workingset size */
 	uint64_t age;		/* nonresident_age */
 	uint64_t refaults;	/* misses that found a shadow */
 	uint64_t activations;	/* refaults activated (WORKINGSET_ACTIVATE) */
@@ -226,6 +231,8 @@ static const struct policy_param linux_params[] = {
 	{ "mapped", 0, 0, 2, "references are read() marks (0), PTE young "
 	  "bits harvested by reclaim (1), or unseen: a mapping without "
 	  "recency, MADV_RANDOM (2)", true },
+	{ "others", 0, 0, 1000000, "active pages of other files in the same "
+	  "cgroup, counted in a refault's workingset size", true },
 	{ .key = NULL },
 };
 
@@ -239,6 +246,7 @@ static struct policy *linux_create(uint32_t nframes, const double *param)
 	l->ratio = (uint32_t)param[0];
 	l->nshadow = (uint32_t)(param[1] * nframes + 0.5);
 	l->refs = (enum linux_refs)param[2];
+	l->others = (uint32_t)param[3];
 	/* A ghost set holds at least one key; with no shadows it stays
 	 * empty. */
 	cap = l->nshadow ? l->nshadow : 1;
@@ -379,8 +387,8 @@ static void linux_insert(struct policy *p, uint32_t fno, uint64_t ino,
 		workingset = stamp & 1;
 		l->refaults++;
 		/* workingset_test_recent(): the distance against the active
-		 * file list (no anon, no swap). */
-		activate_it = l->age - eviction <= l->active.len;
+		 * file list (no anon, no swap), other files' pages included. */
+		activate_it = l->age - eviction <= l->active.len + l->others;
 	}
 	if (activate_it) {
 		qlist_append(&l->lk, &l->active, fno);

@@ -425,6 +425,7 @@ static void test_policy_conformance_params(void **state)
 		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
 		"linux:mapped=1", "linux:ratio=3,shadows=0",
 		"linux:shadows=0.5,mapped=1", "linux:mapped=2",
+		"linux:mapped=2,others=4", "linux:others=100",
 	};
 
 	(void)state;
