@@ -138,9 +138,10 @@ static void on_signal(int sig)
 }
 
 /* Runs argv with its standard output into out (NUL-terminated, at most
- * OUT_MAX - 1 bytes), standard error passed through.  Returns the exit
- * status, or -1 when it could not run or was killed (said on stderr). */
-static int run(char *const argv[], char *out)
+ * OUT_MAX - 1 bytes), and its standard error too if both, else passed
+ * through.  Returns the exit status, or -1 when it could not run or was
+ * killed (said on stderr). */
+static int run(char *const argv[], char *out, bool both)
 {
 	int pfd[2], status;
 	size_t len = 0;
@@ -160,6 +161,8 @@ static int run(char *const argv[], char *out)
 	}
 	if (pid == 0) {
 		dup2(pfd[1], STDOUT_FILENO);
+		if (both)
+			dup2(pfd[1], STDERR_FILENO);
 		execv(argv[0], argv);
 		fprintf(stderr, PROG ": %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -200,24 +203,29 @@ static bool field(const char *out, const char *name, double *v)
 	return false;
 }
 
-/* Whether a cgroup v1 hierarchy with the memory controller is mounted. */
-static bool have_memcg_v1(void)
+/* Whether mmload --memcg can run here: a one-page run in the smallest
+ * cgroup.  Returns 1 yes, 0 no (why, mmload's line, in why), -1 a
+ * failure of another kind (said on stderr). */
+static int memcg_works(char *out, char *why, size_t whylen)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
-	bool found = false;
+	char *argv[] = { MMLOAD_BIN, "--memcg", "64", "--pattern", "seq",
+			 "--ops", "1", datafile, NULL };
+	char *nl;
+	int rc = run(argv, out, true);
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-
-		/* "... - cgroup cgroup rw,memory" */
-		found = sep && !strncmp(sep, " - cgroup ", 10) &&
-			(strstr(sep, ",memory") || strstr(sep, " memory"));
+	if (rc == 0)
+		return 1;
+	if (rc != 1) {
+		fputs(out, stderr);
+		prog_errf("mmload --memcg on %s: exit %d", datafile, rc);
+		return -1;
 	}
-	fclose(f);
-	return found;
+	/* "mmload: --memcg: needs root (...)", "...: no cgroup v1 memory
+	 * controller is mounted": its last line says why */
+	while ((nl = strrchr(out, '\n')) && !nl[1])
+		*nl = '\0';
+	snprintf(why, whylen, "%s", nl ? nl + 1 : out);
+	return 0;
 }
 
 static void usage(FILE *out)
@@ -267,7 +275,7 @@ static int measure(struct work *w, uint64_t npages, const char *seed,
 				 "random", "--trace-out", tracefile, datafile,
 				 NULL };
 
-		rc = run(argv, out);
+		rc = run(argv, out, false);
 		if (rc != 0 || !field(out, "distinct_pages", &v)) {
 			prog_errf("%s: the trace run failed (exit %d)",
 				  w->pattern, rc);
@@ -289,7 +297,7 @@ static int measure(struct work *w, uint64_t npages, const char *seed,
 		snprintf(size, sizeof(size), "%" PRIu64, c->size);
 		prog_progress("%s, the kernel with %" PRIu64 " pages",
 			      w->pattern, c->size);
-		rc = run(argv, out);
+		rc = run(argv, out, false);
 		if (rc != 0 || !field(out, "majflt", &v)) {
 			prog_errf("%s: mmload --memcg %" PRIu64 " failed "
 				  "(exit %d)", w->pattern, c->size, rc);
@@ -325,7 +333,7 @@ static int simulate(struct work *w, char *out)
 			 "%s%" PRIu64 ",%" PRIu64, i ? "," : "",
 			 w->cell[i].size, w->cell[i].eff);
 	prog_progress("%s, framesim", w->pattern);
-	rc = run(argv, out);
+	rc = run(argv, out, false);
 	if (rc != 0) {
 		prog_errf("%s: framesim failed (exit %d)", w->pattern, rc);
 		return -1;
@@ -381,6 +389,24 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0;
 }
 
+/* Each policy's misses over the kernel's, at the kernel's cache (eff) or
+ * at the nominal size. */
+static void print_ratios(const struct work *w, bool eff)
+{
+	printf("  ratio to the kernel, at %s\n",
+	       eff ? "its cache" : "the nominal size");
+	for (int i = 0; i < NSIZES; i++) {
+		const struct cell *c = &w->cell[i];
+		const uint64_t *m = eff ? c->at_eff : c->at_nom;
+
+		printf("  %6" PRIu64 " %7" PRIu64 " %7s %7s", c->size,
+		       eff ? c->eff : c->size, "", "1");
+		for (size_t p = 0; p < NPOL; p++)
+			printf(" %7.3f", ratio(m[p], c->majflt));
+		printf("\n");
+	}
+}
+
 static void print_work(const struct work *w, uint64_t npages)
 {
 	printf("\n%s: %" PRIu64 " pages, %" PRIu64 " touches, %" PRIu64
@@ -400,26 +426,8 @@ static void print_work(const struct work *w, uint64_t npages)
 			printf(" %7" PRIu64, c->at_eff[p]);
 		printf("\n");
 	}
-	printf("  ratio to the kernel, at its cache\n");
-	for (int i = 0; i < NSIZES; i++) {
-		const struct cell *c = &w->cell[i];
-
-		printf("  %6" PRIu64 " %7" PRIu64 " %7s %7s", c->size, c->eff,
-		       "", "1");
-		for (size_t p = 0; p < NPOL; p++)
-			printf(" %7.3f", ratio(c->at_eff[p], c->majflt));
-		printf("\n");
-	}
-	printf("  ratio to the kernel, at the nominal size\n");
-	for (int i = 0; i < NSIZES; i++) {
-		const struct cell *c = &w->cell[i];
-
-		printf("  %6" PRIu64 " %7" PRIu64 " %7s %7s", c->size, c->size,
-		       "", "1");
-		for (size_t p = 0; p < NPOL; p++)
-			printf(" %7.3f", ratio(c->at_nom[p], c->majflt));
-		printf("\n");
-	}
+	print_ratios(w, true);
+	print_ratios(w, false);
 	fflush(stdout);
 }
 
@@ -466,7 +474,7 @@ int main(int argc, char **argv)
 	bool quick = false;
 	struct work w[NWORK];
 	uint64_t npages, ops, sizes[NSIZES];
-	char *out;
+	char *out, why[512];
 	int opt, fd, status = 1;
 
 	opterr = 0;
@@ -496,11 +504,6 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		printf("SKIP: " PROG ": the kernel's figures need root "
 		       "(mmload --memcg)\n");
-		return 0;
-	}
-	if (!have_memcg_v1()) {
-		printf("SKIP: " PROG ": no cgroup v1 memory controller is "
-		       "mounted (mmload --memcg)\n");
 		return 0;
 	}
 
@@ -551,6 +554,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	close(fd);
+	switch (memcg_works(out, why, sizeof(why))) {
+	case 1: break;
+	case 0:
+		printf("SKIP: " PROG ": the kernel cannot be measured here: "
+		       "%s\n", why);
+		status = 0;
+		goto out;
+	default: goto out;
+	}
 
 	printf(PROG ": the kernel (mmload --memcg, MADV_RANDOM) beside "
 	       "framesim on the same strings; seed %s%s\n", seed,
