@@ -3,8 +3,9 @@
 #   make test      install what is missing, build, run every test
 #   make sanitize  the tests again under ASan+UBSan and TSan (CI runs it)
 #   make bench     the benchmarks (figures, never pass/fail): the cache core,
-#                  the simulator's replay, then framefs against
-#                  passthrough_ll and the native dir
+#                  the simulator's replay, framefs against
+#                  passthrough_ll and the native dir, then the live
+#                  kernel against its model (root and cgroup v1, else SKIP)
 #   make install   the five programs and their man pages under PREFIX
 #                  (default /usr/local), inside DESTDIR if it is set
 #   make format-check  what clang-format (.clang-format) would change: a
@@ -51,6 +52,7 @@ bench: build
 	$(BUILD)/bench/cache_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/sim_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
+	$(BUILD)/bench/kernel_bench $(BENCH_FLAGS)
 
 sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined -Dlock_checks=true)

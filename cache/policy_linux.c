@@ -32,7 +32,9 @@
  *
  * Each page has PG_referenced (show(): '*' after the page), and with
  * mapped=1 a young bit (show(): '^'), the accessed bit of the PTE mapping
- * it.
+ * it.  The parameter mapped says which of three ways the kernel learns of
+ * a reference: read() (0), a mapping's young bits (1), or not at all after
+ * the fault, for a mapping without recency (2).
  *
  * What a reference does, and what "referenced" means.  The kernel has two
  * ways to learn that a page cache page was used, and they differ:
@@ -62,12 +64,32 @@
  *   twice"); not young -> reclaim.  A hit in this mode sets the young bit
  *   and nothing else.  Deactivation harvests (clears) the young bit too.
  *
- * In both modes the access that faulted a page in is its first reference,
- * as in the kernel: filemap_read() marks the new folio accessed (mapped=0:
- * it comes in referenced), and the faulting access, retried once the PTE
- * is installed, sets the young bit (mapped=1: it comes in young).  So in
- * either mode a page used twice while on the inactive list is activated,
- * at the second use (mapped=0) or when reclaim reaches it (mapped=1).
+ *   A mapping without recency (mapped=2): MADV_RANDOM or MADV_SEQUENTIAL
+ *   (VM_RAND_READ, VM_SEQ_READ), or a file opened with POSIX_FADV_NOREUSE.
+ *   vma_has_recency() is false for such a VMA, and
+ *   invalid_folio_referenced_vma() (mm/rmap.c) makes folio_referenced()
+ *   skip it: its young bits are neither read nor cleared, so
+ *   folio_check_references() sees no PTE reference and reclaims the page
+ *   (FOLIOREF_RECLAIM).  The fault path marks nothing either: filemap_fault()
+ *   creates the folio with FGP_CREAT | FGP_FOR_MMAP, not FGP_ACCESSED, and
+ *   zap_pte_range() skips folio_mark_accessed() for such a VMA.  So a hit
+ *   does nothing, a page comes in unreferenced, and the inactive list is a
+ *   FIFO.  The one way left to the active list is a refault whose distance
+ *   fits in it (workingset_refault()), and with no other file pages in the
+ *   memory cgroup the active list starts empty: a distance is at least 1,
+ *   so nothing is ever activated and the whole policy is FIFO.  (Measured
+ *   on 6.18, a Zipf workload in a memory cgroup: active_file stayed 0 and
+ *   the major faults were FIFO's within 1%.  A few pages of another file
+ *   used through read() in the same cgroup are enough to start the
+ *   activations; linux:others=N puts N such pages in the model.)
+ *
+ * With mapped=0 and 1 the access that faulted a page in is its first
+ * reference, as in the kernel: filemap_read() marks the new folio
+ * accessed (mapped=0: it comes in referenced), and the faulting access,
+ * retried once the PTE is installed, sets the young bit (mapped=1: it
+ * comes in young).  So in either mode a page used twice while on the
+ * inactive list is activated, at the second use (mapped=0) or when
+ * reclaim reaches it (mapped=1).  With mapped=2 no use is ever seen.
  *
  * Where the references come from in the kit.  In framesim the policy sees
  * every reference, which is what the kernel sees through read().  On a
@@ -87,10 +109,10 @@
  * else int_sqrt(10 * GB), from the resident pages; linux:ratio=R fixes it.
  * Step 2, scan the inactive list from its tail: the first evictable page
  * is the victim (mapped=1: after folio_check_references() as above, which
- * may rotate or activate pages first).  Busy frames (pinned, dirty, under
- * write-back) are passed over in place.  Step 3, only when every inactive
- * page is busy: the oldest evictable active page (the kernel would
- * deactivate more and scan again).
+ * may rotate or activate pages first; mapped=0 and 2: the tail itself).
+ * Busy frames (pinned, dirty, under write-back) are passed over in place.
+ * Step 3, only when every inactive page is busy: the oldest evictable
+ * active page (the kernel would deactivate more and scan again).
  *
  * Shadow entries (mm/workingset.c).  The non-resident age is a counter
  * that advances by one at every eviction and every activation (the
@@ -106,9 +128,13 @@
  * (workingset_test_recent(): for a file page the workingset is
  * NR_ACTIVE_FILE, plus the anon lists only when the cgroup can swap; the
  * inactive file list is added for anon refaults only.  No anon here, so
- * the active file list alone.)  An activated refault advances the age
- * (workingset_refault()); one whose shadow was PG_workingset counts as a
- * restore.  A page dropped by truncate or unlink (POLICY_DROPPED) leaves
+ * the active file list alone.)  That list is the whole memory cgroup's
+ * (its lruvec), other files' pages too: others=N adds N active pages of
+ * files the trace does not show to the workingset size, and to nothing
+ * else (they take no frame and are never deactivated).  With mapped=2 it
+ * is what decides whether refaults are activated at all.  An activated
+ * refault advances the age (workingset_refault()); one whose shadow was
+ * PG_workingset counts as a restore.  A page dropped by truncate or unlink (POLICY_DROPPED) leaves
  * no shadow, as truncation deletes the shadows too; the shadows of the
  * file's pages evicted earlier stay, though (the core does not pass
  * truncation on to a policy's ghosts: doc/policies.md, "Known limits").
@@ -158,8 +184,15 @@
 enum {
 	LX_ACTIVE = 0x1,	/* on the active list */
 	LX_REFERENCED = 0x2,	/* PG_referenced */
-	LX_YOUNG = 0x4,		/* the PTE's accessed bit (mapped=1) */
+	LX_YOUNG = 0x4,		/* the PTE's accessed bit (LX_PTE) */
 	LX_WORKINGSET = 0x8,	/* PG_workingset: was deactivated */
+};
+
+/* How references reach the kernel: the parameter mapped. */
+enum linux_refs {
+	LX_READ = 0,		/* read(): folio_mark_accessed() at once */
+	LX_PTE = 1,		/* young bits, harvested by reclaim */
+	LX_NORECENCY = 2,	/* a mapping without recency: never */
 };
 
 struct linux_lru {
@@ -173,7 +206,9 @@ struct linux_lru {
 				 * eviction << 1 | PG_workingset */
 	uint32_t nshadow;	/* the bound; 0: keep none */
 	uint32_t ratio;		/* inactive_ratio; 0: the kernel's formula */
-	bool mapped;		/* references are PTE young bits */
+	enum linux_refs refs;	/* the parameter mapped */
+	uint32_t others;	/* active pages of other files, counted in
+				 * a refault's workingset size */
 	uint64_t age;		/* nonresident_age */
 	uint64_t refaults;	/* misses that found a shadow */
 	uint64_t activations;	/* refaults activated (WORKINGSET_ACTIVATE) */
@@ -193,8 +228,11 @@ static const struct policy_param linux_params[] = {
 	  "(0: the kernel's, 1 below 1 GB)", true },
 	{ "shadows", 2, 0, 8, "shadow entries kept, as a multiple of the "
 	  "frames", false },
-	{ "mapped", 0, 0, 1, "references are PTE young bits harvested by "
-	  "reclaim (1) or read() marks (0)", true },
+	{ "mapped", 0, 0, 2, "references are read() marks (0), PTE young "
+	  "bits harvested by reclaim (1), or unseen: a mapping without "
+	  "recency, MADV_RANDOM (2)", true },
+	{ "others", 0, 0, 1000000, "active pages of other files in the same "
+	  "cgroup, counted in a refault's workingset size", true },
 	{ .key = NULL },
 };
 
@@ -207,7 +245,8 @@ static struct policy *linux_create(uint32_t nframes, const double *param)
 		return NULL;
 	l->ratio = (uint32_t)param[0];
 	l->nshadow = (uint32_t)(param[1] * nframes + 0.5);
-	l->mapped = param[2] != 0;
+	l->refs = (enum linux_refs)param[2];
+	l->others = (uint32_t)param[3];
 	/* A ghost set holds at least one key; with no shadows it stays
 	 * empty. */
 	cap = l->nshadow ? l->nshadow : 1;
@@ -286,13 +325,15 @@ static void deactivate_oldest(struct linux_lru *l)
 				  LX_WORKINGSET);
 }
 
-/* One reference: folio_mark_accessed() (mapped=0), or the MMU setting the
- * young bit (mapped=1). */
+/* One reference: folio_mark_accessed() (mapped=0), the MMU setting the
+ * young bit (mapped=1), or nothing the kernel will look at (mapped=2). */
 static void reference(struct linux_lru *l, uint32_t fno)
 {
 	uint8_t f = l->flags[fno];
 
-	if (l->mapped) {
+	if (l->refs == LX_NORECENCY)
+		return;
+	if (l->refs == LX_PTE) {
 		l->flags[fno] = f | LX_YOUNG;
 		return;
 	}
@@ -346,8 +387,8 @@ static void linux_insert(struct policy *p, uint32_t fno, uint64_t ino,
 		workingset = stamp & 1;
 		l->refaults++;
 		/* workingset_test_recent(): the distance against the active
-		 * file list (no anon, no swap). */
-		activate_it = l->age - eviction <= l->active.len;
+		 * file list (no anon, no swap), other files' pages included. */
+		activate_it = l->age - eviction <= l->active.len + l->others;
 	}
 	if (activate_it) {
 		qlist_append(&l->lk, &l->active, fno);
@@ -413,7 +454,7 @@ static uint32_t scan_inactive(struct linux_lru *l)
 			x = next;
 			continue;
 		}
-		if (!l->mapped || !(f & LX_YOUNG))
+		if (l->refs != LX_PTE || !(f & LX_YOUNG))
 			return x;
 		l->flags[x] = (uint8_t)((f & ~LX_YOUNG) | LX_REFERENCED);
 		if (f & LX_REFERENCED) {
@@ -482,7 +523,7 @@ static int linux_check(struct policy *p)
 				"%#x\n", x, l->flags[x]);
 			goto out;
 		}
-		if (!l->mapped && (l->flags[x] & LX_YOUNG)) {
+		if (l->refs != LX_PTE && (l->flags[x] & LX_YOUNG)) {
 			fprintf(stderr, "linux: frame %u young, not mapped\n",
 				x);
 			goto out;

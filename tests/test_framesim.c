@@ -329,6 +329,11 @@ static void test_framesim_linux(void **s)
 				  "--csv", "-r", refs, NULL), 0);
 	assert_int_equal(csv_field("linux", 4, F_MISSES), 13);
 	assert_true(csv_field("linux:mapped=1", 4, F_MISSES) > 0);
+	/* mapped=2 (MADV_RANDOM) sees no hit: FIFO's faults, 12 of 16 */
+	assert_int_equal(framesim("-p", "linux:mapped=2,fifo", "-n", "4",
+				  "--csv", "-r", refs, NULL), 0);
+	assert_int_equal(csv_field("linux:mapped=2", 4, F_MISSES),
+			 csv_field("fifo", 4, F_MISSES));
 	assert_int_equal(framesim("-p", "linux:shadows=nan", "-r", refs, NULL),
 			 2);
 	assert_non_null(strstr(err, "shadows=nan"));

@@ -1111,7 +1111,7 @@ static void test_fs_linux_policy(void **s)
 	(void)s;
 	NEED_FUSE();
 	start("frames=48,policy=linux:mapped=1:shadows=1");
-	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1"));
+	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1:others=0"));
 	fill_rand(model, 256 * PS);
 	fd = open(mpath(&M, "f"), O_RDWR | O_CREAT, 0644);
 	assert_true(fd >= 0);
@@ -1126,9 +1126,9 @@ static void test_fs_linux_policy(void **s)
 	close(fd);
 	assert_true(mnt_stat(&M, "evictions") > 200);
 	assert_int_equal(mnt_control(&M, "policy linux:ratio=nan"), -EINVAL);
-	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1"));
+	assert_true(stats_policy_is("linux:ratio=0:shadows=1:mapped=1:others=0"));
 	assert_int_equal(mnt_control(&M, "policy linux"), 0);
-	assert_true(stats_policy_is("linux:ratio=0:shadows=2:mapped=0"));
+	assert_true(stats_policy_is("linux:ratio=0:shadows=2:mapped=0:others=0"));
 	expect_error(bad, 2, "shadows=nan");
 	assert_int_equal(mnt_stop(&M), 0);
 	free(model);

@@ -953,10 +953,10 @@ static double dval(const char *name)
  * and the cgroup is gone afterwards. */
 static void test_mmload_memcg_loop_nomount(void **state)
 {
-	char mnt[1024];
+	char mnt[1024], err[1024], trace_path[400];
 	const char *f;
 	int before;
-	double cache;
+	double cache, full;
 
 	(void)state;
 	NEED_MEMCG(mnt);
@@ -974,7 +974,23 @@ static void test_mmload_memcg_loop_nomount(void **state)
 		fail_msg("memcg_cache_pages %.1f, not near 256:\n%s", cache,
 			 out);
 	assert_true(val("memcg_cache_pages_max", false) <= 512);
+	/* Full from the first sample near the limit on: the warm-up left
+	 * out, so not below the mean over the whole run. */
+	full = dval("memcg_cache_pages_full ");
+	if (full < 256 - 64 || full > 1.3 * 256 || full < cache - 0.05)
+		fail_msg("memcg_cache_pages_full %.1f (mean %.1f):\n%s", full,
+			 cache, out);
+	assert_true(dval("memcg_active_pages ") >= 0);
 	assert_true(val("memcg_samples", false) >= 1);
+	assert_int_equal(memcg_dirs(mnt, 0), before);
+
+	/* --trace-out with --memcg: the trace's page cache lands in the
+	 * cgroup too, and mmload says so. */
+	snprintf(trace_path, sizeof(trace_path), "%s/loop.trace", memcg_dir);
+	assert_int_equal(mmload(err, sizeof(err), "--memcg", "256",
+				"--pattern", "loop:512", "--ops", "512",
+				"--trace-out", trace_path, f, NULL), 0);
+	assert_non_null(strstr(err, "--memcg: warning: --trace-out's file"));
 	assert_int_equal(memcg_dirs(mnt, 0), before);
 
 	/* Room for all: the first pass reads, the second hits. */

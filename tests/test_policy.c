@@ -424,7 +424,8 @@ static void test_policy_conformance_params(void **state)
 		"clock:bits=3,ref_on_load=0", "random:seed=12345",
 		"s3fifo:small=0,threshold=3", "s3fifo:small=0.5,threshold=2",
 		"linux:mapped=1", "linux:ratio=3,shadows=0",
-		"linux:shadows=0.5,mapped=1",
+		"linux:shadows=0.5,mapped=1", "linux:mapped=2",
+		"linux:mapped=2,others=4", "linux:others=100",
 	};
 
 	(void)state;

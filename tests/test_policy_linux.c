@@ -1,7 +1,8 @@
 /* test_policy_linux.c - the kernel's file LRU (cache/policy_linux.c):
  * hand-worked traces of the lists, the two-step, reclaim, deactivation,
- * refault distance and the shadow bound, for read() references (mapped=0)
- * and PTE young bits (mapped=1); inactive_ratio at 1 GB; dropped and
+ * refault distance and the shadow bound, for read() references (mapped=0),
+ * PTE young bits (mapped=1) and a mapping without recency (mapped=2);
+ * inactive_ratio at 1 GB; dropped and
  * pinned pages; the parameters; the memory budget.  The state is read
  * through cache_policy_show(): "inactive [..] active [..] shadows [..] age
  * N refaults N activated N", each list oldest first (the kernel's tail
@@ -177,6 +178,126 @@ static void test_policy_linux_mapped_deactivate(void **state)
 
 	(void)state;
 	trace_steps_on("linux:mapped=1", 3, s, sizeof(s) / sizeof(s[0]), 6);
+}
+
+/* ---- a mapping without recency: MADV_RANDOM ---------------------------- */
+
+/* 3 frames, mapped=2.  The kernel neither hears of a hit nor marks the
+ * page that faulted: lists without '*' or '^', and no activation while
+ * the active list is empty (a refault distance is at least 1).
+ *
+ *  1 2 3      misses onto the inactive list, unreferenced
+ *  1          hit: nothing (mapped=0 would mark it; a second hit would
+ *             activate it)
+ *  1          hit: nothing
+ *  4          reclaim takes the tail, 1, used three times (1@0, age 1)
+ *  1          refault: reclaim first, 2 goes (2@1, age 2); distance
+ *             2 - 0 = 2 > 0 active pages: the inactive head (its
+ *             shadow gone, as a resident page has none)
+ *  3          hit: nothing
+ *  5          3 goes (3@2, age 3): a FIFO, whatever the hits */
+static void test_policy_linux_norecency(void **state)
+{
+	static const struct trace_step s[] = {
+		{ 1, 1, NONE, "inactive [1] active [] shadows [] age 0" TAIL },
+		{ 2, 1, NONE, "inactive [1 2] active [] shadows [] age 0"
+		  TAIL },
+		{ 3, 1, NONE, "inactive [1 2 3] active [] shadows [] age 0"
+		  TAIL },
+		{ 1, 0, NONE, "inactive [1 2 3] active [] shadows [] age 0"
+		  TAIL },
+		{ 1, 0, NONE, "inactive [1 2 3] active [] shadows [] age 0"
+		  TAIL },
+		{ 4, 1, 1, "inactive [2 3 4] active [] shadows [1@0] age 1"
+		  TAIL },
+		{ 1, 1, 2, "inactive [3 4 1] active [] shadows [2@1] age 2 "
+		  "refaults 1 activated 0" },
+		{ 3, 0, NONE, "inactive [3 4 1] active [] shadows [2@1] age 2 "
+		  "refaults 1 activated 0" },
+		{ 5, 1, 3, "inactive [4 1 5] active [] shadows [2@1 3@2] "
+		  "age 3 refaults 1 activated 0" },
+	};
+
+	(void)state;
+	trace_steps_on("linux:mapped=2", 3, s, sizeof(s) / sizeof(s[0]), 6);
+}
+
+/* linux:mapped=2,others=2: two active pages of some other file in the
+ * cgroup, which the trace does not show, count in a refault's workingset
+ * size, and refaults start to be activated.  3 frames:
+ *
+ *  1 2 3 4    4's reclaim: 1 goes (1@0, age 1)
+ *  1          refault: reclaim first, 2 goes (2@1, age 2); distance
+ *             2 - 0 = 2 <= 0 active + 2 others: activated (age 3)
+ *  5          inactive 2 < active 1? no: 3 goes (3@3, age 4)
+ *  2          refault: 4 goes (4@4, age 5); distance 5 - 1 = 4 > 1 + 2:
+ *             the inactive head
+ *  3          refault: 5 goes (5@5, age 6); distance 6 - 3 = 3 <= 1 + 2:
+ *             activated (age 7)
+ *  6          inactive 1 < active 2: 1, the active tail, is deactivated
+ *             to the inactive head; then 2 goes (2@7, age 8)
+ *  1          hit: nothing
+ *  7          1 goes (1@8, age 9): the active list is a FIFO too */
+static void test_policy_linux_norecency_refault(void **state)
+{
+	static const struct trace_step s[] = {
+		{ 1, 1, NONE, "inactive [1] active [] shadows [] age 0" TAIL },
+		{ 2, 1, NONE, "inactive [1 2] active [] shadows [] age 0"
+		  TAIL },
+		{ 3, 1, NONE, "inactive [1 2 3] active [] shadows [] age 0"
+		  TAIL },
+		{ 4, 1, 1, "inactive [2 3 4] active [] shadows [1@0] age 1"
+		  TAIL },
+		{ 1, 1, 2, "inactive [3 4] active [1] shadows [2@1] age 3 "
+		  "refaults 1 activated 1" },
+		{ 5, 1, 3, "inactive [4 5] active [1] shadows [2@1 3@3] age 4 "
+		  "refaults 1 activated 1" },
+		{ 2, 1, 4, "inactive [5 2] active [1] shadows [3@3 4@4] age 5 "
+		  "refaults 2 activated 1" },
+		{ 3, 1, 5, "inactive [2] active [1 3] shadows [4@4 5@5] age 7 "
+		  "refaults 3 activated 2" },
+		{ 6, 1, 2, "inactive [1 6] active [3] shadows [4@4 5@5 2@7] "
+		  "age 8 refaults 3 activated 2" },
+		{ 1, 0, NONE, "inactive [1 6] active [3] shadows [4@4 5@5 "
+		  "2@7] age 8 refaults 3 activated 2" },
+		{ 7, 1, 1, "inactive [6 7] active [3] shadows [4@4 5@5 2@7 "
+		  "1@8] age 9 refaults 3 activated 2" },
+	};
+
+	(void)state;
+	trace_steps_on("linux:mapped=2,others=2", 3, s,
+		       sizeof(s) / sizeof(s[0]), 10);
+}
+
+/* So on one mapping the whole policy is FIFO: the same victim at every
+ * fault as fifo on a seeded skewed string (hot pages hit often, which
+ * mapped=0 and 1 would activate), at a few sizes. */
+static void test_policy_linux_norecency_is_fifo(void **state)
+{
+	(void)state;
+	for (uint32_t nframes = 4; nframes <= 64; nframes *= 4) {
+		struct cache *lx = trace_cache("linux:mapped=2", nframes);
+		struct cache *ff = trace_cache("fifo", nframes);
+		uint64_t rng = nframes, faults = 0;
+
+		for (int i = 0; i < 20000; i++) {
+			uint64_t r = trace_rng(&rng);
+			/* half the touches on nframes / 2 hot pages */
+			uint64_t pg = r & 1 ? (r >> 1) % (nframes / 2)
+					    : (r >> 1) % (8 * nframes);
+			uint64_t v1 = NONE, v2 = NONE;
+			int f1 = trace_access(lx, pg, &v1);
+			int f2 = trace_access(ff, pg, &v2);
+
+			assert_int_equal(f1, f2);
+			assert_true(v1 == v2);
+			faults += (uint64_t)f1;
+		}
+		fprintf(stderr, "# %u frames: %llu faults each\n", nframes,
+			(unsigned long long)faults);
+		cache_free(lx);
+		cache_free(ff);
+	}
 }
 
 /* When every inactive page is busy, the oldest evictable active page
@@ -401,7 +522,8 @@ static void test_policy_linux_params(void **state)
 		"linux:ratio=nan", "linux:shadows=nan", "linux:mapped=nan",
 		"linux:shadows=inf", "linux:ratio=-1", "linux:ratio=1001",
 		"linux:ratio=1.5", "linux:shadows=8.5", "linux:shadows=-0.5",
-		"linux:mapped=2", "linux:mapped=0.5",
+		"linux:mapped=3", "linux:mapped=0.5", "linux:others=-1",
+		"linux:others=nan", "linux:others=1.5", "linux:others=1000001",
 	};
 	const struct policy_ops *ops;
 	double param[POLICY_MAX_PARAMS];
@@ -411,10 +533,14 @@ static void test_policy_linux_params(void **state)
 	assert_int_equal(policy_parse("linux", &ops, param, err, sizeof(err)),
 			 0);
 	assert_string_equal(ops->name, "linux");
-	assert_true(param[0] == 0 && param[1] == 2 && param[2] == 0);
+	assert_true(param[0] == 0 && param[1] == 2 && param[2] == 0 &&
+		    param[3] == 0);
 	assert_int_equal(policy_parse("linux:ratio=1000,shadows=8,mapped=1",
 				      &ops, param, err, sizeof(err)), 0);
 	assert_true(param[0] == 1000 && param[1] == 8 && param[2] == 1);
+	assert_int_equal(policy_parse("linux:mapped=2", &ops, param, err,
+				      sizeof(err)), 0);
+	assert_true(param[2] == 2);
 	assert_int_equal(policy_parse("linux:shadows=0", &ops, param, err,
 				      sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -465,6 +591,9 @@ int main(void)
 		cmocka_unit_test(test_policy_linux_trace),
 		cmocka_unit_test(test_policy_linux_mapped),
 		cmocka_unit_test(test_policy_linux_mapped_deactivate),
+		cmocka_unit_test(test_policy_linux_norecency),
+		cmocka_unit_test(test_policy_linux_norecency_is_fifo),
+		cmocka_unit_test(test_policy_linux_norecency_refault),
 		cmocka_unit_test(test_policy_linux_busy_inactive),
 		cmocka_unit_test(test_policy_linux_deactivation),
 		cmocka_unit_test(test_policy_linux_ratio_at_1gb),

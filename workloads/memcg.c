@@ -57,6 +57,8 @@ struct memcg {
 	unsigned interval_ms;
 	struct memcg_stat first, last;
 	uint64_t samples, file_sum, file_max, mapped_sum, other_max;
+	uint64_t active_sum;
+	uint64_t full_samples, full_sum;	/* from the first full sample */
 };
 
 /* For the signal handlers and atexit: one cgroup at a time. */
@@ -452,6 +454,12 @@ static void sample(struct memcg *m)
 	m->samples++;
 	m->file_sum += file / PS;
 	m->mapped_sum += st.mapped_file / PS;
+	m->active_sum += st.active_file / PS;
+	if (m->full_samples ||
+	    file / PS + MEMCG_FULL_SLACK >= m->cache_bytes / PS) {
+		m->full_samples++;
+		m->full_sum += file / PS;
+	}
 	if (file / PS > m->file_max)
 		m->file_max = file / PS;
 	if (other / PS > m->other_max)
@@ -481,7 +489,7 @@ int memcg_sampler_start(struct memcg *m, unsigned interval_ms)
 
 	m->interval_ms = interval_ms;
 	m->samples = m->file_sum = m->file_max = m->mapped_sum = 0;
-	m->other_max = 0;
+	m->other_max = m->active_sum = m->full_samples = m->full_sum = 0;
 	m->stop = 0;
 	rc = memcg_read_stat(m, &m->first);
 	if (rc < 0)
@@ -504,6 +512,10 @@ void memcg_sampler_stop(struct memcg *m, struct memcg_summary *sum)
 	sum->file_pages_avg = (double)m->file_sum / (double)m->samples;
 	sum->file_pages_max = m->file_max;
 	sum->mapped_pages_avg = (double)m->mapped_sum / (double)m->samples;
+	sum->active_pages_avg = (double)m->active_sum / (double)m->samples;
+	sum->full_samples = m->full_samples;
+	sum->full_pages_avg = m->full_samples ?
+		(double)m->full_sum / (double)m->full_samples : -1;
 	sum->other_pages_max = m->other_max;
 	sum->limit_bytes = m->limit;
 	sum->pgmajfault = m->last.pgmajfault - m->first.pgmajfault;

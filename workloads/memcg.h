@@ -48,6 +48,13 @@ struct memcg_summary {
 	uint64_t samples;
 	double file_pages_avg;		/* cache - shmem: the page cache */
 	uint64_t file_pages_max;
+	double full_pages_avg;		/* the same over the samples from the
+					 * first that found the cache full
+					 * (within MEMCG_FULL_SLACK pages of
+					 * its room): the size replacement ran
+					 * at; -1 if it never filled */
+	uint64_t full_samples;		/* how many */
+	double active_pages_avg;	/* active_file: the active list */
 	double mapped_pages_avg;	/* mapped_file */
 	uint64_t other_pages_max;	/* usage minus the file LRU: the
 					 * workload's own memory charged here */
@@ -57,6 +64,10 @@ struct memcg_summary {
 	bool has_refault, has_activate, has_restore;
 	uint64_t pgmajfault;		/* delta */
 };
+
+/* A cache this close to its room counts as full: the per-CPU charge
+ * stock (MEMCG_CHARGE_BATCH, 64 pages) is charged before it is used. */
+#define MEMCG_FULL_SLACK 64
 
 struct memcg *memcg_open(uint64_t cache_bytes, uint64_t other_bytes,
 			 char *err, size_t errlen);

@@ -265,16 +265,16 @@ static void usage(FILE *out)
 "                        per kind (no fault: a kernel hit; minor fault;\n"
 "                        major fault: on framefs a frame hit or a frame\n"
 "                        miss, the store's latency model among them).\n"
+"                        Costs two getrusage calls per touch, outside the\n"
+"                        timed part\n"
 "      --memcg PAGES     run the touches in a fresh memory cgroup (v1, as\n"
 "                        root) whose limit leaves room for PAGES pages of\n"
 "                        page cache: the kernel's own replacement on FILE\n"
 "                        (a disk file, not tmpfs), dropped from the cache\n"
 "                        first, readahead off (--madvise random); reports\n"
 "                        memcg_cache_pages (mean of 10 ms samples) and the\n"
-"                        workingset counters.  The cgroup is removed after\n"
-"                        (1..268435456)\n"
-"                        Costs two getrusage calls per touch, outside the\n"
-"                        timed part\n"
+"                        workingset counters; the cgroup is removed after\n"
+"                        the run (1..268435456)\n"
 "      --json            one JSON object instead of name-value lines\n"
 "      --check           check the options and the pattern, then exit 0\n"
 "                        without opening FILE for writing or touching it\n"
@@ -294,9 +294,10 @@ static void usage(FILE *out)
 "      copy on write: the parent sees none of the child's writes\n"
 "  " PROG " --write 0.5 --overwrite --repeat 5 /mnt/ff/data\n"
 "      store into an existing file, five runs: min, median, max\n"
-"  " PROG " --memcg 4096 --pattern zipf:0.9 --ops 200000 --trace-out k.trace\n"
-"         /var/tmp/data\n"
-"      the kernel with 16 MiB of page cache; then framesim -n 4096 k.trace\n"
+"  " PROG " --memcg 4096 --pattern zipf:0.9 --ops 200000 /var/tmp/data\n"
+"      the kernel with 16 MiB of page cache; the same touches without\n"
+"      --memcg and with --trace-out k.trace, then\n"
+"      framesim -p linux:mapped=2,lru -n 4096 k.trace\n"
 "\n"
 "Output: elapsed, touches, distinct pages, minflt, majflt, touches/s, and\n"
 "for writes what msync and munmap cost.  Exit: 0 ok, 1 failure, 2 usage\n"
@@ -501,6 +502,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			  "major fault may read more than one page",
 			  o->madvise_name);
 	}
+	/* The kernel charges page cache to the memory cgroup of the mm's
+	 * owner, whichever thread adds it: the trace file lands in the
+	 * cgroup even though its writer thread is moved out. */
+	if (o->memcg_pages && o->trace_out)
+		prog_errf("--memcg: warning: --trace-out's file is page cache "
+			  "of this process, charged to the cgroup: it takes "
+			  "room, and its write()s start the active list; for "
+			  "the kernel's figures record the trace in a run of "
+			  "its own (the same --seed gives the same touches)");
 	o->file = argv[optind];
 }
 
@@ -1206,6 +1216,9 @@ static void print_memcg(const struct result *r, bool json)
 		{ "memcg_limit_bytes", (double)m->limit_bytes, 0, true },
 		{ "memcg_cache_pages", m->file_pages_avg, 1, true },
 		{ "memcg_cache_pages_max", (double)m->file_pages_max, 0, true },
+		{ "memcg_cache_pages_full", m->full_pages_avg, 1,
+		  m->full_samples > 0 },
+		{ "memcg_active_pages", m->active_pages_avg, 1, true },
 		{ "memcg_mapped_pages", m->mapped_pages_avg, 1, true },
 		{ "memcg_own_pages_max", (double)m->other_pages_max, 0, true },
 		{ "memcg_samples", (double)m->samples, 0, true },

@@ -8,7 +8,11 @@
 #     file every 20,000 touches;
 #   doc/img/compare-zipf.png (the README, doc/compare.md): compare's
 #     picture of five policies on real mounts with refscan, OPT and the
-#     one-pass LRU curve.
+#     one-pass LRU curve;
+#   doc/img/kernel-zipf.png (doc/benchmarks.md): the live kernel (mmload
+#     --memcg) at six sizes beside its model and the textbook policies on
+#     one string.  Needs root and a cgroup v1 memory controller (else it
+#     is left as it is) and a disk's file system under /var/tmp; 30 s.
 #
 #   doc/img/make-plots.sh [BUILD_DIR]      (default: build)
 #
@@ -45,12 +49,18 @@ fracs=0.002,0.005,0.01,0.02,0.05,0.1,0.15,0.2,0.3,0.4,0.6,0.8
 "$framesim" -j "$(nproc)" --policy "$policies" --frac "$fracs" --csv \
 	"$tmp/zipf.trace" >"$tmp/runs.csv"
 
-# One data block per policy, in the order of $policies: frames, miss ratio.
+# One data block per policy of framesim's CSV $1, in the order of the
+# policies that follow: frames, miss ratio.
+curves() {
+	local csv=$1 p
+	shift
+	for p in "$@"; do
+		awk -F, -v p="$p" '$5 == p { print $6, $9 }' "$csv" | sort -n
+		printf '\n\n'
+	done
+}
 IFS=, read -r -a names <<<"$policies"
-for p in "${names[@]}"; do
-	awk -F, -v p="$p" '$5 == p { print $6, $9 }' "$tmp/runs.csv" | sort -n
-	printf '\n\n'
-done >"$tmp/curves.dat"
+curves "$tmp/runs.csv" "${names[@]}" >"$tmp/curves.dat"
 
 gnuplot <<GNUPLOT
 set terminal pngcairo size 800,480 font "DejaVu Sans,11"
@@ -90,3 +100,51 @@ compare=$build/tools/compare
 	--sim --scratch "$tmp" --out "$tmp/compare" >/dev/null
 cp "$tmp/compare/w1-miss-frames.png" "$here/compare-zipf.png"
 echo "make-plots: wrote $here/compare-zipf.png"
+
+# The kernel's picture.  The string is recorded in a run of its own: a
+# trace written inside the cgroup would be charged to it (doc/mmload.md).
+if [ "$(id -u)" != 0 ] || ! grep -q ' - cgroup .*memory' /proc/self/mountinfo
+then
+	echo "make-plots: $here/kernel-zipf.png left as it is (needs root and" \
+	     "a cgroup v1 memory controller)"
+	exit 0
+fi
+ktmp=$(mktemp -d /var/tmp/make-plots.XXXXXX)
+trap 'rm -rf "$tmp" "$ktmp"' EXIT
+truncate -s 64M "$ktmp/data"
+"$mmload" --pattern zipf:0.9 --ops 200000 --seed 1 --madvise random \
+	--trace-out "$ktmp/k.trace" "$ktmp/data" >/dev/null
+: >"$tmp/kernel.dat"
+for n in 256 512 1024 2048 4096 8192; do
+	"$mmload" --memcg "$n" --pattern zipf:0.9 --ops 200000 --seed 1 \
+		"$ktmp/data" | awk '
+		$1 == "majflt" { m = $2 }
+		$1 == "memcg_cache_pages_full" { c = $2 }
+		END { print c, m / 200000 }' >>"$tmp/kernel.dat"
+done
+kpolicies=linux:mapped=2,lru,clock,arc,opt,linux
+"$framesim" -j "$(nproc)" --policy "$kpolicies" \
+	--frames 200,300,400,600,800,1200,1600,2400,3200,4800,6400,9600 \
+	--csv "$ktmp/k.trace" >"$tmp/kruns.csv"
+IFS=, read -r -a knames <<<"$kpolicies"
+curves "$tmp/kruns.csv" "${knames[@]}" >"$tmp/kcurves.dat"
+
+gnuplot <<GNUPLOT
+set terminal pngcairo size 800,480 font "DejaVu Sans,11"
+set output "$here/kernel-zipf.png"
+set termoption noenhanced
+set title "The kernel (MADV_RANDOM, memory cgroup) and its model: Zipf(0.9), 200,000 touches"
+set xlabel "page cache (pages, log scale; the kernel's: memcg_cache_pages_full)"
+set ylabel "miss ratio"
+set logscale x
+set xrange [180:11000]
+set yrange [0:1]
+set grid
+set key top right
+plot for [i=0:${#knames[@]}-1] "$tmp/kcurves.dat" index i \
+	using 1:2 with lines lw 2 \
+	title (i == 0 ? "linux:mapped=2 (the model)" : i == ${#knames[@]}-1 ? "linux (read() references)" : word("${knames[*]}", i + 1)), \
+	"$tmp/kernel.dat" using 1:2 with points pt 7 ps 1.5 lc rgb "black" \
+	title "the kernel, mmload --memcg"
+GNUPLOT
+echo "make-plots: wrote $here/kernel-zipf.png"
