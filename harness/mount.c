@@ -169,7 +169,11 @@ static int spawn(struct mnt *m)
 
 int mnt_start(struct mnt *m, const char *opts)
 {
-	if (!m->dir[0])
+	size_t n = strlen(m->dir);
+
+	/* A template the caller set, or ours (also over the dir of an
+	 * earlier start of the same struct). */
+	if (n < 6 || strcmp(m->dir + n - 6, "XXXXXX"))
 		snprintf(m->dir, sizeof(m->dir), "/tmp/framefs-test.XXXXXX");
 	if (!mkdtemp(m->dir)) {
 		say(m, "mkdtemp %s: %s", m->dir, strerror(errno));

@@ -23,8 +23,9 @@
 #include <sys/types.h>
 
 struct mnt {
-	char dir[256];		/* temp dir holding the two below; if set
-				 * before mnt_start(), its mkdtemp template */
+	char dir[256];		/* temp dir holding the two below; set to a
+				 * path ending in XXXXXX before mnt_start(),
+				 * its mkdtemp template */
 	char backing[300];
 	char mp[300];
 	pid_t pid;		/* daemon, 0 once stopped */
