@@ -43,6 +43,8 @@ enum {
  * pages while the WRITE is served); with several evictors, one stuck that
  * way does not stop the others from freeing the frame that request needs. */
 #define FS_EVICTORS 4
+#define FS_RECENT 16		/* pages READ lately that refscan spares */
+#define FS_RECENT_NS (20 * 1000000ull)	/* for this long */
 
 /* A READ or WRITE in flight that covers more than one page (pager.c).  The
  * kernel holds those pages locked until the reply, so the kernel copy of
@@ -183,6 +185,11 @@ struct fs {
 	size_t nowed, owed_cap;
 	struct victim victims[FS_EVICTORS];	/* being evicted; infl_lock */
 	uint64_t victim_seq;		/* infl_lock */
+	struct {
+		uint64_t id, pgno, t_ns;
+	} recent[FS_RECENT];		/* pages READ lately, for refscan;
+					 * infl_lock */
+	uint32_t recent_next;		/* infl_lock */
 
 	/* .framefs/control (ctl.c).  Commands run one at a time, so that
 	 * policy_spec is the policy the last switch left; a reader of stats

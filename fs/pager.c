@@ -170,6 +170,36 @@ static bool infl_covers(struct fs *fs, uint64_t id, uint64_t pgno)
 
 static void kick_evictor(struct fs *fs);
 
+/* Remembers that (id, pgno) was just READ.  The fault that asked for it
+ * may not have mapped it yet (a fault that waited drops its locks and is
+ * retried); refscan dropping the page in that window would make the one
+ * fault read it twice, so refscan spares it for FS_RECENT_NS. */
+static void recent_add(struct fs *fs, uint64_t id, uint64_t pgno)
+{
+	uint64_t t = now_ns(CLOCK_MONOTONIC);
+
+	if (__atomic_load_n(&fs->refscan, __ATOMIC_RELAXED) == 0)
+		return;
+	pthread_mutex_lock(&fs->infl_lock);
+	fs->recent[fs->recent_next % FS_RECENT].id = id;
+	fs->recent[fs->recent_next % FS_RECENT].pgno = pgno;
+	fs->recent[fs->recent_next % FS_RECENT].t_ns = t;
+	fs->recent_next++;
+	pthread_mutex_unlock(&fs->infl_lock);
+}
+
+/* Was (id, pgno) READ in the last FS_RECENT_NS?  Caller holds infl_lock. */
+static bool recent_has(struct fs *fs, uint64_t id, uint64_t pgno,
+		       uint64_t now)
+{
+	for (uint32_t i = 0; i < FS_RECENT; i++)
+		if (fs->recent[i].t_ns && fs->recent[i].id == id &&
+		    fs->recent[i].pgno == pgno &&
+		    now - fs->recent[i].t_ns < FS_RECENT_NS)
+			return true;
+	return false;
+}
+
 /* Ends a registration; wakes an evictor if invalidations are owed. */
 static void infl_end(struct fs *fs, int slot)
 {
@@ -346,17 +376,26 @@ static int evict_one(struct fs *fs);
 
 /* reclaim=direct: the request that needs a frame evicts the policy's
  * victim itself, through evict_one(), as an evictor would (invalidate,
- * then free: no owed invalidation, so fault counts stay exact).  At most
- * FS_EVICTORS requests at once (one victim slot each, rule 6, and workers
- * left to serve the WRITEs a dirty victim's invalidation brings); the
- * others wait as in background mode.  Returns true if a frame was freed
- * (or the victim was used again: try again). */
+ * then free: no owed invalidation, so fault counts stay exact).  The
+ * protocols hold as for an evictor: the victim is never a page a
+ * registered request covers (its invalidation is owed, rule 1), so never
+ * the page this request serves; no lock is held across the notify call;
+ * and at most half the workers (and FS_EVICTORS, one victim slot each,
+ * rule 6) reclaim at once, so that others are free to serve the WRITEs a
+ * dirty victim's invalidation brings.  The others wait as in background
+ * mode, and steal a clean frame if it takes long (rule 2).  Returns true
+ * if a frame was freed (or the victim was used again: try again). */
 static bool direct_reclaim(struct fs *fs)
 {
+	uint32_t most = fs->o.max_threads / 2;
 	bool ok = false;
 
+	if (most > FS_EVICTORS)
+		most = FS_EVICTORS;
+	if (most == 0)
+		most = 1;
 	if (__atomic_add_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL) <=
-	    FS_EVICTORS)
+	    most)
 		ok = evict_one(fs) == 0;
 	__atomic_sub_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL);
 	return ok;
@@ -541,6 +580,7 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 				IN_ADD(in, frame_hits, 1);
 			}
 			pager_trace(fs, in, pgno, 'r', i >= nmiss);
+			recent_add(fs, in->id, pgno);
 			done += k;
 		}
 	}
@@ -1285,8 +1325,21 @@ static void *scanner_main(void *arg)
 		cache_foreach_frame(fs->cache, scan_collect, &sc);
 		cursor = sc.n < budget ? 0 : sc.last + 1;
 		for (uint32_t i = 0; i < sc.n; i++) {
-			struct inode *in = inode_get_id(fs, sc.ino[i]);
+			struct inode *in;
+			bool covered;
 
+			/* A page a READ is bringing in, or brought in just
+			 * now: dropping it before its fault has mapped it
+			 * would make the fault read it again (one fault, two
+			 * READs).  A later sweep samples it. */
+			pthread_mutex_lock(&fs->infl_lock);
+			covered = infl_covers(fs, sc.ino[i], sc.pgno[i]) ||
+				  recent_has(fs, sc.ino[i], sc.pgno[i],
+					     now_ns(CLOCK_MONOTONIC));
+			pthread_mutex_unlock(&fs->infl_lock);
+			if (covered)
+				continue;
+			in = inode_get_id(fs, sc.ino[i]);
 			if (!in)
 				continue;
 			fuse_lowlevel_notify_inval_inode(fs->se,

@@ -328,10 +328,25 @@ static void test_compare_matrix(void **state)
 					assert_true(r >= 0);
 					assert_string_equal(get(t, r, "status"),
 							    "ok");
-					if (w == 1)
+					/* One fault, one READ.  With refscan a
+					 * page dropped between its READ and its
+					 * fault's mapping is read twice for the
+					 * one fault: the daemon spares the pages
+					 * of its last 16 READs for 20 ms, which
+					 * leaves a few in ten thousand on a
+					 * loaded machine. */
+					if (w == 1 && s == 0)
 						assert_int_equal(
 						  num(t, r, "majflt"),
 						  num(t, r, "fs_reads"));
+					if (w == 1 && s == 1) {
+						long mf = num(t, r, "majflt");
+						long rd = num(t, r, "fs_reads");
+
+						assert_true(rd >= mf);
+						assert_true(rd - mf <=
+							    mf / 200 + 1);
+					}
 					assert_true(num(t, r, "fs_frame_misses")
 						    > 0);
 					nlive++;

@@ -272,6 +272,40 @@ static void test_fs_fsx_every_policy(void **s)
 	every_policy(fsx_case);
 }
 
+/* reclaim=direct: requests evict for themselves, dirty mapped victims
+ * included (their invalidation brings WRITEs other workers must serve):
+ * fsx on a small pool, with 16 workers and with 2 (one may reclaim while
+ * the other serves). */
+static void test_fs_fsx_reclaim_direct(void **s)
+{
+	static const char *const opts[] = {
+		"frames=48,policy=lru,reclaim=direct",
+		"frames=48,policy=clock,reclaim=direct",
+		"frames=12,threads=2,policy=fifo,reclaim=direct",
+		"frames=16,threads=2,policy=arc,reclaim=direct",
+	};
+	const char *bin = getenv("FSX");
+	char errbuf[4096];
+
+	(void)s;
+	NEED_FUSE();
+	assert_non_null(bin);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char seed[8];
+		char *argv[] = { (char *)bin, "--seed", seed, "--ops", "3000",
+				 NULL, NULL };
+		int rc;
+
+		snprintf(seed, sizeof(seed), "%zu", i + 11);
+		start(opts[i]);
+		argv[5] = M.mp;
+		rc = run_cmd(argv, errbuf, sizeof(errbuf));
+		if (rc != 0)
+			fail_msg("fsx (-o %s) failed:\n%s", opts[i], errbuf);
+		assert_int_equal(mnt_stop(&M), 0);
+	}
+}
+
 /* fsx while another process switches the policy every 20 ms through every
  * registered policy the filesystem can run: no data may be lost or mixed
  * up, and the daemon must exit cleanly (its ASan/TSan builds included). */
@@ -2062,6 +2096,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_reclaim_direct, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_reclaim_background,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fsx_reclaim_direct,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_refuse_nested_bind,
 						setup, teardown),
