@@ -1135,7 +1135,22 @@ static void evict_round(struct fs *fs, bool drop)
 			}
 			continue;
 		}
-		if (rc == -ENOENT || drop || ++stuck > 3)
+		if (rc == -ENOENT)
+			return;
+		if (drop) {
+			/* Frames other evictors are evicting (or pinned for a
+			 * moment): wait for them, so that a drop ends with
+			 * every clean page out of the kernel too.  Returning
+			 * at once let a client that ran next hit a page an
+			 * evictor had not yet invalidated (two faults short in
+			 * a FIFO loop under TSan). */
+			if (rc == -EBUSY && ++stuck <= 1000) {
+				usleep(1000);
+				continue;
+			}
+			return;
+		}
+		if (++stuck > 3)
 			return;
 		if (rc == -EAGAIN) {
 			/* Only dirty victims: have the flusher clean some. */
