@@ -13,8 +13,11 @@
  * tree nodes, which in v1 are charged as kernel memory to the same
  * counter).  The limit starts at the page cache asked for plus an estimate
  * of that own memory; the sampler measures the own memory (usage minus the
- * file LRU) every interval and raises the limit when it grows, so that the
- * cache keeps its room.  The limit is never lowered during a run.
+ * file LRU) every interval and moves the limit with it: up when it grows,
+ * so that the cache keeps its room, and down again when it has shrunk by
+ * more than 2 * MARGIN_PAGES (the start of a run charges a passing peak of
+ * a few hundred KiB; a limit left at that peak let the cache hold 20% more
+ * pages than asked for the rest of the run).
  *
  * Cleanup.  A run that the OOM killer or SIGKILL ended leaves its
  * directory behind; the next run removes such directories whose PID is
@@ -441,7 +444,7 @@ int memcg_read_stat(struct memcg *m, struct memcg_stat *st)
  * for the moment (in a per-CPU batch on their way to it, or isolated by
  * reclaim), which a sum of the file LRU lists would leave out and then
  * count as the workload's own memory.  The rest of the usage is the
- * workload's own memory, and the limit follows it up. */
+ * workload's own memory, and the limit follows it. */
 static void sample(struct memcg *m)
 {
 	struct memcg_stat st;
@@ -465,7 +468,7 @@ static void sample(struct memcg *m)
 	if (other / PS > m->other_max)
 		m->other_max = other / PS;
 	want = m->cache_bytes + other + MARGIN_PAGES * PS;
-	if (want > m->limit &&
+	if ((want > m->limit || want + 2 * MARGIN_PAGES * PS < m->limit) &&
 	    write_num(m->dir, "memory.limit_in_bytes", want) == 0)
 		m->limit = want;
 	m->last = st;
