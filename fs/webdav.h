@@ -1,0 +1,229 @@
+/* webdav.h - WebDAV (and plain HTTP) objects through libcurl, thread-safe.
+ *
+ *   dav = webdav_new("http://host/dav/", &opts, err, sizeof(err))
+ *   webdav_probe(dav, &caps)                 once at mount: DAV class,
+ *                                            partial PUT, plain HTTP
+ *   n = webdav_get(dav, "a/b", off, len, buf, etag)   Range GET
+ *   n = webdav_getv(dav, "a/b", off, iov, niov, etag) one GET, many buffers
+ *   webdav_stat(dav, "a/b", &attr)           PROPFIND Depth 0 (HEAD if plain)
+ *   webdav_list(dav, "a/", cb, arg)          PROPFIND Depth 1, per child
+ *   webdav_put(dav, "a/b", iov, n, off, total, if_etag, new_etag)
+ *   webdav_create(dav, "a/b", iov, n, new_etag)       fails if it exists
+ *   webdav_truncate(dav, "a/b", size, if_etag, new_etag)
+ *   webdav_mkcol / webdav_delete / webdav_move / webdav_copy
+ *   webdav_stats(dav, &stats)                counters and an RTT histogram
+ *   webdav_free(dav)
+ *
+ * Paths are relative to the base URL, '/'-separated, as the file system
+ * names them (no percent-encoding: this module encodes them, and decodes
+ * the hrefs a server sends back).  "" or "/" is the base collection.
+ * Every call returns 0 (or a byte count) or a negative errno:
+ *   404 -ENOENT; 401 (bad credentials) and 403 -EACCES; 412 on a write
+ *   with an ETag -ESTALE (the object changed on the server; nothing was
+ *   written); 413, 507 -ENOSPC; 405 on MKCOL -EEXIST; 409 (missing parent)
+ *   -ENOENT; 405/501 elsewhere -EOPNOTSUPP (-EROFS for writes to a plain
+ *   HTTP server); 414 -ENAMETOOLONG; anything else -EIO.
+ * Connection errors, timeouts and 5xx are retried (opts.retries times,
+ * exponential backoff with jitter) before -EIO; a call never waits longer
+ * than about (retries + 1) * (connect or low-speed timeout) + backoffs.
+ * MOVE, COPY and MKCOL, which are not idempotent, are retried only when
+ * the server cannot have acted (no connection, 503).
+ *
+ * Credentials: a netrc file (opts.netrc) or FRAMEFS_HTTP_USER and
+ * FRAMEFS_HTTP_PASSWORD in the environment, sent as Basic auth.  A URL
+ * with user:password@ in it is refused.  Credentials appear in no log
+ * line, error string or statistic.
+ *
+ * Conditional writes: `if_etag` is an ETag from webdav_stat/list/get.
+ * On a DAV server it is sent as the WebDAV `If: <url> (["etag"])` header
+ * (tagged: an untagged one is checked against the parent too), which
+ * mod_dav compares weakly, not as If-Match: Apache marks the ETag of a file
+ * modified less than a second ago weak (W/"..."), and If-Match's strong
+ * comparison then fails every write in that second (measured, Apache
+ * 2.4.71).  On a server the probe did not find to be DAV, If-Match.
+ * Apache sends no ETag in a PUT's response; new_etag is then filled by a
+ * PROPFIND after the write (one more round trip, only when new_etag is not
+ * NULL).
+ */
+#ifndef FRAMEFS_WEBDAV_H
+#define FRAMEFS_WEBDAV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct webdav;
+
+#define WEBDAV_ETAG_MAX 128	/* ETags longer than this are dropped */
+
+struct webdav_opts {
+	uint32_t connect_timeout_ms;	/* TCP (+TLS) connect, per try */
+	uint32_t low_speed_time_s;	/* abort a try that moves less than */
+	uint32_t low_speed_bytes;	/* ... this many bytes/s for that long */
+	uint32_t timeout_ms;		/* whole try; 0: none (low-speed rules) */
+	uint32_t retries;		/* tries after the first */
+	uint32_t backoff_ms;		/* first backoff, doubled each retry */
+	uint32_t backoff_max_ms;	/* cap of one backoff */
+	uint32_t pool_size;		/* idle easy handles kept */
+	const char *netrc;		/* netrc file for credentials, or NULL */
+	bool no_env_credentials;	/* ignore FRAMEFS_HTTP_USER/_PASSWORD */
+	/* Optional: one line per notable event (a retry, a 412, a probe
+	 * result), no trailing newline.  Called from any thread. */
+	void (*log)(void *arg, const char *line);
+	void *log_arg;
+};
+
+/* What webdav_probe() found. */
+struct webdav_caps {
+	int dav_class;		/* highest class in OPTIONS' DAV: header, 0:
+				 * none (plain HTTP) */
+	bool plain;		/* no WebDAV: read-only, stat by HEAD, no
+				 * listing */
+	bool writable;		/* a scratch object could be PUT */
+	bool partial_put;	/* PUT with Content-Range writes in place
+				 * (verified by reading back) */
+	bool ranges;		/* DAV: a Range GET of the scratch object
+				 * was answered 206; plain: the base said
+				 * Accept-Ranges (nginx does not for a
+				 * directory: false, and ranges work) */
+	char server[64];	/* the Server: header, for logs */
+};
+
+struct webdav_attr {
+	bool is_dir;		/* a collection */
+	uint64_t size;		/* bytes; 0 for a collection */
+	int64_t mtime;		/* seconds since the epoch; -1 if unknown */
+	char etag[WEBDAV_ETAG_MAX];	/* "" if the server sent none */
+};
+
+/* Requests by method, for webdav_stats. */
+enum webdav_method {
+	WEBDAV_GET,
+	WEBDAV_HEAD,
+	WEBDAV_PUT,
+	WEBDAV_PROPFIND,
+	WEBDAV_MKCOL,
+	WEBDAV_DELETE,
+	WEBDAV_MOVE,
+	WEBDAV_COPY,
+	WEBDAV_OPTIONS,
+	WEBDAV_NMETHODS
+};
+
+#define WEBDAV_RTT_BUCKETS 32	/* bucket i: [2^i, 2^(i+1)) us; 0 also <1 */
+
+struct webdav_stats {
+	uint64_t requests[WEBDAV_NMETHODS];	/* sent, retries included */
+	uint64_t bytes_in;		/* response bodies */
+	uint64_t bytes_out;		/* request bodies */
+	uint64_t retries;		/* tries after a first that failed */
+	uint64_t errors;		/* calls that returned an error */
+	uint64_t transport_errors;	/* tries with no HTTP response */
+	uint64_t status_5xx;		/* tries answered 5xx */
+	uint64_t stale;			/* 412s to a conditional write */
+	uint64_t rtt_us[WEBDAV_RTT_BUCKETS];	/* tries that got a response */
+};
+
+/* Defaults: connect 5 s, low speed 1 byte/s for 10 s, no whole-try limit,
+ * 3 retries, backoff 100 ms up to 2 s, 32 pooled handles. */
+void webdav_opts_default(struct webdav_opts *o);
+
+/* url: http:// or https://, a collection (a missing trailing '/' is
+ * added).  opts NULL: defaults.  Returns NULL with errno set (EINVAL for
+ * a bad URL) and, if err is not NULL, a one-line reason in err.  Sends
+ * nothing: a server that is not there is found by webdav_probe(). */
+struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
+			  char *err, size_t errlen);
+void webdav_free(struct webdav *dav);
+/* The normalized base URL (never with credentials). */
+const char *webdav_url(const struct webdav *dav);
+
+/* OPTIONS on the base: DAV class and Server; then, on a DAV server, a
+ * scratch object ".framefs-probe-PID-N" is PUT, partially overwritten with
+ * Content-Range, read back and deleted, to see whether partial PUT really
+ * works (a server that ignores Content-Range replaces the whole object).
+ * On a plain server, a HEAD and a Range GET of the base.  Remembers the
+ * result: later calls use HEAD for stat on a plain server and refuse
+ * partial PUT where it does not work.  0 or -errno (base unreachable:
+ * -EIO; base not a collection: -ENOTDIR). */
+int webdav_probe(struct webdav *dav, struct webdav_caps *caps);
+
+/* Bytes [off, off+len) into buf: bytes read, short only at end of object
+ * (0 at or past it), or -errno.  etag (WEBDAV_ETAG_MAX bytes, or NULL)
+ * receives the object's ETag as the server sent it with the data. */
+ssize_t webdav_get(struct webdav *dav, const char *path, uint64_t off,
+		   size_t len, void *buf, char *etag);
+/* The same into niov buffers from off on: one request for the lot. */
+ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
+		    const struct iovec *iov, int niov, char *etag);
+
+/* PROPFIND Depth 0 (HEAD on a plain HTTP server). */
+int webdav_stat(struct webdav *dav, const char *path,
+		struct webdav_attr *attr);
+
+/* Calls cb once per member of the collection path (not for the
+ * collection itself) with its decoded name.  cb returns 0 to go on;
+ * anything else stops the walk and is returned.  -ENOTDIR if path is not
+ * a collection; -EOPNOTSUPP on a plain HTTP server. */
+typedef int (*webdav_list_cb)(void *arg, const char *name,
+			      const struct webdav_attr *attr);
+int webdav_list(struct webdav *dav, const char *path, webdav_list_cb cb,
+		void *arg);
+
+/* Writes the bytes of iov[0..niov) at off.  total >= 0 with off == 0 and
+ * total equal to the bytes given: a whole-object PUT (creates or
+ * replaces).  Otherwise a partial PUT, `Content-Range: bytes
+ * off-END/total` (total "*" when total < 0); it writes in place and extends
+ * the object past its end with zeros in between on Apache mod_dav_fs,
+ * which ignores total (never shortens); -EOPNOTSUPP without a request if
+ * the probe found partial PUT does not work.  if_etag (NULL: none): write
+ * only if the object still has this ETag, else -ESTALE.  new_etag
+ * (WEBDAV_ETAG_MAX bytes, or NULL) receives the ETag after the write.
+ * 0 or -errno; -ENOENT if the parent collection is missing. */
+int webdav_put(struct webdav *dav, const char *path, const struct iovec *iov,
+	       int niov, uint64_t off, int64_t total, const char *if_etag,
+	       char *new_etag);
+/* A whole-object PUT with If-None-Match: *: -EEXIST if path exists. */
+int webdav_create(struct webdav *dav, const char *path,
+		  const struct iovec *iov, int niov, char *new_etag);
+/* Makes the object size bytes long.  HTTP has no truncate: to 0, an empty
+ * PUT; longer, with partial PUT, a zero byte PUT at size-1 (the server
+ * fills the gap with zeros); otherwise, the first min(size, old) bytes
+ * are read into a temporary file and PUT back whole, padded with zeros
+ * (streamed, O(size) traffic; the PUT is conditional on the ETag of that
+ * read when if_etag is NULL, so a concurrent write is not undone: -ESTALE).
+ * if_etag and new_etag as for webdav_put. */
+int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
+		    const char *if_etag, char *new_etag);
+
+/* MKCOL: -EEXIST if anything is there, -ENOENT if the parent is not. */
+int webdav_mkcol(struct webdav *dav, const char *path);
+/* DELETE: an object, or a collection with everything in it (DAV deletes
+ * collections recursively: a caller that wants rmdir's ENOTEMPTY lists
+ * first).  if_etag as for webdav_put. */
+int webdav_delete(struct webdav *dav, const char *path, const char *if_etag);
+/* MOVE / COPY (Depth infinity) to another path under the same base.
+ * overwrite false: -EEXIST if to exists; true: to is replaced (a
+ * collection with its contents).  -ENOENT if from or to's parent is
+ * missing. */
+int webdav_move(struct webdav *dav, const char *from, const char *to,
+		bool overwrite);
+int webdav_copy(struct webdav *dav, const char *from, const char *to,
+		bool overwrite);
+
+/* A snapshot of the counters (each exact, the set not atomic). */
+void webdav_stats(struct webdav *dav, struct webdav_stats *out);
+/* The upper bound in us of the bucket holding the p-quantile (0 < p <= 1)
+ * of round trips; 0 if none. */
+uint64_t webdav_rtt_quantile_us(const struct webdav_stats *s, double p);
+/* "GET", "PUT", ... */
+const char *webdav_method_name(enum webdav_method m);
+/* The stats as `name value` lines (http_requests_get, http_bytes_in,
+ * http_retries, http_rtt_p50_us, ...), as .framefs/stats lists them.
+ * Returns the length snprintf would have written. */
+int webdav_stats_format(const struct webdav_stats *s, char *buf,
+			size_t len);
+
+#endif
