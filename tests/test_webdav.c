@@ -762,8 +762,8 @@ static void test_webdav_server_down(void **state)
 struct flaky {
 	int fd;
 	int port;
-	int fails;
-	int served;
+	int fails;			/* atomic: read by the thread */
+	int served;			/* atomic */
 	pthread_t th;
 };
 
@@ -786,7 +786,8 @@ static void *flaky_main(void *arg)
 			if (strstr(req, "\r\n\r\n"))
 				break;
 		}
-		if (f->served++ < f->fails)
+		if (__atomic_fetch_add(&f->served, 1, __ATOMIC_SEQ_CST) <
+		    __atomic_load_n(&f->fails, __ATOMIC_SEQ_CST))
 			dprintf(c, "HTTP/1.1 503 Service Unavailable\r\n"
 				   "Content-Length: 0\r\nConnection: close"
 				   "\r\n\r\n");
@@ -828,8 +829,8 @@ static void test_webdav_retry_503(void **state)
 	assert_int_equal(s.requests[WEBDAV_GET], 3);
 	assert_int_equal(s.errors, 0);
 	/* more 503s than retries: -EIO */
-	f.served = 0;
-	f.fails = 10;
+	__atomic_store_n(&f.fails, 10, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&f.served, 0, __ATOMIC_SEQ_CST);
 	o.retries = 1;
 	webdav_free(dav);
 	dav = dav_open(url, &o);
