@@ -1,366 +1,228 @@
-/* store.c - the backing directory's data path, a latency model in front of
- * it, and fault injection.
+/* store.c - calls through a store's ops table.
  *
- * The model sleeps before the real system call, so the page cache above sees
- * a slow device and its hit ratio shows up as elapsed time.  The hdd model
- * serialises requests (one arm) and remembers where the last one ended: a
- * request that starts there pays no seek.  That is enough to make readahead
- * and write-back coalescing visible; it is not a disk simulator.
- *
- * Counters are relaxed atomics: each is exact, a snapshot of several is not.
+ * Each store_*() call is the op of the outermost store in a chain, or,
+ * where the store left the op NULL, the errno store.h gives for it.  The
+ * stores themselves are in store_dir.c, store_http.c, and the wrappers in
+ * store_latency.c and store_fault.c.
  */
-#include "clock.h"
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define HDD_SEEK_US	4000u
-#define HDD_MB_PER_S	150u
-#define SSD_OP_US	80u
-#define SSD_MB_PER_S	1000u
+#define CALL(s, op, dflt, ...) \
+	((s)->ops->op ? (s)->ops->op((s), __VA_ARGS__) : (dflt))
 
-struct store {
-	enum store_latency_kind kind;
-	uint32_t usec;			/* STORE_LAT_FIXED delay */
-	pthread_mutex_t arm;		/* hdd: one request at a time */
-	int last_fd;			/* hdd: where the arm is; under arm */
-	uint64_t last_end;		/* hdd: under arm */
-	int fault_read;			/* injected errno or 0; atomic */
-	int fault_write;		/* atomic */
-	struct store_stats st;		/* atomic counters */
-};
-
-#define ADD(f, n) __atomic_add_fetch(&st->st.f, (n), __ATOMIC_RELAXED)
-
-int store_latency_parse(const char *s, enum store_latency_kind *kind,
-			uint32_t *usec)
+int store_root(struct store *s, struct store_obj **obj, struct stat *st)
 {
-	char *end;
-	unsigned long v;
+	return CALL(s, root, -EOPNOTSUPP, obj, st);
+}
 
-	*usec = 0;
-	if (!strcmp(s, "hdd"))
-		*kind = STORE_LAT_HDD;
-	else if (!strcmp(s, "ssd"))
-		*kind = STORE_LAT_SSD;
-	else if (!strcmp(s, "none") || !strcmp(s, "0"))
-		*kind = STORE_LAT_NONE;
-	else {
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (errno || end == s || *end || v > 10000000)
-			return -EINVAL;
-		*kind = STORE_LAT_FIXED;
-		*usec = (uint32_t)v;
+int store_lookup(struct store *s, struct store_obj *dir, const char *name,
+		 struct store_obj **obj, struct stat *st)
+{
+	return CALL(s, lookup, -EOPNOTSUPP, dir, name, obj, st);
+}
+
+int store_getattr(struct store *s, struct store_obj *obj, struct stat *st)
+{
+	return CALL(s, getattr, -EOPNOTSUPP, obj, st);
+}
+
+static int ro_or(struct store *s, int err)
+{
+	return (s->caps & STORE_CAP_READONLY) ? -EROFS : err;
+}
+
+int store_chmod(struct store *s, struct store_obj *obj, mode_t mode)
+{
+	return CALL(s, chmod, ro_or(s, -EOPNOTSUPP), obj, mode);
+}
+
+int store_chown(struct store *s, struct store_obj *obj, uid_t uid, gid_t gid)
+{
+	return CALL(s, chown, ro_or(s, -EOPNOTSUPP), obj, uid, gid);
+}
+
+int store_utimens(struct store *s, struct store_obj *obj,
+		  const struct timespec tv[2])
+{
+	return CALL(s, utimens, ro_or(s, -EOPNOTSUPP), obj, tv);
+}
+
+ssize_t store_readlink(struct store *s, struct store_obj *obj, char *buf,
+		       size_t len)
+{
+	return CALL(s, readlink, -EINVAL, obj, buf, len);
+}
+
+int store_mknod(struct store *s, struct store_obj *dir, const char *name,
+		mode_t mode, dev_t rdev)
+{
+	return CALL(s, mknod, ro_or(s, -EPERM), dir, name, mode, rdev);
+}
+
+int store_mkdir(struct store *s, struct store_obj *dir, const char *name,
+		mode_t mode)
+{
+	return CALL(s, mkdir, ro_or(s, -EOPNOTSUPP), dir, name, mode);
+}
+
+int store_symlink(struct store *s, const char *target, struct store_obj *dir,
+		  const char *name)
+{
+	return CALL(s, symlink, ro_or(s, -EPERM), target, dir, name);
+}
+
+int store_link(struct store *s, struct store_obj *obj,
+	       struct store_obj *newdir, const char *newname)
+{
+	return CALL(s, link, ro_or(s, -EPERM), obj, newdir, newname);
+}
+
+int store_unlink(struct store *s, struct store_obj *dir, const char *name)
+{
+	return CALL(s, unlink, ro_or(s, -EOPNOTSUPP), dir, name);
+}
+
+int store_rmdir(struct store *s, struct store_obj *dir, const char *name)
+{
+	return CALL(s, rmdir, ro_or(s, -EOPNOTSUPP), dir, name);
+}
+
+int store_rename(struct store *s, struct store_obj *dir, const char *name,
+		 struct store_obj *newdir, const char *newname,
+		 unsigned int flags)
+{
+	return CALL(s, rename, ro_or(s, -EOPNOTSUPP), dir, name, newdir,
+		    newname, flags);
+}
+
+int store_create(struct store *s, struct store_obj *dir, const char *name,
+		 mode_t mode, int flags)
+{
+	return CALL(s, create, ro_or(s, -EOPNOTSUPP), dir, name, mode, flags);
+}
+
+int store_statfs(struct store *s, struct statvfs *sv)
+{
+	if (!s->ops->statfs) {
+		memset(sv, 0, sizeof(*sv));
+		sv->f_bsize = sv->f_frsize = 4096;
+		sv->f_namemax = 255;
+		return 0;
 	}
-	return 0;
+	return s->ops->statfs(s, sv);
 }
 
-const char *store_latency_name(enum store_latency_kind kind)
+int store_opendir(struct store *s, struct store_obj *dir,
+		  struct store_dir **d)
 {
-	static const char *const names[] = {
-		[STORE_LAT_NONE] = "none", [STORE_LAT_HDD] = "hdd",
-		[STORE_LAT_SSD] = "ssd", [STORE_LAT_FIXED] = "fixed",
-	};
-	return names[kind];
+	return CALL(s, opendir, -EOPNOTSUPP, dir, d);
 }
 
-struct store *store_new(enum store_latency_kind kind, uint32_t usec)
+int store_readdir(struct store *s, struct store_dir *d, off_t off,
+		  struct store_dirent *ent)
 {
-	struct store *st = calloc(1, sizeof(*st));
-
-	if (!st)
-		return NULL;
-	st->kind = kind;
-	st->usec = usec;
-	st->last_fd = -1;
-	pthread_mutex_init(&st->arm, NULL);
-	return st;
+	return CALL(s, readdir, -EOPNOTSUPP, d, off, ent);
 }
 
-void store_free(struct store *st)
+void store_closedir(struct store *s, struct store_dir *d)
 {
-	if (!st)
-		return;
-	pthread_mutex_destroy(&st->arm);
-	free(st);
+	if (s->ops->closedir)
+		s->ops->closedir(s, d);
 }
 
-static void sleep_us(struct store *st, uint64_t us)
+int store_open(struct store *s, struct store_obj *obj, bool write)
 {
-	if (!us)
-		return;
-	sleep_ns(us * 1000);
-	ADD(store_delay_us, us);
+	if (write && (s->caps & STORE_CAP_READONLY))
+		return -EROFS;
+	return CALL(s, open, 0, obj, write);
 }
 
-/* Sleeps as the model says, before a request of len bytes at off.  The hdd
- * model returns with st->arm held; model_done() releases it. */
-static void model_begin(struct store *st, int fd, uint64_t off, size_t len)
+ssize_t store_read(struct store *s, struct store_obj *obj, void *buf,
+		   size_t len, uint64_t off)
 {
-	switch (st->kind) {
-	case STORE_LAT_NONE:
-		break;
-	case STORE_LAT_FIXED:
-		sleep_us(st, st->usec);
-		break;
-	case STORE_LAT_SSD:
-		sleep_us(st, SSD_OP_US + len / SSD_MB_PER_S);
-		break;
-	case STORE_LAT_HDD:
-		pthread_mutex_lock(&st->arm);
-		sleep_us(st, (fd == st->last_fd && off == st->last_end ? 0 :
-			      HDD_SEEK_US) + len / HDD_MB_PER_S);
-		st->last_fd = fd;
-		st->last_end = off + len;
-		break;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return store_readv(s, obj, &iov, 1, off);
+}
+
+ssize_t store_readv(struct store *s, struct store_obj *obj,
+		    const struct iovec *iov, int n, uint64_t off)
+{
+	return CALL(s, readv, -EOPNOTSUPP, obj, iov, n, off);
+}
+
+int store_writev(struct store *s, struct store_obj *obj,
+		 const struct iovec *iov, int n, uint64_t off)
+{
+	return CALL(s, writev, ro_or(s, -EOPNOTSUPP), obj, iov, n, off);
+}
+
+int store_fsync(struct store *s, struct store_obj *obj, bool datasync)
+{
+	return CALL(s, fsync, 0, obj, datasync);
+}
+
+int store_truncate(struct store *s, struct store_obj *obj, uint64_t size)
+{
+	return CALL(s, truncate, ro_or(s, -EOPNOTSUPP), obj, size);
+}
+
+int store_fallocate(struct store *s, struct store_obj *obj, int mode,
+		    uint64_t off, uint64_t len)
+{
+	return CALL(s, fallocate, ro_or(s, -EOPNOTSUPP), obj, mode, off, len);
+}
+
+int store_revalidate(struct store *s, struct store_obj *obj, struct stat *st,
+		     bool *changed)
+{
+	*changed = false;
+	if (!s->ops->revalidate)
+		return store_getattr(s, obj, st);
+	return s->ops->revalidate(s, obj, st, changed);
+}
+
+int store_path(struct store *s, struct store_obj *obj, char *buf, size_t len)
+{
+	return CALL(s, path, -EOPNOTSUPP, obj, buf, len);
+}
+
+void store_release(struct store *s, struct store_obj *obj)
+{
+	if (obj && s->ops->release)
+		s->ops->release(s, obj);
+}
+
+int store_stats_format(struct store *s, char *buf, size_t len)
+{
+	if (!s->ops->stats_format) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
 	}
+	return s->ops->stats_format(s, buf, len);
 }
 
-static void model_done(struct store *st)
+const char *store_kind(struct store *s)
 {
-	if (st->kind == STORE_LAT_HDD)
-		pthread_mutex_unlock(&st->arm);
+	return s->ops->kind ? s->ops->kind(s) : s->ops->name;
 }
 
-/* Copies n iovecs (n <= 64) to local; returns their total length. */
-static size_t iov_copy(struct iovec *local, const struct iovec *iov, int n)
+const char *store_where(struct store *s)
 {
-	size_t len = 0;
-
-	for (int i = 0; i < n; i++) {
-		local[i] = iov[i];
-		len += iov[i].iov_len;
-	}
-	return len;
+	return s->ops->where ? s->ops->where(s) : "";
 }
 
-/* Moves *v / *cnt past done bytes, after a short preadv/pwritev. */
-static void iov_advance(struct iovec **v, int *cnt, size_t done)
+unsigned int store_caps(struct store *s)
 {
-	while (done > 0 && done >= (*v)->iov_len) {
-		done -= (*v)->iov_len;
-		(*v)++;
-		(*cnt)--;
-	}
-	if (done > 0) {
-		(*v)->iov_base = (char *)(*v)->iov_base + done;
-		(*v)->iov_len -= done;
-	}
+	return s->caps;
 }
 
-ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
-		   uint64_t off)
+void store_free(struct store *s)
 {
-	struct iovec iov = { buf, len };
-
-	return store_readv(st, fd, &iov, 1, off);
-}
-
-ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
-		    uint64_t off)
-{
-	int fault = __atomic_load_n(&st->fault_read, __ATOMIC_RELAXED);
-	struct iovec local[64], *v = local;
-	size_t len = 0, done = 0;
-	ssize_t r = 0;
-	int cnt = n;
-
-	if (n > 64)
-		return -EINVAL;
-	len = iov_copy(local, iov, n);
-	ADD(store_reads, 1);
-	model_begin(st, fd, off, len);
-	if (fault) {
-		r = -fault;
-		goto out;
-	}
-	/* preadv may stop short of EOF (a signal): go on from there. */
-	while (done < len && cnt > 0) {
-		r = preadv(fd, v, cnt, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-		iov_advance(&v, &cnt, (size_t)r);
-	}
-	r = (ssize_t)done;
-	ADD(store_read_bytes, done);
-out:
-	model_done(st);
-	if (r < 0)
-		ADD(store_errors, 1);
-	return r;
-}
-
-int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
-		 uint64_t off)
-{
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	struct iovec local[64];
-	size_t len = 0;
-	int rc = 0, cnt = n;
-
-	if (n > 64)
-		return -EINVAL;
-	len = iov_copy(local, iov, n);
-	ADD(store_writes, 1);
-	model_begin(st, fd, off, len);
-	if (fault) {
-		rc = -fault;
-		goto out;
-	}
-	/* pwritev may write less than asked (a signal, a full disk): go on
-	 * from where it stopped until all is written or it fails. */
-	for (struct iovec *v = local; len > 0;) {
-		ssize_t w = pwritev(fd, v, cnt, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (w == 0) {
-			rc = -EIO;
-			goto out;
-		}
-		ADD(store_write_bytes, (uint64_t)w);
-		off += (uint64_t)w;
-		len -= (size_t)w;
-		iov_advance(&v, &cnt, (size_t)w);
-	}
-out:
-	model_done(st);
-	if (rc < 0)
-		ADD(store_errors, 1);
-	return rc;
-}
-
-int store_fsync(struct store *st, int fd, bool datasync)
-{
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	int rc = 0;
-
-	ADD(store_fsyncs, 1);
-	if (fault)
-		rc = -fault;
-	else if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-		rc = -errno;
-	if (rc < 0)
-		ADD(store_errors, 1);
-	return rc;
-}
-
-int store_truncate(struct store *st, int fd, uint64_t size)
-{
-	if (ftruncate(fd, (off_t)size) < 0) {
-		ADD(store_errors, 1);
-		return -errno;
-	}
-	return 0;
-}
-
-/* Writes zeros over [off, end) of fd.  Returns 0 or -errno. */
-static int write_zeros(struct store *st, int fd, uint64_t off, uint64_t end)
-{
-	static const char zeros[64 * 1024];
-
-	while (off < end) {
-		size_t n = end - off < sizeof(zeros) ? (size_t)(end - off) :
-						       sizeof(zeros);
-		ssize_t w = pwrite(fd, zeros, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		ADD(store_write_bytes, (uint64_t)w);
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* ZERO_RANGE on a file system that has none (tmpfs answers EOPNOTSUPP):
- * the bytes the file has in the range are overwritten with zeros (bytes
- * past its end read as zeros already), and without KEEP_SIZE the file is
- * extended to the range's end.  Writing costs what it costs, but it works
- * on any file system; punch-then-allocate would be cheaper where punching
- * works, and is two calls that can fail in between.  The range is
- * allocated first where fallocate can, so that a full file system fails
- * before any byte has changed. */
-static int zero_by_writing(struct store *st, int fd, int mode, uint64_t off,
-			   uint64_t len)
-{
-	uint64_t end = off + len, size;
-	struct stat sb;
-	int rc;
-
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	size = (uint64_t)sb.st_size;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0 &&
-	    errno != EOPNOTSUPP)
-		return -errno;
-	rc = write_zeros(st, fd, off, end < size ? end : size);
-	if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) && end > size &&
-	    ftruncate(fd, (off_t)end) < 0)
-		rc = -errno;
-	return rc;
-}
-
-int store_fallocate(struct store *st, int fd, int mode, uint64_t off,
-		    uint64_t len)
-{
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	int rc = 0;
-
-	ADD(store_fallocates, 1);
-	model_begin(st, fd, off, 0);
-	if (fault) {
-		rc = -fault;
-		goto out;
-	}
-	while (fallocate(fd, mode, (off_t)off, (off_t)len) < 0) {
-		if (errno == EINTR)
-			continue;
-		rc = -errno;
-		if (rc == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
-			rc = zero_by_writing(st, fd, mode, off, len);
-		break;
-	}
-out:
-	model_done(st);
-	if (rc < 0)
-		ADD(store_errors, 1);
-	return rc;
-}
-
-void store_fault(struct store *st, bool write, int err)
-{
-	__atomic_store_n(write ? &st->fault_write : &st->fault_read, err,
-			 __ATOMIC_RELAXED);
-}
-
-void store_stats(struct store *st, struct store_stats *out)
-{
-#define LD(f) out->f = __atomic_load_n(&st->st.f, __ATOMIC_RELAXED)
-	LD(store_reads); LD(store_writes); LD(store_fsyncs); LD(store_errors);
-	LD(store_fallocates); LD(store_read_bytes); LD(store_write_bytes);
-	LD(store_delay_us);
-#undef LD
+	if (s && s->ops->destroy)
+		s->ops->destroy(s);
 }
