@@ -220,6 +220,11 @@ struct store *store_latency_new(struct store *inner,
 /* The counters of the first latency wrapper in the chain from s (zeros if
  * none). */
 void store_stats(struct store *s, struct store_stats *out);
+/* Adds d to those counters (nothing if there is no latency wrapper): for a
+ * wrapper in front of it that answers a call itself, as store_fault.c
+ * does for an injected failure, so that the call and its error count as
+ * if it had reached the store. */
+void store_stats_add(struct store *s, const struct store_stats *d);
 
 /* In front of inner, which it owns (as store_latency_new). */
 struct store *store_fault_new(struct store *inner);

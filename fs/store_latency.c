@@ -1,16 +1,21 @@
-/* store.c - the backing directory's data path, a latency model in front of
- * it, and fault injection.
+/* store_latency.c - a wrapper in front of any store: a disk's latency, and
+ * the data-path counters of .framefs/stats.
  *
- * The model sleeps before the real system call, so the page cache above sees
- * a slow device and its hit ratio shows up as elapsed time.  The hdd model
- * serialises requests (one arm) and remembers where the last one ended: a
- * request that starts there pays no seek.  That is enough to make readahead
- * and write-back coalescing visible; it is not a disk simulator.
+ * The model sleeps before the inner store's call, so the page cache above
+ * sees a slow device and its hit ratio shows up as elapsed time.  The hdd
+ * model serialises requests (one arm) and remembers where the last one
+ * ended, as an object and an offset: a request on the same object that
+ * starts there pays no seek.  That is enough to make readahead and
+ * write-back coalescing visible; it is not a disk simulator.  Names,
+ * attributes and directories pass through untimed and uncounted.
  *
  * Counters are relaxed atomics: each is exact, a snapshot of several is not.
+ * A wrapper in front of this one that fails a call itself (store_fault.c)
+ * counts it here with store_stats_add(), as if the call had got here.
  */
 #include "clock.h"
 #include "store.h"
+#include "store_fwd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +31,19 @@
 #define SSD_OP_US	80u
 #define SSD_MB_PER_S	1000u
 
-struct store {
+struct lat_store {
+	struct store s;			/* first: a struct store * is one */
 	enum store_latency_kind kind;
 	uint32_t usec;			/* STORE_LAT_FIXED delay */
 	pthread_mutex_t arm;		/* hdd: one request at a time */
-	int last_fd;			/* hdd: where the arm is; under arm */
+	const struct store_obj *last_obj;	/* hdd: where the arm is (an
+						 * address, never followed);
+						 * under arm */
 	uint64_t last_end;		/* hdd: under arm */
-	int fault_read;			/* injected errno or 0; atomic */
-	int fault_write;		/* atomic */
 	struct store_stats st;		/* atomic counters */
 };
+
+static const struct store_ops lat_ops;
 
 #define ADD(f, n) __atomic_add_fetch(&st->st.f, (n), __ATOMIC_RELAXED)
 
@@ -72,28 +80,12 @@ const char *store_latency_name(enum store_latency_kind kind)
 	return names[kind];
 }
 
-struct store *store_new(enum store_latency_kind kind, uint32_t usec)
+static struct lat_store *lat_of(struct store *s)
 {
-	struct store *st = calloc(1, sizeof(*st));
-
-	if (!st)
-		return NULL;
-	st->kind = kind;
-	st->usec = usec;
-	st->last_fd = -1;
-	pthread_mutex_init(&st->arm, NULL);
-	return st;
+	return (struct lat_store *)s;
 }
 
-void store_free(struct store *st)
-{
-	if (!st)
-		return;
-	pthread_mutex_destroy(&st->arm);
-	free(st);
-}
-
-static void sleep_us(struct store *st, uint64_t us)
+static void sleep_us(struct lat_store *st, uint64_t us)
 {
 	if (!us)
 		return;
@@ -101,9 +93,10 @@ static void sleep_us(struct store *st, uint64_t us)
 	ADD(store_delay_us, us);
 }
 
-/* Sleeps as the model says, before a request of len bytes at off.  The hdd
- * model returns with st->arm held; model_done() releases it. */
-static void model_begin(struct store *st, int fd, uint64_t off, size_t len)
+/* Sleeps as the model says, before a request of len bytes at off of obj.
+ * The hdd model returns with st->arm held; model_done() releases it. */
+static void model_begin(struct lat_store *st, const struct store_obj *obj,
+			uint64_t off, size_t len)
 {
 	switch (st->kind) {
 	case STORE_LAT_NONE:
@@ -116,251 +109,180 @@ static void model_begin(struct store *st, int fd, uint64_t off, size_t len)
 		break;
 	case STORE_LAT_HDD:
 		pthread_mutex_lock(&st->arm);
-		sleep_us(st, (fd == st->last_fd && off == st->last_end ? 0 :
+		sleep_us(st, (obj == st->last_obj && off == st->last_end ? 0 :
 			      HDD_SEEK_US) + len / HDD_MB_PER_S);
-		st->last_fd = fd;
+		st->last_obj = obj;
 		st->last_end = off + len;
 		break;
 	}
 }
 
-static void model_done(struct store *st)
+static void model_done(struct lat_store *st)
 {
 	if (st->kind == STORE_LAT_HDD)
 		pthread_mutex_unlock(&st->arm);
 }
 
-/* Copies n iovecs (n <= 64) to local; returns their total length. */
-static size_t iov_copy(struct iovec *local, const struct iovec *iov, int n)
+static size_t iov_len(const struct iovec *iov, int n)
 {
 	size_t len = 0;
 
-	for (int i = 0; i < n; i++) {
-		local[i] = iov[i];
+	for (int i = 0; i < n; i++)
 		len += iov[i].iov_len;
-	}
 	return len;
 }
 
-/* Moves *v / *cnt past done bytes, after a short preadv/pwritev. */
-static void iov_advance(struct iovec **v, int *cnt, size_t done)
+static ssize_t lat_readv(struct store *s, struct store_obj *obj,
+			 const struct iovec *iov, int n, uint64_t off)
 {
-	while (done > 0 && done >= (*v)->iov_len) {
-		done -= (*v)->iov_len;
-		(*v)++;
-		(*cnt)--;
-	}
-	if (done > 0) {
-		(*v)->iov_base = (char *)(*v)->iov_base + done;
-		(*v)->iov_len -= done;
-	}
-}
+	struct lat_store *st = lat_of(s);
+	ssize_t r;
 
-ssize_t store_read(struct store *st, int fd, void *buf, size_t len,
-		   uint64_t off)
-{
-	struct iovec iov = { buf, len };
-
-	return store_readv(st, fd, &iov, 1, off);
-}
-
-ssize_t store_readv(struct store *st, int fd, const struct iovec *iov, int n,
-		    uint64_t off)
-{
-	int fault = __atomic_load_n(&st->fault_read, __ATOMIC_RELAXED);
-	struct iovec local[64], *v = local;
-	size_t len = 0, done = 0;
-	ssize_t r = 0;
-	int cnt = n;
-
-	if (n > 64)
+	if (n < 0 || n > STORE_IOV_MAX)
 		return -EINVAL;
-	len = iov_copy(local, iov, n);
 	ADD(store_reads, 1);
-	model_begin(st, fd, off, len);
-	if (fault) {
-		r = -fault;
-		goto out;
-	}
-	/* preadv may stop short of EOF (a signal): go on from there. */
-	while (done < len && cnt > 0) {
-		r = preadv(fd, v, cnt, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-		iov_advance(&v, &cnt, (size_t)r);
-	}
-	r = (ssize_t)done;
-	ADD(store_read_bytes, done);
-out:
+	model_begin(st, obj, off, iov_len(iov, n));
+	r = store_readv(s->inner, obj, iov, n, off);
 	model_done(st);
 	if (r < 0)
 		ADD(store_errors, 1);
+	else
+		ADD(store_read_bytes, (uint64_t)r);
 	return r;
 }
 
-int store_writev(struct store *st, int fd, const struct iovec *iov, int n,
-		 uint64_t off)
+static int lat_writev(struct store *s, struct store_obj *obj,
+		      const struct iovec *iov, int n, uint64_t off)
 {
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	struct iovec local[64];
-	size_t len = 0;
-	int rc = 0, cnt = n;
-
-	if (n > 64)
-		return -EINVAL;
-	len = iov_copy(local, iov, n);
-	ADD(store_writes, 1);
-	model_begin(st, fd, off, len);
-	if (fault) {
-		rc = -fault;
-		goto out;
-	}
-	/* pwritev may write less than asked (a signal, a full disk): go on
-	 * from where it stopped until all is written or it fails. */
-	for (struct iovec *v = local; len > 0;) {
-		ssize_t w = pwritev(fd, v, cnt, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (w == 0) {
-			rc = -EIO;
-			goto out;
-		}
-		ADD(store_write_bytes, (uint64_t)w);
-		off += (uint64_t)w;
-		len -= (size_t)w;
-		iov_advance(&v, &cnt, (size_t)w);
-	}
-out:
-	model_done(st);
-	if (rc < 0)
-		ADD(store_errors, 1);
-	return rc;
-}
-
-int store_fsync(struct store *st, int fd, bool datasync)
-{
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	int rc = 0;
-
-	ADD(store_fsyncs, 1);
-	if (fault)
-		rc = -fault;
-	else if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-		rc = -errno;
-	if (rc < 0)
-		ADD(store_errors, 1);
-	return rc;
-}
-
-int store_truncate(struct store *st, int fd, uint64_t size)
-{
-	if (ftruncate(fd, (off_t)size) < 0) {
-		ADD(store_errors, 1);
-		return -errno;
-	}
-	return 0;
-}
-
-/* Writes zeros over [off, end) of fd.  Returns 0 or -errno. */
-static int write_zeros(struct store *st, int fd, uint64_t off, uint64_t end)
-{
-	static const char zeros[64 * 1024];
-
-	while (off < end) {
-		size_t n = end - off < sizeof(zeros) ? (size_t)(end - off) :
-						       sizeof(zeros);
-		ssize_t w = pwrite(fd, zeros, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		ADD(store_write_bytes, (uint64_t)w);
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* ZERO_RANGE on a file system that has none (tmpfs answers EOPNOTSUPP):
- * the bytes the file has in the range are overwritten with zeros (bytes
- * past its end read as zeros already), and without KEEP_SIZE the file is
- * extended to the range's end.  Writing costs what it costs, but it works
- * on any file system; punch-then-allocate would be cheaper where punching
- * works, and is two calls that can fail in between.  The range is
- * allocated first where fallocate can, so that a full file system fails
- * before any byte has changed. */
-static int zero_by_writing(struct store *st, int fd, int mode, uint64_t off,
-			   uint64_t len)
-{
-	uint64_t end = off + len, size;
-	struct stat sb;
+	struct lat_store *st = lat_of(s);
+	size_t len;
 	int rc;
 
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	size = (uint64_t)sb.st_size;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0 &&
-	    errno != EOPNOTSUPP)
-		return -errno;
-	rc = write_zeros(st, fd, off, end < size ? end : size);
-	if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) && end > size &&
-	    ftruncate(fd, (off_t)end) < 0)
-		rc = -errno;
+	if (n < 0 || n > STORE_IOV_MAX)
+		return -EINVAL;
+	len = iov_len(iov, n);
+	ADD(store_writes, 1);
+	model_begin(st, obj, off, len);
+	rc = store_writev(s->inner, obj, iov, n, off);
+	model_done(st);
+	if (rc < 0)
+		ADD(store_errors, 1);
+	else
+		ADD(store_write_bytes, (uint64_t)len);
 	return rc;
 }
 
-int store_fallocate(struct store *st, int fd, int mode, uint64_t off,
-		    uint64_t len)
+static int lat_fsync(struct store *s, struct store_obj *obj, bool datasync)
 {
-	int fault = __atomic_load_n(&st->fault_write, __ATOMIC_RELAXED);
-	int rc = 0;
+	struct lat_store *st = lat_of(s);
+	int rc;
+
+	ADD(store_fsyncs, 1);
+	rc = store_fsync(s->inner, obj, datasync);
+	if (rc < 0)
+		ADD(store_errors, 1);
+	return rc;
+}
+
+static int lat_truncate(struct store *s, struct store_obj *obj, uint64_t size)
+{
+	struct lat_store *st = lat_of(s);
+	int rc = store_truncate(s->inner, obj, size);
+
+	if (rc < 0)
+		ADD(store_errors, 1);
+	return rc;
+}
+
+static int lat_fallocate(struct store *s, struct store_obj *obj, int mode,
+			 uint64_t off, uint64_t len)
+{
+	struct lat_store *st = lat_of(s);
+	int rc;
 
 	ADD(store_fallocates, 1);
-	model_begin(st, fd, off, 0);
-	if (fault) {
-		rc = -fault;
-		goto out;
-	}
-	while (fallocate(fd, mode, (off_t)off, (off_t)len) < 0) {
-		if (errno == EINTR)
-			continue;
-		rc = -errno;
-		if (rc == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
-			rc = zero_by_writing(st, fd, mode, off, len);
-		break;
-	}
-out:
+	model_begin(st, obj, off, 0);
+	rc = store_fallocate(s->inner, obj, mode, off, len);
 	model_done(st);
 	if (rc < 0)
 		ADD(store_errors, 1);
 	return rc;
 }
 
-void store_fault(struct store *st, bool write, int err)
+static void lat_destroy(struct store *s)
 {
-	__atomic_store_n(write ? &st->fault_write : &st->fault_read, err,
-			 __ATOMIC_RELAXED);
+	struct lat_store *st = lat_of(s);
+
+	store_free(s->inner);
+	pthread_mutex_destroy(&st->arm);
+	free(st);
 }
 
-void store_stats(struct store *st, struct store_stats *out)
+static const struct store_ops lat_ops = {
+	.name		= "latency",
+	STORE_FWD_META,
+	.readv		= lat_readv,
+	.writev		= lat_writev,
+	.fsync		= lat_fsync,
+	.truncate	= lat_truncate,
+	.fallocate	= lat_fallocate,
+	.destroy	= lat_destroy,
+};
+
+struct store *store_latency_new(struct store *inner,
+				enum store_latency_kind kind, uint32_t usec)
 {
+	struct lat_store *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		store_free(inner);
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->s.ops = &lat_ops;
+	st->s.caps = inner->caps;
+	st->s.inner = inner;
+	st->kind = kind;
+	st->usec = usec;
+	pthread_mutex_init(&st->arm, NULL);
+	return &st->s;
+}
+
+/* The first latency wrapper in the chain from s, or NULL. */
+static struct lat_store *find_lat(struct store *s)
+{
+	for (; s; s = s->inner)
+		if (s->ops == &lat_ops)
+			return lat_of(s);
+	return NULL;
+}
+
+void store_stats(struct store *s, struct store_stats *out)
+{
+	struct lat_store *st = find_lat(s);
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return;
 #define LD(f) out->f = __atomic_load_n(&st->st.f, __ATOMIC_RELAXED)
 	LD(store_reads); LD(store_writes); LD(store_fsyncs); LD(store_errors);
 	LD(store_fallocates); LD(store_read_bytes); LD(store_write_bytes);
 	LD(store_delay_us);
 #undef LD
+}
+
+void store_stats_add(struct store *s, const struct store_stats *d)
+{
+	struct lat_store *st = find_lat(s);
+
+	if (!st)
+		return;
+	ADD(store_reads, d->store_reads);
+	ADD(store_writes, d->store_writes);
+	ADD(store_fsyncs, d->store_fsyncs);
+	ADD(store_fallocates, d->store_fallocates);
+	ADD(store_errors, d->store_errors);
+	ADD(store_read_bytes, d->store_read_bytes);
+	ADD(store_write_bytes, d->store_write_bytes);
+	ADD(store_delay_us, d->store_delay_us);
 }
