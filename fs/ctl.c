@@ -249,12 +249,30 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 	 * that readers that stop at a name they know keep working.  A path
 	 * is the rest of its line (it may hold spaces). */
 	fprintf(out, "store_latency_us %u\nthreads %u\nclone_fd %u\n"
-		"trace %s\nstore dir\nstore_path %s\n", fs->o.lat_usec,
+		"trace %s\nstore %s\nstore_path %s\n", fs->o.lat_usec,
 		fs->o.max_threads, fs->o.clone_fd ? 1u : 0u,
 		fs->trace_real ? fs->trace_real :
-		fs->o.trace_path ? fs->o.trace_path : "none", fs->backing);
+		fs->o.trace_path ? fs->o.trace_path : "none",
+		store_kind(fs->store), store_where(fs->store));
 	fprintf(out, "reclaim %s\n", fs->o.reclaim_direct ? "direct" :
 		"background");
+	/* The store's own lines, if it has any (the http store's), last. */
+	{
+		char small[1024], *extra = small;
+		int len = store_stats_format(fs->store, small, sizeof(small));
+
+		if (len >= (int)sizeof(small)) {
+			extra = malloc((size_t)len + 1);
+			if (extra)
+				len = store_stats_format(fs->store, extra,
+							 (size_t)len + 1);
+		}
+		if (extra && len > 0)
+			fprintf(out, "%s%s", extra,
+				extra[len - 1] != '\n' ? "\n" : "");
+		if (extra != small)
+			free(extra);
+	}
 }
 #undef D
 
@@ -472,7 +490,12 @@ static int ctl_run(struct fs *fs, int argc, char **argv, char *why,
 				 "EDQUOT, EACCES, EFBIG or off");
 			return -EINVAL;
 		}
-		store_fault(fs->store, !strcmp(argv[1], "write"), err);
+		if (store_fault(fs->store, !strcmp(argv[1], "write"),
+				err) < 0) {
+			snprintf(why, whylen, "this store has no fault "
+				 "injection");
+			return -ENOSYS;
+		}
 		return 0;
 	}
 	/* policy */

@@ -1,7 +1,7 @@
 /* framefs.h - the daemon's shared state: mount options, inodes, counters,
  * and the calls between its modules.
  *
- *   inode.c   backing files as inodes (O_PATH handles, refcounts)
+ *   inode.c   store objects as inodes (identity, refcounts)
  *   pager.c   file data through cache/ frames; evictor, flusher, refscan
  *   ctl.c     MOUNT/.framefs/{stats,frames,files,control}
  *   ops.c     the FUSE low-level operations
@@ -10,9 +10,10 @@
  * Lock order (outer first): fs->ctl_cmd_lock, inode->trunc_lock,
  * inode->flush_lock,
  * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
- * Three leaves, under which nothing else is taken: inode->io_lock (held
- * only to open the data fds, inode_io_fd(), from under any of the above),
- * fs->infl_lock and fs->ctl_lock.
+ * Two leaves, under which nothing else is taken: fs->infl_lock and
+ * fs->ctl_lock.  The store's own locks (store_dir.c's io_lock, the hdd
+ * model's arm) are taken only inside store calls, which take no lock of
+ * the daemon: they are leaves too, below all of the above.
  * No lock is held across a fuse_lowlevel_notify_* call or a fuse_reply_*.
  */
 #ifndef FRAMEFS_FS_H
@@ -73,11 +74,10 @@ struct owed_inval {
 
 struct inode {
 	uint64_t id;			/* cache key; never reused */
-	int fd;				/* O_PATH handle of the backing file */
-	int rd_fd;			/* data fds, opened on first use and */
-	int rw_fd;			/* kept; -1 until then; io_lock */
-	dev_t dev;			/* backing identity */
-	ino_t bino;
+	struct store_obj *obj;		/* the store's handle; released with
+					 * the inode */
+	dev_t dev;			/* identity: st_dev, st_ino of the */
+	ino_t bino;			/* store's stat */
 	mode_t type;			/* S_IFMT bits */
 	uint64_t nlookup;		/* kernel's references; itab_lock */
 	uint64_t refs;			/* daemon's references; itab_lock */
@@ -88,7 +88,6 @@ struct inode {
 					 * write() */
 	pthread_mutex_t flush_lock;	/* one write-back of this file at a
 					 * time, so fsync waits for all */
-	pthread_mutex_t io_lock;	/* opens rd_fd, rw_fd; a leaf */
 	uint64_t reads, frame_hits, frame_misses;	/* atomic */
 	struct inode *next_key;		/* itab chains; itab_lock */
 	struct inode *next_id;
@@ -136,10 +135,12 @@ struct fs_counters {
 struct fs {
 	struct fs_opts o;
 	struct cache *cache;
-	struct store *store;
+	struct store *store;		/* the outermost of the chain:
+					 * fault -> latency -> dir */
 	struct fuse_session *se;
 	uint32_t page_size;
-	char *backing;			/* realpath of the backing dir */
+	char *backing;			/* realpath of the backing dir, for
+					 * messages and mount checks */
 	struct inode root;
 
 	pthread_mutex_t itab_lock;
@@ -233,23 +234,20 @@ void itab_release(struct fs *fs);
  * the kernel holds one for as long as it sends requests for nodeid. */
 struct inode *inode_of(struct fs *fs, fuse_ino_t nodeid);
 fuse_ino_t inode_nodeid(struct fs *fs, struct inode *in);
-/* Finds or creates the inode of an open O_PATH fd (consumed) with stat st,
- * adds one kernel reference.  Returns NULL with -errno in *err. */
-struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
-			   int *err);
+/* Finds or creates the inode of the store handle obj (consumed: kept by a
+ * new inode, released if the inode exists) with stat st, adds one kernel
+ * reference.  Returns NULL with -errno in *err (obj released). */
+struct inode *inode_get_obj(struct fs *fs, struct store_obj *obj,
+			    const struct stat *st, int *err);
 /* Daemon references, by cache key; inode_get_id returns NULL if gone. */
 struct inode *inode_get_id(struct fs *fs, uint64_t id);
 void inode_hold(struct fs *fs, struct inode *in);
 void inode_put(struct fs *fs, struct inode *in);
 void inode_forget(struct fs *fs, struct inode *in, uint64_t n);
-/* A data fd of a regular file: with write, a read-write one (for
- * write-back and for opens that write); without, any (read-only if that is
- * all the backing file allows).  Opened on first use and kept; a failure is
- * not remembered.  Returns fd or -errno. */
-int inode_io_fd(struct fs *fs, struct inode *in, bool write);
 uint64_t inode_size(struct inode *in);
 void inode_set_size(struct inode *in, uint64_t size);
-/* Path relative to the mount, from /proc/self/fd; buf on success. */
+/* Path relative to the mount, from the store (store_path); buf on
+ * success, NULL if it has none. */
 const char *inode_path(struct fs *fs, struct inode *in, char *buf,
 		       size_t len);
 /* Calls fn for each inode of a regular file, under itab_lock. */

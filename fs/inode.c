@@ -1,8 +1,10 @@
-/* inode.c - backing files as inodes, the way a careful passthrough does it.
+/* inode.c - store objects as inodes.
  *
- * Each inode holds an O_PATH descriptor of its backing file, so renames in
- * the backing directory never leave a stale path behind, and is found by the
- * backing (dev, ino) so hard links share one inode and one set of frames.
+ * Each inode holds one handle of its object in the store (a struct
+ * store_obj: for the dir store an O_PATH descriptor, so renames never leave
+ * a stale path behind), and is found by the (st_dev, st_ino) the store's
+ * stat gives, so hard links share one inode and one set of frames.  A
+ * lookup of an object the table has already releases its new handle.
  * The FUSE nodeid is the inode's address (no table walk on the hot path);
  * the cache key is inode->id, a counter that is never reused, so frames of
  * a freed inode can never be mistaken for a new one's.
@@ -48,16 +50,11 @@ int itab_init(struct fs *fs)
 	return 0;
 }
 
-static void inode_free(struct inode *in)
+static void inode_free(struct fs *fs, struct inode *in)
 {
-	if (in->rd_fd >= 0)
-		close(in->rd_fd);
-	if (in->rw_fd >= 0)
-		close(in->rw_fd);
-	close(in->fd);
+	store_release(fs->store, in->obj);
 	pthread_rwlock_destroy(&in->trunc_lock);
 	pthread_mutex_destroy(&in->flush_lock);
-	pthread_mutex_destroy(&in->io_lock);
 	free(in);
 }
 
@@ -68,7 +65,7 @@ void itab_release(struct fs *fs)
 
 		for (; in; in = next) {
 			next = in->next_key;
-			inode_free(in);
+			inode_free(fs, in);
 		}
 	}
 	free(fs->by_key);
@@ -125,14 +122,14 @@ fuse_ino_t inode_nodeid(struct fs *fs, struct inode *in)
 	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
-struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
-			   int *err)
+struct inode *inode_get_obj(struct fs *fs, struct store_obj *obj,
+			    const struct stat *st, int *err)
 {
 	struct inode *in, *nin;
 	uint32_t b;
 
 	if (st->st_dev == fs->root.dev && st->st_ino == fs->root.bino) {
-		close(fd);
+		store_release(fs->store, obj);
 		pthread_mutex_lock(&fs->itab_lock);
 		fs->root.nlookup++;
 		pthread_mutex_unlock(&fs->itab_lock);
@@ -141,7 +138,7 @@ struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
 	/* Step 1: allocate outside the lock, in case the inode is new. */
 	nin = calloc(1, sizeof(*nin));
 	if (!nin) {
-		close(fd);
+		store_release(fs->store, obj);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -156,14 +153,12 @@ struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
 		in->nlookup++;
 		pthread_mutex_unlock(&fs->itab_lock);
 		free(nin);
-		close(fd);
+		store_release(fs->store, obj);
 		return in;
 	}
 	/* Step 3: a new one. */
 	nin->id = fs->next_id++;
-	nin->fd = fd;
-	nin->rd_fd = -1;
-	nin->rw_fd = -1;
+	nin->obj = obj;
 	nin->dev = st->st_dev;
 	nin->bino = st->st_ino;
 	nin->type = st->st_mode & S_IFMT;
@@ -171,7 +166,6 @@ struct inode *inode_get_fd(struct fs *fs, int fd, const struct stat *st,
 	nin->size = (uint64_t)st->st_size;
 	pthread_rwlock_init(&nin->trunc_lock, NULL);
 	pthread_mutex_init(&nin->flush_lock, NULL);
-	pthread_mutex_init(&nin->io_lock, NULL);
 	if (++fs->ninodes > fs->itab_mask + 1)
 		itab_grow(fs);
 	b = key_bucket(fs, nin->dev, nin->bino);
@@ -232,8 +226,8 @@ static void inode_maybe_free(struct fs *fs, struct inode *in)
 	struct stat st;
 	bool unlinked;
 
-	unlinked = fstatat(in->fd, "", &st, AT_EMPTY_PATH |
-			   AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 0;
+	unlinked = store_getattr(fs->store, in->obj, &st) == 0 &&
+		   st.st_nlink == 0;
 	pthread_mutex_lock(&fs->itab_lock);
 	assert(in->dying);
 	if (in->nlookup || in->refs ||
@@ -247,7 +241,7 @@ static void inode_maybe_free(struct fs *fs, struct inode *in)
 	/* Unreachable now: no request, evictor or flusher can find it. */
 	cache_drop_file(fs->cache, in->id, 0);
 	cache_file_forget(fs->cache, in->id);
-	inode_free(in);
+	inode_free(fs, in);
 }
 
 /* Whether the caller, holding itab_lock, dropped the last reference and
@@ -285,46 +279,6 @@ void inode_forget(struct fs *fs, struct inode *in, uint64_t n)
 		inode_maybe_free(fs, in);
 }
 
-int inode_io_fd(struct fs *fs, struct inode *in, bool write)
-{
-	char path[64];
-	int fd;
-
-	(void)fs;
-	fd = __atomic_load_n(&in->rw_fd, __ATOMIC_ACQUIRE);
-	if (fd >= 0)
-		return fd;
-	if (!write) {
-		fd = __atomic_load_n(&in->rd_fd, __ATOMIC_ACQUIRE);
-		if (fd >= 0)
-			return fd;
-	}
-	pthread_mutex_lock(&in->io_lock);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-	fd = in->rw_fd;
-	if (fd < 0) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0)
-			__atomic_store_n(&in->rw_fd, fd, __ATOMIC_RELEASE);
-		else
-			fd = -errno;
-	}
-	if (fd < 0 && !write) {
-		/* A file we may only read (mode, a running executable). */
-		fd = in->rd_fd;
-		if (fd < 0) {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0)
-				__atomic_store_n(&in->rd_fd, fd,
-						 __ATOMIC_RELEASE);
-			else
-				fd = -errno;
-		}
-	}
-	pthread_mutex_unlock(&in->io_lock);
-	return fd;
-}
-
 uint64_t inode_size(struct inode *in)
 {
 	return __atomic_load_n(&in->size, __ATOMIC_ACQUIRE);
@@ -338,22 +292,7 @@ void inode_set_size(struct inode *in, uint64_t size)
 const char *inode_path(struct fs *fs, struct inode *in, char *buf,
 		       size_t len)
 {
-	char link[64];
-	size_t blen = strlen(fs->backing);
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", in->fd);
-	n = readlink(link, buf, len - 1);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	if (!strncmp(buf, fs->backing, blen) &&
-	    (buf[blen] == '/' || buf[blen] == '\0')) {
-		memmove(buf, buf + blen, (size_t)n - blen + 1);
-		if (!buf[0])
-			strcpy(buf, "/");
-	}
-	return buf;
+	return store_path(fs->store, in->obj, buf, len) < 0 ? NULL : buf;
 }
 
 void inode_foreach(struct fs *fs, void (*fn)(void *arg, struct inode *in),

@@ -430,23 +430,27 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	}
 }
 
-/* The backing directory, opened; or -1 after printing.  Refused when the
- * daemon, as it runs now (its effective ids), cannot read and search it:
- * such a mount would come up and then fail every access with EACCES.
- * Root passes the permission bits, so for root this is opendir() alone
- * (an LSM or a dead mount can still say no). */
+/* The backing directory, as the store chain fs->store (dir, then the
+ * latency wrapper with its counters, then fault injection outermost) and
+ * the root inode; or -1 after printing.  Refused when the daemon, as it
+ * runs now (its effective ids), cannot read and search it: such a mount
+ * would come up and then fail every access with EACCES.  Root passes the
+ * permission bits, so for root this is opendir() alone (an LSM or a dead
+ * mount can still say no). */
 static int open_backing(struct fs *fs, const char *path)
 {
+	char why[160];
 	struct stat st;
 	DIR *d;
+	int rc;
 
 	fs->backing = realpath(path, NULL);
 	if (!fs->backing) {
 		fprintf(stderr, "framefs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fs->root.fd = open(fs->backing, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->root.fd < 0 || fstat(fs->root.fd, &st) < 0) {
+	fs->store = store_dir_new(fs->backing, why, sizeof(why));
+	if (!fs->store) {
 		fprintf(stderr, "framefs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -459,15 +463,25 @@ static int open_backing(struct fs *fs, const char *path)
 		return -1;
 	}
 	closedir(d);
+	fs->store = store_latency_new(fs->store, fs->o.lat_kind,
+				      fs->o.lat_usec);
+	if (fs->store)
+		fs->store = store_fault_new(fs->store);
+	if (!fs->store) {
+		fprintf(stderr, "framefs: %s\n", strerror(errno));
+		return -1;
+	}
+	rc = store_root(fs->store, &fs->root.obj, &st);
+	if (rc < 0) {
+		fprintf(stderr, "framefs: %s: %s\n", path, strerror(-rc));
+		return -1;
+	}
 	fs->root.dev = st.st_dev;
 	fs->root.bino = st.st_ino;
 	fs->root.type = S_IFDIR;
-	fs->root.rd_fd = -1;
-	fs->root.rw_fd = -1;
 	fs->root.nlookup = 2;
 	pthread_rwlock_init(&fs->root.trunc_lock, NULL);
 	pthread_mutex_init(&fs->root.flush_lock, NULL);
-	pthread_mutex_init(&fs->root.io_lock, NULL);
 	return 0;
 }
 
@@ -623,8 +637,7 @@ static int fs_init(struct fs *fs)
 		return -1;
 	}
 	fs->page_size = cache_page_size(fs->cache);
-	fs->store = store_new(fs->o.lat_kind, fs->o.lat_usec);
-	if (!fs->store || itab_init(fs) < 0) {
+	if (itab_init(fs) < 0) {
 		fprintf(stderr, "framefs: %s\n", strerror(ENOMEM));
 		return -1;
 	}
@@ -790,8 +803,8 @@ out:
 	}
 	if (fs.by_key)
 		itab_release(&fs);
-	if (fs.root.fd > 0)
-		close(fs.root.fd);
+	if (fs.root.obj)
+		store_release(fs.store, fs.root.obj);
 	cache_free(fs.cache);
 	store_free(fs.store);
 	free(fs.backing);

@@ -1,10 +1,10 @@
 /* ops.c - the FUSE low-level operations of framefs.
  *
- * Metadata passes through to the backing directory with *at() calls on the
- * inodes' O_PATH handles (libfuse's passthrough_ll is the model); file data
- * goes through pager.c and never touches the backing file outside it.  The
- * one change to attributes: st_size of a regular file is inode->size, which
- * is ahead of the backing file while extending writes sit in dirty frames.
+ * Names, attributes and directories pass through to the store (store.h)
+ * on the inodes' object handles, one store call per operation; file data
+ * goes through pager.c and never touches the store outside it.  The one
+ * change to attributes: st_size of a regular file is inode->size, which is
+ * ahead of the store while extending writes sit in dirty frames.
  *
  * Each handler replies exactly once; helpers return 0 or a negative errno.
  * Handlers never call fuse_lowlevel_notify_*: the evictor and the scanner
@@ -12,9 +12,9 @@
  */
 #include "framefs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -29,10 +29,13 @@ struct fh {
 	uint32_t err_since;	/* errseq sample: write-back errors seen */
 };
 
+/* An open directory: the store's, and the entry read but not yet sent
+ * (it did not fit in the last reply). */
 struct dirp {
-	DIR *dp;
-	struct dirent *entry;
-	off_t offset;
+	struct store_dir *sd;
+	struct store_dirent ent;
+	bool have_ent;			/* ent is the entry at offset */
+	off_t offset;			/* where the next reply starts */
 };
 
 static struct fs *fs_of(fuse_req_t req)
@@ -69,20 +72,15 @@ static void op_init(void *data, struct fuse_conn_info *conn)
 static int do_lookup(struct fs *fs, struct inode *parent, const char *name,
 		     struct fuse_entry_param *e)
 {
+	struct store_obj *obj;
 	struct inode *in;
-	int fd, err;
+	int err;
 
 	memset(e, 0, sizeof(*e));
-	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
-	    0) {
-		err = -errno;
-		close(fd);
+	err = store_lookup(fs->store, parent->obj, name, &obj, &e->attr);
+	if (err < 0)
 		return err;
-	}
-	in = inode_get_fd(fs, fd, &e->attr, &err);
+	in = inode_get_obj(fs, obj, &e->attr, &err);
 	if (!in)
 		return err;
 	if (in->type == S_IFREG)
@@ -129,9 +127,10 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 
 static int do_getattr(struct fs *fs, struct inode *in, struct stat *st)
 {
-	if (fstatat(in->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	(void)fs;
+	int rc = store_getattr(fs->store, in->obj, st);
+
+	if (rc < 0)
+		return rc;
 	if (in->type == S_IFREG)
 		st->st_size = (off_t)inode_size(in);
 	return 0;
@@ -155,10 +154,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid,
 		fuse_reply_attr(req, &st, TIMEOUT_S);
 }
 
-static int set_times(struct inode *in, const struct stat *attr, int valid)
+static int set_times(struct fs *fs, struct inode *in,
+		     const struct stat *attr, int valid)
 {
 	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
-	char path[64];
 
 	if (valid & FUSE_SET_ATTR_ATIME_NOW)
 		tv[0].tv_nsec = UTIME_NOW;
@@ -168,11 +167,7 @@ static int set_times(struct inode *in, const struct stat *attr, int valid)
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
-	if (in->type == S_IFLNK)
-		return utimensat(in->fd, "", tv, AT_EMPTY_PATH) < 0 ? -errno :
-									0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-	return utimensat(AT_FDCWD, path, tv, 0) < 0 ? -errno : 0;
+	return store_utimens(fs->store, in->obj, tv);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
@@ -180,7 +175,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 {
 	struct fs *fs = fs_of(req);
 	struct inode *in;
-	char path[64];
 	struct stat st;
 	int rc = 0;
 
@@ -191,18 +185,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		return;
 	}
 	in = inode_of(fs, nodeid);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-	if ((valid & FUSE_SET_ATTR_MODE) && chmod(path, attr->st_mode) < 0)
-		rc = -errno;
+	if (valid & FUSE_SET_ATTR_MODE)
+		rc = store_chmod(fs->store, in->obj, attr->st_mode);
 	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid :
 							 (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid :
 							 (gid_t)-1;
 
-		if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH |
-			     AT_SYMLINK_NOFOLLOW) < 0)
-			rc = -errno;
+		rc = store_chown(fs->store, in->obj, uid, gid);
 	}
 	if (!rc && (valid & FUSE_SET_ATTR_SIZE)) {
 		if (in->type != S_IFREG)
@@ -213,7 +204,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 			rc = pager_truncate(fs, in, (uint64_t)attr->st_size);
 	}
 	if (!rc && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
-		rc = set_times(in, attr, valid);
+		rc = set_times(fs, in, attr, valid);
 	if (!rc)
 		rc = do_getattr(fs, in, &st);
 	if (rc < 0)
@@ -227,9 +218,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
 	char buf[PATH_MAX + 1];
 	ssize_t n;
 
-	n = readlinkat(req_inode(req, nodeid)->fd, "", buf, sizeof(buf));
+	n = store_readlink(fs_of(req)->store, req_inode(req, nodeid)->obj, buf,
+			   sizeof(buf));
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, (int)-n);
 	else if (n == (ssize_t)sizeof(buf))
 		fuse_reply_err(req, ENAMETOOLONG);
 	else {
@@ -268,7 +260,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	rc = mknodat(p->fd, name, mode, rdev) < 0 ? -errno : 0;
+	rc = store_mknod(fs_of(req)->store, p->obj, name, mode, rdev);
 	reply_made(req, p, name, rc);
 }
 
@@ -282,7 +274,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	rc = mkdirat(p->fd, name, mode) < 0 ? -errno : 0;
+	rc = store_mkdir(fs_of(req)->store, p->obj, name, mode);
 	reply_made(req, p, name, rc);
 }
 
@@ -296,7 +288,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	rc = symlinkat(link, p->fd, name) < 0 ? -errno : 0;
+	rc = store_symlink(fs_of(req)->store, link, p->obj, name);
 	reply_made(req, p, name, rc);
 }
 
@@ -304,7 +296,6 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent,
 		    const char *newname)
 {
 	struct inode *in, *p;
-	char path[64];
 	int rc;
 
 	if (ctl_is(nodeid) || ctl_name(newparent, newname)) {
@@ -313,9 +304,7 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent,
 	}
 	in = req_inode(req, nodeid);
 	p = req_inode(req, newparent);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-	rc = linkat(AT_FDCWD, path, p->fd, newname, AT_SYMLINK_FOLLOW) < 0 ?
-		     -errno : 0;
+	rc = store_link(fs_of(req)->store, in->obj, p->obj, newname);
 	reply_made(req, p, newname, rc);
 }
 
@@ -325,8 +314,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	fuse_reply_err(req, unlinkat(req_inode(req, parent)->fd, name, 0) < 0 ?
-				    errno : 0);
+	fuse_reply_err(req, -store_unlink(fs_of(req)->store,
+					  req_inode(req, parent)->obj, name));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -335,8 +324,8 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	fuse_reply_err(req, unlinkat(req_inode(req, parent)->fd, name,
-				     AT_REMOVEDIR) < 0 ? errno : 0);
+	fuse_reply_err(req, -store_rmdir(fs_of(req)->store,
+					 req_inode(req, parent)->obj, name));
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -347,9 +336,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	fuse_reply_err(req, renameat2(req_inode(req, parent)->fd, name,
-				      req_inode(req, newparent)->fd, newname,
-				      flags) < 0 ? errno : 0);
+	fuse_reply_err(req, -store_rename(fs_of(req)->store,
+					  req_inode(req, parent)->obj, name,
+					  req_inode(req, newparent)->obj,
+					  newname, flags));
 }
 
 /* ---- directories ------------------------------------------------------ */
@@ -358,7 +348,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid,
 		       struct fuse_file_info *fi)
 {
 	struct dirp *d;
-	int fd;
+	int rc;
 
 	if (ctl_is(nodeid)) {
 		fi->fh = 0;
@@ -370,15 +360,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(req_inode(req, nodeid)->fd, ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d->dp = fdopendir(fd))) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
+	rc = store_opendir(fs_of(req)->store, req_inode(req, nodeid)->obj,
+			   &d->sd);
+	if (rc < 0) {
 		free(d);
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -rc);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
@@ -409,8 +395,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 		return;
 	}
 	if (off != d->offset) {
-		seekdir(d->dp, off);
-		d->entry = NULL;
+		d->have_ent = false;
 		d->offset = off;
 	}
 	for (;;) {
@@ -419,15 +404,17 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 		const char *name;
 		size_t n;
 
-		if (!d->entry) {
-			errno = 0;
-			d->entry = readdir(d->dp);
-			if (!d->entry) {
-				err = errno;
+		if (!d->have_ent) {
+			int rc = store_readdir(fs->store, d->sd, d->offset,
+					       &d->ent);
+
+			if (rc <= 0) {
+				err = -rc;
 				break;
 			}
+			d->have_ent = true;
 		}
-		name = d->entry->d_name;
+		name = d->ent.name;
 		if (plus && !is_dot(name)) {
 			err = -do_lookup(fs, inode_of(fs, nodeid), name, &e);
 			if (err)
@@ -435,23 +422,23 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 			got = e.ino;
 		} else {
 			memset(&e, 0, sizeof(e));
-			e.attr.st_ino = d->entry->d_ino;
-			e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+			e.attr.st_ino = d->ent.ino;
+			e.attr.st_mode = d->ent.type;
 		}
 		if (plus)
 			n = fuse_add_direntry_plus(req, buf + size - rem, rem,
-						   name, &e, d->entry->d_off);
+						   name, &e, d->ent.next);
 		else
 			n = fuse_add_direntry(req, buf + size - rem, rem, name,
-					      &e.attr, d->entry->d_off);
+					      &e.attr, d->ent.next);
 		if (n > rem) {
 			if (got)
 				inode_forget(fs, inode_of(fs, got), 1);
 			break;
 		}
 		rem -= n;
-		d->offset = d->entry->d_off;
-		d->entry = NULL;
+		d->offset = d->ent.next;
+		d->have_ent = false;
 	}
 	/* Entries already in buf carry lookup counts: report an error only
 	 * when there are none. */
@@ -480,7 +467,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid,
 	struct dirp *d = (struct dirp *)(uintptr_t)fi->fh;
 
 	if (!ctl_is(nodeid) && d) {
-		closedir(d->dp);
+		store_closedir(fs_of(req)->store, d->sd);
 		free(d);
 	}
 	fuse_reply_err(req, 0);
@@ -492,16 +479,16 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid,
 static int open_fh(struct fs *fs, struct inode *in, struct fuse_file_info *fi)
 {
 	struct fh *fh;
-	int fd;
+	int rc;
 
 	if (in->type != S_IFREG)
 		return in->type == S_IFDIR ? -EISDIR : -ENXIO;
-	/* An open that writes needs a store fd that can write back, or its
-	 * data would sit in frames that can never be cleaned. */
-	fd = inode_io_fd(fs, in, (fi->flags & O_ACCMODE) != O_RDONLY ||
-			 (fi->flags & O_TRUNC));
-	if (fd < 0)
-		return fd;
+	/* An open that writes needs a store that can take the write-back,
+	 * or its data would sit in frames that can never be cleaned. */
+	rc = store_open(fs->store, in->obj, (fi->flags & O_ACCMODE) !=
+			O_RDONLY || (fi->flags & O_TRUNC));
+	if (rc < 0)
+		return rc;
 	fh = calloc(1, sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
@@ -547,7 +534,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs *fs = fs_of(req);
 	struct inode *p = req_inode(req, parent), *in;
 	struct fuse_entry_param e;
-	int fd, rc;
+	int rc;
 
 	if (ctl_name(parent, name)) {
 		fuse_reply_err(req, EPERM);
@@ -555,13 +542,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/* O_TRUNC goes through pager_truncate, so frames of an existing file
 	 * go with its bytes. */
-	fd = openat(p->fd, name, (fi->flags | O_CREAT | O_CLOEXEC) &
-		    ~(O_TRUNC | O_APPEND | O_DIRECT), mode);
-	if (fd < 0) {
-		fuse_reply_err(req, errno);
+	rc = store_create(fs->store, p->obj, name, mode, fi->flags & O_EXCL);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
-	close(fd);
 	rc = do_lookup(fs, p, name, &e);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -625,12 +610,10 @@ static void op_write(fuse_req_t req, fuse_ino_t nodeid, const char *buf,
 static int sync_fh(struct fs *fs, struct fh *fh, bool store_sync,
 		   bool datasync)
 {
-	int rc = pager_flush_file(fs, fh->in), err, fd;
+	int rc = pager_flush_file(fs, fh->in), err;
 
-	if (rc == 0 && store_sync) {
-		fd = inode_io_fd(fs, fh->in, false);
-		rc = fd < 0 ? fd : store_fsync(fs->store, fd, datasync);
-	}
+	if (rc == 0 && store_sync)
+		rc = store_fsync(fs->store, fh->in->obj, datasync);
 	err = cache_file_error(fs->cache, fh->in->id, &fh->err_since);
 	return err ? err : rc;
 }
@@ -680,10 +663,12 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid,
 static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
 {
 	struct statvfs sv;
+	int rc;
 
 	(void)nodeid;
-	if (fstatvfs(fs_of(req)->root.fd, &sv) < 0)
-		fuse_reply_err(req, errno);
+	rc = store_statfs(fs_of(req)->store, &sv);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_statfs(req, &sv);
 }
@@ -704,7 +689,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
 {
 	struct fs *fs = fs_of(req);
 	struct inode *in;
-	int fd, rc = 0;
+	int rc = 0;
 
 	(void)fi;
 	if (ctl_is(nodeid)) {
@@ -727,11 +712,8 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode,
 		rc = -EOPNOTSUPP;
 	} else {
 		/* Allocation only; the size moves like a growing truncate. */
-		fd = inode_io_fd(fs, in, true);
-		rc = fd < 0 ? fd : store_fallocate(fs->store, fd,
-						   FALLOC_FL_KEEP_SIZE,
-						   (uint64_t)off,
-						   (uint64_t)len);
+		rc = store_fallocate(fs->store, in->obj, FALLOC_FL_KEEP_SIZE,
+				     (uint64_t)off, (uint64_t)len);
 		if (!rc && !(mode & FALLOC_FL_KEEP_SIZE) &&
 		    (uint64_t)(off + len) > inode_size(in))
 			rc = pager_truncate(fs, in, (uint64_t)(off + len));

@@ -439,13 +439,13 @@ static int page_load(struct fs *fs, struct inode *in, uint64_t pgno,
 {
 	char *data = cache_frame_data(fs->cache, fr);
 	ssize_t n = 0;
-	int fd;
+	int rc;
 
 	if (!zero) {
-		fd = inode_io_fd(fs, in, false);
-		if (fd < 0)
-			return fd;
-		n = store_read(fs->store, fd, data, fs->page_size,
+		rc = store_open(fs->store, in->obj, false);
+		if (rc < 0)
+			return rc;
+		n = store_read(fs->store, in->obj, data, fs->page_size,
 			       pgno * fs->page_size);
 		if (n < 0)
 			return (int)n;
@@ -464,14 +464,15 @@ static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
 	struct iovec iov[READ_BATCH];
 	size_t ps = fs->page_size;
 	ssize_t got;
-	int fd, err = 0;
+	int orc, err = 0;
 
-	fd = inode_io_fd(fs, in, false);
+	orc = store_open(fs->store, in->obj, false);
 	for (int i = 0; i < n; i++) {
 		iov[i].iov_base = cache_frame_data(fs->cache, fr[i]);
 		iov[i].iov_len = ps;
 	}
-	got = fd < 0 ? fd : store_readv(fs->store, fd, iov, n, pgno * ps);
+	got = orc < 0 ? orc : store_readv(fs->store, in->obj, iov, n,
+					  pgno * ps);
 	if (got < 0)
 		err = (int)got;
 	for (int i = 0; i < n; i++) {
@@ -723,11 +724,11 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 {
 	uint64_t ps = fs->page_size, old;
 	struct frame *fr;
-	int fd, rc;
+	int rc;
 
-	fd = inode_io_fd(fs, in, true);
-	if (fd < 0)
-		return fd;
+	rc = store_open(fs->store, in->obj, true);
+	if (rc < 0)
+		return rc;
 	/* All three steps hold trunc_lock for writing, so no write() lands
 	 * between cutting the size and dropping the frames (an O_TRUNC open
 	 * reaches us without the kernel's inode lock), and no write-back
@@ -739,7 +740,7 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	 * sees the new size. */
 	old = inode_size(in);
 	inode_set_size(in, size);
-	rc = store_truncate(fs->store, fd, size);
+	rc = store_truncate(fs->store, in->obj, size);
 	if (rc < 0)
 		inode_set_size(in, old);
 	if (rc < 0 || size >= old)
@@ -816,20 +817,21 @@ int pager_zero_range(struct fs *fs, struct inode *in, int mode, uint64_t off,
 {
 	uint64_t ps = fs->page_size, end = off + len;
 	uint64_t head = off / ps, tail = end / ps;
-	int fd, rc;
+	int rc;
 
 	if ((mode & FALLOC_FL_PUNCH_HOLE) ?
 	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) :
-	    (mode & ~FALLOC_FL_KEEP_SIZE) != FALLOC_FL_ZERO_RANGE)
+	    (mode & ~FALLOC_FL_KEEP_SIZE) != FALLOC_FL_ZERO_RANGE ||
+	    !(store_caps(fs->store) & STORE_CAP_PUNCH))
 		return -EOPNOTSUPP;
 	if (len == 0 || end < off)
 		return -EINVAL;
-	fd = inode_io_fd(fs, in, true);
-	if (fd < 0)
-		return fd;
+	rc = store_open(fs->store, in->obj, true);
+	if (rc < 0)
+		return rc;
 	pthread_rwlock_wrlock(&in->trunc_lock);
 	/* Step 1 */
-	rc = store_fallocate(fs->store, fd, mode, off, len);
+	rc = store_fallocate(fs->store, in->obj, mode, off, len);
 	if (rc < 0)
 		goto out;
 	/* Step 2 */
@@ -853,10 +855,11 @@ out:
 
 /* ---- write-back ------------------------------------------------------- */
 
-/* Writes frames fr[0..n) (contiguous pages) in one store call, clipped at
- * size, and ends their write-back. */
-static int write_run(struct fs *fs, int fd, struct frame **fr, int n,
-		     uint64_t size)
+/* Writes frames fr[0..n) (contiguous pages) of in in one store call,
+ * clipped at size, and ends their write-back; orc is store_open's answer
+ * (an error fails the run without a store call). */
+static int write_run(struct fs *fs, struct inode *in, int orc,
+		     struct frame **fr, int n, uint64_t size)
 {
 	struct iovec iov[WB_BATCH];
 	uint64_t ino, pgno, first, ps = fs->page_size;
@@ -876,8 +879,8 @@ static int write_run(struct fs *fs, int fd, struct frame **fr, int n,
 		cnt++;
 	}
 	if (cnt)
-		rc = fd < 0 ? fd : store_writev(fs->store, fd, iov, cnt,
-						first * ps);
+		rc = orc < 0 ? orc : store_writev(fs->store, in->obj, iov, cnt,
+						  first * ps);
 	for (int i = 0; i < n; i++)
 		cache_writeback_done(fs->cache, fr[i], rc);
 	return rc;
@@ -888,7 +891,7 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 {
 	struct frame *fr[WB_BATCH];
 	uint32_t batches;
-	int err = 0, fd;
+	int err = 0, orc;
 
 	if (in->type != S_IFREG)
 		return 0;
@@ -901,7 +904,7 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 		pthread_mutex_unlock(&in->flush_lock);
 		return -EBUSY;
 	}
-	fd = inode_io_fd(fs, in, true);
+	orc = store_open(fs->store, in->obj, true);
 	/* Bounded: frames dirtied again while this runs wait for the next
 	 * write-back, so a busy writer cannot keep an fsync here forever. */
 	batches = cache_file_ndirty(fs->cache, in->id) / WB_BATCH + 2;
@@ -922,7 +925,7 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 				if (p != p0 + (uint64_t)(j - i))
 					break;
 			}
-			rc = write_run(fs, fd, fr + i, j - i, size);
+			rc = write_run(fs, in, orc, fr + i, j - i, size);
 			if (rc && !err)
 				err = rc;
 		}
