@@ -297,7 +297,8 @@ static void file_line(void *arg, struct inode *in)
 
 	if (!res && !reads)
 		return;
-	/* Under itab_lock: readlink of our own fd does not block. */
+	/* Under itab_lock: the dir store answers from /proc/self/fd
+	 * without blocking. */
 	if (!inode_path(a->fs, in, path, sizeof(path)))
 		strcpy(path, "?");
 	fprintf(a->out, "%llu %llu %llu %u %u %llu %llu %llu %s\n",
