@@ -900,6 +900,91 @@ static void test_store_http_bad_new_nginx(void **state)
 	assert_non_null(strstr(err, "not a WebDAV collection"));
 }
 
+/* Calls in parallel: each thread writes and reads its own file, all read
+ * one shared handle, and one renames the directory they are in (for
+ * TSan; the data is checked too). */
+struct thr {
+	struct store *st;
+	struct store_obj *dir, *shared;
+	const char *data;
+	int id, bad;
+};
+
+static void *worker(void *arg)
+{
+	struct thr *t = arg;
+	char name[32], buf[4096];
+	struct store_obj *f = NULL;
+	struct stat sb;
+	bool changed;
+
+	snprintf(name, sizeof(name), "t%d", t->id);
+	if (store_create(t->st, t->dir, name, 0644, O_EXCL) < 0 ||
+	    store_lookup(t->st, t->dir, name, &f, &sb) < 0) {
+		t->bad++;
+		return NULL;
+	}
+	for (int i = 0; i < 20; i++) {
+		uint64_t off = (uint64_t)(i % 4) * 4096;
+
+		if (writes(t->st, f, t->data + off, 4096, off) < 0 ||
+		    store_read(t->st, f, buf, 4096, off) != 4096 ||
+		    memcmp(buf, t->data + off, 4096) ||
+		    store_read(t->st, t->shared, buf, 4096, off) != 4096 ||
+		    memcmp(buf, t->data + off, 4096) ||
+		    store_revalidate(t->st, f, &sb, &changed) < 0 || changed ||
+		    store_getattr(t->st, f, &sb) < 0)
+			t->bad++;
+		store_path(t->st, f, name, sizeof(name));
+	}
+	store_release(t->st, f);
+	return NULL;
+}
+
+static void threads_on(struct store *st, struct httpd *h, const char *dname)
+{
+	struct store_obj *r = root(st, NULL), *d, *shared;
+	char *data = malloc(4 * 4096), path[300];
+	pthread_t th[6];
+	struct thr t[6];
+
+	pattern(data, 4 * 4096, 9);
+	assert_int_equal(store_mkdir(st, r, dname, 0755), 0);
+	d = lookup(st, r, dname, NULL);
+	snprintf(path, sizeof(path), "%s/shared", dname);
+	put_local(h, path, data, 4 * 4096);
+	shared = lookup(st, d, "shared", NULL);
+	for (int i = 0; i < 6; i++) {
+		t[i] = (struct thr){ st, d, shared, data, i, 0 };
+		pthread_create(&th[i], NULL, worker, &t[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].bad, 0);
+	}
+	snprintf(path, sizeof(path), "%s moved", dname);
+	assert_int_equal(store_rename(st, r, dname, r, path, 0), 0);
+	assert_int_equal(store_read(st, shared, data, 10, 0), 10);
+	store_release(st, shared);
+	store_release(st, d);
+	store_release(st, r);
+	free(data);
+}
+
+static void test_store_http_threads(void **state)
+{
+	struct httpd *h = need_apache();
+	struct store *st = open_store(h->url);
+
+	(void)state;
+	threads_on(st, h, "thr");
+	store_free(st);
+	st = open_store(h->url);
+	assert_int_equal(store_http_spool_always(st), 0);
+	threads_on(st, h, "thr spool");
+	store_free(st);
+}
+
 static int teardown_all(void **state)
 {
 	(void)state;
@@ -919,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_store_http_changed),
 		cmocka_unit_test(test_store_http_truncate),
 		cmocka_unit_test(test_store_http_spool),
+		cmocka_unit_test(test_store_http_threads),
 		cmocka_unit_test(test_store_http_nginx),
 		cmocka_unit_test(test_store_http_server_down),
 		cmocka_unit_test(test_store_http_bad_new),
