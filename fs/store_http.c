@@ -152,6 +152,10 @@ struct http {
 	struct store_obj *all;		/* under lock: every node, detached
 					 * ones with handles included */
 	ino_t next_ino;			/* under lock */
+	uint64_t revalidations;		/* atomic: revalidate calls that got
+					 * an answer */
+	uint64_t revalidate_changed;	/* atomic: of those, objects another
+					 * writer had changed */
 };
 
 static const struct store_ops http_ops;
@@ -1471,6 +1475,10 @@ static int http_revalidate(struct store *s, struct store_obj *obj,
 	obj->fresh_ms = now_ms(CLOCK_MONOTONIC);
 	fill_stat(h, obj, st);
 	pthread_mutex_unlock(&h->lock);
+	__atomic_add_fetch(&h->revalidations, 1, __ATOMIC_RELAXED);
+	if (*changed)
+		__atomic_add_fetch(&h->revalidate_changed, 1,
+				   __ATOMIC_RELAXED);
 	if (drop)
 		spool_drop(h, obj);
 	pthread_rwlock_unlock(&obj->io_lock);
@@ -1541,7 +1549,12 @@ static int http_stats_format(struct store *s, char *buf, size_t len)
 	n = (size_t)webdav_stats_format(&st, buf, len);
 	k = snprintf(buf ? buf + (n < len ? n : len) : NULL,
 		     n < len ? len - n : 0,
+		     "http_revalidations %llu\nhttp_revalidate_changed %llu\n"
 		     "http_partial_put %d\nhttp_spool %d\nhttp_server %s\n",
+		     (unsigned long long)__atomic_load_n(&h->revalidations,
+							 __ATOMIC_RELAXED),
+		     (unsigned long long)__atomic_load_n(
+			     &h->revalidate_changed, __ATOMIC_RELAXED),
 		     h->caps.partial_put, h->spool,
 		     h->caps.server[0] ? h->caps.server : "unknown");
 	return (int)(n + (size_t)(k > 0 ? k : 0));
