@@ -518,7 +518,7 @@ static void test_fs_http_refusals(void **s)
 	snprintf(url, sizeof(url), "%safile", H.url);
 	refused("frames=64", url, "not a");
 	refused("frames=64", "http://127.0.0.1:9/dav/", "framefs: http://");
-	refused("frames=64", H.auth_url, "ermission denied");
+	refused("frames=64", H.auth_url, "access denied");
 	refused("frames=64,netrc=/nonexistent/netrc", H.url, "netrc");
 	refused("frames=64,http_retries=x", H.url, "http_retries");
 	snprintf(url, sizeof(url), "http://%s:%s@127.0.0.1:%d/auth/", H.user,
