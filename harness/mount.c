@@ -142,7 +142,8 @@ static int spawn(struct mnt *m)
 				dup2(fd, STDERR_FILENO);
 			}
 		}
-		execl(bin, bin, "-f", "-o", m->opts, m->backing, m->mp,
+		execl(bin, bin, "-f", "-o", m->opts,
+		      m->source[0] ? m->source : m->backing, m->mp,
 		      (char *)NULL);
 		_exit(127);
 	}

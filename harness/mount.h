@@ -27,6 +27,10 @@ struct mnt {
 				 * path ending in XXXXXX before mnt_start(),
 				 * its mkdtemp template */
 	char backing[300];
+	char source[300];	/* if set before mnt_start(): what framefs
+				 * mounts (an http:// URL) instead of
+				 * backing, which then names the directory
+				 * behind it that tests inspect */
 	char mp[300];
 	pid_t pid;		/* daemon, 0 once stopped */
 	char opts[512];

@@ -7,6 +7,16 @@
  * Each case mounts its own framefs (harness/mount.c) and unmounts it in its
  * teardown, which cmocka runs when the case fails too.  Without /dev/fuse
  * every case reports SKIP.
+ *
+ * FRAMEFS_TEST_STORE=webdav runs the cases about data (eviction and fsx
+ * for every policy, mmap, fault accounting, store errors, the crash, the
+ * unmount's write-back, O_TRUNC races, the latency model) with the store
+ * a real Apache mod_dav_fs on 127.0.0.1 instead of a directory: each mount
+ * gets a fresh collection, and M.backing is the directory Apache serves it
+ * from, so the byte-for-byte checks read what reached the server.  Cases
+ * about the directory store itself (hard links, fallocate, tmpfs, bind
+ * mounts, modes) run only on a directory; tests/test_fs_http.c has the
+ * web server's own cases.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -33,6 +43,7 @@
 
 #include <cmocka.h>
 
+#include "httpd.h"
 #include "need_fuse.h"
 #include "policy.h"
 
@@ -44,6 +55,25 @@ static char bind_dir[512];	/* a bind mount the nesting case made */
 static char log_path[64];	/* the daemon's stderr (start_logged) */
 static mode_t saved_umask;	/* a case changed the umask: teardown */
 static bool umask_changed;	/* restores saved_umask */
+
+static bool on_dav;		/* FRAMEFS_TEST_STORE=webdav */
+static struct httpd H;		/* its Apache */
+static unsigned dav_n;		/* collections made so far */
+
+/* The next mount's store: a new empty collection of H, served from a
+ * directory Apache's user owns. */
+static void dav_source(void)
+{
+	struct passwd *pw = getpwnam("www-data");
+
+	if (snprintf(M.backing, sizeof(M.backing), "%.280s/c%u", H.root,
+		     ++dav_n) >= (int)sizeof(M.backing))
+		fail_msg("Apache's root %s is too long", H.root);
+	assert_int_equal(mkdir(M.backing, 0755), 0);
+	if (pw)
+		assert_int_equal(chown(M.backing, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(M.source, sizeof(M.source), "%.200sc%u/", H.url, dav_n);
+}
 
 static int setup(void **state)
 {
@@ -118,6 +148,8 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 static void start(const char *opts)
 {
+	if (on_dav && !M.source[0])
+		dav_source();
 	if (mnt_start(&M, opts) != 0)
 		fail_msg("framefs did not mount with -o %s", opts);
 }
@@ -128,6 +160,8 @@ static void start_logged(const char *opts)
 {
 	int fd, saved;
 
+	if (on_dav && !M.source[0])
+		dav_source();
 	snprintf(log_path, sizeof(log_path), "/tmp/framefs-log.XXXXXX");
 	fd = mkstemp(log_path);
 	assert_true(fd >= 0);
@@ -1252,7 +1286,8 @@ static void test_fs_unmount_dirty_count(void **s)
 		fail_msg("no unmount line in the daemon's stderr:\n%s", log);
 	print_message("%s", at);
 	assert_true(n >= 1 && n <= NPAGES);
-	snprintf(want, sizeof(want), " dirty pages to %s\n", M.backing);
+	snprintf(want, sizeof(want), " dirty pages to %s\n",
+		 on_dav ? M.source : M.backing);
 	assert_non_null(strstr(at, want));
 	p = slurp(bpath(&M, "f"), &len);
 	assert_int_equal(len, NPAGES * PS);
@@ -2159,9 +2194,52 @@ int main(void)
 						setup, teardown),
 	};
 
+#define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	/* The cases about data, on a WebDAV store (the file's header). */
+	const struct CMUnitTest dav_tests[] = {
+		CASE(test_fs_fault_accounting),
+		CASE(test_fs_mmap_shared),
+		CASE(test_fs_mmap_private),
+		CASE(test_fs_mmap_fork),
+		CASE(test_fs_eviction_every_policy),
+		CASE(test_fs_fsx_every_policy),
+		CASE(test_fs_fsx_reclaim_direct),
+		CASE(test_fs_policy_switch_live),
+		CASE(test_fs_store_eio),
+		CASE(test_fs_crash),
+		CASE(test_fs_unmount_dirty_count),
+		CASE(test_fs_otrunc_race),
+		CASE(test_fs_store_latency),
+	};
+	const char *store = getenv("FRAMEFS_TEST_STORE");
+	int rc;
+
 	signal(SIGPIPE, SIG_IGN);
 	/* TEST_FS_ONLY=test_fs_help* runs the cases matching a pattern. */
 	if (getenv("TEST_FS_ONLY"))
 		cmocka_set_test_filter(getenv("TEST_FS_ONLY"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (!store || !strcmp(store, "dir"))
+		return cmocka_run_group_tests(tests, NULL, NULL);
+	if (strcmp(store, "webdav")) {
+		fprintf(stderr, "test_fs: FRAMEFS_TEST_STORE=%s: not dir or "
+			"webdav\n", store);
+		return 2;
+	}
+	on_dav = true;
+	if (!httpd_available(HTTPD_APACHE) || !mnt_available()) {
+		/* cmocka reports each case SKIP through NEED_FUSE() or
+		 * here: a run without Apache proves nothing. */
+		printf("[  SKIPPED ] Apache httpd with mod_dav_fs or /dev/fuse "
+		       "missing\n");
+		return 77;
+	}
+	if (httpd_start(&H, HTTPD_APACHE) != 0) {
+		fprintf(stderr, "test_fs: Apache: %s\n", H.why);
+		return 1;
+	}
+	rc = cmocka_run_group_tests_name("fs on webdav", dav_tests, NULL,
+					 NULL);
+	httpd_cleanup(&H);
+	return rc;
+#undef CASE
 }

@@ -1,0 +1,593 @@
+/* test_fs_http.c - framefs mounting a web server: Apache httpd with
+ * mod_dav_fs (read-write) and nginx (read-only), both real, on 127.0.0.1,
+ * started and stopped by PID (harness/httpd.c).
+ *
+ * What only a network store has: names and data through WebDAV checked on
+ * the server's disk; close-to-open against a file changed on the server;
+ * a write-back that finds the file changed (refused, EIO, dirty pages
+ * kept); the server stopped during write-back and started again (nothing
+ * lost); an unmount with the server gone (the pages saved locally, the
+ * count said); URLs that are not a collection, nothing listening, bad and
+ * good credentials (never on the command line, never in stats).
+ * tests/test_fs.c runs the data cases (eviction and fsx for every policy,
+ * mmap, ...) on Apache too, with FRAMEFS_TEST_STORE=webdav.
+ *
+ * Every case SKIPs without /dev/fuse or without the server it needs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "httpd.h"
+#include "need_fuse.h"
+
+#define PS 4096u
+
+static struct mnt M;
+static struct httpd H;		/* the case's server */
+static char log_path[64];	/* the daemon's stdout and stderr */
+static char dump_dir[128];	/* unwritten pages the daemon saved */
+static char netrc_path[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&M, 0, sizeof(M));
+	memset(&H, 0, sizeof(H));
+	return 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mnt_stop_all();
+	mnt_cleanup(&M);
+	httpd_cleanup(&H);
+	if (log_path[0])
+		unlink(log_path);
+	log_path[0] = '\0';
+	if (netrc_path[0])
+		unlink(netrc_path);
+	netrc_path[0] = '\0';
+	if (dump_dir[0])
+		nftw(dump_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	dump_dir[0] = '\0';
+	return 0;
+}
+
+static void need_server(enum httpd_kind kind, bool auth)
+{
+	NEED_FUSE();
+	if (!httpd_available(kind)) {
+		print_message("%s is not installed\n",
+			      kind == HTTPD_APACHE ? "apache2" : "nginx");
+		skip();
+	}
+	H.auth = auth;
+	if (httpd_start(&H, kind) != 0)
+		fail_msg("server did not start: %s", H.why);
+}
+
+/* Mounts url (H.url if NULL) with its daemon's output in log_path. */
+static int start_url(const char *url, const char *opts)
+{
+	int fd;
+
+	snprintf(M.source, sizeof(M.source), "%s", url ? url : H.url);
+	snprintf(log_path, sizeof(log_path), "/tmp/framefs-log.XXXXXX");
+	fd = mkstemp(log_path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(M.log, sizeof(M.log), "%s", log_path);
+	M.quiet = true;
+	return mnt_start(&M, opts);
+}
+
+static void start(const char *opts)
+{
+	if (start_url(NULL, opts) != 0)
+		fail_msg("framefs did not mount %s: %s", H.url, M.why);
+}
+
+static char *slurp_path(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		assert_true(n > 0);
+		done += (size_t)n;
+	}
+	buf[done] = '\0';
+	close(fd);
+	if (len)
+		*len = done;
+	return buf;
+}
+
+static char *daemon_log(void)
+{
+	char *s = slurp_path(log_path, NULL);
+
+	return s ? s : strdup("");
+}
+
+/* A file in the served directory, owned by the server's user, with its
+ * mtime set back a few seconds (Apache's ETags are weak, and change
+ * without notice, within a second of a write). */
+static void put_server(const char *name, const void *data, size_t len,
+		       int age_s)
+{
+	char path[600];
+	struct passwd *pw = getpwnam("www-data");
+	struct timespec tv[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", H.root, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	clock_gettime(CLOCK_REALTIME, &tv[0]);
+	tv[0].tv_sec -= age_s;
+	tv[1] = tv[0];
+	assert_int_equal(futimens(fd, tv), 0);
+	close(fd);
+	if (pw && geteuid() == 0)
+		assert_int_equal(chown(path, pw->pw_uid, pw->pw_gid), 0);
+}
+
+static char *get_server(const char *name, size_t *len)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", H.root, name);
+	return slurp_path(path, len);
+}
+
+static void fill(char *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)('a' + (i * 7 + seed + i / PS) % 26);
+}
+
+static int write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) < 0 ? -errno : 0;
+}
+
+/* Runs framefs in the foreground on url and mp with opts and returns its
+ * exit status, its stderr in err; for the refusals, which must come before
+ * anything is mounted. */
+static int run_framefs(const char *opts, const char *url, const char *mp,
+		       char *err, size_t errlen)
+{
+	const char *bin = getenv("FRAMEFS");
+	/* timeout: a framefs that mounted after all is stopped, and the
+	 * case fails instead of hanging. */
+	char *argv[] = { "timeout", "30", (char *)bin, "-f", "-o",
+			 (char *)opts, (char *)url, (char *)mp, NULL };
+
+	assert_non_null(bin);
+	return run_cmd(argv, err, errlen);
+}
+
+/* ---- names and data ------------------------------------------------------ */
+
+static void test_fs_http_apache_basics(void **s)
+{
+	enum { N = 40 };
+	char *buf = malloc(N * PS), *back, names[4096];
+	size_t len, nl = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	start("frames=32");
+	fill(buf, N * PS, 1);
+	/* Bigger than the pool: written back while still being written. */
+	assert_int_equal(write_file(mpath(&M, "f"), buf, N * PS), 0);
+	assert_int_equal(mkdir(mpath(&M, "dir"), 0755), 0);
+	assert_int_equal(write_file(mpath(&M, "dir/small"), "hello", 5), 0);
+	assert_int_equal(rename(mpath(&M, "dir"), mpath(&M, "dir2")), 0);
+	assert_int_equal(stat(mpath(&M, "dir2/small"), &st), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(mkdir(mpath(&M, "gone"), 0755), 0);
+	assert_int_equal(rmdir(mpath(&M, "gone")), 0);
+	assert_int_equal(rmdir(mpath(&M, "dir2")), -1);
+	assert_int_equal(errno, ENOTEMPTY);
+	d = opendir(M.mp);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s ",
+				       de->d_name);
+	closedir(d);
+	assert_non_null(strstr(names, "f "));
+	assert_non_null(strstr(names, "dir2 "));
+	assert_null(strstr(names, "gone"));
+	/* Read back through the frames after a drop: from the server. */
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	fd = open(mpath(&M, "f"), O_RDONLY);
+	assert_true(fd >= 0);
+	back = malloc(N * PS);
+	assert_int_equal(pread(fd, back, N * PS, 0), (ssize_t)(N * PS));
+	assert_memory_equal(back, buf, N * PS);
+	free(back);
+	close(fd);
+	assert_true(mnt_stat(&M, "http_requests_get") >= 1);
+	assert_true(mnt_stat(&M, "http_requests_put") >= 1);
+	{
+		char *stats = slurp_path(mpath(&M, ".framefs/stats"), NULL);
+		char want[200];
+
+		assert_non_null(stats);
+		assert_non_null(strstr(stats, "store http\n"));
+		snprintf(want, sizeof(want), "store_path %s\n", H.url);
+		assert_non_null(strstr(stats, want));
+		free(stats);
+	}
+	assert_int_equal(mnt_stop(&M), 0);
+	back = get_server("f", &len);
+	assert_non_null(back);
+	assert_int_equal(len, N * PS);
+	assert_memory_equal(back, buf, N * PS);
+	free(back);
+	back = get_server("dir2/small", &len);
+	assert_non_null(back);
+	assert_string_equal(back, "hello");
+	free(back);
+	free(buf);
+}
+
+/* nginx: a plain HTTP server, read-only; pages by Range GET, mmap too. */
+static void test_fs_http_nginx_readonly(void **s)
+{
+	enum { N = 20 };
+	char *buf = malloc(N * PS + 100), *p;
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_NGINX, false);
+	fill(buf, N * PS + 100, 2);
+	put_server("data", buf, N * PS + 100, 5);
+	start("frames=64");
+	fd = open(mpath(&M, "data"), O_RDONLY);
+	assert_true(fd >= 0);
+	p = mmap(NULL, N * PS + 100, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_memory_equal(p, buf, N * PS + 100);
+	munmap(p, N * PS + 100);
+	close(fd);
+	assert_true(mnt_stat(&M, "frame_misses") >= N + 1);
+	assert_int_equal(open(mpath(&M, "data"), O_WRONLY), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(open(mpath(&M, "new"), O_WRONLY | O_CREAT, 0644), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(mkdir(mpath(&M, "d"), 0755), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(buf);
+}
+
+/* ---- consistency ----------------------------------------------------- */
+
+/* Close-to-open: a file changed on the server is seen whole at the next
+ * open, not mixed with pages the frames or the kernel kept. */
+static void test_fs_http_close_to_open(void **s)
+{
+	enum { N = 8 };
+	char a[N * PS], b[N * PS + 10], got[N * PS + 10];
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	fill(a, sizeof(a), 3);
+	fill(b, sizeof(b), 4);
+	put_server("c2o", a, sizeof(a), 10);
+	start("frames=64");
+	fd = open(mpath(&M, "c2o"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, got, sizeof(got)), (ssize_t)sizeof(a));
+	assert_memory_equal(got, a, sizeof(a));
+	close(fd);
+	/* Another writer changes it on the server. */
+	put_server("c2o", b, sizeof(b), 5);
+	fd = open(mpath(&M, "c2o"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, got, sizeof(got)), (ssize_t)sizeof(b));
+	assert_memory_equal(got, b, sizeof(b));
+	close(fd);
+	assert_true(mnt_stat(&M, "http_revalidate_changed") >= 1);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* A file changed on the server while this mount has dirty pages of it:
+ * the write-back is refused (If: on the ETag), fsync says EIO, the log
+ * says why, the other writer's bytes stay, our pages stay dirty and are
+ * saved at the unmount. */
+static void test_fs_http_changed_under_dirty(void **s)
+{
+	char a[2 * PS], other[3 * PS], mine[PS], *back, *log, path[400];
+	size_t len;
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	fill(a, sizeof(a), 5);
+	fill(other, sizeof(other), 6);
+	memset(mine, 'M', sizeof(mine));
+	put_server("conflict", a, sizeof(a), 10);
+	start("frames=64,dirty_expire_ms=600000,dirty_background=100,"
+	      "dirty_max=100");
+	fd = open(mpath(&M, "conflict"), O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, mine, PS, 0), (ssize_t)PS);
+	put_server("conflict", other, sizeof(other), 5);
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_true(mnt_stat(&M, "frames_dirty") >= 1);
+	back = get_server("conflict", &len);
+	assert_int_equal(len, sizeof(other));
+	assert_memory_equal(back, other, sizeof(other));
+	free(back);
+	log = daemon_log();
+	if (!strstr(log, "changed on the server"))
+		fail_msg("no conflict line in the daemon's log:\n%s", log);
+	free(log);
+	close(fd);
+	/* The unmount cannot write them either: it saves them. */
+	assert_int_equal(mnt_stop(&M), 1);
+	log = daemon_log();
+	if (sscanf(strstr(log, "saved under ") ? strstr(log, "saved under ") :
+		   "", "saved under %127s", dump_dir) != 1)
+		fail_msg("no 'saved under' in the daemon's log:\n%s", log);
+	free(log);
+	if (dump_dir[strlen(dump_dir) - 1] == '/')
+		dump_dir[strlen(dump_dir) - 1] = '\0';
+	snprintf(path, sizeof(path), "%s/conflict", dump_dir);
+	back = slurp_path(path, &len);
+	assert_non_null(back);
+	assert_true(len >= PS);
+	assert_memory_equal(back, mine, PS);
+	free(back);
+	back = get_server("conflict", &len);
+	assert_memory_equal(back, other, sizeof(other));
+	free(back);
+}
+
+/* ---- the server going away --------------------------------------------- */
+
+/* Stopped during write-back: fsync reports the error, nothing is dropped,
+ * and once the server is back the data reaches it. */
+static void test_fs_http_server_restart(void **s)
+{
+	enum { N = 64 };
+	char *buf = malloc(N * PS), *back;
+	size_t len;
+	int fd, rc;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	start("frames=256,dirty_expire_ms=600000,dirty_background=100,"
+	      "dirty_max=100,http_retries=1");
+	fill(buf, N * PS, 7);
+	fd = open(mpath(&M, "r"), O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, N * PS), (ssize_t)(N * PS));
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), N);
+	assert_int_equal(httpd_stop(&H), 0);
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_true(mnt_stat(&M, "frames_dirty") > 0);
+	assert_true(mnt_stat(&M, "http_transport_errors") >= 1);
+	assert_int_equal(httpd_start_again(&H), 0);
+	/* The error was reported once; the next fsync writes. */
+	rc = fsync(fd);
+	if (rc != 0)
+		rc = fsync(fd);
+	assert_int_equal(rc, 0);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
+	close(fd);
+	back = get_server("r", &len);
+	assert_int_equal(len, N * PS);
+	assert_memory_equal(back, buf, N * PS);
+	free(back);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(buf);
+}
+
+/* The server gone at the unmount: the daemon says how many pages it
+ * could not write, saves them where it says, and exits non-zero. */
+static void test_fs_http_unmount_server_down(void **s)
+{
+	enum { N = 12 };
+	char buf[N * PS], *log, *at, path[400], *back;
+	unsigned n = 0;
+	size_t len;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	start("frames=64,dirty_expire_ms=600000,dirty_background=100,"
+	      "dirty_max=100,http_retries=0");
+	fill(buf, sizeof(buf), 8);
+	assert_int_equal(mkdir(mpath(&M, "sub"), 0755), 0);
+	{
+		int fd = open(mpath(&M, "sub/late"), O_RDWR | O_CREAT, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, buf, sizeof(buf)),
+				 (ssize_t)sizeof(buf));
+		/* no close yet: a close writes back */
+		assert_int_equal(httpd_stop(&H), 0);
+		close(fd);
+	}
+	assert_int_equal(mnt_stop(&M), 1);
+	log = daemon_log();
+	at = strstr(log, "dirty pages could not be written");
+	if (!at)
+		fail_msg("no count of unwritten pages:\n%s", log);
+	while (at > log && at[-1] != '\n')
+		at--;
+	assert_int_equal(sscanf(at, "framefs: %u dirty pages", &n), 1);
+	assert_int_equal(n, N);
+	at = strstr(at, "saved under ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "saved under %127s", dump_dir), 1);
+	free(log);
+	if (dump_dir[strlen(dump_dir) - 1] == '/')
+		dump_dir[strlen(dump_dir) - 1] = '\0';
+	snprintf(path, sizeof(path), "%s/sub/late", dump_dir);
+	back = slurp_path(path, &len);
+	assert_non_null(back);
+	assert_int_equal(len, sizeof(buf));
+	assert_memory_equal(back, buf, sizeof(buf));
+	free(back);
+}
+
+/* ---- refusals: one line, exit non-zero, nothing mounted -------------- */
+
+static void refused(const char *opts, const char *url, const char *want)
+{
+	char err[2048], mp[] = "/tmp/framefs-mp.XXXXXX";
+	int rc;
+
+	assert_non_null(mkdtemp(mp));
+	rc = run_framefs(opts, url, mp, err, sizeof(err));
+	rmdir(mp);
+	if (rc == 0 || !strstr(err, want))
+		fail_msg("framefs -o %s %s: exit %d, wanted '%s' in:\n%s",
+			 opts, url, rc, want, err);
+	if (strchr(err, '\n') != strrchr(err, '\n'))
+		fail_msg("more than one line for %s:\n%s", url, err);
+	print_message("%s", err);
+}
+
+static void test_fs_http_refusals(void **s)
+{
+	char url[300];
+
+	(void)s;
+	need_server(HTTPD_APACHE, true);
+	put_server("afile", "x", 1, 5);
+	snprintf(url, sizeof(url), "%safile", H.url);
+	refused("frames=64", url, "not a");
+	refused("frames=64", "http://127.0.0.1:9/dav/", "framefs: http://");
+	refused("frames=64", H.auth_url, "access denied");
+	refused("frames=64,netrc=/nonexistent/netrc", H.url, "netrc");
+	refused("frames=64,http_retries=x", H.url, "http_retries");
+	snprintf(url, sizeof(url), "http://%s:%s@127.0.0.1:%d/auth/", H.user,
+		 H.password, H.port);
+	refused("frames=64", url, "credentials");
+}
+
+/* Good credentials from a netrc file: the mount works, and the password
+ * is nowhere the daemon shows (stats, files, its command line, its log). */
+static void test_fs_http_netrc(void **s)
+{
+	char line[300], *txt;
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, true);
+	snprintf(netrc_path, sizeof(netrc_path), "/tmp/framefs-netrc.XXXXXX");
+	fd = mkstemp(netrc_path);
+	assert_true(fd >= 0);
+	snprintf(line, sizeof(line), "machine 127.0.0.1 login %s password %s\n",
+		 H.user, H.password);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	snprintf(line, sizeof(line), "frames=64,netrc=%s", netrc_path);
+	if (start_url(H.auth_url, line) != 0)
+		fail_msg("framefs did not mount %s with a netrc: %s",
+			 H.auth_url, M.why);
+	assert_int_equal(write_file(mpath(&M, "secretive"), "data", 4), 0);
+	txt = slurp_path(mpath(&M, ".framefs/stats"), NULL);
+	assert_null(strstr(txt, H.password));
+	free(txt);
+	snprintf(line, sizeof(line), "/proc/%d/cmdline", (int)M.pid);
+	fd = open(line, O_RDONLY);
+	if (fd >= 0) {
+		char cmd[8192];
+		ssize_t n = read(fd, cmd, sizeof(cmd));
+
+		close(fd);
+		/* NULs separate the arguments: memmem, not strstr. */
+		assert_true(n > 0);
+		assert_null(memmem(cmd, (size_t)n, H.password,
+				   strlen(H.password)));
+	}
+	assert_int_equal(mnt_stop(&M), 0);
+	txt = daemon_log();
+	assert_null(strstr(txt, H.password));
+	free(txt);
+	txt = get_server("secretive", NULL);
+	assert_string_equal(txt, "data");
+	free(txt);
+}
+
+int main(void)
+{
+#define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		CASE(test_fs_http_apache_basics),
+		CASE(test_fs_http_nginx_readonly),
+		CASE(test_fs_http_close_to_open),
+		CASE(test_fs_http_changed_under_dirty),
+		CASE(test_fs_http_server_restart),
+		CASE(test_fs_http_unmount_server_down),
+		CASE(test_fs_http_refusals),
+		CASE(test_fs_http_netrc),
+	};
+#undef CASE
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("TEST_FS_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_FS_ONLY"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
