@@ -108,6 +108,8 @@ struct fs_opts {
 	bool clone_fd;			/* one /dev/fuse fd per worker */
 	bool reclaim_direct;		/* reclaim=direct: a miss with no
 					 * free frame evicts one itself */
+	const char *netrc;		/* netrc=FILE: http credentials */
+	uint32_t http_retries;		/* tries after a failed first */
 };
 
 /* fs counters, all atomic, monotonic; names are the .framefs/stats names */
@@ -289,6 +291,16 @@ int pager_sync_all(struct fs *fs);
 /* After the session ends: writes back everything, retrying; returns the
  * number of frames that could not be written. */
 uint32_t pager_final_flush(struct fs *fs);
+/* After pager_final_flush left frames dirty: writes each such file's dirty
+ * pages into dir (made, mode 0700) at the file's store path, at their
+ * offsets (a sparse file as long as the file), and counts them clean.
+ * Returns the pages saved; the first error in *err. */
+uint32_t pager_save_unwritten(struct fs *fs, const char *dir, int *err);
+/* Close-to-open: the store says in changed under this mount (another
+ * writer).  Unless this mount has dirty pages of it (its own writes,
+ * which the store will refuse: they stay), its frames go and its size is
+ * size.  Returns whether they went: the kernel's pages must go too. */
+bool pager_revalidate(struct fs *fs, struct inode *in, uint64_t size);
 void pager_trace(struct fs *fs, struct inode *in, uint64_t pgno, char op,
 		 bool hit);
 

@@ -26,6 +26,7 @@
 
 #define PROG "framefs"
 #include "prog.h"
+#include "store_http.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,7 +49,8 @@
  * check. */
 struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
-	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim;
+	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
+	     *netrc, *http_retries;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -67,6 +69,7 @@ static const struct {
 	O("dirty_background", dirty_bg), O("dirty_max", dirty_max),
 	O("dirty_expire_ms", dirty_expire), O("store_latency", latency),
 	O("trace", trace), O("threads", threads), O("reclaim", reclaim),
+	O("netrc", netrc), O("http_retries", http_retries),
 };
 #undef O
 
@@ -84,9 +87,11 @@ static const char *const fuse_passed[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: framefs [-f] [-d] [-o OPTIONS] BACKING_DIR MOUNTPOINT\n"
+"usage: framefs [-f] [-d] [-o OPTIONS] BACKING_DIR|URL MOUNTPOINT\n"
 "\n"
-"Serves BACKING_DIR at MOUNTPOINT through a fixed pool of page frames with\n"
+"Serves BACKING_DIR, or the WebDAV collection (or plain HTTP server,\n"
+"read-only) at an http:// or https:// URL, at MOUNTPOINT through a fixed\n"
+"pool of page frames with\n"
 "its own eviction policy and write-back.  The kernel's page cache of the\n"
 "mount is kept a subset of the frames, so clients' page faults are the\n"
 "daemon's reads.  MOUNTPOINT/.framefs/ holds stats, frames, files, control.\n"
@@ -132,6 +137,12 @@ static void usage(FILE *out)
 "                         trace format; FILE.zst is written compressed)\n"
 "  threads=N              FUSE worker threads, 2..1024 (default %u); they\n"
 "                         never retire; the pool needs 2*N+8 frames\n"
+"  netrc=FILE             a URL's credentials (machine HOST login USER\n"
+"                         password PASS); else FRAMEFS_HTTP_USER and\n"
+"                         FRAMEFS_HTTP_PASSWORD; never on the command line\n"
+"  http_retries=N         a URL's requests are tried again N times, 0..20,\n"
+"                         with backoff, after no answer, a timeout or a 5xx\n"
+"                         (default 3)\n"
 "\n"
 "libfuse's options framefs passes on (-o):\n"
 "  allow_other                 let other users use the mount; brings\n"
@@ -154,6 +165,7 @@ static void usage(FILE *out)
 "  framefs -o cache=16M,policy=clock /srv/data /mnt/ff\n"
 "  framefs -f -o frames=256,readahead=0,refscan=1000 ./data ./mnt\n"
 "  framefs -o policy=clock:bits=2,allow_other /srv/data /mnt/ff\n"
+"  framefs -o frames=4096,netrc=$HOME/.netrc https://host/dav/ /mnt/ff\n"
 "\n", DEFAULT_FRAMES, DEFAULT_THREADS);
 }
 
@@ -330,6 +342,22 @@ static uint32_t parse_u32(const char *name, const char *s, uint32_t lo,
 	return (uint32_t)v;
 }
 
+/* An http:// or https:// URL rather than a directory. */
+static bool is_url(const char *s)
+{
+	return s && (!strncasecmp(s, "http://", 7) ||
+		     !strncasecmp(s, "https://", 8));
+}
+
+/* SCHEME://..., for the refusal of a URL framefs cannot mount (ftp://). */
+static bool looks_like_url(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	return n > 0 && !strncmp(s + n, "://", 3);
+}
+
 /* Fills o from the -o strings, refusing (exit 2) what cannot run. */
 static void opts_check(struct cmdline *r, struct fs_opts *o)
 {
@@ -409,6 +437,17 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 			 "microseconds in 0..10000000");
 	if (r->trace && !r->trace[0])
 		opt_fail("trace", r->trace, "needs a file name");
+	o->http_retries = 3;
+	if (r->http_retries)
+		o->http_retries = parse_u32("http_retries", r->http_retries, 0,
+					    20);
+	if (r->netrc && access(r->netrc, R_OK) < 0)
+		opt_fail("netrc", r->netrc, strerror(errno));
+	o->netrc = r->netrc;
+	if (!is_url(r->backing) && (r->netrc || r->http_retries))
+		opt_fail(r->netrc ? "netrc" : "http_retries",
+			 r->netrc ? r->netrc : r->http_retries,
+			 "only for an http:// or https:// store");
 	/* Reading ahead more than the pool can hold would evict pages before
 	 * anyone used them: at most half the pool, as the kernel's own
 	 * max_sane_readahead() once held readahead to half of free memory. */
@@ -430,6 +469,36 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	}
 }
 
+/* Puts the latency wrapper (with the data-path counters) and fault
+ * injection in front of fs->store and makes the root inode; or -1 after
+ * printing. */
+static int store_chain(struct fs *fs, const char *what)
+{
+	struct stat st;
+	int rc;
+
+	fs->store = store_latency_new(fs->store, fs->o.lat_kind,
+				      fs->o.lat_usec);
+	if (fs->store)
+		fs->store = store_fault_new(fs->store);
+	if (!fs->store) {
+		prog_errf("%s", strerror(errno));
+		return -1;
+	}
+	rc = store_root(fs->store, &fs->root.obj, &st);
+	if (rc < 0) {
+		prog_errf("%s: %s", what, strerror(-rc));
+		return -1;
+	}
+	fs->root.dev = st.st_dev;
+	fs->root.bino = st.st_ino;
+	fs->root.type = S_IFDIR;
+	fs->root.nlookup = 2;
+	pthread_rwlock_init(&fs->root.trunc_lock, NULL);
+	pthread_mutex_init(&fs->root.flush_lock, NULL);
+	return 0;
+}
+
 /* The backing directory, as the store chain fs->store (dir, then the
  * latency wrapper with its counters, then fault injection outermost) and
  * the root inode; or -1 after printing.  Refused when the daemon, as it
@@ -440,9 +509,7 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 static int open_backing(struct fs *fs, const char *path)
 {
 	char why[160];
-	struct stat st;
 	DIR *d;
-	int rc;
 
 	fs->backing = realpath(path, NULL);
 	if (!fs->backing) {
@@ -463,26 +530,54 @@ static int open_backing(struct fs *fs, const char *path)
 		return -1;
 	}
 	closedir(d);
-	fs->store = store_latency_new(fs->store, fs->o.lat_kind,
-				      fs->o.lat_usec);
-	if (fs->store)
-		fs->store = store_fault_new(fs->store);
+	return store_chain(fs, path);
+}
+
+/* The daemon's log lines from the http store (a retry, a write refused on
+ * a changed file).  While the mount is being set up they are held back:
+ * a refusal is one line, the store's reason, and the probe's retries of a
+ * server that does not answer would come before it. */
+static bool http_log_on;		/* atomic */
+
+static void http_log(void *arg, const char *line)
+{
+	(void)arg;
+	if (__atomic_load_n(&http_log_on, __ATOMIC_RELAXED))
+		fprintf(stderr, "framefs: %s\n", line);
+}
+
+/* A WebDAV collection or a plain HTTP server as the store, probed here:
+ * one line and -1 if it does not answer, is not a collection, or refuses
+ * the credentials. */
+static int open_url(struct fs *fs, const char *url)
+{
+	struct webdav_opts wo;
+	char why[400];
+
+	webdav_opts_default(&wo);
+	wo.retries = fs->o.http_retries;
+	wo.netrc = fs->o.netrc;
+	wo.log = http_log;
+	fs->backing = strdup(url);
+	if (!fs->backing) {
+		prog_errf("%s", strerror(ENOMEM));
+		return -1;
+	}
+	fs->store = store_http_new(url, &wo, why, sizeof(why));
 	if (!fs->store) {
-		fprintf(stderr, "framefs: %s\n", strerror(errno));
+		/* why names the URL (never its credentials) */
+		prog_errf("%s", why);
 		return -1;
 	}
-	rc = store_root(fs->store, &fs->root.obj, &st);
-	if (rc < 0) {
-		fprintf(stderr, "framefs: %s: %s\n", path, strerror(-rc));
+	/* store_http_new keeps what it needs of wo; the URL it speaks is
+	 * normalized (a trailing '/'): messages name that one. */
+	free(fs->backing);
+	fs->backing = strdup(store_where(fs->store));
+	if (!fs->backing) {
+		prog_errf("%s", strerror(ENOMEM));
 		return -1;
 	}
-	fs->root.dev = st.st_dev;
-	fs->root.bino = st.st_ino;
-	fs->root.type = S_IFDIR;
-	fs->root.nlookup = 2;
-	pthread_rwlock_init(&fs->root.trunc_lock, NULL);
-	pthread_mutex_init(&fs->root.flush_lock, NULL);
-	return 0;
+	return store_chain(fs, url);
 }
 
 /* Is the directory (dev, ino) the directory real or one of its ancestors?
@@ -539,7 +634,9 @@ static int check_mountpoint(const char *mp, const char *backing_arg,
 		fprintf(stderr, "framefs: %s: %s\n", mp, strerror(errno));
 		return -1;
 	}
-	if (st.st_dev == fs->root.dev && st.st_ino == fs->root.bino)
+	if (!fs->backing)
+		rc = 0;		/* a URL: the store is not a directory here */
+	else if (st.st_dev == fs->root.dev && st.st_ino == fs->root.bino)
 		fprintf(stderr, "framefs: %s: mountpoint is the backing "
 			"directory\n", mp);
 	else if (dir_is_under(real, fs->root.dev, fs->root.bino))
@@ -682,7 +779,8 @@ static void cmdline_free(struct cmdline *cl)
 	char **f[] = { &cl->frames, &cl->cache, &cl->policy, &cl->readahead,
 		       &cl->refscan, &cl->dirty_bg, &cl->dirty_max,
 		       &cl->dirty_expire, &cl->latency, &cl->trace,
-		       &cl->threads, &cl->reclaim, &cl->fuse_opts };
+		       &cl->threads, &cl->reclaim, &cl->netrc,
+		       &cl->http_retries, &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);
@@ -730,9 +828,21 @@ int main(int argc, char *argv[])
 	cmdline_parse(argc, argv, &cl);
 	opts_check(&cl, &fs.o);
 	fs.o.clone_fd = cl.clone_fd;
-	if (open_backing(&fs, cl.backing) < 0 ||
-	    check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0)
+	if (is_url(cl.backing)) {
+		/* The mountpoint first: no request for a mount that
+		 * cannot be made. */
+		if (check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0 ||
+		    open_url(&fs, cl.backing) < 0)
+			goto out;
+	} else if (looks_like_url(cl.backing) &&
+		   access(cl.backing, F_OK) < 0) {
+		prog_errf("%s: not a directory, nor an http:// or https:// "
+			  "URL", cl.backing);
 		goto out;
+	} else if (open_backing(&fs, cl.backing) < 0 ||
+		   check_mountpoint(cl.mountpoint, cl.backing, &fs) < 0) {
+		goto out;
+	}
 	/* The mount is made, and later unmounted, by its real path: the
 	 * daemon leaves its working directory in fuse_daemonize(). */
 	mp_real = realpath(cl.mountpoint, NULL);
@@ -752,6 +862,7 @@ int main(int argc, char *argv[])
 	if (fuse_session_mount(fs.se, mp_real) != 0)
 		goto out_signals;
 	bdi_readahead(mp_real, fs.o.readahead_kb);
+	__atomic_store_n(&http_log_on, true, __ATOMIC_RELAXED);
 	if (fuse_daemonize(cl.foreground) != 0)
 		goto out_unmount;
 	ret = pager_start(&fs);
@@ -792,8 +903,24 @@ out:
 	}
 	left = fs.cache ? pager_final_flush(&fs) : 0;
 	if (left) {
-		fprintf(stderr, "framefs: %u dirty frames could not be written "
-			"to %s; their data is lost\n", left, fs.backing);
+		/* Never dropped: saved where the user can take them back. */
+		char dump[64];
+		uint32_t saved;
+		int err = 0;
+
+		snprintf(dump, sizeof(dump), "/var/tmp/framefs-unwritten.%d",
+			 (int)getpid());
+		saved = pager_save_unwritten(&fs, dump, &err);
+		if (saved)
+			fprintf(stderr, "framefs: %u dirty pages could not be "
+				"written to %s; saved under %s/ (each file at "
+				"its path, the pages at their offsets)\n", saved,
+				fs.backing, dump);
+		if (saved < left)
+			fprintf(stderr, "framefs: %u dirty pages could not be "
+				"written to %s nor saved under %s/ (%s); their "
+				"data is lost\n", left - saved, fs.backing,
+				dump, strerror(err ? -err : EIO));
 		ret = 1;
 	}
 	if (fs.trace && trace_writer_close(fs.trace) < 0) {

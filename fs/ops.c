@@ -501,6 +501,31 @@ static int open_fh(struct fs *fs, struct inode *in, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* Close-to-open on a store others may change (a web server): an open
+ * asks the store whether the file changed since this mount last read or
+ * wrote it.  If so, its frames go (pager_revalidate), the open tells the
+ * kernel to drop its pages of the file (keep_cache = 0: the kernel
+ * invalidates them before the open returns), and its attributes, so the
+ * new size is read.  That one notify is for attributes only (offset -1):
+ * it touches no page and waits for no page lock, so unlike a data
+ * invalidation it is safe from a handler (DESIGN.md, "Protocols"). */
+static int revalidate(struct fs *fs, fuse_ino_t nodeid, struct inode *in,
+		      struct fuse_file_info *fi)
+{
+	struct stat st;
+	bool changed;
+	int rc;
+
+	rc = store_revalidate(fs->store, in->obj, &st, &changed);
+	if (rc < 0 || !changed)
+		return rc;
+	if (pager_revalidate(fs, in, (uint64_t)st.st_size)) {
+		fi->keep_cache = 0;
+		fuse_lowlevel_notify_inval_inode(fs->se, nodeid, -1, 0);
+	}
+	return 0;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t nodeid,
 		    struct fuse_file_info *fi)
 {
@@ -514,6 +539,13 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid,
 	}
 	in = inode_of(fs, nodeid);
 	rc = open_fh(fs, in, fi);
+	if (rc == 0 && (store_caps(fs->store) & STORE_CAP_REVALIDATE)) {
+		rc = revalidate(fs, nodeid, in, fi);
+		if (rc < 0) {
+			inode_put(fs, in);
+			free((void *)(uintptr_t)fi->fh);
+		}
+	}
 	if (rc == 0 && (fi->flags & O_TRUNC)) {
 		rc = pager_truncate(fs, in, 0);
 		if (rc < 0) {
@@ -625,8 +657,12 @@ static void op_flush(fuse_req_t req, fuse_ino_t nodeid,
 		fuse_reply_err(req, 0);
 		return;
 	}
+	/* A close writes back; on a store others share (close-to-open), the
+	 * store's own buffering too (a spool is PUT). */
 	fuse_reply_err(req, -sync_fh(fs_of(req),
-				     (struct fh *)(uintptr_t)fi->fh, false,
+				     (struct fh *)(uintptr_t)fi->fh,
+				     store_caps(fs_of(req)->store) &
+					     STORE_CAP_REVALIDATE,
 				     false));
 }
 

@@ -90,6 +90,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1485,4 +1488,118 @@ uint32_t pager_final_flush(struct fs *fs)
 		usleep(200000u * (unsigned)(attempt + 1));
 	}
 	return left;
+}
+
+/* ---- what the unmount could not write ----------------------------------- */
+
+/* mkdir -p of the directories above path (path itself is a file). */
+static int make_parents(char *path)
+{
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			int err = -errno;
+
+			*p = '/';
+			return err;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+struct save_arg {
+	struct fs *fs;
+	const char *dir;
+	uint32_t saved;
+	int err;
+};
+
+/* Saves the dirty frames of one file (called under itab_lock, once the
+ * session is over: no other thread runs). */
+static void save_file(void *arg, struct inode *in)
+{
+	struct save_arg *a = arg;
+	struct fs *fs = a->fs;
+	uint64_t ps = fs->page_size, size = inode_size(in);
+	char rel[PATH_MAX], path[PATH_MAX + 128];
+	struct frame *fr[64];
+	int fd, n, rc;
+
+	if (!cache_file_ndirty(fs->cache, in->id))
+		return;
+	rc = store_path(fs->store, in->obj, rel, sizeof(rel));
+	if (rc < 0)
+		snprintf(rel, sizeof(rel), "/.unnamed-%llu",
+			 (unsigned long long)in->id);
+	snprintf(path, sizeof(path), "%s%s", a->dir, rel);
+	rc = make_parents(path);
+	fd = rc < 0 ? rc : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (!a->err)
+			a->err = rc < 0 ? rc : -errno;
+		return;
+	}
+	if (ftruncate(fd, (off_t)size) < 0 && !a->err)
+		a->err = -errno;
+	/* Each collected frame is done: 0 when saved (it is no longer the
+	 * daemon's to write), the error otherwise; a failed frame stops the
+	 * file, so that collecting does not find it again. */
+	while ((n = cache_writeback_collect(fs->cache, in->id, fr, 64)) > 0) {
+		int err = 0;
+
+		for (int i = 0; i < n; i++) {
+			uint64_t ino, pgno, len;
+
+			cache_frame_key(fs->cache, fr[i], &ino, &pgno);
+			len = pgno * ps >= size ? 0 :
+			      size - pgno * ps < ps ? size - pgno * ps : ps;
+			if (!err && len &&
+			    pwrite(fd, cache_frame_data(fs->cache, fr[i]), len,
+				   (off_t)(pgno * ps)) != (ssize_t)len)
+				err = errno ? -errno : -EIO;
+			if (!err)
+				a->saved++;
+			cache_writeback_done(fs->cache, fr[i], err);
+		}
+		if (err) {
+			if (!a->err)
+				a->err = err;
+			break;
+		}
+	}
+	if (fsync(fd) < 0 && !a->err)
+		a->err = -errno;
+	close(fd);
+}
+
+uint32_t pager_save_unwritten(struct fs *fs, const char *dir, int *err)
+{
+	struct save_arg a = { .fs = fs, .dir = dir };
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		*err = -errno;
+		return 0;
+	}
+	inode_foreach(fs, save_file, &a);
+	*err = a.err;
+	return a.saved;
+}
+
+/* ---- close-to-open ------------------------------------------------------ */
+
+bool pager_revalidate(struct fs *fs, struct inode *in, uint64_t size)
+{
+	bool dropped = false;
+
+	/* trunc_lock for writing: no write() or write-back of the file runs
+	 * while its frames go and its size changes. */
+	pthread_rwlock_wrlock(&in->trunc_lock);
+	if (!cache_file_ndirty(fs->cache, in->id)) {
+		cache_drop_file(fs->cache, in->id, 0);
+		inode_set_size(in, size);
+		dropped = true;
+	}
+	pthread_rwlock_unlock(&in->trunc_lock);
+	return dropped;
 }

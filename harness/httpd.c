@@ -323,6 +323,10 @@ static int spawn(struct httpd *h)
 
 		if (fd >= 0)
 			dup2(fd, 2);
+		/* Nothing else of the caller's: a file it holds open on a
+		 * mount would keep that mount busy for as long as the server
+		 * runs. */
+		closefrom(3);
 		if (h->kind == HTTPD_APACHE) {
 			snprintf(conf, sizeof(conf), "%s/httpd.conf", h->dir);
 			execl(APACHE_BIN, APACHE_BIN, "-f", conf,
