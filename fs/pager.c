@@ -98,8 +98,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WB_BATCH	64		/* frames per collect, <= IOV in store */
-#define READ_BATCH	32		/* missing pages read in one go */
+#define WB_BATCH	64		/* frames per collect, <= STORE_IOV_MAX */
+#define READ_BATCH	256		/* missing pages read in one go: a
+				 * whole 1 MiB READ, one store request
+				 * (one GET on a web server) */
+_Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX,
+	       "one store request per run");
 #define WAIT_SLICE_MS	20
 #define WAIT_STEAL_ROUNDS	2	/* then free a frame yourself (rule 2) */
 #define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */

@@ -54,7 +54,8 @@ struct store;
 struct store_obj;			/* opaque: one object of a store */
 struct store_dir;			/* opaque: an open directory */
 
-#define STORE_IOV_MAX 64		/* most buffers in a readv/writev */
+#define STORE_IOV_MAX 256		/* most buffers in a readv/writev: 1 MiB
+				 * of pages, the largest READ */
 
 /* What a store can do (store_caps). */
 enum {

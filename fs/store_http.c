@@ -156,6 +156,8 @@ struct http {
 					 * an answer */
 	uint64_t revalidate_changed;	/* atomic: of those, objects another
 					 * writer had changed */
+	uint64_t writes_confirmed;	/* atomic: 412s to writes that had
+					 * landed after all (landed()) */
 };
 
 static const struct store_ops http_ops;
@@ -1235,6 +1237,35 @@ out:
 }
 
 /* writev with n's io_lock held for writing. */
+/* A 412 to a write can be our own write's doing: a PUT the server carried
+ * out whose answer was lost (a connection cut mid-answer, a timeout) is
+ * tried again with the ETag it had already changed.  Whether the bytes
+ * now on the server are the ones this write sends tells: if they are, the
+ * write landed (and overwrote nothing of anyone else's: those bytes are
+ * the same), and etag gets the ETag they came with; if not, someone else
+ * changed the object, and the 412 stands.  Only on the 412 path: one GET. */
+static bool landed(struct http *h, const char *path, const struct iovec *iov,
+		   int n, uint64_t off, uint64_t len, char *etag)
+{
+	char *buf = malloc(len ? len : 1);
+	size_t at = 0;
+	ssize_t got;
+	bool same;
+
+	if (!buf)
+		return false;
+	got = webdav_get(h->dav, path, off, len, buf, etag);
+	same = got == (ssize_t)len;
+	for (int i = 0; same && i < n; i++) {
+		same = !memcmp(buf + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	free(buf);
+	if (same)
+		__atomic_add_fetch(&h->writes_confirmed, 1, __ATOMIC_RELAXED);
+	return same;
+}
+
 static int writev_locked(struct http *h, struct store_obj *obj,
 			 const struct iovec *iov, int n, uint64_t off,
 			 uint64_t len)
@@ -1258,6 +1289,8 @@ static int writev_locked(struct http *h, struct store_obj *obj,
 		return rc;
 	rc = webdav_put(h->dav, path, iov, n, off, -1,
 			etag[0] ? etag : NULL, new_etag);
+	if (rc == -ESTALE && landed(h, path, iov, n, off, len, new_etag))
+		rc = 0;
 	if (rc == -ESTALE) {
 		stale(h, path, "not overwritten; dirty pages kept");
 		rc = -EIO;
@@ -1550,11 +1583,14 @@ static int http_stats_format(struct store *s, char *buf, size_t len)
 	k = snprintf(buf ? buf + (n < len ? n : len) : NULL,
 		     n < len ? len - n : 0,
 		     "http_revalidations %llu\nhttp_revalidate_changed %llu\n"
+		     "http_writes_confirmed %llu\n"
 		     "http_partial_put %d\nhttp_spool %d\nhttp_server %s\n",
 		     (unsigned long long)__atomic_load_n(&h->revalidations,
 							 __ATOMIC_RELAXED),
 		     (unsigned long long)__atomic_load_n(
 			     &h->revalidate_changed, __ATOMIC_RELAXED),
+		     (unsigned long long)__atomic_load_n(
+			     &h->writes_confirmed, __ATOMIC_RELAXED),
 		     h->caps.partial_put, h->spool,
 		     h->caps.server[0] ? h->caps.server : "unknown");
 	return (int)(n + (size_t)(k > 0 ? k : 0));
