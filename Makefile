@@ -5,7 +5,9 @@
 #   make bench     the benchmarks (figures, never pass/fail): the cache core,
 #                  the simulator's replay, framefs against
 #                  passthrough_ll and the native dir, then the live
-#                  kernel against its model (root and cgroup v1, else SKIP)
+#                  kernel against its model (root and cgroup v1, else SKIP),
+#                  then framefs over Apache/nginx against libcurl, the
+#                  directory store, davfs2 and rclone (SKIP where missing)
 #   make install   the five programs and their man pages under PREFIX
 #                  (default /usr/local), inside DESTDIR if it is set
 #   make format-check  what clang-format (.clang-format) would change: a
@@ -53,6 +55,7 @@ bench: build
 	$(BUILD)/bench/sim_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/kernel_bench $(BENCH_FLAGS)
+	$(BUILD)/bench/http_bench $(BENCH_FLAGS)
 
 sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined -Dlock_checks=true)
