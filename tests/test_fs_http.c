@@ -648,7 +648,7 @@ static void *acceptor_main(void *arg)
 }
 
 /* 503s the proxy has sent (the acceptor thread counts them). */
-static unsigned refused(void)
+static unsigned proxy_refused(void)
 {
 	return __atomic_load_n(&P.refused, __ATOMIC_RELAXED);
 }
@@ -733,7 +733,7 @@ static void test_fs_http_flaky_server(void **s)
 						 "%u 503s sent:\n%s\nApache's "
 						 "log:\n%s", WIFEXITED(st) ?
 						 WEXITSTATUS(st) : -1,
-						 refused(), daemon_log(),
+						 proxy_refused(), daemon_log(),
 						 slurp_path(H.errlog, NULL));
 				break;
 			}
@@ -754,11 +754,11 @@ static void test_fs_http_flaky_server(void **s)
 	n5xx = mnt_stat(&M, "http_status_5xx");
 	retries = mnt_stat(&M, "http_retries");
 	print_message("503s sent %u, seen %llu, retries %llu, writes "
-		      "confirmed after a lost answer %llu\n", refused(),
+		      "confirmed after a lost answer %llu\n", proxy_refused(),
 		      (unsigned long long)n5xx, (unsigned long long)retries,
 		      (unsigned long long)mnt_stat(&M,
 						   "http_writes_confirmed"));
-	assert_true(refused() >= 1);
+	assert_true(proxy_refused() >= 1);
 	assert_true(n5xx >= 1);
 	assert_true(retries >= n5xx);
 	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
