@@ -834,7 +834,8 @@ static void test_fs_http_netrc(void **s)
 	free(txt);
 	snprintf(line, sizeof(line), "/proc/%d/cmdline", (int)M.pid);
 	fd = open(line, O_RDONLY);
-	if (fd >= 0) {
+	assert_true(fd >= 0);	/* the daemon's command line: checked */
+	{
 		char cmd[8192];
 		ssize_t n = read(fd, cmd, sizeof(cmd));
 
