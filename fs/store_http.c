@@ -156,8 +156,6 @@ struct http {
 					 * an answer */
 	uint64_t revalidate_changed;	/* atomic: of those, objects another
 					 * writer had changed */
-	uint64_t writes_confirmed;	/* atomic: 412s to writes that had
-					 * landed after all (landed()) */
 };
 
 static const struct store_ops http_ops;
@@ -186,15 +184,6 @@ static void say(struct http *h, const char *fmt, ...)
 static bool readonly(struct http *h)
 {
 	return h->base.caps & STORE_CAP_READONLY;
-}
-
-static bool etag_same(const char *a, const char *b)
-{
-	if (!strncmp(a, "W/", 2))
-		a += 2;
-	if (!strncmp(b, "W/", 2))
-		b += 2;
-	return !strcmp(a, b);
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -1041,7 +1030,7 @@ static int64_t download(struct http *h, const char *path, int fd, char *etag)
 				break;
 			if (off == 0 || !etag[0])
 				snprintf(etag, WEBDAV_ETAG_MAX, "%s", et);
-			else if (et[0] && !etag_same(et, etag)) {
+			else if (et[0] && !webdav_etag_same(et, etag)) {
 				k = -ESTALE;
 				break;
 			}
@@ -1089,7 +1078,7 @@ static int spool_make(struct http *h, struct store_obj *n)
 	}
 	if (!etag[0] && webdav_stat(h->dav, path, &a) == 0)
 		snprintf(etag, sizeof(etag), "%s", a.etag);
-	if (seen[0] && etag[0] && !etag_same(seen, etag)) {
+	if (seen[0] && etag[0] && !webdav_etag_same(seen, etag)) {
 		/* the daemon's pages are of the version it saw */
 		stale(h, path, "not overwritten; dirty pages kept");
 		rc = -EIO;
@@ -1237,35 +1226,6 @@ out:
 }
 
 /* writev with n's io_lock held for writing. */
-/* A 412 to a write can be our own write's doing: a PUT the server carried
- * out whose answer was lost (a connection cut mid-answer, a timeout) is
- * tried again with the ETag it had already changed.  Whether the bytes
- * now on the server are the ones this write sends tells: if they are, the
- * write landed (and overwrote nothing of anyone else's: those bytes are
- * the same), and etag gets the ETag they came with; if not, someone else
- * changed the object, and the 412 stands.  Only on the 412 path: one GET. */
-static bool landed(struct http *h, const char *path, const struct iovec *iov,
-		   int n, uint64_t off, uint64_t len, char *etag)
-{
-	char *buf = malloc(len ? len : 1);
-	size_t at = 0;
-	ssize_t got;
-	bool same;
-
-	if (!buf)
-		return false;
-	got = webdav_get(h->dav, path, off, len, buf, etag);
-	same = got == (ssize_t)len;
-	for (int i = 0; same && i < n; i++) {
-		same = !memcmp(buf + at, iov[i].iov_base, iov[i].iov_len);
-		at += iov[i].iov_len;
-	}
-	free(buf);
-	if (same)
-		__atomic_add_fetch(&h->writes_confirmed, 1, __ATOMIC_RELAXED);
-	return same;
-}
-
 static int writev_locked(struct http *h, struct store_obj *obj,
 			 const struct iovec *iov, int n, uint64_t off,
 			 uint64_t len)
@@ -1287,10 +1247,8 @@ static int writev_locked(struct http *h, struct store_obj *obj,
 	}
 	if (!(path = path_of(h, obj, etag, &rc)))
 		return rc;
-	rc = webdav_put(h->dav, path, iov, n, off, -1,
-			etag[0] ? etag : NULL, new_etag);
-	if (rc == -ESTALE && landed(h, path, iov, n, off, len, new_etag))
-		rc = 0;
+	rc = webdav_put(h->dav, path, iov, n, off, -1, etag[0] ? etag : NULL,
+			new_etag);
 	if (rc == -ESTALE) {
 		stale(h, path, "not overwritten; dirty pages kept");
 		rc = -EIO;
@@ -1494,7 +1452,7 @@ static int http_revalidate(struct store *s, struct store_obj *obj,
 	if (a.is_dir != obj->is_dir)
 		*changed = true;
 	else if (a.etag[0] && obj->etag[0])
-		*changed = !etag_same(a.etag, obj->etag);
+		*changed = !webdav_etag_same(a.etag, obj->etag);
 	else
 		*changed = a.size != obj->size || a.mtime != obj->mtime;
 	if (!obj->spool_dirty) {
@@ -1583,14 +1541,11 @@ static int http_stats_format(struct store *s, char *buf, size_t len)
 	k = snprintf(buf ? buf + (n < len ? n : len) : NULL,
 		     n < len ? len - n : 0,
 		     "http_revalidations %llu\nhttp_revalidate_changed %llu\n"
-		     "http_writes_confirmed %llu\n"
 		     "http_partial_put %d\nhttp_spool %d\nhttp_server %s\n",
 		     (unsigned long long)__atomic_load_n(&h->revalidations,
 							 __ATOMIC_RELAXED),
-		     (unsigned long long)__atomic_load_n(
-			     &h->revalidate_changed, __ATOMIC_RELAXED),
-		     (unsigned long long)__atomic_load_n(
-			     &h->writes_confirmed, __ATOMIC_RELAXED),
+		     (unsigned long long)__atomic_load_n(&h->revalidate_changed,
+							 __ATOMIC_RELAXED),
 		     h->caps.partial_put, h->spool,
 		     h->caps.server[0] ? h->caps.server : "unknown");
 	return (int)(n + (size_t)(k > 0 ? k : 0));

@@ -140,6 +140,7 @@ struct req {
 	int up_n;
 	FILE *up_file;
 	uint64_t up_len;
+	bool up_started;		/* this try gave curl body bytes */
 	int up_i;			/* cursor: iovec index */
 	size_t up_off;			/* cursor: offset in it */
 	/* response body */
@@ -157,6 +158,9 @@ struct req {
 	size_t mem_len, mem_cap;
 	/* response */
 	long status;			/* 0: no response */
+	bool cut;			/* a try ended with no answer of the
+					 * server's own: it may have been
+					 * carried out, whole or in part */
 	char etag[WEBDAV_ETAG_MAX];
 	int dav_class;			/* from a DAV: header, -1 none */
 	bool accept_ranges;
@@ -173,8 +177,11 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 	struct req *r = arg;
 	size_t want = size * nmemb, n = 0;
 
-	if (r->up_file)
-		return fread(out, 1, want, r->up_file);
+	if (r->up_file) {
+		n = fread(out, 1, want, r->up_file);
+		r->up_started |= n > 0;
+		return n;
+	}
 	while (n < want && r->up_i < r->up_n) {
 		const struct iovec *v = &r->up_iov[r->up_i];
 		size_t k = v->iov_len - r->up_off;
@@ -189,11 +196,14 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 			r->up_off = 0;
 		}
 	}
+	r->up_started |= n > 0;
 	return n;
 }
 
 /* Rewinds (curl asks when it resends a body, e.g. on a dead reused
- * connection). */
+ * connection: it tries again on a new one within the same perform, and
+ * what the first try did on the server is as unknown as after a cut we
+ * see, so it counts as one). */
 static int seek_cb(void *arg, curl_off_t off, int origin)
 {
 	struct req *r = arg;
@@ -201,6 +211,8 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 
 	if (origin != SEEK_SET || off < 0)
 		return CURL_SEEKFUNC_CANTSEEK;
+	if (r->up_started)
+		r->cut = true;
 	if (r->up_file)
 		return fseeko(r->up_file, off, SEEK_SET) ? CURL_SEEKFUNC_FAIL
 							 : CURL_SEEKFUNC_OK;
@@ -581,6 +593,7 @@ static int do_req(struct webdav *dav, struct req *r)
 		r->status = 0;
 		r->up_i = 0;
 		r->up_off = 0;
+		r->up_started = false;
 		if (r->up_file)
 			rewind(r->up_file);
 		r->dn_got = 0;
@@ -621,6 +634,8 @@ static int do_req(struct webdav *dav, struct req *r)
 			r->status = 0;
 			ADD(dav, transport_errors, 1);
 		}
+		if (r->status == 0 || r->status == 502 || r->status == 504)
+			r->cut = true;	/* a gateway's too */
 		handle_put(dav, h);
 		if (r->status >= 500)
 			ADD(dav, status_5xx, 1);
@@ -1360,36 +1375,192 @@ int webdav_list(struct webdav *dav, const char *path, webdav_list_cb cb,
 	return rc;
 }
 
-/* One PUT: body from iov or f (len bytes); content_range NULL for a whole
- * object; excl: If-None-Match: *. */
+bool webdav_etag_same(const char *a, const char *b)
+{
+	if (!strncmp(a, "W/", 2))
+		a += 2;
+	if (!strncmp(b, "W/", 2))
+		b += 2;
+	return !strcmp(a, b);
+}
+
+/* n bytes of r's request body from byte at on, into out. */
+static int body_bytes(const struct req *r, uint64_t at, char *out, size_t n)
+{
+	size_t done = 0;
+
+	if (r->up_file) {
+		while (done < n) {
+			ssize_t k = pread(fileno(r->up_file), out + done,
+					  n - done, (off_t)(at + done));
+
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
+			done += (size_t)k;
+		}
+		return 0;
+	}
+	for (int i = 0; i < r->up_n && done < n; i++) {
+		size_t l = r->up_iov[i].iov_len;
+
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		l -= (size_t)at;
+		if (l > n - done)
+			l = n - done;
+		memcpy(out + done, (const char *)r->up_iov[i].iov_base + at, l);
+		done += l;
+		at = 0;
+	}
+	return done == n ? 0 : -EIO;
+}
+
+/* After a 412 to a conditional PUT one of whose tries was cut: how much of
+ * its body the server holds at off.  *k: bytes from the start of the body
+ * that are on the server as sent; etag: the ETag they came with.  whole:
+ * the object must also be exactly the body's length (else *k is 0).
+ * 0, or -errno (also when the object changed while it was read). */
+static int body_on_server(struct webdav *dav, const struct req *r, uint64_t off,
+			  bool whole, uint64_t *k, char *etag)
+{
+	enum { CHUNK = 1 << 20 };
+	char tag[WEBDAV_ETAG_MAX];
+	char *theirs = NULL, *mine = NULL;
+	uint64_t len = r->up_len;
+	int rc = 0;
+
+	*k = 0;
+	etag[0] = '\0';
+	if (whole) {
+		struct webdav_attr a;
+
+		if ((rc = webdav_stat(dav, r->path, &a)) < 0)
+			return rc;
+		if (a.is_dir || a.size != len)
+			return 0;
+		snprintf(etag, WEBDAV_ETAG_MAX, "%s", a.etag);
+	}
+	if (len && (!(theirs = malloc(len < CHUNK ? len : CHUNK)) ||
+		    !(mine = malloc(len < CHUNK ? len : CHUNK)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t at = 0; at < len;) {
+		size_t n = len - at < CHUNK ? (size_t)(len - at) : CHUNK, m = 0;
+		ssize_t got =
+			webdav_get(dav, r->path, off + at, n, theirs, tag);
+
+		if (got < 0) {
+			rc = (int)got;
+			goto out;
+		}
+		if (etag[0] && tag[0] && !webdav_etag_same(etag, tag)) {
+			rc = -ESTALE;	/* changed again meanwhile */
+			goto out;
+		}
+		if (!etag[0])
+			snprintf(etag, WEBDAV_ETAG_MAX, "%s", tag);
+		if ((rc = body_bytes(r, at, mine, n)) < 0)
+			goto out;
+		while (m < (size_t)got && theirs[m] == mine[m])
+			m++;
+		*k += m;
+		if (m < n)
+			break;
+		at += n;
+	}
+out:
+	free(theirs);
+	free(mine);
+	if (rc < 0)
+		*k = 0;
+	return rc;
+}
+
+/* r's headers for a PUT with If: etag. */
+static int put_headers(struct webdav *dav, struct req *r,
+		       const char *content_range, bool excl, const char *etag)
+{
+	char line[96];
+	int rc = 0;
+
+	curl_slist_free_all(r->hdrs);
+	r->hdrs = NULL;
+	if (content_range) {
+		snprintf(line, sizeof(line), "Content-Range: %s",
+			 content_range);
+		rc = add_hdr(r, line);
+	}
+	if (rc == 0 && excl)
+		rc = add_hdr(r, "If-None-Match: *");
+	if (rc == 0)
+		rc = add_if(dav, r, etag);
+	return rc;
+}
+
+/* One PUT: body from iov or f (len bytes) for the object's bytes from off
+ * on; content_range NULL for a whole object; excl: If-None-Match: *.
+ *
+ * A 412 to a conditional PUT can be this PUT's own doing: a try the
+ * server carried out whose answer was lost is tried again with the ETag
+ * that try changed, and a try cut while its body was on the way leaves
+ * the bytes that got there (mod_dav_fs writes a Content-Range PUT in
+ * place as it reads it).  So when a try was cut, the 412 is checked
+ * against the server's bytes: all of the body there as sent, the PUT
+ * landed (the ETag they came with is the new one); a part of it from its
+ * start, the cut try wrote that part, and the PUT is sent again on the
+ * version that made (at most retries times); none of it, someone else
+ * changed the object, and the 412 stands.  Never when no try was cut. */
 static int put_req(struct webdav *dav, const char *path,
-		   const struct iovec *iov, int niov, FILE *f, uint64_t len,
-		   const char *content_range, const char *if_etag, bool excl,
-		   char *new_etag)
+		   const struct iovec *iov, int niov, FILE *f, uint64_t off,
+		   uint64_t len, const char *content_range, const char *if_etag,
+		   bool excl, char *new_etag)
 {
 	struct req r = { .m = WEBDAV_PUT, .path = path, .idempotent = true,
 			 .up_iov = iov, .up_n = niov, .up_file = f,
 			 .up_len = len };
-	char line[96];
+	bool conditional = if_etag && *if_etag;
+	char cur[WEBDAV_ETAG_MAX];
+	uint32_t again = 0;
 	int rc;
 
-	if (new_etag)
-		new_etag[0] = '\0';
-	if (LOAD(&dav->plain))
+	if (LOAD(&dav->plain)) {
+		if (new_etag)
+			new_etag[0] = '\0';
 		return -EROFS;
-	if (content_range) {
-		snprintf(line, sizeof(line), "Content-Range: %s",
-			 content_range);
-		if ((rc = add_hdr(&r, line)) < 0)
-			goto out;
 	}
-	if (excl && (rc = add_hdr(&r, "If-None-Match: *")) < 0)
-		goto out;
-	if ((rc = add_if(dav, &r, if_etag)) < 0)
+	if ((rc = put_headers(dav, &r, content_range, excl, if_etag)) < 0)
 		goto out;
 	rc = do_req(dav, &r);
+	while (rc == 412 && conditional && r.cut) {
+		uint64_t k;
+
+		r.cut = false;
+		if (body_on_server(dav, &r, off, !content_range, &k, cur) < 0)
+			break;
+		if (k == len) {
+			ADD(dav, confirmed, 1);
+			snprintf(r.etag, sizeof(r.etag), "%s", cur);
+			rc = 200;
+			break;
+		}
+		if (k == 0 || !cur[0] || again++ >= dav->o.retries)
+			break;
+		ADD(dav, rewritten, 1);
+		say(dav,
+		    "PUT /%s: a cut try wrote %llu of its %llu bytes; "
+		    "sending them again",
+		    path, (unsigned long long)k, (unsigned long long)len);
+		if ((rc = put_headers(dav, &r, content_range, excl, cur)) < 0)
+			break;
+		rc = do_req(dav, &r);
+	}
 out:
-	rc = finish(dav, &r, rc, if_etag && *if_etag);
+	rc = finish(dav, &r, rc, conditional);
+	if (new_etag && rc < 0)
+		new_etag[0] = '\0';	/* not before: it may be if_etag */
 	if (rc == 0 && new_etag) {
 		if (r.etag[0]) {
 			snprintf(new_etag, WEBDAV_ETAG_MAX, "%s", r.etag);
@@ -1400,6 +1571,8 @@ out:
 			if (webdav_stat(dav, path, &a) == 0)
 				snprintf(new_etag, WEBDAV_ETAG_MAX, "%s",
 					 a.etag);
+			else
+				new_etag[0] = '\0';
 		}
 	}
 	req_done(&r);
@@ -1416,8 +1589,8 @@ int webdav_put(struct webdav *dav, const char *path, const struct iovec *iov,
 	for (int i = 0; i < niov; i++)
 		len += iov[i].iov_len;
 	if (total >= 0 && off == 0 && (uint64_t)total == len)
-		return put_req(dav, path, iov, niov, NULL, len, NULL, if_etag,
-			       false, new_etag);
+		return put_req(dav, path, iov, niov, NULL, 0, len, NULL,
+			       if_etag, false, new_etag);
 	if (LOAD(&dav->plain))
 		return -EROFS;
 	if (LOAD(&dav->partial_put) == 0)
@@ -1432,7 +1605,7 @@ int webdav_put(struct webdav *dav, const char *path, const struct iovec *iov,
 		snprintf(cr, sizeof(cr), "bytes %llu-%llu/*",
 			 (unsigned long long)off,
 			 (unsigned long long)(off + len - 1));
-	return put_req(dav, path, iov, niov, NULL, len, cr, if_etag, false,
+	return put_req(dav, path, iov, niov, NULL, off, len, cr, if_etag, false,
 		       new_etag);
 }
 
@@ -1443,17 +1616,8 @@ int webdav_create(struct webdav *dav, const char *path,
 
 	for (int i = 0; i < niov; i++)
 		len += iov[i].iov_len;
-	return put_req(dav, path, iov, niov, NULL, len, NULL, NULL, true,
+	return put_req(dav, path, iov, niov, NULL, 0, len, NULL, NULL, true,
 		       new_etag);
-}
-
-static bool etag_same(const char *a, const char *b)
-{
-	if (!strncmp(a, "W/", 2))
-		a += 2;
-	if (!strncmp(b, "W/", 2))
-		b += 2;
-	return !strcmp(a, b);
 }
 
 int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
@@ -1470,14 +1634,14 @@ int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 	if (LOAD(&dav->plain))
 		return -EROFS;
 	if (size == 0)
-		return put_req(dav, path, NULL, 0, NULL, 0, NULL, if_etag,
+		return put_req(dav, path, NULL, 0, NULL, 0, 0, NULL, if_etag,
 			       false, new_etag);
 	rc = webdav_stat(dav, path, &a);
 	if (rc < 0)
 		return rc;
 	if (a.is_dir)
 		return -EISDIR;
-	if (if_etag && *if_etag && !etag_same(if_etag, a.etag)) {
+	if (if_etag && *if_etag && !webdav_etag_same(if_etag, a.etag)) {
 		ADD(dav, stale, 1);
 		ADD(dav, errors, 1);
 		return -ESTALE;
@@ -1496,8 +1660,8 @@ int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 		snprintf(cr, sizeof(cr), "bytes %llu-%llu/*",
 			 (unsigned long long)(size - 1),
 			 (unsigned long long)(size - 1));
-		return put_req(dav, path, &v, 1, NULL, 1, cr, if_etag, false,
-			       new_etag);
+		return put_req(dav, path, &v, 1, NULL, size - 1, 1, cr, if_etag,
+			       false, new_etag);
 	}
 	/* Read back what stays into a temporary file, pad, PUT whole. */
 	f = tmpfile();
@@ -1527,7 +1691,7 @@ int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 		rc = -errno;
 		goto out;
 	}
-	rc = put_req(dav, path, NULL, 0, f, size, NULL, if_etag, false,
+	rc = put_req(dav, path, NULL, 0, f, 0, size, NULL, if_etag, false,
 		     new_etag);
 out:
 	req_done(&r);
@@ -1659,18 +1823,18 @@ static void probe_writes(struct webdav *dav, struct webdav_caps *c)
 							__ATOMIC_RELAXED));
 	v.iov_base = (void *)"0123456789";
 	v.iov_len = 10;
-	if (put_req(dav, name, &v, 1, NULL, 10, NULL, NULL, false, NULL) < 0)
+	if (put_req(dav, name, &v, 1, NULL, 0, 10, NULL, NULL, false, NULL) < 0)
 		return;
 	c->writable = true;
 	v.iov_base = (void *)"ab";
 	v.iov_len = 2;
-	rc = put_req(dav, name, &v, 1, NULL, 2, "bytes 4-5/*", NULL, false,
+	rc = put_req(dav, name, &v, 1, NULL, 4, 2, "bytes 4-5/*", NULL, false,
 		     NULL);
 	v.iov_base = (void *)"z";
 	v.iov_len = 1;
 	if (rc == 0)
-		rc = put_req(dav, name, &v, 1, NULL, 1, "bytes 12-12/*", NULL,
-			     false, NULL);
+		rc = put_req(dav, name, &v, 1, NULL, 12, 1, "bytes 12-12/*",
+			     NULL, false, NULL);
 	r.path = name;
 	if (do_req(dav, &r) == 206)
 		c->ranges = true;
@@ -1807,6 +1971,8 @@ int webdav_stats_format(const struct webdav_stats *s, char *buf, size_t len)
 	    (unsigned long long)s->transport_errors);
 	OUT("http_status_5xx %llu\n", (unsigned long long)s->status_5xx);
 	OUT("http_stale %llu\n", (unsigned long long)s->stale);
+	OUT("http_writes_confirmed %llu\n", (unsigned long long)s->confirmed);
+	OUT("http_writes_resent %llu\n", (unsigned long long)s->rewritten);
 	OUT("http_rtt_p50_us %llu\n",
 	    (unsigned long long)webdav_rtt_quantile_us(s, 0.50));
 	OUT("http_rtt_p90_us %llu\n",

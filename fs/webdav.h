@@ -122,7 +122,12 @@ struct webdav_stats {
 	uint64_t errors;		/* calls that returned an error */
 	uint64_t transport_errors;	/* tries with no HTTP response */
 	uint64_t status_5xx;		/* tries answered 5xx */
-	uint64_t stale;			/* 412s to a conditional write */
+	uint64_t stale;			/* 412s to a conditional write that
+					 * stood (changed by someone else) */
+	uint64_t confirmed;		/* 412s to a PUT whose cut try had
+					 * landed after all (see put_req) */
+	uint64_t rewritten;		/* PUTs sent again after a cut try
+					 * wrote a part of their body */
 	uint64_t rtt_us[WEBDAV_RTT_BUCKETS];	/* tries that got a response */
 };
 
@@ -172,6 +177,10 @@ typedef int (*webdav_list_cb)(void *arg, const char *name,
 int webdav_list(struct webdav *dav, const char *path, webdav_list_cb cb,
 		void *arg);
 
+/* ETags a and b name the same version, compared weakly (a "W/" prefix
+ * ignored, as Apache's own If: check does). */
+bool webdav_etag_same(const char *a, const char *b);
+
 /* Writes the bytes of iov[0..niov) at off.  total >= 0 with off == 0 and
  * total equal to the bytes given: a whole-object PUT (creates or
  * replaces).  Otherwise a partial PUT, `Content-Range: bytes
@@ -180,8 +189,12 @@ int webdav_list(struct webdav *dav, const char *path, webdav_list_cb cb,
  * which ignores total (never shortens); -EOPNOTSUPP without a request if
  * the probe found partial PUT does not work.  if_etag (NULL: none): write
  * only if the object still has this ETag, else -ESTALE.  new_etag
- * (WEBDAV_ETAG_MAX bytes, or NULL) receives the ETag after the write.
- * 0 or -errno; -ENOENT if the parent collection is missing. */
+ * (WEBDAV_ETAG_MAX bytes, or NULL; it may be if_etag) receives the ETag
+ * after the write.  0 or -errno; -ENOENT if the parent collection is
+ * missing.  A 412 after a try that may have reached the server (cut, or
+ * sent again by curl on a new connection) is checked against the bytes
+ * there first: the write may have landed, or landed in part (see
+ * put_req in webdav.c); only a change that is not its own is -ESTALE. */
 int webdav_put(struct webdav *dav, const char *path, const struct iovec *iov,
 	       int niov, uint64_t off, int64_t total, const char *if_etag,
 	       char *new_etag);

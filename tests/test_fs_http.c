@@ -44,6 +44,7 @@
 
 #include "httpd.h"
 #include "need_fuse.h"
+#include "proxy.h"
 
 #define PS 4096u
 
@@ -52,8 +53,7 @@ static struct httpd H;		/* the case's server */
 static char log_path[64];	/* the daemon's stdout and stderr */
 static char dump_dir[128];	/* unwritten pages the daemon saved */
 static char netrc_path[64];
-
-static void proxy_stop(void);	/* the flaky server's proxy, below */
+static struct proxy *P;		/* the flaky server's proxy, or NULL */
 
 static int setup(void **state)
 {
@@ -77,7 +77,8 @@ static int teardown(void **state)
 	(void)state;
 	mnt_stop_all();
 	mnt_cleanup(&M);
-	proxy_stop();
+	proxy_stop(P);
+	P = NULL;
 	httpd_cleanup(&H);
 	if (log_path[0])
 		unlink(log_path);
@@ -159,6 +160,24 @@ static char *daemon_log(void)
 	char *s = slurp_path(log_path, NULL);
 
 	return s ? s : strdup("");
+}
+
+/* The daemon's log and the server's error and access logs, whole, on
+ * stderr (a failure message is cut short). */
+static void server_logs(void)
+{
+	char path[400], *s;
+
+	s = daemon_log();
+	fprintf(stderr, "---- the daemon's log:\n%s", s);
+	free(s);
+	s = slurp_path(H.errlog, NULL);
+	fprintf(stderr, "---- the server's error log:\n%s", s ? s : "");
+	free(s);
+	snprintf(path, sizeof(path), "%s/logs/access.log", H.dir);
+	s = slurp_path(path, NULL);
+	fprintf(stderr, "---- the server's access log:\n%s----\n", s ? s : "");
+	free(s);
 }
 
 /* A file in the served directory, owned by the server's user, with its
@@ -505,184 +524,7 @@ static void test_fs_http_unmount_server_down(void **s)
 	free(back);
 }
 
-/* ---- a flaky server: a fault-injecting TCP proxy in front of Apache ------ */
-
-/* Each connection the proxy accepts is either answered "503 Service
- * Unavailable" and closed (while fail_next > 0), or relayed byte for byte
- * to the real server, with delay_ms before each chunk the server sends.
- * Bumping gen closes every relayed connection (a server that drops
- * kept-alive connections, or dies mid-answer), so the client has to
- * connect again and meets the next 503. */
-static struct {
-	int lfd;			/* listening socket */
-	int port, upstream;		/* ours, the real server's */
-	pthread_t acceptor;
-	int fail_next;			/* atomic: connections to refuse */
-	int delay_ms;			/* atomic */
-	unsigned gen;			/* atomic: relays of older gens close */
-	int relays;			/* atomic: relay threads running */
-	bool stop;			/* atomic */
-	unsigned refused;		/* atomic: 503s sent */
-	unsigned relayed;		/* connections relayed since the last
-					 * 503 (acceptor only): a retry after
-					 * a 503 always gets through */
-} P;
-
-struct relay {
-	int cfd;
-	unsigned gen;
-};
-
-static void *relay_main(void *arg)
-{
-	struct relay *r = arg;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char buf[65536];
-	int sfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	sa.sin_port = htons((uint16_t)P.upstream);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (sfd >= 0 && connect(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		struct pollfd pf[2] = { { r->cfd, POLLIN, 0 },
-					{ sfd, POLLIN, 0 } };
-
-		while (!__atomic_load_n(&P.stop, __ATOMIC_RELAXED) &&
-		       __atomic_load_n(&P.gen, __ATOMIC_RELAXED) == r->gen) {
-			int k = poll(pf, 2, 10);
-			bool done = false;
-
-			for (int i = 0; k > 0 && i < 2 && !done; i++) {
-				ssize_t n;
-				int d;
-
-				if (!pf[i].revents)
-					continue;
-				n = read(pf[i].fd, buf, sizeof(buf));
-				if (n <= 0) {
-					done = true;
-					break;
-				}
-				d = __atomic_load_n(&P.delay_ms,
-						    __ATOMIC_RELAXED);
-				if (i == 1 && d)
-					usleep((useconds_t)d * 1000);
-				for (ssize_t w = 0, m; w < n; w += m) {
-					m = write(pf[1 - i].fd, buf + w,
-						  (size_t)(n - w));
-					if (m <= 0) {
-						done = true;
-						break;
-					}
-				}
-			}
-			if (done || k < 0)
-				break;
-		}
-	}
-	if (sfd >= 0)
-		close(sfd);
-	close(r->cfd);
-	free(r);
-	__atomic_sub_fetch(&P.relays, 1, __ATOMIC_RELAXED);
-	return NULL;
-}
-
-static void *acceptor_main(void *arg)
-{
-	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-				   "Content-Length: 0\r\n"
-				   "Connection: close\r\n\r\n";
-
-	(void)arg;
-	while (!__atomic_load_n(&P.stop, __ATOMIC_RELAXED)) {
-		struct pollfd pf = { P.lfd, POLLIN, 0 };
-		int cfd, left;
-
-		if (poll(&pf, 1, 20) <= 0)
-			continue;
-		cfd = accept4(P.lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		left = __atomic_load_n(&P.fail_next, __ATOMIC_RELAXED);
-		if (left > 0 && P.relayed > 0 &&
-		    __atomic_compare_exchange_n(&P.fail_next, &left, left - 1,
-						false, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			char req[8192];
-
-			struct pollfd rf = { cfd, POLLIN, 0 };
-
-			/* the request's head (enough for curl to have sent
-			 * it), then the refusal */
-			if (poll(&rf, 1, 1000) == 1)
-				(void)!read(cfd, req, sizeof(req));
-			(void)!write(cfd, busy, sizeof(busy) - 1);
-			__atomic_add_fetch(&P.refused, 1, __ATOMIC_RELAXED);
-			P.relayed = 0;
-			close(cfd);
-			continue;
-		}
-		{
-			struct relay *r = malloc(sizeof(*r));
-			pthread_t t;
-
-			if (!r) {
-				close(cfd);
-				continue;
-			}
-			r->cfd = cfd;
-			r->gen = __atomic_load_n(&P.gen, __ATOMIC_RELAXED);
-			P.relayed++;
-			__atomic_add_fetch(&P.relays, 1, __ATOMIC_RELAXED);
-			if (pthread_create(&t, NULL, relay_main, r) != 0) {
-				__atomic_sub_fetch(&P.relays, 1,
-						   __ATOMIC_RELAXED);
-				close(cfd);
-				free(r);
-				continue;
-			}
-			pthread_detach(t);
-		}
-	}
-	return NULL;
-}
-
-/* 503s the proxy has sent (the acceptor thread counts them). */
-static unsigned proxy_refused(void)
-{
-	return __atomic_load_n(&P.refused, __ATOMIC_RELAXED);
-}
-
-static void proxy_start(int upstream)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-
-	memset(&P, 0, sizeof(P));
-	P.upstream = upstream;
-	P.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(P.lfd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(P.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(P.lfd, 64), 0);
-	assert_int_equal(getsockname(P.lfd, (struct sockaddr *)&sa, &len), 0);
-	P.port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&P.acceptor, NULL, acceptor_main,
-					NULL), 0);
-}
-
-static void proxy_stop(void)
-{
-	if (P.lfd <= 0)
-		return;
-	__atomic_store_n(&P.stop, true, __ATOMIC_RELAXED);
-	pthread_join(P.acceptor, NULL);
-	for (int i = 0; i < 500 && __atomic_load_n(&P.relays,
-						   __ATOMIC_RELAXED); i++)
-		usleep(10000);
-	close(P.lfd);
-	P.lfd = 0;
-}
+/* ---- a flaky server: a fault-injecting proxy in front of Apache --------- */
 
 /* 503s at new connections, connections cut mid-answer every 100 ms, and
  * 2 ms before each chunk of an answer, while a file is written, written
@@ -698,12 +540,13 @@ static void test_fs_http_flaky_server(void **s)
 
 	(void)s;
 	need_server(HTTPD_APACHE, false);
-	proxy_start(H.port);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dav/", P.port);
+	P = proxy_start(H.port);
+	assert_non_null(P);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dav/", proxy_port(P));
 	if (start_url(url, "frames=128,http_retries=8,dirty_expire_ms=100")
 	    != 0)
 		fail_msg("framefs did not mount %s: %s", url, M.why);
-	__atomic_store_n(&P.delay_ms, 2, __ATOMIC_RELAXED);
+	proxy_delay(P, 2);
 	fill(buf, N * PS, 9);
 	{
 		pid_t chaos = fork();
@@ -728,13 +571,14 @@ static void test_fs_http_flaky_server(void **s)
 		}
 		for (int st, i = 0;; i++) {
 			if (waitpid(chaos, &st, WNOHANG) == chaos) {
-				if (!WIFEXITED(st) || WEXITSTATUS(st))
+				if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+					server_logs();
 					fail_msg("the client failed (step %d), "
-						 "%u 503s sent:\n%s\nApache's "
-						 "log:\n%s", WIFEXITED(st) ?
-						 WEXITSTATUS(st) : -1,
-						 proxy_refused(), daemon_log(),
-						 slurp_path(H.errlog, NULL));
+						 "%u 503s sent; logs above",
+						 WIFEXITED(st) ? WEXITSTATUS(st)
+							       : -1,
+						 proxy_refused(P));
+				}
 				break;
 			}
 			assert_true(i < 3000);	/* 2 minutes */
@@ -742,28 +586,29 @@ static void test_fs_http_flaky_server(void **s)
 			 * connection is refused (a retry's backoff, from
 			 * 100 ms, then finds the server back) */
 			if (i % 10 == 0)
-				__atomic_add_fetch(&P.gen, 1,
-						   __ATOMIC_RELAXED);
+				proxy_cut_all(P);
 			if (i % 30 == 0)
-				__atomic_store_n(&P.fail_next, 1,
-						 __ATOMIC_RELAXED);
+				proxy_refuse(P, 1);
 			usleep(10000);
 		}
 	}
-	__atomic_store_n(&P.fail_next, 0, __ATOMIC_RELAXED);
+	proxy_refuse(P, 0);
 	n5xx = mnt_stat(&M, "http_status_5xx");
 	retries = mnt_stat(&M, "http_retries");
 	print_message("503s sent %u, seen %llu, retries %llu, writes "
-		      "confirmed after a lost answer %llu\n", proxy_refused(),
-		      (unsigned long long)n5xx, (unsigned long long)retries,
-		      (unsigned long long)mnt_stat(&M,
-						   "http_writes_confirmed"));
-	assert_true(proxy_refused() >= 1);
+		      "confirmed after a lost answer %llu, sent again after "
+		      "a cut %llu\n",
+		      proxy_refused(P), (unsigned long long)n5xx,
+		      (unsigned long long)retries,
+		      (unsigned long long)mnt_stat(&M, "http_writes_confirmed"),
+		      (unsigned long long)mnt_stat(&M, "http_writes_resent"));
+	assert_true(proxy_refused(P) >= 1);
 	assert_true(n5xx >= 1);
 	assert_true(retries >= n5xx);
 	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
 	assert_int_equal(mnt_stop(&M), 0);
-	proxy_stop();
+	proxy_stop(P);
+	P = NULL;
 	back = get_server("flaky", &len);
 	assert_non_null(back);
 	assert_int_equal(len, N * PS);

@@ -1,7 +1,8 @@
 /* test_webdav.c - fs/webdav.c against real servers: Apache httpd with
  * mod_dav_fs (as www-data) and nginx serving static files, both started
  * by harness/httpd.c on 127.0.0.1 and stopped by PID; plus a tiny
- * in-process server that answers 503 before it answers 200, for retries.
+ * in-process server that answers 503 before it answers 200, for retries,
+ * and harness/proxy.c in front of Apache for PUTs whose tries are cut.
  *
  * What the server holds is checked in its served directory directly, not
  * through the module under test.  Without apache2 or nginx the cases that
@@ -28,6 +29,7 @@
 
 #include "clock.h"
 #include "httpd.h"
+#include "proxy.h"
 #include "webdav.h"
 
 static struct httpd apache = { .auth = true };
@@ -490,6 +492,180 @@ static void test_webdav_if_match(void **state)
 	webdav_free(dav);
 }
 
+/* ---- a PUT whose try was cut (harness/proxy.c in front of Apache) ------ */
+
+/* A handle through a fresh proxy in front of Apache, probed, with every
+ * pooled connection closed again: the next request connects anew. */
+static struct webdav *dav_via(struct httpd *h, struct proxy **p)
+{
+	struct webdav_opts o;
+	struct webdav *dav;
+	char url[128];
+
+	*p = proxy_start(h->port);
+	assert_non_null(*p);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dav/", proxy_port(*p));
+	webdav_opts_default(&o);
+	o.backoff_ms = 20;
+	dav = dav_open(url, &o);
+	assert_int_equal(webdav_probe(dav, NULL), 0);
+	return dav;
+}
+
+static void assert_served(struct httpd *h, const char *name, const char *want,
+			  size_t len)
+{
+	size_t got_len;
+	char *got = get_local(h, name, &got_len);
+
+	assert_non_null(got);
+	assert_int_equal(got_len, len);
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
+/* The server carried a conditional PUT out and its answer was lost: the
+ * try again meets a 412 of the PUT's own making.  The bytes on the server
+ * are the PUT's, so it landed, and its ETag is the server's: on a reused
+ * connection (curl itself sends the request again on a new one), on a
+ * fresh one (framefs's retry), and for a whole object. */
+static void test_webdav_put_answer_lost(void **state)
+{
+	enum { LEN = 64 * 1024 };
+	struct httpd *h = need_apache();
+	struct proxy *p;
+	struct webdav *dav = dav_via(h, &p);
+	char *obj = malloc(LEN), etag[WEBDAV_ETAG_MAX];
+	struct iovec v;
+	struct webdav_attr a;
+	struct webdav_stats s;
+
+	(void)state;
+	pattern(obj, LEN, 1);
+	put_local(h, "lost", obj, LEN);
+	assert_int_equal(webdav_stat(dav, "lost", &a), 0);
+	/* reused connection */
+	pattern(obj + 4096, 8192, 2);
+	v = (struct iovec){ obj + 4096, 8192 };
+	proxy_drop_answer(p);
+	assert_int_equal(webdav_put(dav, "lost", &v, 1, 4096, -1, a.etag, etag),
+			 0);
+	assert_int_equal(proxy_faults(p), 1);
+	assert_served(h, "lost", obj, LEN);
+	assert_int_equal(webdav_stat(dav, "lost", &a), 0);
+	assert_true(webdav_etag_same(etag, a.etag));
+	/* fresh connection */
+	proxy_cut_all(p);
+	pattern(obj, 4096, 3);
+	v = (struct iovec){ obj, 4096 };
+	proxy_drop_answer(p);
+	assert_int_equal(webdav_put(dav, "lost", &v, 1, 0, -1, etag, etag), 0);
+	assert_int_equal(proxy_faults(p), 2);
+	assert_served(h, "lost", obj, LEN);
+	/* a whole object */
+	pattern(obj, LEN, 4);
+	v = (struct iovec){ obj, LEN };
+	proxy_drop_answer(p);
+	assert_int_equal(webdav_put(dav, "lost", &v, 1, 0, LEN, etag, etag), 0);
+	assert_int_equal(proxy_faults(p), 3);
+	assert_served(h, "lost", obj, LEN);
+	webdav_stats(dav, &s);
+	assert_int_equal(s.confirmed, 3);
+	assert_int_equal(s.stale, 0);
+	assert_int_equal(s.rewritten, 0);
+	/* and the ETag it came back with is the server's */
+	v = (struct iovec){ obj, 1 };
+	assert_int_equal(webdav_put(dav, "lost", &v, 1, 0, -1, etag, NULL), 0);
+	webdav_free(dav);
+	proxy_stop(p);
+	free(obj);
+}
+
+/* A conditional PUT cut while its body was on the way: mod_dav_fs wrote
+ * the part that got there, in place, and the try again meets a 412.  The
+ * server holds the start of the body: the cut try's doing, so the PUT is
+ * sent again on the version it made, and the object ends whole. */
+static void test_webdav_put_cut_midway(void **state)
+{
+	enum { LEN = 256 * 1024, PUT = 128 * 1024 };
+	struct httpd *h = need_apache();
+	struct proxy *p;
+	struct webdav *dav = dav_via(h, &p);
+	char *obj = malloc(LEN);
+	struct iovec v = { obj + 4096, PUT };
+	struct webdav_attr a;
+	struct webdav_stats s;
+
+	(void)state;
+	pattern(obj, LEN, 1);
+	put_local(h, "cut", obj, LEN);
+	assert_int_equal(webdav_stat(dav, "cut", &a), 0);
+	pattern(obj + 4096, PUT, 2);
+	proxy_cut_request(p, 40000);	/* the head and ~39 KB of body */
+	assert_int_equal(webdav_put(dav, "cut", &v, 1, 4096, -1, a.etag, NULL),
+			 0);
+	assert_int_equal(proxy_faults(p), 1);
+	assert_served(h, "cut", obj, LEN);
+	webdav_stats(dav, &s);
+	assert_int_equal(s.rewritten, 1);
+	assert_int_equal(s.confirmed, 0);
+	assert_int_equal(s.stale, 0);
+	webdav_free(dav);
+	proxy_stop(p);
+	free(obj);
+}
+
+/* The same cut, and someone else writes the object before the try again:
+ * the server's bytes are not the PUT's, and the 412 stands (-ESTALE);
+ * the other writer's data is what the server keeps. */
+struct other_write {
+	struct httpd *h;
+	char *data;
+	size_t len;
+};
+
+static void write_other(void *arg)
+{
+	struct other_write *w = arg;
+
+	sleep_ms(5);	/* a new mtime, so a new ETag */
+	put_local(w->h, "cut2", w->data, w->len);
+}
+
+static void test_webdav_put_cut_conflict(void **state)
+{
+	enum { LEN = 256 * 1024, PUT = 128 * 1024 };
+	struct httpd *h = need_apache();
+	struct proxy *p;
+	struct webdav *dav = dav_via(h, &p);
+	char *obj = malloc(LEN), *other = malloc(LEN);
+	struct other_write w = { h, other, LEN };
+	struct iovec v = { obj + 4096, PUT };
+	struct webdav_attr a;
+	struct webdav_stats s;
+
+	(void)state;
+	pattern(obj, LEN, 1);
+	put_local(h, "cut2", obj, LEN);
+	assert_int_equal(webdav_stat(dav, "cut2", &a), 0);
+	pattern(obj + 4096, PUT, 2);
+	pattern(other, LEN, 3);
+	proxy_on_fault(p, write_other, &w);
+	proxy_cut_request(p, 40000);
+	assert_int_equal(webdav_put(dav, "cut2", &v, 1, 4096, -1, a.etag, NULL),
+			 -ESTALE);
+	assert_int_equal(proxy_faults(p), 1);
+	assert_served(h, "cut2", other, LEN);
+	webdav_stats(dav, &s);
+	assert_int_equal(s.stale, 1);
+	assert_int_equal(s.rewritten, 0);
+	assert_int_equal(s.confirmed, 0);
+	webdav_free(dav);
+	proxy_stop(p);
+	free(obj);
+	free(other);
+}
+
 static void test_webdav_auth(void **state)
 {
 	struct httpd *h = need_apache();
@@ -863,6 +1039,9 @@ int main(void)
 		cmocka_unit_test(test_webdav_put),
 		cmocka_unit_test(test_webdav_namespace),
 		cmocka_unit_test(test_webdav_if_match),
+		cmocka_unit_test(test_webdav_put_answer_lost),
+		cmocka_unit_test(test_webdav_put_cut_midway),
+		cmocka_unit_test(test_webdav_put_cut_conflict),
 		cmocka_unit_test(test_webdav_auth),
 		cmocka_unit_test(test_webdav_stats),
 		cmocka_unit_test(test_webdav_rtt_4k),
