@@ -709,10 +709,39 @@ static void hit_done(struct cache *c, struct frame *f)
 }
 
 /* The locked path of cache_get(). */
+/* A miss, with the lock held and a free frame: takes the frame, keys it,
+ * indexes it LOADING and pinned.  0, or -ENOMEM (no file record). */
+static int insert_locked(struct cache *c, uint64_t ino, uint64_t pgno,
+			 struct frame **out)
+{
+	struct cfile *cf = file_get(c, ino);
+	struct frame *f;
+	uint32_t fno;
+
+	if (!cf)
+		return -ENOMEM;
+	fno = c->free_head;
+	f = &c->frames[fno];
+	c->free_head = f->hnext;
+	c->nfree--;
+	STORE_RLX(&f->ino, ino);
+	STORE_RLX(&f->pgno, pgno);
+	STORE_REL(&f->word, FRAME_LOADING | FW_PIN_ONE);
+	index_insert(c, fno);
+	flist_add(c, cf, fno, false);
+	c->policy->ops->insert(c->policy, fno, ino, pgno);
+	HOT_CHECK(c);
+	CACHE_TRACE((stderr, "insert %lu:%lu -> frame %u",
+		     (unsigned long)ino, (unsigned long)pgno, fno));
+	cnt_add(c, CNT_INSERTS, 1);
+	cnt_add(c, CNT_PINS, 1);
+	*out = f;
+	return 0;
+}
+
 static int get_locked(struct cache *c, uint64_t ino, uint64_t pgno,
 		      unsigned flags, struct frame **out)
 {
-	struct cfile *cf;
 	struct frame *f;
 	uint32_t fno;
 
@@ -747,32 +776,29 @@ static int get_locked(struct cache *c, uint64_t ino, uint64_t pgno,
 		cache_unlock(c);
 		return -ENOBUFS;
 	}
-	cf = file_get(c, ino);
-	if (!cf) {
+	if (insert_locked(c, ino, pgno, out) < 0) {
 		cache_unlock(c);
 		return -ENOMEM;
 	}
-
-	/* A miss: take a free frame, key it, index it LOADING and pinned. */
-	fno = c->free_head;
-	f = &c->frames[fno];
-	c->free_head = f->hnext;
-	c->nfree--;
-	STORE_RLX(&f->ino, ino);
-	STORE_RLX(&f->pgno, pgno);
-	STORE_REL(&f->word, FRAME_LOADING | FW_PIN_ONE);
-	index_insert(c, fno);
-	flist_add(c, cf, fno, false);
-	c->policy->ops->insert(c->policy, fno, ino, pgno);
-	HOT_CHECK(c);
 	cache_unlock(c);
-	CACHE_TRACE((stderr, "insert %lu:%lu -> frame %u",
-		     (unsigned long)ino, (unsigned long)pgno, fno));
 	cnt_add(c, CNT_MISSES, 1);
-	cnt_add(c, CNT_INSERTS, 1);
-	cnt_add(c, CNT_PINS, 1);
-	*out = f;
 	return 1;
+}
+
+int cache_get_ahead(struct cache *c, uint64_t ino, uint64_t pgno,
+		    uint32_t keep_free, struct frame **out)
+{
+	int rc = -ENOBUFS;
+
+	cache_lock(c);
+	if (index_find(c, ino, pgno) != FRAME_NONE)
+		rc = -EEXIST;
+	else if (c->nfree > keep_free)
+		rc = insert_locked(c, ino, pgno, out) < 0 ? -ENOMEM : 1;
+	cache_unlock(c);
+	if (rc == 1)
+		cnt_add(c, CNT_AHEAD, 1);
+	return rc;
 }
 
 struct frame *cache_lookup(struct cache *c, uint64_t ino, uint64_t pgno,
@@ -1378,6 +1404,7 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 	st->hits = v[CNT_HITS];
 	st->misses = v[CNT_MISSES];
 	st->inserts = v[CNT_INSERTS];
+	st->inserts_ahead = v[CNT_AHEAD];
 	st->evictions = v[CNT_EVICTIONS];
 	st->evictions_dirty = v[CNT_EVICTIONS_DIRTY];
 	st->evict_aborts = v[CNT_EVICT_ABORTS];
@@ -1410,6 +1437,7 @@ void cache_stats_print(const struct cache_stats *st, FILE *out)
 #define P(f) fprintf(out, "%s %llu\n", #f, (unsigned long long)st->f)
 	P(frames_total); P(frames_free); P(frames_resident); P(frames_dirty);
 	P(files); P(page_size); P(lookups); P(hits); P(misses); P(inserts);
+	P(inserts_ahead);
 	P(evictions); P(evictions_dirty); P(evict_aborts); P(pins);
 	P(dirty_marks); P(writebacks); P(writeback_errors); P(load_errors);
 	P(drops);

@@ -73,6 +73,7 @@ struct cache_stats {
 	uint64_t hits;
 	uint64_t misses;		/* lookups that inserted or found nothing */
 	uint64_t inserts;
+	uint64_t inserts_ahead;		/* of those, cache_get_ahead()'s */
 	uint64_t evictions;		/* frames freed by eviction */
 	uint64_t evictions_dirty;	/* of those, dirtied while evicting */
 	uint64_t evict_aborts;		/* evictions undone: page used again */
@@ -115,6 +116,15 @@ struct frame *cache_lookup(struct cache *c, uint64_t ino, uint64_t pgno,
  * be allocated). */
 int cache_get(struct cache *c, uint64_t ino, uint64_t pgno, unsigned flags,
 	      struct frame **out);
+
+/* A frame for a page nobody asked for yet (reading ahead): 1 and *out
+ * pinned and LOADING as for a miss of cache_get, when the page is not
+ * indexed and more than keep_free frames are free; else -EEXIST (resident
+ * or loading: no pin, no reference, no wait) or -ENOBUFS (no eviction is
+ * asked for), or -ENOMEM.  The policy sees an insert, as for a miss; the
+ * lookups, hits and misses counters do not move. */
+int cache_get_ahead(struct cache *c, uint64_t ino, uint64_t pgno,
+		    uint32_t keep_free, struct frame **out);
 
 /* Ends LOADING.  err == 0: the frame is CLEAN and stays pinned by the
  * caller.  err < 0: the frame is freed, the caller's pin is gone, and

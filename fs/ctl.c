@@ -216,7 +216,7 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 	fprintf(out, "cache_lookups %llu\ncache_hits %llu\ncache_misses %llu\n"
 		"evictions %llu\nevictions_dirty %llu\nevict_aborts %llu\n"
 		"dirty_marks %llu\nwritebacks %llu\nwriteback_errors %llu\n"
-		"load_errors %llu\ndrops %llu\n",
+		"load_errors %llu\ndrops %llu\nframes_fetched_ahead %llu\n",
 		(unsigned long long)cs.lookups, (unsigned long long)cs.hits,
 		(unsigned long long)cs.misses, (unsigned long long)cs.evictions,
 		(unsigned long long)cs.evictions_dirty,
@@ -225,7 +225,8 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		(unsigned long long)cs.writebacks,
 		(unsigned long long)cs.writeback_errors,
 		(unsigned long long)cs.load_errors,
-		(unsigned long long)cs.drops);
+		(unsigned long long)cs.drops,
+		(unsigned long long)cs.inserts_ahead);
 	fprintf(out, "store_reads %llu\nstore_writes %llu\nstore_fsyncs %llu\n"
 		"store_fallocates %llu\nstore_errors %llu\n"
 		"store_read_bytes %llu\nstore_write_bytes %llu\n"
@@ -254,8 +255,9 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		fs->trace_real ? fs->trace_real :
 		fs->o.trace_path ? fs->o.trace_path : "none",
 		store_kind(fs->store), store_where(fs->store));
-	fprintf(out, "reclaim %s\n", fs->o.reclaim_direct ? "direct" :
-		"background");
+	fprintf(out, "reclaim %s\nfetch_ahead_kb %u\n",
+		fs->o.reclaim_direct ? "direct" : "background",
+		fs->o.fetch_ahead_kb);
 	/* The store's own lines, if it has any (the http store's), last. */
 	{
 		char small[1024], *extra = small;

@@ -89,6 +89,9 @@ struct inode {
 	pthread_mutex_t flush_lock;	/* one write-back of this file at a
 					 * time, so fsync waits for all */
 	uint64_t reads, frame_hits, frame_misses;	/* atomic */
+	uint64_t ahead_mark, ahead_next;	/* fetch_ahead's last window:
+						 * its middle page and the page
+						 * after it; atomic */
 	struct inode *next_key;		/* itab chains; itab_lock */
 	struct inode *next_id;
 };
@@ -97,6 +100,8 @@ struct fs_opts {
 	uint32_t nframes;
 	const char *policy;
 	uint32_t readahead_kb;
+	uint32_t fetch_ahead_kb;	/* a miss's store read covers this much
+					 * from it, into free frames (0: off) */
 	uint32_t refscan;		/* pages per second, 0 = off */
 	uint32_t dirty_background_pct;
 	uint32_t dirty_max_pct;
@@ -260,9 +265,11 @@ void inode_foreach(struct fs *fs, void (*fn)(void *arg, struct inode *in),
 int pager_start(struct fs *fs);
 void pager_stop(struct fs *fs);
 /* Reads [off, off+len) clipped at the file size into buf; returns bytes or
- * -errno. */
+ * -errno.  ah (NULL: none) receives the frames taken for fetch_ahead, still
+ * LOADING (pager_read_reply loads them after its reply). */
+struct ahead;
 ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
-		   uint64_t off);
+		   uint64_t off, struct ahead *ah);
 /* Serves a READ: replies with the data or the error.  A READ within one
  * page is answered from the frame itself, with no copy. */
 void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,

@@ -50,7 +50,7 @@
 struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
-	     *netrc, *http_retries;
+	     *netrc, *http_retries, *fetch_ahead;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -70,6 +70,7 @@ static const struct {
 	O("dirty_expire_ms", dirty_expire), O("store_latency", latency),
 	O("trace", trace), O("threads", threads), O("reclaim", reclaim),
 	O("netrc", netrc), O("http_retries", http_retries),
+	O("fetch_ahead", fetch_ahead),
 };
 #undef O
 
@@ -119,6 +120,14 @@ static void usage(FILE *out)
 "                         takes is safe at every value, even one smaller\n"
 "                         than a READ (up to 1 MiB); readahead is held to\n"
 "                         half the pool.\n"
+"  fetch_ahead=KB         the daemon's own reading ahead, 0..1024, in 4 KB\n"
+"                         steps (default 0: a frame miss reads the missing\n"
+"                         pages of its READ and no more).  Above 0, the\n"
+"                         store read of a miss also fills the pages after\n"
+"                         them, KB from the miss in all, into free frames\n"
+"                         only (never evicting for them): fewer, larger\n"
+"                         store reads (a network store's round trips), at\n"
+"                         the price of frames the workload may never use.\n"
 "  refscan=PAGES_PER_S    reference sampling: invalidate this many resident\n"
 "                         pages per second so re-use faults (default 0 = off)\n"
 "  dirty_background=PCT   start write-back above PCT%% dirty (default 10)\n"
@@ -404,6 +413,13 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	if (r->readahead)
 		o->readahead_kb = parse_u32("readahead", r->readahead, 0,
 					    1 << 20);
+	if (r->fetch_ahead) {
+		o->fetch_ahead_kb = parse_u32("fetch_ahead", r->fetch_ahead, 0,
+					      1024);
+		if (o->fetch_ahead_kb % 4)
+			opt_fail("fetch_ahead", r->fetch_ahead,
+				 "not a multiple of 4 (KB of 4 KiB pages)");
+	}
 	if (r->refscan)
 		o->refscan = parse_u32("refscan", r->refscan, 0, 100000000);
 	if (r->dirty_bg)
@@ -780,7 +796,7 @@ static void cmdline_free(struct cmdline *cl)
 		       &cl->refscan, &cl->dirty_bg, &cl->dirty_max,
 		       &cl->dirty_expire, &cl->latency, &cl->trace,
 		       &cl->threads, &cl->reclaim, &cl->netrc,
-		       &cl->http_retries, &cl->fuse_opts };
+		       &cl->http_retries, &cl->fetch_ahead, &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);

@@ -1004,6 +1004,153 @@ static void test_fs_readahead(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* fetch_ahead=KB: a frame miss's store read goes on past its READ, into
+ * free frames, up to KB from the miss, the end of the file or the first
+ * resident page, and is read after the reply; the pages come back right
+ * and later READs of them are frame hits.  0 and 4 (one page) read
+ * nothing more.  readahead=0, so each pread is one READ of one page; the
+ * resident pages are followed here the way the rule says. */
+static void fetch_case(unsigned fa_kb)
+{
+	enum { NPG = 64 };
+	static const unsigned order[] = { 40, 32 };
+	unsigned window = fa_kb / 4 > 1 ? fa_kb / 4 : 1, misses = 0, ahead = 0;
+	unsigned hits = 0;
+	bool resident[NPG] = { false }, seen[NPG] = { false };
+	uint64_t a0, m0, h0, r0;
+	unsigned char page[PS];
+	char opts[96];
+	int fd;
+
+	snprintf(opts, sizeof(opts), "frames=256,readahead=0,fetch_ahead=%u",
+		 fa_kb);
+	start(opts);
+	fd = open(mpath(&M, "fa"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (unsigned p = 0; p < NPG; p++) {
+		memset(page, 'a' + p % 26, PS);
+		memcpy(page, &p, sizeof(p));
+		assert_int_equal(pwrite(fd, page, PS, (off_t)p * PS), PS);
+	}
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	a0 = mnt_stat(&M, "frames_fetched_ahead");
+	m0 = mnt_stat(&M, "frame_misses");
+	h0 = mnt_stat(&M, "frame_hits");
+	r0 = mnt_stat(&M, "store_reads");
+	for (unsigned i = 0; i < 2 + 32; i++) {
+		unsigned p = i < 2 ? order[i] : 32 + (i - 2), got;
+
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (got != p || page[PS - 1] != 'a' + p % 26)
+			fail_msg("fetch_ahead=%u: page %u read back as page %u",
+				 fa_kb, p, got);
+		if (seen[p])
+			continue;	/* the kernel's copy: no READ */
+		seen[p] = true;
+		if (resident[p]) {
+			hits++;
+			continue;
+		}
+		misses++;
+		resident[p] = true;
+		for (unsigned q = p + 1; q < p + window && q < NPG &&
+					 !resident[q]; q++) {
+			resident[q] = true;
+			ahead++;
+		}
+	}
+	print_message("fetch_ahead=%-4u %2u misses, %2u pages read ahead, "
+		      "%llu store reads\n", fa_kb, misses, ahead,
+		      (unsigned long long)(mnt_stat(&M, "store_reads") - r0));
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, misses);
+	assert_int_equal(mnt_stat(&M, "frame_hits") - h0, hits);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead") - a0, ahead);
+	assert_int_equal(mnt_stat(&M, "fetch_ahead_kb"), fa_kb);
+	/* one store read per miss, and one more for each that read ahead */
+	assert_true(mnt_stat(&M, "store_reads") - r0 <=
+		    misses + (ahead ? misses : 0));
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+/* A stream: one page at a time from the start.  The first READ misses;
+ * each window's first page starts the next window, so no other READ
+ * misses (fetch_ahead=64: windows from pages 1, 16, 32 and 48, started by
+ * the READs of pages 0, the miss, 1, 16 and 32; 1024: one window to the
+ * end of the 64 pages). */
+static void fetch_stream_case(unsigned fa_kb)
+{
+	enum { NPG = 64 };
+	unsigned char page[PS];
+	unsigned want_misses = fa_kb > 4 ? 1 : NPG;
+	uint64_t a0, m0;
+	char opts[96];
+	int fd;
+
+	snprintf(opts, sizeof(opts), "frames=256,readahead=0,fetch_ahead=%u",
+		 fa_kb);
+	start(opts);
+	fd = make_file(mpath(&M, "st"), NPG * PS, 's');
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	a0 = mnt_stat(&M, "frames_fetched_ahead");
+	m0 = mnt_stat(&M, "frame_misses");
+	for (unsigned p = 0; p < NPG; p++) {
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		assert_int_equal(page[0], 's');
+		assert_int_equal(page[PS - 1], 's');
+	}
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, want_misses);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead") - a0,
+			 NPG - want_misses);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
+static void test_fs_fetch_ahead(void **s)
+{
+	(void)s;
+	NEED_FUSE();
+	fetch_case(0);
+	fetch_case(4);
+	fetch_case(64);
+	fetch_case(1024);
+	fetch_stream_case(0);
+	fetch_stream_case(64);
+	fetch_stream_case(1024);
+}
+
+/* fetch_ahead takes free frames only, never the few the evictor keeps
+ * free: on the smallest pool, reading ahead 1 MiB from one miss evicts
+ * nothing. */
+static void test_fs_fetch_ahead_small_pool(void **s)
+{
+	unsigned char buf[PS];
+	uint64_t ahead, ev;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	start("frames=40,fetch_ahead=1024");
+	fd = make_file(mpath(&M, "fs"), 128 * PS, 'z');
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	ev = mnt_stat(&M, "evictions");
+	assert_int_equal(pread(fd, buf, PS, 0), PS);
+	assert_int_equal(buf[0], 'z');
+	ahead = mnt_stat(&M, "frames_fetched_ahead");
+	print_message("40 frames: %llu pages read ahead, %llu free\n",
+		      (unsigned long long)ahead,
+		      (unsigned long long)mnt_stat(&M, "frames_free"));
+	assert_true(ahead > 0 && ahead < 39);
+	assert_true(mnt_stat(&M, "frames_free") > 0);
+	assert_int_equal(mnt_stat(&M, "evictions"), ev);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* .framefs/frames has one line per resident frame, files one per file. */
 static void test_fs_ctl_files(void **s)
 {
@@ -2175,6 +2322,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_readahead, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fetch_ahead, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fetch_ahead_small_pool,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_ctl_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_control_result, setup,
@@ -2217,6 +2368,7 @@ int main(void)
 		CASE(test_fs_unmount_dirty_count),
 		CASE(test_fs_otrunc_race),
 		CASE(test_fs_store_latency),
+		CASE(test_fs_fetch_ahead),
 	};
 	const char *store = getenv("FRAMEFS_TEST_STORE");
 	int rc;

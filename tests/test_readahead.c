@@ -5,7 +5,9 @@
  *
  * For every policy a mount can run, at readahead=32, 128 and the largest
  * value framefs takes (1048576 KB), on 64 frames, and on the smallest pool
- * the mount accepts (40 frames, less than one 1 MiB READ):
+ * the mount accepts (40 frames, less than one 1 MiB READ); three of the
+ * four with the daemon's own fetch_ahead (256 KB and 1024 KB, more than
+ * the pool: it takes only free frames, and reads after its reply):
  *   - parallel sequential reads: four processes read one 2,000,000-byte
  *     file with different read sizes; every byte is compared, no read may
  *     come back short, and the file's size must not change;
@@ -56,17 +58,20 @@ static struct mnt M;
 
 /* The configurations every case runs, beside every policy. */
 static const struct {
-	unsigned frames, readahead_kb;
+	unsigned frames, readahead_kb, fetch_ahead_kb;
 } configs[] = {
-	{ 64, 32 }, { 64, 128 }, { 64, 1048576 }, { 40, 1048576 },
+	{ 64, 32, 1024 }, { 64, 128, 0 }, { 64, 1048576, 256 },
+	{ 40, 1048576, 1024 },
 };
+static unsigned cur_fa;		/* the running configuration's fetch_ahead */
 
 static void start(const char *policy, unsigned frames, unsigned ra_kb)
 {
 	char opts[160];
 
-	snprintf(opts, sizeof(opts), "frames=%u,policy=%s,readahead=%u",
-		 frames, policy, ra_kb);
+	snprintf(opts, sizeof(opts),
+		 "frames=%u,policy=%s,readahead=%u,fetch_ahead=%u", frames,
+		 policy, ra_kb, cur_fa);
 	if (mnt_start(&M, opts) != 0)
 		fail_msg("framefs did not mount with -o %s", opts);
 }
@@ -177,8 +182,8 @@ static void parallel_reads_case(const char *policy, unsigned frames,
 			_exit(read_child(mpath(&M, "f1"), want, chunks[i]));
 	}
 	if (reap(pids, NREADERS, "reader"))
-		fail_msg("parallel reads: policy=%s frames=%u readahead=%u",
-			 policy, frames, ra_kb);
+		fail_msg("parallel reads: policy=%s frames=%u readahead=%u "
+			 "fetch_ahead=%u", policy, frames, ra_kb, cur_fa);
 	/* Readahead made READs of many pages: the case did test them. */
 	assert_true(mnt_stat(&M, "reads") <
 		    mnt_stat(&M, "frame_hits") + mnt_stat(&M, "frame_misses"));
@@ -353,8 +358,8 @@ static void mmap_case(const char *policy, unsigned frames, unsigned ra_kb)
 	*stop = 1;
 	bad += reap(&prober, 1, "prober");
 	if (bad)
-		fail_msg("mmap workload: policy=%s frames=%u readahead=%u",
-			 policy, frames, ra_kb);
+		fail_msg("mmap workload: policy=%s frames=%u readahead=%u "
+			 "fetch_ahead=%u", policy, frames, ra_kb, cur_fa);
 	/* Through the mount, after the kernel's copies and the frames are
 	 * dropped, then in the backing file after unmount. */
 	assert_int_equal(mnt_control(&M, "drop"), 0);
@@ -383,8 +388,9 @@ static void fsx_case(const char *policy, unsigned frames, unsigned ra_kb,
 	argv[5] = M.mp;
 	rc = run_cmd(argv, errbuf, sizeof(errbuf));
 	if (rc != 0)
-		fail_msg("fsx (policy=%s frames=%u readahead=%u) failed:\n%s",
-			 policy, frames, ra_kb, errbuf);
+		fail_msg("fsx (policy=%s frames=%u readahead=%u "
+			 "fetch_ahead=%u) failed:\n%s", policy, frames, ra_kb,
+			 cur_fa, errbuf);
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
@@ -400,11 +406,13 @@ static void each(void (*fn)(const char *policy, unsigned frames,
 		     i++) {
 			double t0 = now_sec(CLOCK_MONOTONIC);
 
+			cur_fa = configs[i].fetch_ahead_kb;
 			fn((*p)->name, configs[i].frames,
 			   configs[i].readahead_kb);
-			print_message("%-9s frames=%-3u readahead=%-7u %5.0f ms\n",
+			print_message("%-9s frames=%-3u readahead=%-7u "
+				      "fetch_ahead=%-4u %5.0f ms\n",
 				      (*p)->name, configs[i].frames,
-				      configs[i].readahead_kb,
+				      configs[i].readahead_kb, cur_fa,
 				      (now_sec(CLOCK_MONOTONIC) - t0) * 1e3);
 			mnt_stop_all();
 			mnt_cleanup(&M);
@@ -441,6 +449,7 @@ static void test_readahead_fsx(void **s)
 		if ((*p)->flags & POLICY_NEEDS_FUTURE)
 			continue;
 		snprintf(seed, sizeof(seed), "%zu", 100 + n);
+		cur_fa = configs[n % nconf].fetch_ahead_kb;
 		fsx_case((*p)->name, configs[n % nconf].frames,
 			 configs[n % nconf].readahead_kb, seed);
 		n++;
