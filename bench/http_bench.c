@@ -23,14 +23,17 @@
  *           host's page cache) is what framefs costs without HTTP, so
  *           miss(http) - miss(dir) is what HTTP adds.
  *  2 seq    read() of the whole file with 1 MiB buffers, frames dropped
- *           and kernel copy dropped first, at readahead=128 and 1024;
- *           against one libcurl GET of the whole file into memory.  The
- *           stats give GETs and FUSE READs per MiB read.
+ *           and kernel copy dropped first, at readahead=128 and 1024, and
+ *           at readahead=128 with fetch_ahead=1024 (the daemon reads 1 MiB
+ *           from a miss, the rest after its reply); against one libcurl
+ *           GET of the whole file into memory.  The stats give GETs and
+ *           FUSE READs per MiB read.
  *  3 mmap   mmap(MAP_SHARED, PROT_READ), MADV_RANDOM, one load from each
  *           of N distinct random pages.  "cold": nothing cached anywhere
  *           but on the server (framefs: frames dropped; davfs2 and rclone:
  *           a fresh mount on an empty cache dir), open() timed apart
- *           (davfs2 downloads the whole file in open()).  "warm": munmap,
+ *           (davfs2 downloads the whole file in open()); framefs with
+ *           fetch_ahead=0 (one GET per fault) and 1024.  "warm": munmap,
  *           the client's kernel copy dropped, the same N pages again: the
  *           data is in the daemon's cache (frames, davfs2's and rclone
  *           full's cache files; rclone with --vfs-cache-mode off has none
@@ -108,28 +111,36 @@ static const char *const ffr_name[NFR] = {
 
 /* Part 2's targets. */
 enum seq {
-	SQ_CURL_DAV, SQ_FF_DAV_128, SQ_FF_DAV_1024, SQ_CURL_NGX, SQ_FF_NGX_128,
-	SQ_FF_DIR_128, NSQ
+	SQ_CURL_DAV, SQ_FF_DAV_128, SQ_FF_DAV_1024, SQ_FF_DAV_FA,
+	SQ_CURL_NGX, SQ_FF_NGX_128, SQ_FF_DIR_128, NSQ
 };
 static const char *const sq_name[NSQ] = {
-	"curl GET, Apache", "framefs, Apache, ra=128", "framefs, Apache, ra=1024",
+	"curl GET, Apache", "framefs, Apache, ra=128",
+	"framefs, Apache, ra=1024", "framefs, Apache, ra=128 fa=1024",
 	"curl GET, nginx", "framefs, nginx, ra=128", "framefs, dir, ra=128"
 };
-/* The framefs mounts part 2 needs: server (or dir) and readahead. */
+/* The framefs mounts part 2 needs: server (or dir), readahead and
+ * fetch_ahead. */
 static const struct {
 	int ffr;
-	unsigned ra_kb;
+	unsigned ra_kb, fa_kb;
 } sq_mount[NSQ] = {
-	[SQ_FF_DAV_128] = { FR_DAV, 128 }, [SQ_FF_DAV_1024] = { FR_DAV, 1024 },
-	[SQ_FF_NGX_128] = { FR_NGX, 128 }, [SQ_FF_DIR_128] = { FR_DIR, 128 },
-	[SQ_CURL_DAV] = { -1, 0 }, [SQ_CURL_NGX] = { -1, 0 },
+	[SQ_FF_DAV_128] = { FR_DAV, 128, 0 },
+	[SQ_FF_DAV_1024] = { FR_DAV, 1024, 0 },
+	[SQ_FF_DAV_FA] = { FR_DAV, 128, 1024 },
+	[SQ_FF_NGX_128] = { FR_NGX, 128, 0 },
+	[SQ_FF_DIR_128] = { FR_DIR, 128, 0 },
+	[SQ_CURL_DAV] = { -1, 0, 0 }, [SQ_CURL_NGX] = { -1, 0, 0 },
 };
 
 /* Part 3's targets. */
-enum mm { MM_FF, MM_FF_DIR, MM_DAVFS, MM_RCLONE_OFF, MM_RCLONE_FULL, NMM };
+enum mm {
+	MM_FF, MM_FF_FA, MM_FF_DIR, MM_DAVFS, MM_RCLONE_OFF, MM_RCLONE_FULL,
+	NMM
+};
 static const char *const mm_name[NMM] = {
-	"framefs, Apache", "framefs, dir store", "davfs2, Apache",
-	"rclone, cache off", "rclone, cache full"
+	"framefs, Apache", "framefs, Apache, fa=1024", "framefs, dir store",
+	"davfs2, Apache", "rclone, cache off", "rclone, cache full"
 };
 
 /* Latency samples of one target, in µs. */
@@ -643,8 +654,9 @@ static void make_file(struct bench *b, const char *path)
 }
 
 /* Mounts framefs in slot i on kind (Apache, nginx or the directory) at
- * ra_kb. */
-static void ff_mount(struct bench *b, int i, int kind, unsigned ra_kb)
+ * readahead=ra_kb,fetch_ahead=fa_kb. */
+static void ff_mount(struct bench *b, int i, int kind, unsigned ra_kb,
+		     unsigned fa_kb)
 {
 	struct mnt *m = &b->ff[i];
 	char opts[128];
@@ -663,8 +675,8 @@ static void ff_mount(struct bench *b, int i, int kind, unsigned ra_kb)
 		snprintf(m->source, sizeof(m->source), "%s", h->url);
 		snprintf(m->backing, sizeof(m->backing), "%s", h->root);
 	}
-	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u",
-		 (unsigned long long)(b->npages + SLACK_FRAMES), ra_kb);
+	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,fetch_ahead=%u",
+		 (unsigned long long)(b->npages + SLACK_FRAMES), ra_kb, fa_kb);
 	b->ff_on[i] = true;	/* mnt_cleanup undoes a half start */
 	if (mnt_start(m, opts) != 0)
 		fail("framefs did not mount %s (%s): %s", kind == FR_DIR ?
@@ -819,10 +831,10 @@ static void part_miss_hit(struct bench *b)
 
 	if (per > b->npages)
 		per = (unsigned)b->npages;
-	ff_mount(b, FR_DAV, FR_DAV, 0);
+	ff_mount(b, FR_DAV, FR_DAV, 0, 0);
 	if (b->have_ngx)
-		ff_mount(b, FR_NGX, FR_NGX, 0);
-	ff_mount(b, FR_DIR, FR_DIR, 0);
+		ff_mount(b, FR_NGX, FR_NGX, 0, 0);
+	ff_mount(b, FR_DIR, FR_DIR, 0, 0);
 	/* Connect once: the floor is a kept-alive connection. */
 	curl_get(b, b->dav_file, "0-4095", b->buf, PAGE_BYTES);
 	if (b->have_ngx)
@@ -923,7 +935,8 @@ static void part_seq(struct bench *b)
 {
 	for (int t = 0; t < NSQ; t++)
 		if (sq_mount[t].ffr >= 0 && seq_on(b, t))
-			ff_mount(b, t, sq_mount[t].ffr, sq_mount[t].ra_kb);
+			ff_mount(b, t, sq_mount[t].ffr, sq_mount[t].ra_kb,
+				 sq_mount[t].fa_kb);
 	for (unsigned r = 0; r < b->o.reps; r++)
 		for (int k = 0; k < NSQ; k++) {
 			int t = (k + (int)r) % NSQ;
@@ -1014,8 +1027,9 @@ static void part_mmap(struct bench *b)
 	};
 
 	shuffle(b, 1000);
-	ff_mount(b, FR_DAV, FR_DAV, 0);
-	ff_mount(b, FR_DIR, FR_DIR, 0);
+	ff_mount(b, FR_DAV, FR_DAV, 0, 0);
+	ff_mount(b, FR_NGX, FR_DAV, 0, 1024);	/* a free slot: fa=1024 */
+	ff_mount(b, FR_DIR, FR_DIR, 0, 0);
 	for (int t = 0; t < NMM; t++) {
 		struct mm_res *r = &b->mm[t];
 
@@ -1023,8 +1037,10 @@ static void part_mmap(struct bench *b)
 		prog_progress("mmap loads: %s", mm_name[t]);
 		switch (t) {
 		case MM_FF:
+		case MM_FF_FA:
 		case MM_FF_DIR: {
-			int slot = t == MM_FF ? FR_DAV : FR_DIR;
+			int slot = t == MM_FF ? FR_DAV : t == MM_FF_FA ? FR_NGX
+							      : FR_DIR;
 
 			ff_cold(b, slot);
 			mm_run(b, mpath(&b->ff[slot], "r.dat"), r, mm_name[t]);
@@ -1185,21 +1201,24 @@ static void print_report(struct bench *b)
 	printf("  page miss / curl floor, Apache:     %.2f (median %.0f us "
 	       "over %.0f us)\n", lat_q(&b->miss[FR_DAV], 0.5) / floor_dav,
 	       lat_q(&b->miss[FR_DAV], 0.5), floor_dav);
-	for (int t = SQ_FF_DAV_128; t <= SQ_FF_DAV_1024; t++)
+	for (int t = SQ_FF_DAV_128; t <= SQ_FF_DAV_FA; t++)
 		printf("  seq %-24s / curl: %.2f, goal >= 0.80: %s\n",
 		       sq_name[t] + strlen("framefs, "),
 		       seq[t] / seq[SQ_CURL_DAV],
 		       seq[t] / seq[SQ_CURL_DAV] >= 0.8 ? "met" : "missed");
-	for (int t = MM_DAVFS; t < NMM; t++) {
-		struct mm_res *f = &b->mm[MM_FF], *o = &b->mm[t];
+	for (int k = 0; k < 2 * (NMM - MM_DAVFS); k++) {
+		int t = MM_DAVFS + k % (NMM - MM_DAVFS);
+		int me = k < NMM - MM_DAVFS ? MM_FF : MM_FF_FA;
+		struct mm_res *f = &b->mm[me], *o = &b->mm[t];
 
 		if (o->skipped) {
 			printf("  mmap vs %-18s SKIP\n", mm_name[t]);
 			continue;
 		}
-		printf("  mmap vs %-18s cold: %s (%.2f s vs %.2f s, open "
+		printf("  mmap%s vs %-18s cold: %s (%.2f s vs %.2f s, open "
 		       "included); warm: %s (%.1f vs %.1f us/load)\n",
-		       mm_name[t], f->cold_total_ms < o->cold_total_ms ?
+		       me == MM_FF_FA ? ", fa=1024" : "", mm_name[t],
+		       f->cold_total_ms < o->cold_total_ms ?
 		       "faster" : "slower", f->cold_total_ms / 1e3,
 		       o->cold_total_ms / 1e3,
 		       lat_q(&f->warm, 0.5) < lat_q(&o->warm, 0.5) ?
