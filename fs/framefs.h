@@ -114,6 +114,10 @@ struct fs_opts {
 	bool reclaim_direct;		/* reclaim=direct: a miss with no
 					 * free frame evicts one itself */
 	const char *netrc;		/* netrc=FILE: http credentials */
+	const char *credentials;	/* credentials=FILE: S3's (the AWS
+					 * shared-credentials format) */
+	const char *s3_endpoint;	/* s3_endpoint=URL, or NULL */
+	const char *s3_region;		/* s3_region=NAME, or NULL */
 	uint32_t http_retries;		/* tries after a failed first */
 };
 

@@ -50,7 +50,8 @@
 struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
-	     *netrc, *http_retries, *fetch_ahead;
+	     *netrc, *http_retries, *fetch_ahead, *s3_endpoint, *s3_region,
+	     *credentials;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -70,7 +71,8 @@ static const struct {
 	O("dirty_expire_ms", dirty_expire), O("store_latency", latency),
 	O("trace", trace), O("threads", threads), O("reclaim", reclaim),
 	O("netrc", netrc), O("http_retries", http_retries),
-	O("fetch_ahead", fetch_ahead),
+	O("fetch_ahead", fetch_ahead), O("s3_endpoint", s3_endpoint),
+	O("s3_region", s3_region), O("credentials", credentials),
 };
 #undef O
 
@@ -90,9 +92,10 @@ static void usage(FILE *out)
 	fprintf(out,
 "usage: framefs [-f] [-d] [-o OPTIONS] BACKING_DIR|URL MOUNTPOINT\n"
 "\n"
-"Serves BACKING_DIR, or the WebDAV collection (or plain HTTP server,\n"
-"read-only) at an http:// or https:// URL, at MOUNTPOINT through a fixed\n"
-"pool of page frames with\n"
+"Serves BACKING_DIR, the WebDAV collection (or plain HTTP server,\n"
+"read-only) at an http:// or https:// URL, or the S3 bucket of an\n"
+"s3://BUCKET[/PREFIX] URL, at MOUNTPOINT through a fixed pool of page\n"
+"frames with\n"
 "its own eviction policy and write-back.  The kernel's page cache of the\n"
 "mount is kept a subset of the frames, so clients' page faults are the\n"
 "daemon's reads.  MOUNTPOINT/.framefs/ holds stats, frames, files, control.\n"
@@ -152,6 +155,12 @@ static void usage(FILE *out)
 "  http_retries=N         a URL's requests are tried again N times, 0..20,\n"
 "                         with backoff, after no answer, a timeout or a 5xx\n"
 "                         (default 3)\n"
+"  s3_endpoint=URL        an s3://BUCKET[/PREFIX] store's server, path-style\n"
+"                         (default https://s3.amazonaws.com)\n"
+"  s3_region=NAME         the region its requests are signed for (default\n"
+"                         us-east-1)\n"
+"  credentials=FILE       its keys, AWS shared-credentials format; else\n"
+"                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
 "\n"
 "libfuse's options framefs passes on (-o):\n"
 "  allow_other                 let other users use the mount; brings\n"
@@ -175,6 +184,8 @@ static void usage(FILE *out)
 "  framefs -f -o frames=256,readahead=0,refscan=1000 ./data ./mnt\n"
 "  framefs -o policy=clock:bits=2,allow_other /srv/data /mnt/ff\n"
 "  framefs -o frames=4096,netrc=$HOME/.netrc https://host/dav/ /mnt/ff\n"
+"  framefs -o s3_endpoint=http://127.0.0.1:7480,s3_region=default \\\n"
+"          s3://bucket/prefix /mnt/ff\n"
 "\n", DEFAULT_FRAMES, DEFAULT_THREADS);
 }
 
@@ -351,11 +362,16 @@ static uint32_t parse_u32(const char *name, const char *s, uint32_t lo,
 	return (uint32_t)v;
 }
 
-/* An http:// or https:// URL rather than a directory. */
+static bool is_s3(const char *s)
+{
+	return s && !strncasecmp(s, "s3://", 5);
+}
+
+/* An http://, https:// or s3:// URL rather than a directory. */
 static bool is_url(const char *s)
 {
 	return s && (!strncasecmp(s, "http://", 7) ||
-		     !strncasecmp(s, "https://", 8));
+		     !strncasecmp(s, "https://", 8) || is_s3(s));
 }
 
 /* SCHEME://..., for the refusal of a URL framefs cannot mount (ftp://). */
@@ -460,6 +476,25 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	if (r->netrc && access(r->netrc, R_OK) < 0)
 		opt_fail("netrc", r->netrc, strerror(errno));
 	o->netrc = r->netrc;
+	if (r->credentials && access(r->credentials, R_OK) < 0)
+		opt_fail("credentials", r->credentials, strerror(errno));
+	o->credentials = r->credentials;
+	o->s3_endpoint = r->s3_endpoint;
+	o->s3_region = r->s3_region;
+	if (r->s3_endpoint && strncasecmp(r->s3_endpoint, "http://", 7) &&
+	    strncasecmp(r->s3_endpoint, "https://", 8))
+		opt_fail("s3_endpoint", r->s3_endpoint, "not an http:// or "
+			 "https:// URL");
+	if (!is_s3(r->backing) &&
+	    (r->s3_endpoint || r->s3_region || r->credentials))
+		opt_fail(r->s3_endpoint ? "s3_endpoint" :
+			 r->s3_region ? "s3_region" : "credentials",
+			 r->s3_endpoint ? r->s3_endpoint :
+			 r->s3_region ? r->s3_region : r->credentials,
+			 "only for an s3:// store");
+	if (is_s3(r->backing) && r->netrc)
+		opt_fail("netrc", r->netrc, "not for an s3:// store "
+			 "(credentials=FILE)");
 	if (!is_url(r->backing) && (r->netrc || r->http_retries))
 		opt_fail(r->netrc ? "netrc" : "http_retries",
 			 r->netrc ? r->netrc : r->http_retries,
@@ -565,12 +600,112 @@ static void http_log(void *arg, const char *line)
 /* A WebDAV collection or a plain HTTP server as the store, probed here:
  * one line and -1 if it does not answer, is not a collection, or refuses
  * the credentials. */
+/* The S3 keys: from credentials=FILE (the AWS shared-credentials format,
+ * profile $AWS_PROFILE or "default"), else AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY.  0, or -1 with the reason in why. */
+static int s3_keys(const char *file, char *key, size_t klen, char *secret,
+		   size_t slen, char *why, size_t wlen)
+{
+	const char *profile = getenv("AWS_PROFILE");
+	char line[512], want[160];
+	bool in = false;
+	FILE *f;
+
+	key[0] = secret[0] = '\0';
+	if (!file) {
+		const char *k = getenv("AWS_ACCESS_KEY_ID");
+		const char *s = getenv("AWS_SECRET_ACCESS_KEY");
+
+		if (!k || !*k || !s || !*s) {
+			snprintf(why, wlen, "no S3 credentials: set "
+				 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+				 " or -o credentials=FILE");
+			return -1;
+		}
+		snprintf(key, klen, "%s", k);
+		snprintf(secret, slen, "%s", s);
+		return 0;
+	}
+	snprintf(want, sizeof(want), "[%s]", profile && *profile ? profile :
+		 "default");
+	f = fopen(file, "r");
+	if (!f) {
+		snprintf(why, wlen, "-o credentials=%s: %s", file,
+			 strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line + strspn(line, " \t"), *eq, *v, *end;
+
+		s[strcspn(s, "\r\n")] = '\0';
+		if (*s == '[') {
+			in = !strcmp(s, want);
+			continue;
+		}
+		if (!in || !(eq = strchr(s, '=')))
+			continue;
+		for (end = eq; end > s && (end[-1] == ' ' || end[-1] == '\t');)
+			end--;
+		*end = '\0';
+		v = eq + 1 + strspn(eq + 1, " \t");
+		if (!strcmp(s, "aws_access_key_id"))
+			snprintf(key, klen, "%s", v);
+		else if (!strcmp(s, "aws_secret_access_key"))
+			snprintf(secret, slen, "%s", v);
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	if (!key[0] || !secret[0]) {
+		snprintf(why, wlen, "-o credentials=%s: no aws_access_key_id "
+			 "and aws_secret_access_key under %s", file, want);
+		return -1;
+	}
+	return 0;
+}
+
+/* s3://BUCKET[/PREFIX] -> ENDPOINT/BUCKET/PREFIX/ (path-style). */
+static char *s3_base(const char *url, const char *endpoint, char *why,
+		     size_t wlen)
+{
+	const char *b = url + 5;
+	size_t n = strlen(endpoint);
+	char *base;
+
+	while (n && endpoint[n - 1] == '/')
+		n--;
+	if (!*b || *b == '/') {
+		snprintf(why, wlen, "%s: no bucket (s3://BUCKET[/PREFIX])",
+			 url);
+		return NULL;
+	}
+	if (asprintf(&base, "%.*s/%s%s", (int)n, endpoint, b,
+		     b[strlen(b) - 1] == '/' ? "" : "/") < 0)
+		return NULL;
+	return base;
+}
+
 static int open_url(struct fs *fs, const char *url)
 {
 	struct webdav_opts wo;
-	char why[400];
+	char why[400], key[128], secret[256], *s3url = NULL;
 
 	webdav_opts_default(&wo);
+	if (is_s3(url)) {
+		wo.s3_region = fs->o.s3_region ? fs->o.s3_region
+					       : "us-east-1";
+		s3url = s3_base(url, fs->o.s3_endpoint ? fs->o.s3_endpoint :
+				"https://s3.amazonaws.com", why, sizeof(why));
+		if (!s3url ||
+		    s3_keys(fs->o.credentials, key, sizeof(key), secret,
+			    sizeof(secret), why, sizeof(why)) < 0) {
+			prog_errf("%s", s3url ? why : why[0] ? why :
+				  strerror(ENOMEM));
+			free(s3url);
+			return -1;
+		}
+		wo.s3_access_key = key;
+		wo.s3_secret_key = secret;
+	}
 	wo.retries = fs->o.http_retries;
 	wo.netrc = fs->o.netrc;
 	wo.log = http_log;
@@ -579,7 +714,9 @@ static int open_url(struct fs *fs, const char *url)
 		prog_errf("%s", strerror(ENOMEM));
 		return -1;
 	}
-	fs->store = store_http_new(url, &wo, why, sizeof(why));
+	fs->store = store_http_new(s3url ? s3url : url, &wo, why, sizeof(why));
+	explicit_bzero(secret, sizeof(secret));
+	free(s3url);
 	if (!fs->store) {
 		/* why names the URL (never its credentials) */
 		prog_errf("%s", why);
@@ -796,7 +933,8 @@ static void cmdline_free(struct cmdline *cl)
 		       &cl->refscan, &cl->dirty_bg, &cl->dirty_max,
 		       &cl->dirty_expire, &cl->latency, &cl->trace,
 		       &cl->threads, &cl->reclaim, &cl->netrc,
-		       &cl->http_retries, &cl->fetch_ahead, &cl->fuse_opts };
+		       &cl->http_retries, &cl->fetch_ahead, &cl->s3_endpoint,
+		       &cl->s3_region, &cl->credentials, &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);

@@ -1553,8 +1553,7 @@ static int http_stats_format(struct store *s, char *buf, size_t len)
 
 static const char *http_kind(struct store *s)
 {
-	(void)s;
-	return "http";
+	return webdav_is_s3(H(s)->dav) ? "s3" : "http";
 }
 
 static const char *http_where(struct store *s)
@@ -1683,10 +1682,12 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 	}
 	rc = webdav_probe(h->dav, &h->caps);
 	if (rc < 0) {
-		if (rc == -ENOENT)
+		if (rc == -ENOENT && !o.s3_region)
 			rc = probe_file(url, &o);
 		/* url has no credentials in it: webdav_new refuses those */
-		snprintf(err, errlen, "%s: %s", url, probe_why(rc));
+		snprintf(err, errlen, "%s: %s", url,
+			 rc == -ENOENT && o.s3_region ? "no such bucket"
+						      : probe_why(rc));
 		goto out_dav;
 	}
 	h->base.ops = &http_ops;

@@ -15,7 +15,7 @@
  *
  * A call is a struct req: method, path, headers, where the request body
  * comes from (iovecs or a file) and where the response body goes (iovecs,
- * a file, a bounded memory buffer for XML, or nowhere).  do_req() runs the
+ * a file, a bounded memory buffer for XML, or nowhere).  dav_do_req() runs the
  * tries: a try that got no response (connect refused, reset, timeout) or
  * a 5xx other than 501/505 is retried after a backoff of backoff_ms * 2^k
  * (capped), of which a random half is jitter so that workers that failed
@@ -46,6 +46,7 @@
  * locks, each a leaf; no lock is held across a request.
  */
 #include "webdav.h"
+#include "http_int.h"
 
 #include "clock.h"
 #include "rng.h"
@@ -65,35 +66,6 @@
 #define FRAMEFS_VERSION "0"
 #endif
 
-#define XML_MAX_BYTES	(256u << 20)	/* a PROPFIND answer larger: -EIO */
-#define URL_MAX		8192
-
-struct webdav {
-	char *base;			/* normalized URL, ends in '/' */
-	char *base_path;		/* its path, decoded, ends in '/' */
-	struct webdav_opts o;		/* copied; o.netrc points at netrc */
-	char *netrc;			/* owned copy of opts->netrc */
-	char *user;			/* from the environment, or NULL */
-	char *password;			/* wiped at free */
-	CURLSH *share;
-	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
-	pthread_mutex_t pool_lock;
-	CURL **pool;			/* idle handles; under pool_lock */
-	uint32_t npool;			/* under pool_lock */
-	pthread_mutex_t caps_lock;	/* serializes probes */
-	struct webdav_caps caps;	/* last probe; under caps_lock */
-	int dav_class;			/* atomic: see the design above */
-	int plain;			/* atomic */
-	int partial_put;		/* atomic: -1 unknown, 0, 1 */
-	uint64_t rng;			/* atomic: jitter */
-	uint64_t probe_seq;		/* atomic: scratch names */
-	struct webdav_stats st;		/* atomic counters */
-};
-
-#define ADD(dav, f, n) __atomic_add_fetch(&(dav)->st.f, (n), __ATOMIC_RELAXED)
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-
 static const char *const method_names[WEBDAV_NMETHODS] = {
 	[WEBDAV_GET] = "GET",		[WEBDAV_HEAD] = "HEAD",
 	[WEBDAV_PUT] = "PUT",		[WEBDAV_PROPFIND] = "PROPFIND",
@@ -107,9 +79,7 @@ const char *webdav_method_name(enum webdav_method m)
 	return (unsigned)m < WEBDAV_NMETHODS ? method_names[m] : "?";
 }
 
-static void say(struct webdav *dav, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void say(struct webdav *dav, const char *fmt, ...)
+void dav_say(struct webdav *dav, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -123,54 +93,6 @@ static void say(struct webdav *dav, const char *fmt, ...)
 }
 
 /* ---- one request ------------------------------------------------------ */
-
-enum sink { SINK_NONE, SINK_IOV, SINK_FILE, SINK_MEM };
-
-struct req {
-	CURL *h;			/* during a try */
-	enum webdav_method m;
-	const char *path;		/* relative, not encoded */
-	const char *url;		/* or a full URL (probe scratch) */
-	struct curl_slist *hdrs;	/* extra request headers; owned */
-	const char *range;		/* CURLOPT_RANGE or NULL */
-	const char *body;		/* PROPFIND request body or NULL */
-	bool idempotent;
-	/* request body (PUT): iovecs or a file, up_len bytes */
-	const struct iovec *up_iov;
-	int up_n;
-	FILE *up_file;
-	uint64_t up_len;
-	bool up_started;		/* this try gave curl body bytes */
-	int up_i;			/* cursor: iovec index */
-	size_t up_off;			/* cursor: offset in it */
-	/* response body */
-	enum sink sink;
-	const struct iovec *dn_iov;	/* SINK_IOV */
-	int dn_n;
-	FILE *dn_file;			/* SINK_FILE */
-	uint64_t skip;			/* bytes to drop first (a 200 to a
-					 * Range request) */
-	uint64_t dn_skip;		/* cursor: still to drop */
-	uint64_t dn_max;		/* bytes to keep at most */
-	uint64_t dn_got;		/* bytes kept */
-	bool dn_full;			/* stopped on purpose at dn_max */
-	char *mem;			/* SINK_MEM, malloc'd, NUL-ended */
-	size_t mem_len, mem_cap;
-	/* response */
-	long status;			/* 0: no response */
-	bool cut;			/* a try ended with no answer of the
-					 * server's own: it may have been
-					 * carried out, whole or in part */
-	char etag[WEBDAV_ETAG_MAX];
-	int dav_class;			/* from a DAV: header, -1 none */
-	bool accept_ranges;
-	bool has_cr;			/* Content-Range present */
-	uint64_t cr_start;
-	curl_off_t clen;		/* Content-Length, -1 unknown */
-	curl_off_t filetime;		/* Last-Modified, -1 unknown */
-	bool redirect_dir;		/* 3xx to the same path plus '/' */
-	char server[64];
-};
 
 static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 {
@@ -312,7 +234,7 @@ static size_t header_cb(char *in, size_t size, size_t nmemb, void *arg)
 
 /* Percent-encodes path a segment at a time onto the base: the URL in out,
  * or -ENAMETOOLONG / -ENOMEM. */
-static int make_url(struct webdav *dav, const char *path, char *out,
+int dav_make_url(struct webdav *dav, const char *path, char *out,
 		    size_t outlen)
 {
 	size_t n = strlen(dav->base);
@@ -523,7 +445,11 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	SET(CURLOPT_USERAGENT, "framefs/" FRAMEFS_VERSION);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_FILETIME, 1L);
-	if (dav->user) {
+	if (dav->s3) {
+		SET(CURLOPT_AWS_SIGV4, dav->sigv4);
+		SET(CURLOPT_USERNAME, dav->user);
+		SET(CURLOPT_PASSWORD, dav->password);
+	} else if (dav->user) {
 		SET(CURLOPT_USERNAME, dav->user);
 		SET(CURLOPT_PASSWORD, dav->password ? dav->password : "");
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -569,7 +495,7 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 
 /* Runs r with retries.  Returns the final HTTP status (also in
  * r->status), or -errno when no try got a usable response. */
-static int do_req(struct webdav *dav, struct req *r)
+int dav_do_req(struct webdav *dav, struct req *r)
 {
 	char url[URL_MAX], errbuf[CURL_ERROR_SIZE];
 	uint32_t attempt = 0;
@@ -577,9 +503,16 @@ static int do_req(struct webdav *dav, struct req *r)
 
 	if (r->url)
 		snprintf(url, sizeof(url), "%s", r->url);
-	else if ((rc = make_url(dav, r->path, url, sizeof(url))) < 0)
+	else if ((rc = dav_make_url(dav, r->path, url, sizeof(url))) < 0)
 		return rc;
-	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+	/* No "Expect: 100-continue" on large PUTs (a round trip) on a DAV
+	 * server; S3: curl would sign the empty header that removes it and
+	 * not send it (403), and the payload is unsigned (see s3.c). */
+	if (dav->s3)
+		r->hdrs = curl_slist_append(r->hdrs, "x-amz-content-sha256: "
+						     "UNSIGNED-PAYLOAD");
+	else
+		r->hdrs = curl_slist_append(r->hdrs, "Expect:");
 	if (!r->hdrs)
 		return -ENOMEM;
 	for (;;) {
@@ -644,25 +577,25 @@ static int do_req(struct webdav *dav, struct req *r)
 		if (!retryable(r, cc) || attempt >= dav->o.retries) {
 			if (r->status)
 				return (int)r->status;
-			say(dav, "%s /%s: %s", method_names[r->m],
+			dav_say(dav, "%s /%s: %s", method_names[r->m],
 			    r->path ? r->path : "",
 			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
 			return cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 		}
-		say(dav, "%s /%s: %s; retry %u of %u", method_names[r->m],
+		dav_say(dav, "%s /%s: %s; retry %u of %u", method_names[r->m],
 		    r->path ? r->path : "",
 		    r->status ? "server error"
 			      : (errbuf[0] ? errbuf : curl_easy_strerror(cc)),
 		    attempt + 1, dav->o.retries);
 		if (r->status)
-			say(dav, "%s /%s: HTTP %ld", method_names[r->m],
+			dav_say(dav, "%s /%s: HTTP %ld", method_names[r->m],
 			    r->path ? r->path : "", r->status);
 		ADD(dav, retries, 1);
 		backoff(dav, attempt++);
 	}
 }
 
-static void req_done(struct req *r)
+void dav_req_done(struct req *r)
 {
 	curl_slist_free_all(r->hdrs);
 	free(r->mem);
@@ -708,14 +641,14 @@ static int status_errno(struct webdav *dav, enum webdav_method m,
 	}
 }
 
-static int finish(struct webdav *dav, struct req *r, int rc,
+int dav_finish(struct webdav *dav, struct req *r, int rc,
 		  bool conditional)
 {
 	if (rc > 0)
 		rc = status_errno(dav, r->m, rc, conditional);
 	if (rc == -ESTALE) {
 		ADD(dav, stale, 1);
-		say(dav, "%s /%s: 412: the object changed on the server",
+		dav_say(dav, "%s /%s: 412: the object changed on the server",
 		    method_names[r->m], r->path);
 	}
 	if (rc < 0)
@@ -725,7 +658,7 @@ static int finish(struct webdav *dav, struct req *r, int rc,
 
 /* The conditional-write header for etag: If: on a DAV server (weak
  * comparison, see webdav.h), If-Match elsewhere. */
-static int add_if(struct webdav *dav, struct req *r, const char *etag)
+int dav_add_if(struct webdav *dav, struct req *r, const char *etag)
 {
 	char line[URL_MAX + WEBDAV_ETAG_MAX + 32], url[URL_MAX];
 	struct curl_slist *l;
@@ -737,9 +670,18 @@ static int add_if(struct webdav *dav, struct req *r, const char *etag)
 	 * resource the request touches, and a DELETE also checks the
 	 * parent collection against it (424, measured). */
 	if (LOAD(&dav->dav_class) > 0) {
-		if ((rc = make_url(dav, r->path, url, sizeof(url))) < 0)
+		if ((rc = dav_make_url(dav, r->path, url, sizeof(url))) < 0)
 			return rc;
 		snprintf(line, sizeof(line), "If: <%s> ([%s])", url, etag);
+	} else if (dav->s3 && LOAD(&dav->s3_if_match) == S3_IF_MATCH_BARE) {
+		size_t n = strlen(etag);
+
+		/* RGW 16 compares a PUT's If-Match without its quotes */
+		if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
+			snprintf(line, sizeof(line), "If-Match: %.*s",
+				 (int)(n - 2), etag + 1);
+		else
+			snprintf(line, sizeof(line), "If-Match: %s", etag);
 	} else
 		snprintf(line, sizeof(line), "If-Match: %s", etag);
 	l = curl_slist_append(r->hdrs, line);
@@ -749,7 +691,7 @@ static int add_if(struct webdav *dav, struct req *r, const char *etag)
 	return 0;
 }
 
-static int add_hdr(struct req *r, const char *line)
+int dav_add_hdr(struct req *r, const char *line)
 {
 	struct curl_slist *l = curl_slist_append(r->hdrs, line);
 
@@ -975,13 +917,13 @@ static int propfind(struct webdav *dav, const char *path, int depth,
 	char url[URL_MAX], *dp = NULL;
 	int rc;
 
-	if ((rc = make_url(dav, path, url, sizeof(url))) < 0)
+	if ((rc = dav_make_url(dav, path, url, sizeof(url))) < 0)
 		goto out;
-	if ((rc = add_hdr(&r, depth ? "Depth: 1" : "Depth: 0")) < 0 ||
-	    (rc = add_hdr(&r, "Content-Type: application/xml; "
+	if ((rc = dav_add_hdr(&r, depth ? "Depth: 1" : "Depth: 0")) < 0 ||
+	    (rc = dav_add_hdr(&r, "Content-Type: application/xml; "
 			      "charset=utf-8")) < 0)
 		goto out;
-	rc = do_req(dav, &r);
+	rc = dav_do_req(dav, &r);
 	if (rc == 207) {
 		if (r.dn_full) {
 			rc = -EFBIG;
@@ -1000,9 +942,9 @@ static int propfind(struct webdav *dav, const char *path, int depth,
 		rc = -EOPNOTSUPP;
 	}
 out:
-	rc = finish(dav, &r, rc, false);
+	rc = dav_finish(dav, &r, rc, false);
 	free(dp);
-	req_done(&r);
+	dav_req_done(&r);
 	return rc;
 }
 
@@ -1170,6 +1112,7 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 	else
 		webdav_opts_default(&dav->o);
 	dav->o.netrc = NULL;
+	dav->o.s3_access_key = dav->o.s3_secret_key = NULL;	/* copies */
 	if (!dav->o.backoff_max_ms)
 		dav->o.backoff_max_ms = dav->o.backoff_ms;
 	dav->partial_put = -1;
@@ -1196,7 +1139,12 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 	}
 	u = getenv("FRAMEFS_HTTP_USER");
 	p = getenv("FRAMEFS_HTTP_PASSWORD");
-	if (!dav->o.no_env_credentials && u && *u) {
+	if (opts && opts->s3_region) {
+		rc = s3_setup(dav, opts, err, errlen);
+		if (rc < 0)
+			goto fail;
+		rc = -ENOMEM;
+	} else if (!dav->o.no_env_credentials && u && *u) {
 		dav->user = strdup(u);
 		dav->password = strdup(p ? p : "");
 		if (!dav->user || !dav->password)
@@ -1250,12 +1198,20 @@ void webdav_free(struct webdav *dav)
 	free(dav->netrc);
 	free(dav->base);
 	free(dav->base_path);
+	free(dav->origin);
+	free(dav->bucket);
+	free(dav->key_prefix);
 	free(dav);
 }
 
 const char *webdav_url(const struct webdav *dav)
 {
 	return dav->base;
+}
+
+bool webdav_is_s3(const struct webdav *dav)
+{
+	return dav->s3;
 }
 
 ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
@@ -1278,17 +1234,17 @@ ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
 		 (unsigned long long)(off + len - 1));
 	r.range = range;
 	r.dn_max = len;
-	st = do_req(dav, &r);
+	st = dav_do_req(dav, &r);
 	if (st == 200 && off) {
 		/* The server ignored Range and sent the whole object from
 		 * its start (servers without ranges): the first off bytes
 		 * were kept as if they were ours.  Once more, dropping them
 		 * (the object may be large: this costs what it costs). */
 		r.skip = off;
-		st = do_req(dav, &r);
+		st = dav_do_req(dav, &r);
 	}
 	if (st == 206 && (!r.has_cr || r.cr_start != off)) {
-		say(dav, "GET /%s: 206 for other bytes than asked", path);
+		dav_say(dav, "GET /%s: 206 for other bytes than asked", path);
 		st = -EIO;
 	}
 	if (st == 200 || st == 206) {
@@ -1299,8 +1255,8 @@ ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
 	}
 	if (st == 0 && etag)
 		snprintf(etag, WEBDAV_ETAG_MAX, "%s", r.etag);
-	st = finish(dav, &r, st, false);
-	req_done(&r);
+	st = dav_finish(dav, &r, st, false);
+	dav_req_done(&r);
 	return st < 0 ? st : n;
 }
 
@@ -1313,7 +1269,7 @@ ssize_t webdav_get(struct webdav *dav, const char *path, uint64_t off,
 }
 
 /* HEAD: a plain HTTP server's stat. */
-static int head_stat(struct webdav *dav, const char *path,
+int dav_head_stat(struct webdav *dav, const char *path,
 		     struct webdav_attr *a)
 {
 	struct req r = { .m = WEBDAV_HEAD, .path = path, .idempotent = true };
@@ -1323,7 +1279,7 @@ static int head_stat(struct webdav *dav, const char *path,
 
 	memset(a, 0, sizeof(*a));
 	a->mtime = -1;
-	st = do_req(dav, &r);
+	st = dav_do_req(dav, &r);
 	if (st >= 200 && st < 300) {
 		a->is_dir = dirish;
 		a->size = dirish || r.clen < 0 ? 0 : (uint64_t)r.clen;
@@ -1337,8 +1293,8 @@ static int head_stat(struct webdav *dav, const char *path,
 		a->is_dir = true;
 		st = 0;
 	}
-	st = finish(dav, &r, st, false);
-	req_done(&r);
+	st = dav_finish(dav, &r, st, false);
+	dav_req_done(&r);
 	return st;
 }
 
@@ -1348,13 +1304,15 @@ int webdav_stat(struct webdav *dav, const char *path,
 	struct pf_out o = { .self = attr };
 	int rc;
 
+	if (dav->s3)
+		return s3_stat(dav, path, attr);
 	if (LOAD(&dav->plain))
-		return head_stat(dav, path, attr);
+		return dav_head_stat(dav, path, attr);
 	rc = propfind(dav, path, 0, &o);
 	if (rc == -EOPNOTSUPP && LOAD(&dav->dav_class) == 0)
-		return head_stat(dav, path, attr);	/* not probed yet */
+		return dav_head_stat(dav, path, attr);	/* not probed yet */
 	if (rc == 0 && !o.self_seen) {
-		say(dav, "PROPFIND /%s: no response for the object", path);
+		dav_say(dav, "PROPFIND /%s: no response for the object", path);
 		rc = -EIO;
 	}
 	return rc;
@@ -1367,6 +1325,8 @@ int webdav_list(struct webdav *dav, const char *path, webdav_list_cb cb,
 	struct pf_out o = { .cb = cb, .arg = arg, .self = &self };
 	int rc;
 
+	if (dav->s3)
+		return s3_list(dav, path, cb, arg);
 	if (LOAD(&dav->plain))
 		return -EOPNOTSUPP;
 	rc = propfind(dav, path, 1, &o);
@@ -1491,12 +1451,12 @@ static int put_headers(struct webdav *dav, struct req *r,
 	if (content_range) {
 		snprintf(line, sizeof(line), "Content-Range: %s",
 			 content_range);
-		rc = add_hdr(r, line);
+		rc = dav_add_hdr(r, line);
 	}
 	if (rc == 0 && excl)
-		rc = add_hdr(r, "If-None-Match: *");
+		rc = dav_add_hdr(r, "If-None-Match: *");
 	if (rc == 0)
-		rc = add_if(dav, r, etag);
+		rc = dav_add_if(dav, r, etag);
 	return rc;
 }
 
@@ -1531,9 +1491,23 @@ static int put_req(struct webdav *dav, const char *path,
 			new_etag[0] = '\0';
 		return -EROFS;
 	}
+	if (conditional && dav->s3 &&
+	    LOAD(&dav->s3_if_match) == S3_IF_MATCH_NONE) {
+		struct webdav_attr a;
+
+		/* a server without If-Match on PUT: the ETag is checked
+		 * first (a race with another writer remains, see s3.c) */
+		rc = dav_head_stat(dav, path, &a);
+		if (rc == -ENOENT || (rc == 0 && !webdav_etag_same(a.etag,
+								   if_etag)))
+			rc = 412;
+		if (rc != 0)
+			goto out;
+		if_etag = NULL;
+	}
 	if ((rc = put_headers(dav, &r, content_range, excl, if_etag)) < 0)
 		goto out;
-	rc = do_req(dav, &r);
+	rc = dav_do_req(dav, &r);
 	while (rc == 412 && conditional && r.cut) {
 		uint64_t k;
 
@@ -1549,16 +1523,16 @@ static int put_req(struct webdav *dav, const char *path,
 		if (k == 0 || !cur[0] || again++ >= dav->o.retries)
 			break;
 		ADD(dav, rewritten, 1);
-		say(dav,
+		dav_say(dav,
 		    "PUT /%s: a cut try wrote %llu of its %llu bytes; "
 		    "sending them again",
 		    path, (unsigned long long)k, (unsigned long long)len);
 		if ((rc = put_headers(dav, &r, content_range, excl, cur)) < 0)
 			break;
-		rc = do_req(dav, &r);
+		rc = dav_do_req(dav, &r);
 	}
 out:
-	rc = finish(dav, &r, rc, conditional);
+	rc = dav_finish(dav, &r, rc, conditional);
 	if (new_etag && rc < 0)
 		new_etag[0] = '\0';	/* not before: it may be if_etag */
 	if (rc == 0 && new_etag) {
@@ -1575,7 +1549,7 @@ out:
 				new_etag[0] = '\0';
 		}
 	}
-	req_done(&r);
+	dav_req_done(&r);
 	return rc;
 }
 
@@ -1674,10 +1648,10 @@ int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 		r.range = range;
 		r.dn_file = f;
 		r.dn_max = keep;
-		rc = do_req(dav, &r);
+		rc = dav_do_req(dav, &r);
 		if (rc == 200 || rc == 206)
 			rc = r.dn_got == keep ? 0 : -ESTALE;
-		rc = finish(dav, &r, rc, false);
+		rc = dav_finish(dav, &r, rc, false);
 		if (rc < 0)
 			goto out;
 		if (!if_etag || !*if_etag)
@@ -1694,7 +1668,7 @@ int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 	rc = put_req(dav, path, NULL, 0, f, 0, size, NULL, if_etag, false,
 		     new_etag);
 out:
-	req_done(&r);
+	dav_req_done(&r);
 	fclose(f);
 	return rc;
 }
@@ -1706,13 +1680,17 @@ int webdav_mkcol(struct webdav *dav, const char *path)
 	struct req r = { .m = WEBDAV_MKCOL };
 	int rc;
 
+	if (dav->s3) {
+		free(p);
+		return s3_mkdir(dav, path);
+	}
 	if (!p)
 		return -ENOMEM;
 	snprintf(p, n + 2, "%s%s", path, n && path[n - 1] == '/' ? "" : "/");
 	r.path = p;
-	rc = LOAD(&dav->plain) ? -EROFS : do_req(dav, &r);
-	rc = finish(dav, &r, rc, false);
-	req_done(&r);
+	rc = LOAD(&dav->plain) ? -EROFS : dav_do_req(dav, &r);
+	rc = dav_finish(dav, &r, rc, false);
+	dav_req_done(&r);
 	free(p);
 	return rc;
 }
@@ -1722,13 +1700,15 @@ int webdav_delete(struct webdav *dav, const char *path, const char *if_etag)
 	struct req r = { .m = WEBDAV_DELETE, .path = path, .idempotent = true };
 	int rc;
 
+	if (dav->s3)
+		return s3_delete(dav, path);	/* unconditional: see s3.c */
 	if (LOAD(&dav->plain))
 		return -EROFS;
-	rc = add_if(dav, &r, if_etag);
+	rc = dav_add_if(dav, &r, if_etag);
 	if (rc == 0)
-		rc = do_req(dav, &r);
-	rc = finish(dav, &r, rc, if_etag && *if_etag);
-	req_done(&r);
+		rc = dav_do_req(dav, &r);
+	rc = dav_finish(dav, &r, rc, if_etag && *if_etag);
+	dav_req_done(&r);
 	return rc;
 }
 
@@ -1760,7 +1740,7 @@ static int move_or_copy(struct webdav *dav, enum webdav_method m,
 
 	if (LOAD(&dav->plain))
 		return -EROFS;
-	rc = make_url(dav, to, dest, sizeof(dest));
+	rc = dav_make_url(dav, to, dest, sizeof(dest));
 	if (rc < 0)
 		goto out;
 	line = malloc(strlen(dest) + 16);
@@ -1769,12 +1749,12 @@ static int move_or_copy(struct webdav *dav, enum webdav_method m,
 		goto out;
 	}
 	sprintf(line, "Destination: %s", dest);
-	if ((rc = add_hdr(&r, line)) < 0 ||
-	    (rc = add_hdr(&r, overwrite ? "Overwrite: T" : "Overwrite: F")) <
+	if ((rc = dav_add_hdr(&r, line)) < 0 ||
+	    (rc = dav_add_hdr(&r, overwrite ? "Overwrite: T" : "Overwrite: F")) <
 		    0 ||
-	    (m == WEBDAV_COPY && (rc = add_hdr(&r, "Depth: infinity")) < 0))
+	    (m == WEBDAV_COPY && (rc = dav_add_hdr(&r, "Depth: infinity")) < 0))
 		goto out;
-	rc = do_req(dav, &r);
+	rc = dav_do_req(dav, &r);
 	if (rc == 500) {
 		/* mod_dav answers 500 when the destination's parent is
 		 * missing (measured): say ENOENT when that is why. */
@@ -1786,8 +1766,8 @@ static int move_or_copy(struct webdav *dav, enum webdav_method m,
 		free(par);
 	}
 out:
-	rc = finish(dav, &r, rc, false);
-	req_done(&r);
+	rc = dav_finish(dav, &r, rc, false);
+	dav_req_done(&r);
 	free(line);
 	return rc;
 }
@@ -1795,12 +1775,16 @@ out:
 int webdav_move(struct webdav *dav, const char *from, const char *to,
 		bool overwrite)
 {
+	if (dav->s3)
+		return s3_move(dav, from, to, overwrite, false);
 	return move_or_copy(dav, WEBDAV_MOVE, from, to, overwrite);
 }
 
 int webdav_copy(struct webdav *dav, const char *from, const char *to,
 		bool overwrite)
 {
+	if (dav->s3)
+		return s3_move(dav, from, to, overwrite, true);
 	return move_or_copy(dav, WEBDAV_COPY, from, to, overwrite);
 }
 
@@ -1836,14 +1820,14 @@ static void probe_writes(struct webdav *dav, struct webdav_caps *c)
 		rc = put_req(dav, name, &v, 1, NULL, 12, 1, "bytes 12-12/*",
 			     NULL, false, NULL);
 	r.path = name;
-	if (do_req(dav, &r) == 206)
+	if (dav_do_req(dav, &r) == 206)
 		c->ranges = true;
 	c->partial_put = rc == 0 && r.mem && r.dn_got == sizeof(want) - 1 &&
 			 !memcmp(r.mem, want, sizeof(want) - 1);
-	req_done(&r);
+	dav_req_done(&r);
 	(void)etag;
 	if (webdav_delete(dav, name, NULL) < 0)
-		say(dav, "probe: could not delete the scratch object %s",
+		dav_say(dav, "probe: could not delete the scratch object %s",
 		    name);
 }
 
@@ -1853,8 +1837,10 @@ int webdav_probe(struct webdav *dav, struct webdav_caps *caps)
 	struct req r = { .m = WEBDAV_OPTIONS, .path = "", .idempotent = true };
 	int st;
 
+	if (dav->s3)
+		return s3_probe(dav, caps);
 	pthread_mutex_lock(&dav->caps_lock);
-	st = do_req(dav, &r);
+	st = dav_do_req(dav, &r);
 	if (st < 0)
 		goto out;
 	snprintf(c.server, sizeof(c.server), "%s", r.server);
@@ -1867,11 +1853,11 @@ int webdav_probe(struct webdav *dav, struct webdav_caps *caps)
 		struct req h = { .m = WEBDAV_HEAD, .path = "",
 				 .idempotent = true };
 
-		st = do_req(dav, &h);
+		st = dav_do_req(dav, &h);
 		c.ranges = h.accept_ranges;
 		if (!c.server[0])
 			snprintf(c.server, sizeof(c.server), "%s", h.server);
-		req_done(&h);
+		dav_req_done(&h);
 		if (st < 0)
 			goto out;
 		if (st == 401 || st == 404) {
@@ -1896,7 +1882,7 @@ int webdav_probe(struct webdav *dav, struct webdav_caps *caps)
 		probe_writes(dav, &c);
 		STORE(&dav->partial_put, c.partial_put ? 1 : 0);
 	}
-	say(dav, "probe: %s, DAV class %d, %s, partial PUT %s, ranges %s",
+	dav_say(dav, "probe: %s, DAV class %d, %s, partial PUT %s, ranges %s",
 	    c.server[0] ? c.server : "unknown server", c.dav_class,
 	    c.plain ? "plain HTTP (read-only)"
 		    : (c.writable ? "writable" : "not writable"),
@@ -1908,7 +1894,7 @@ out:
 	pthread_mutex_unlock(&dav->caps_lock);
 	if (st > 0)
 		st = status_errno(dav, WEBDAV_OPTIONS, st, false);
-	req_done(&r);
+	dav_req_done(&r);
 	return st;
 }
 

@@ -68,6 +68,12 @@ struct webdav_opts {
 	uint32_t backoff_max_ms;	/* cap of one backoff */
 	uint32_t pool_size;		/* idle easy handles kept */
 	const char *netrc;		/* netrc file for credentials, or NULL */
+	/* S3 (s3.c): a region makes the base URL ENDPOINT/BUCKET/PREFIX/
+	 * an S3 bucket, signed with SigV4 by the access key and secret
+	 * (copied; never logged). */
+	const char *s3_region;
+	const char *s3_access_key;
+	const char *s3_secret_key;
 	bool no_env_credentials;	/* ignore FRAMEFS_HTTP_USER/_PASSWORD */
 	/* Optional: one line per notable event (a retry, a 412, a probe
 	 * result), no trailing newline.  Called from any thread. */
@@ -144,6 +150,8 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 void webdav_free(struct webdav *dav);
 /* The normalized base URL (never with credentials). */
 const char *webdav_url(const struct webdav *dav);
+/* An S3 bucket (webdav_opts.s3_region was set). */
+bool webdav_is_s3(const struct webdav *dav);
 
 /* OPTIONS on the base: DAV class and Server; then, on a DAV server, a
  * scratch object ".framefs-probe-PID-N" is PUT, partially overwritten with

@@ -1,0 +1,575 @@
+/* s3.c - the S3 dialect of the http protocol layer (webdav.h's calls on an
+ * S3 bucket), over webdav.c's request engine: the same pooled handles,
+ * retries with backoff and jitter (503 SlowDown among them), counters and
+ * conditional writes (If-Match: an S3 server is not a DAV server).
+ *
+ * A bucket, path-style: the base URL is ENDPOINT/BUCKET/PREFIX/ and an
+ * object's URL the base plus its path, each segment percent-encoded as
+ * SigV4's canonical URI wants it (curl_easy_escape keeps exactly the
+ * unreserved characters).  Requests are signed by libcurl
+ * (CURLOPT_AWS_SIGV4, set up in webdav.c) with the payload unsigned:
+ * curl 7.88 does not send x-amz-content-sha256, without which RGW answers
+ * 403 SignatureDoesNotMatch, so every request carries
+ * "x-amz-content-sha256: UNSIGNED-PAYLOAD".  curl 7.88 signs the query
+ * string as it is, so a query is built here already in SigV4's canonical
+ * form: keys sorted, values percent-encoded ('/' too).
+ *
+ * Directories are what S3 has instead: a name is a directory if objects
+ * lie under NAME/ (a common prefix of a delimited listing), or if the
+ * empty marker object NAME/ exists (mkdir makes one, so that an empty
+ * directory survives).  A listing is ListObjectsV2 with delimiter '/',
+ * page after page (continuation tokens), parsed with libxml2.  rename of
+ * a file is a server-side copy then a delete, not atomic; of a directory,
+ * EXDEV (mv then copies and deletes, file by file).  Objects have no
+ * partial writes: the store writes them whole through its spool.
+ */
+#include "http_int.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define LIST_MAX_BYTES (16u << 20)	/* one page is ~1,000 keys */
+
+/* ---- set up ----------------------------------------------------------- */
+
+int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
+	     size_t errlen)
+{
+	const char *path = dav->base_path, *slash, *scheme_end, *host_end;
+
+	if (!o->s3_access_key || !*o->s3_access_key || !o->s3_secret_key) {
+		snprintf(err, errlen, "no S3 credentials: set "
+			 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+			 "credentials=FILE");
+		return -EINVAL;
+	}
+	while (*path == '/')
+		path++;
+	slash = strchr(path, '/');
+	if (!slash || slash == path) {
+		snprintf(err, errlen, "%s: no bucket", dav->base);
+		return -EINVAL;
+	}
+	scheme_end = strstr(dav->base, "://");
+	host_end = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+	if (!host_end)
+		return -EINVAL;
+	dav->origin = strndup(dav->base, (size_t)(host_end - dav->base));
+	dav->bucket = strndup(path, (size_t)(slash - path));
+	dav->key_prefix = strdup(slash + 1);
+	free(dav->user);
+	dav->user = strdup(o->s3_access_key);
+	if (dav->password) {
+		explicit_bzero(dav->password, strlen(dav->password));
+		free(dav->password);
+	}
+	dav->password = strdup(o->s3_secret_key);
+	if (!dav->origin || !dav->bucket || !dav->key_prefix || !dav->user ||
+	    !dav->password)
+		return -ENOMEM;
+	snprintf(dav->sigv4, sizeof(dav->sigv4), "aws:amz:%s:s3",
+		 o->s3_region && *o->s3_region ? o->s3_region : "us-east-1");
+	dav->s3 = true;
+	return 0;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+/* s, percent-encoded whole ('/' too), appended to out at *n. */
+static int append_enc(char *out, size_t len, size_t *n, const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	size_t k;
+
+	if (!e)
+		return -ENOMEM;
+	k = strlen(e);
+	if (*n + k + 1 > len) {
+		curl_free(e);
+		return -ENAMETOOLONG;
+	}
+	memcpy(out + *n, e, k + 1);
+	*n += k;
+	curl_free(e);
+	return 0;
+}
+
+static bool is_s3(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       (!n->ns || !n->ns->href ||
+		!strcmp((const char *)n->ns->href, S3_NS)) &&
+	       !strcmp((const char *)n->name, name);
+}
+
+static const xmlNode *child(const xmlNode *n, const char *name)
+{
+	for (const xmlNode *c = n->children; c; c = c->next)
+		if (is_s3(c, name))
+			return c;
+	return NULL;
+}
+
+/* The text of n's child name, or "" (xmlFree it unless it is ""). */
+static char *child_text(const xmlNode *n, const char *name)
+{
+	const xmlNode *c = child(n, name);
+	char *t = c ? (char *)xmlNodeGetContent(c) : NULL;
+
+	return t ? t : (char *)"";
+}
+
+static void text_free(char *t)
+{
+	if (t && *t)
+		xmlFree(t);
+}
+
+/* "2026-12-06T03:38:31.459Z" -> seconds, or -1. */
+static int64_t iso_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	return end ? (int64_t)timegm(&tm) : -1;
+}
+
+struct listing {
+	const char *prefix;	/* the listed prefix, decoded */
+	webdav_list_cb cb;
+	void *arg;
+	bool any;		/* any key or common prefix, marker included */
+	int stop;		/* what cb returned, if not 0 */
+};
+
+/* One page: calls l->cb for each member; *token gets the continuation
+ * token of the next page ("" for the last). */
+static int parse_page(struct listing *l, const char *xml, size_t len,
+		      char *token, size_t toklen)
+{
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+					    XML_PARSE_NOERROR |
+					    XML_PARSE_NOWARNING);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	size_t plen = strlen(l->prefix);
+	char *trunc, *next;
+
+	token[0] = '\0';
+	if (!root || !is_s3(root, "ListBucketResult")) {
+		xmlFreeDoc(doc);
+		return -EIO;
+	}
+	for (const xmlNode *c = root->children; c && !l->stop; c = c->next) {
+		struct webdav_attr a = { .mtime = -1 };
+		char *key, *t;
+		size_t k;
+
+		if (is_s3(c, "Contents")) {
+			key = child_text(c, "Key");
+			if (strncmp(key, l->prefix, plen) ||
+			    strchr(key + plen, '/')) {
+				text_free(key);
+				continue;
+			}
+			l->any = true;
+			if (!key[plen]) {	/* the directory's marker */
+				text_free(key);
+				continue;
+			}
+			t = child_text(c, "Size");
+			a.size = strtoull(t, NULL, 10);
+			text_free(t);
+			t = child_text(c, "LastModified");
+			a.mtime = iso_time(t);
+			text_free(t);
+			t = child_text(c, "ETag");
+			snprintf(a.etag, sizeof(a.etag), "%s", t);
+			text_free(t);
+			l->stop = l->cb(l->arg, key + plen, &a);
+			text_free(key);
+		} else if (is_s3(c, "CommonPrefixes")) {
+			key = child_text(c, "Prefix");
+			k = strlen(key);
+			l->any = true;
+			if (strncmp(key, l->prefix, plen) || k <= plen + 1 ||
+			    key[k - 1] != '/') {
+				text_free(key);
+				continue;
+			}
+			key[k - 1] = '\0';
+			a.is_dir = true;
+			l->stop = l->cb(l->arg, key + plen, &a);
+			text_free(key);
+		}
+	}
+	trunc = child_text(root, "IsTruncated");
+	next = child_text(root, "NextContinuationToken");
+	if (!strcmp(trunc, "true"))
+		snprintf(token, toklen, "%s", next);
+	text_free(trunc);
+	text_free(next);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* ListObjectsV2 of prefix (decoded, relative to the bucket) with
+ * delimiter '/'; max 0: every page, else one page of at most max keys. */
+static int list_prefix(struct webdav *dav, struct listing *l, unsigned max)
+{
+	char url[URL_MAX], token[1024] = "", num[32];
+	int rc;
+
+	do {
+		struct req r = { .m = WEBDAV_GET, .idempotent = true,
+				 .sink = SINK_MEM, .dn_max = LIST_MAX_BYTES };
+		size_t n = (size_t)snprintf(url, sizeof(url), "%s/",
+					    dav->origin);
+
+		/* SigV4's canonical query: keys in order, values encoded */
+		if ((rc = append_enc(url, sizeof(url), &n, dav->bucket)) < 0)
+			return rc;
+		n += (size_t)snprintf(url + n, sizeof(url) - n, "?");
+		if (token[0]) {
+			n += (size_t)snprintf(url + n, sizeof(url) - n,
+					      "continuation-token=");
+			if ((rc = append_enc(url, sizeof(url), &n, token)) < 0)
+				return rc;
+			n += (size_t)snprintf(url + n, sizeof(url) - n, "&");
+		}
+		n += (size_t)snprintf(url + n, sizeof(url) - n,
+				      "delimiter=%%2F&list-type=2&");
+		if (max) {
+			snprintf(num, sizeof(num), "max-keys=%u&", max);
+			n += (size_t)snprintf(url + n, sizeof(url) - n, "%s",
+					      num);
+		}
+		n += (size_t)snprintf(url + n, sizeof(url) - n, "prefix=");
+		if (n >= sizeof(url) ||
+		    (rc = append_enc(url, sizeof(url), &n, l->prefix)) < 0)
+			return n >= sizeof(url) ? -ENAMETOOLONG : rc;
+		r.url = url;
+		r.path = l->prefix;
+		rc = dav_do_req(dav, &r);
+		if (rc == 200)
+			rc = r.mem ? parse_page(l, r.mem, r.mem_len, token,
+						sizeof(token))
+				   : -EIO;
+		if (rc == -EIO)
+			dav_say(dav, "GET /?list-type=2&prefix=%s: not a "
+				"listing", l->prefix);
+		rc = dav_finish(dav, &r, rc, false);
+		dav_req_done(&r);
+	} while (rc == 0 && token[0] && !max && !l->stop);
+	return rc;
+}
+
+/* key_prefix + path + "/" ("" + key_prefix for the root); malloc'd. */
+static char *dir_prefix(struct webdav *dav, const char *path)
+{
+	size_t n = strlen(dav->key_prefix) + strlen(path) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s%s%s", dav->key_prefix, path,
+			 *path ? "/" : "");
+	return p;
+}
+
+static int count_cb(void *arg, const char *name,
+		    const struct webdav_attr *a)
+{
+	(void)arg;
+	(void)name;
+	(void)a;
+	return 1;	/* one is enough */
+}
+
+/* Is there anything under path/ (a marker or members)?  1, 0, -errno. */
+static int dir_exists(struct webdav *dav, const char *path, bool members)
+{
+	char *p = dir_prefix(dav, path);
+	struct listing l = { .cb = count_cb };
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	l.prefix = p;
+	rc = list_prefix(dav, &l, members ? 2 : 1);
+	free(p);
+	if (rc < 0)
+		return rc;
+	return members ? l.stop != 0 : l.any;
+}
+
+int s3_list(struct webdav *dav, const char *path, webdav_list_cb cb,
+	    void *arg)
+{
+	char *p = dir_prefix(dav, path);
+	struct listing l = { .cb = cb, .arg = arg };
+	struct webdav_attr a;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	l.prefix = p;
+	rc = list_prefix(dav, &l, 0);
+	free(p);
+	if (rc < 0)
+		return rc;
+	if (l.stop)
+		return l.stop;
+	if (!l.any && *path) {
+		/* nothing under it: a file, or nothing at all */
+		rc = dav_head_stat(dav, path, &a);
+		return rc == 0 ? -ENOTDIR : rc;
+	}
+	return 0;
+}
+
+/* ---- objects ---------------------------------------------------------- */
+
+int s3_stat(struct webdav *dav, const char *path, struct webdav_attr *a)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->mtime = -1;
+	if (!*path) {
+		a->is_dir = true;	/* the bucket's prefix: the probe
+					 * saw it */
+		return 0;
+	}
+	rc = dav_head_stat(dav, path, a);
+	if (rc != -ENOENT)
+		return rc;
+	rc = dir_exists(dav, path, false);
+	if (rc < 0)
+		return rc;
+	if (!rc)
+		return -ENOENT;
+	memset(a, 0, sizeof(*a));
+	a->is_dir = true;
+	a->mtime = -1;
+	return 0;
+}
+
+/* An empty PUT of path (with extra header line, or NULL). */
+static int put_empty(struct webdav *dav, const char *path, const char *line,
+		     bool check_body)
+{
+	struct req r = { .m = WEBDAV_PUT, .path = path, .idempotent = true,
+			 .sink = check_body ? SINK_MEM : SINK_NONE,
+			 .dn_max = 1 << 16 };
+	int rc = line ? dav_add_hdr(&r, line) : 0;
+
+	if (rc == 0)
+		rc = dav_do_req(dav, &r);
+	/* a copy can fail after its 200 has gone out: the body says */
+	if (rc == 200 && check_body && r.mem && strstr(r.mem, "<Error>")) {
+		dav_say(dav, "PUT /%s: the copy failed: %.200s", path, r.mem);
+		rc = -EIO;
+	}
+	rc = dav_finish(dav, &r, rc, false);
+	dav_req_done(&r);
+	return rc;
+}
+
+static int delete_key(struct webdav *dav, const char *path)
+{
+	struct req r = { .m = WEBDAV_DELETE, .path = path,
+			 .idempotent = true };
+	int rc = dav_do_req(dav, &r);
+
+	if (rc == 404)
+		rc = 204;	/* gone is gone */
+	rc = dav_finish(dav, &r, rc, false);
+	dav_req_done(&r);
+	return rc;
+}
+
+/* The parent directory of path exists (the root does). */
+static int parent_exists(struct webdav *dav, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	struct webdav_attr a;
+	char *par;
+	int rc;
+
+	if (!s)
+		return 0;
+	par = strndup(path, (size_t)(s - path));
+	if (!par)
+		return -ENOMEM;
+	rc = s3_stat(dav, par, &a);
+	free(par);
+	if (rc == 0 && !a.is_dir)
+		rc = -ENOTDIR;
+	return rc;
+}
+
+int s3_mkdir(struct webdav *dav, const char *path)
+{
+	struct webdav_attr a;
+	size_t n = strlen(path);
+	char *marker;
+	int rc;
+
+	while (n && path[n - 1] == '/')
+		n--;
+	rc = s3_stat(dav, path, &a);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	if ((rc = parent_exists(dav, path)) < 0)
+		return rc;
+	marker = malloc(n + 2);
+	if (!marker)
+		return -ENOMEM;
+	memcpy(marker, path, n);
+	memcpy(marker + n, "/", 2);
+	rc = put_empty(dav, marker, NULL, false);
+	free(marker);
+	return rc;
+}
+
+int s3_delete(struct webdav *dav, const char *path)
+{
+	struct webdav_attr a;
+	char *marker;
+	int rc = s3_stat(dav, path, &a);
+
+	if (rc < 0)
+		return rc;
+	if (!a.is_dir)
+		return delete_key(dav, path);
+	rc = dir_exists(dav, path, true);
+	if (rc < 0)
+		return rc;
+	if (rc)
+		return -ENOTEMPTY;
+	if (asprintf(&marker, "%s/", path) < 0)
+		return -ENOMEM;
+	rc = delete_key(dav, marker);
+	free(marker);
+	return rc;
+}
+
+int s3_move(struct webdav *dav, const char *from, const char *to,
+	    bool overwrite, bool keep_source)
+{
+	char src[URL_MAX], line[URL_MAX + 32];
+	struct webdav_attr a;
+	size_t n = 1;
+	int rc;
+
+	if ((rc = s3_stat(dav, from, &a)) < 0)
+		return rc;
+	if (a.is_dir)
+		return -EXDEV;	/* one copy per object: mv does it */
+	rc = s3_stat(dav, to, &a);
+	if (rc == 0 && (!overwrite || a.is_dir))
+		return a.is_dir ? -EISDIR : -EEXIST;
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if ((rc = parent_exists(dav, to)) < 0)
+		return rc;
+	/* x-amz-copy-source: /BUCKET/KEY, each segment encoded */
+	src[0] = '/';
+	src[1] = '\0';
+	if ((rc = append_enc(src, sizeof(src), &n, dav->bucket)) < 0)
+		return rc;
+	{
+		char *key = NULL, *seg, *save = NULL;
+
+		if (asprintf(&key, "%s%s", dav->key_prefix, from) < 0)
+			return -ENOMEM;
+		for (seg = strtok_r(key, "/", &save); seg;
+		     seg = strtok_r(NULL, "/", &save)) {
+			if (n + 2 > sizeof(src)) {
+				free(key);
+				return -ENAMETOOLONG;
+			}
+			src[n++] = '/';
+			src[n] = '\0';
+			if ((rc = append_enc(src, sizeof(src), &n, seg)) < 0) {
+				free(key);
+				return rc;
+			}
+		}
+		free(key);
+	}
+	snprintf(line, sizeof(line), "x-amz-copy-source: %s", src);
+	rc = put_empty(dav, to, line, true);
+	if (rc == 0 && !keep_source)
+		rc = delete_key(dav, from);
+	return rc;
+}
+
+/* ---- probe ------------------------------------------------------------ */
+
+static const char *const if_match_name[] = {
+	[S3_IF_MATCH_QUOTED] = "If-Match",
+	[S3_IF_MATCH_BARE] = "If-Match without quotes",
+	[S3_IF_MATCH_NONE] = "no If-Match on PUT: ETag checked by HEAD first",
+};
+
+/* A scratch object: can we write, and how does the server take If-Match
+ * on a PUT?  (RGW 16 answers 412 to the quoted ETag it sent itself, and
+ * takes it bare.) */
+static void probe_writes(struct webdav *dav, struct webdav_caps *c)
+{
+	char name[64], etag[WEBDAV_ETAG_MAX];
+	struct iovec v = { (void *)"framefs", 7 };
+	int rc;
+
+	snprintf(name, sizeof(name), ".framefs-probe-%d-%llu", (int)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&dav->probe_seq, 1,
+							__ATOMIC_RELAXED));
+	STORE(&dav->s3_if_match, S3_IF_MATCH_QUOTED);
+	rc = webdav_put(dav, name, &v, 1, 0, 7, NULL, etag);
+	c->writable = rc == 0;
+	if (rc < 0)
+		return;
+	if (webdav_put(dav, name, &v, 1, 0, 7, etag, NULL) != 0) {
+		STORE(&dav->s3_if_match, S3_IF_MATCH_BARE);
+		if (webdav_put(dav, name, &v, 1, 0, 7, etag, NULL) != 0)
+			STORE(&dav->s3_if_match, S3_IF_MATCH_NONE);
+	}
+	delete_key(dav, name);
+}
+
+int s3_probe(struct webdav *dav, struct webdav_caps *caps)
+{
+	struct webdav_caps c = { .ranges = true };
+	struct listing l = { .cb = count_cb, .prefix = dav->key_prefix };
+	int rc;
+
+	pthread_mutex_lock(&dav->caps_lock);
+	STORE(&dav->dav_class, 0);
+	STORE(&dav->plain, 0);
+	STORE(&dav->partial_put, 0);
+	rc = list_prefix(dav, &l, 1);
+	if (rc == 0) {
+		probe_writes(dav, &c);
+		snprintf(c.server, sizeof(c.server), "S3");
+		dav_say(dav, "probe: S3 bucket %s%s%s, %s, %s, partial PUT "
+			"no (objects are written whole)", dav->bucket,
+			*dav->key_prefix ? ", prefix " : "", dav->key_prefix,
+			c.writable ? "writable" : "not writable",
+			if_match_name[LOAD(&dav->s3_if_match)]);
+		dav->caps = c;
+		if (caps)
+			*caps = c;
+	}
+	pthread_mutex_unlock(&dav->caps_lock);
+	return rc;
+}

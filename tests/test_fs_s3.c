@@ -1,0 +1,466 @@
+/* test_fs_s3.c - framefs mounting an S3 bucket of a real Ceph RADOS
+ * Gateway (a single-node cluster that tests/ceph-cluster.sh brings up
+ * once for the file, about 13 s, and stops by PID at the end).
+ *
+ * Data byte for byte under eviction, checked through the mount, after a
+ * remount, and on the gateway itself with signed GETs of fs/webdav.c's S3
+ * dialect (never only through the mount's own view); mmap shared, private
+ * and across a fork; a 100 MiB file written through a shared mapping and
+ * read back after a remount; a directory of more than 1,000 objects
+ * through readdir; two mounts of one bucket (a file written and closed on
+ * one is read whole on the other after open); refusals (no bucket, a
+ * wrong secret, no credentials).  Every case SKIPs without /dev/fuse or
+ * without Ceph's packages.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ceph.h"
+#include "mount.h"
+#include "need_fuse.h"
+#include "webdav.h"
+
+#define PS 4096u
+#define BUCKET "fmount"
+
+static struct ceph C;
+static bool tried;
+static struct mnt M, M2;
+
+static void need_ceph(void)
+{
+	NEED_FUSE();
+	if (!ceph_available()) {
+		print_message("no Ceph (ceph-mon, ceph-osd, radosgw)\n");
+		skip();
+	}
+	if (!tried) {
+		tried = true;
+		if (ceph_start(&C) != 0)
+			fail_msg("Ceph: %s", C.why);
+		if (ceph_bucket(&C, BUCKET) != 0)
+			fail_msg("bucket: %s", C.why);
+		setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+		setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+	}
+	if (!C.up)
+		fail_msg("Ceph did not come up: %s", C.why);
+}
+
+/* framefs on s3://BUCKET/prefix with opts. */
+static void start_on(struct mnt *m, const char *prefix, const char *opts)
+{
+	char all[512];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->source, sizeof(m->source), "s3://" BUCKET "/%s", prefix);
+	snprintf(all, sizeof(all), "%s%ss3_endpoint=%s,s3_region=%s", opts,
+		 *opts ? "," : "", C.endpoint, C.region);
+	if (mnt_start(m, all) != 0)
+		fail_msg("framefs did not mount %s with -o %s", m->source,
+			 all);
+}
+
+/* The gateway's own view: a signed handle on BUCKET/prefix. */
+static struct webdav *gateway(const char *prefix)
+{
+	struct webdav_opts o;
+	struct webdav *dav;
+	char url[256], err[256];
+
+	webdav_opts_default(&o);
+	o.s3_region = C.region;
+	o.s3_access_key = C.access_key;
+	o.s3_secret_key = C.secret_key;
+	snprintf(url, sizeof(url), "%s/" BUCKET "/%s", C.endpoint, prefix);
+	dav = webdav_new(url, &o, err, sizeof(err));
+	if (!dav)
+		fail_msg("webdav_new %s: %s", url, err);
+	assert_int_equal(webdav_probe(dav, NULL), 0);
+	return dav;
+}
+
+/* The object's bytes on the gateway equal want. */
+static void assert_on_gateway(const char *prefix, const char *name,
+			      const char *want, size_t len)
+{
+	struct webdav *dav = gateway(prefix);
+	struct webdav_attr a;
+	char *got = malloc(len + 1);
+
+	assert_int_equal(webdav_stat(dav, name, &a), 0);
+	assert_int_equal(a.size, len);
+	assert_int_equal(webdav_get(dav, name, 0, len + 1, got, NULL),
+			 (ssize_t)len);
+	if (memcmp(got, want, len))
+		fail_msg("%s/%s on the gateway differs from what was written",
+			 prefix, name);
+	free(got);
+	webdav_free(dav);
+}
+
+static void fill(char *buf, size_t len, unsigned seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (char)x;
+	}
+}
+
+static void read_back(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	size_t done = 0;
+
+	assert_true(fd >= 0);
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+
+		assert_true(n > 0);
+		done += (size_t)n;
+	}
+	close(fd);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mnt_stop_all();
+	mnt_cleanup(&M);
+	mnt_cleanup(&M2);
+	memset(&M, 0, sizeof(M));
+	memset(&M2, 0, sizeof(M2));
+	return 0;
+}
+
+/* 48 frames, a 1 MiB file: random pwrites and preads against a model,
+ * then the whole file through the mount, after a remount, and on the
+ * gateway. */
+static void test_fs_s3_eviction(void **s)
+{
+	enum { LEN = 1 << 20, OPS = 600 };
+	char *model = malloc(LEN), *back = malloc(LEN), buf[3 * PS];
+	uint64_t x = 7;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	start_on(&M, "evict", "frames=48");
+	fill(model, LEN, 1);
+	fd = open(mpath(&M, "e.bin"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, model, LEN), LEN);
+	for (int i = 0; i < OPS; i++) {
+		size_t off, len;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		off = (size_t)(x >> 33) % (LEN - sizeof(buf));
+		len = 1 + (size_t)(x >> 13) % sizeof(buf);
+		if (i % 2) {
+			fill(buf, len, (unsigned)i);
+			assert_int_equal(pwrite(fd, buf, len, (off_t)off),
+					 (ssize_t)len);
+			memcpy(model + off, buf, len);
+		} else {
+			assert_int_equal(pread(fd, buf, len, (off_t)off),
+					 (ssize_t)len);
+			if (memcmp(buf, model + off, len))
+				fail_msg("op %d: %zu bytes at %zu differ", i,
+					 len, off);
+		}
+	}
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	read_back(mpath(&M, "e.bin"), back, LEN);
+	assert_memory_equal(back, model, LEN);
+	assert_true(mnt_stat(&M, "evictions") > 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("evict/", "e.bin", model, LEN);
+	assert_int_equal(mnt_restart(&M), 0);
+	read_back(mpath(&M, "e.bin"), back, LEN);
+	assert_memory_equal(back, model, LEN);
+	free(model);
+	free(back);
+}
+
+/* MAP_SHARED stores reach the gateway after msync and close; MAP_PRIVATE
+ * ones do not; a forked child sees the parent's shared stores. */
+static void test_fs_s3_mmap(void **s)
+{
+	enum { NP = 32 };
+	char *want = malloc(NP * PS), *p;
+	pid_t pid;
+	int fd, st;
+
+	(void)s;
+	need_ceph();
+	start_on(&M, "mmap", "frames=64");
+	fd = open(mpath(&M, "m.bin"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	memset(want, 'a', NP * PS);
+	assert_int_equal(write(fd, want, NP * PS), NP * PS);
+	p = mmap(NULL, NP * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (unsigned i = 0; i < NP; i += 3) {
+		p[i * PS + 7] = 'S';
+		want[i * PS + 7] = 'S';
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(p[3 * PS + 7] == 'S' ? 0 : 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(msync(p, NP * PS, MS_SYNC), 0);
+	munmap(p, NP * PS);
+	p = mmap(NULL, NP * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(p != MAP_FAILED);
+	p[5 * PS] = 'P';	/* private: never written back */
+	assert_int_equal(p[6 * PS + 7], 'S');
+	munmap(p, NP * PS);
+	assert_int_equal(close(fd), 0);
+	assert_on_gateway("mmap/", "m.bin", want, NP * PS);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("mmap/", "m.bin", want, NP * PS);
+	free(want);
+}
+
+/* 100 MiB written through a shared mapping on a 16 MiB pool, read back
+ * after a remount, each page's tag checked. */
+static void test_fs_s3_big_mmap(void **s)
+{
+	enum { NPG = 25600 };	/* 100 MiB */
+	uint64_t *p;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	start_on(&M, "big", "frames=4096,fetch_ahead=1024");
+	fd = open(mpath(&M, "big.bin"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)NPG * PS), 0);
+	p = mmap(NULL, (size_t)NPG * PS, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (uint64_t i = 0; i < NPG; i++)
+		p[i * (PS / 8)] = i * 2654435761u + 1;
+	assert_int_equal(msync(p, (size_t)NPG * PS, MS_SYNC), 0);
+	munmap(p, (size_t)NPG * PS);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(mnt_restart(&M), 0);
+	fd = open(mpath(&M, "big.bin"), O_RDONLY);
+	assert_true(fd >= 0);
+	p = mmap(NULL, (size_t)NPG * PS, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	for (uint64_t i = 0; i < NPG; i++)
+		if (p[i * (PS / 8)] != i * 2654435761u + 1)
+			fail_msg("page %llu: wrong tag after remount",
+				 (unsigned long long)i);
+	munmap(p, (size_t)NPG * PS);
+	close(fd);
+}
+
+/* readdir of a directory of 1,100 objects (more than one listing page). */
+static void test_fs_s3_listing(void **s)
+{
+	enum { N = 1100 };
+	struct webdav *dav;
+	struct dirent *e;
+	char name[32];
+	DIR *d;
+	int n = 0;
+
+	(void)s;
+	need_ceph();
+	dav = gateway("list/");
+	for (int i = 0; i < N; i++) {
+		struct iovec v = { name, 0 };
+
+		snprintf(name, sizeof(name), "big/o%04d", i);
+		v.iov_len = strlen(name);
+		assert_int_equal(webdav_put(dav, name, &v, 1, 0,
+					    (int64_t)v.iov_len, NULL, NULL),
+				 0);
+	}
+	webdav_free(dav);
+	start_on(&M, "list", "frames=64");
+	d = opendir(mpath(&M, "big"));
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	assert_int_equal(n, N);
+	{
+		char buf[32];
+		int fd = open(mpath(&M, "big/o1099"), O_RDONLY);
+
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, buf, sizeof(buf)), 9);
+		assert_memory_equal(buf, "big/o1099", 9);
+		close(fd);
+	}
+}
+
+/* Two daemons on one bucket: close on one, open on the other. */
+static void test_fs_s3_two_mounts(void **s)
+{
+	char a[3 * PS], b[3 * PS];
+	int fd;
+
+	(void)s;
+	need_ceph();
+	start_on(&M, "two", "frames=64");
+	start_on(&M2, "two", "frames=64");
+	fill(a, sizeof(a), 3);
+	fd = open(mpath(&M, "shared"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, a, sizeof(a)), sizeof(a));
+	assert_int_equal(close(fd), 0);
+	read_back(mpath(&M2, "shared"), b, sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+	/* and back: B writes, A's next open sees it whole */
+	fill(b, sizeof(b), 4);
+	fd = open(mpath(&M2, "shared"), O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, b, sizeof(b), 0), sizeof(b));
+	assert_int_equal(close(fd), 0);
+	read_back(mpath(&M, "shared"), a, sizeof(a));
+	assert_memory_equal(a, b, sizeof(a));
+}
+
+/* Refusals: one line, exit 1, nothing mounted. */
+static void test_fs_s3_refusals(void **s)
+{
+	static const struct {
+		const char *url, *env_secret, *want;
+	} cases[] = {
+		{ "s3://nosuchbucket", NULL, "no such bucket" },
+		{ "s3://" BUCKET, "wrong", "access denied" },
+		{ "s3://" BUCKET, "", "no S3 credentials" },
+	};
+	const char *bin = getenv("FRAMEFS");
+
+	(void)s;
+	need_ceph();
+	assert_non_null(bin);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char opts[256], err[1024] = "", mp[] = "/tmp/ffs3-XXXXXX";
+		char *argv[] = { (char *)bin, "-o", opts, (char *)cases[i].url,
+				 mp, NULL };
+		int rc;
+
+		assert_non_null(mkdtemp(mp));
+		snprintf(opts, sizeof(opts), "s3_endpoint=%s,s3_region=%s",
+			 C.endpoint, C.region);
+		if (cases[i].env_secret)
+			setenv("AWS_SECRET_ACCESS_KEY", cases[i].env_secret, 1);
+		rc = run_cmd(argv, err, sizeof(err));
+		setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+		rmdir(mp);
+		print_message("%s: exit %d: %s", cases[i].url, rc, err);
+		assert_int_equal(rc, 1);
+		assert_non_null(strstr(err, cases[i].want));
+		assert_non_null(strstr(err, "framefs: "));
+		{
+			int lines = 0;
+
+			for (const char *c = err; *c; c++)
+				lines += *c == '\n';
+			assert_int_equal(lines, 1);
+		}
+	}
+}
+
+/* credentials=FILE: the keys from an AWS shared-credentials file, the
+ * profile AWS_PROFILE names; the secret nowhere in .framefs/. */
+static void test_fs_s3_credentials_file(void **s)
+{
+	static char buf[1 << 16];
+	char path[] = "/tmp/ffs3-cred-XXXXXX", opts[400], *stats;
+	FILE *f;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "[default]\naws_access_key_id = nobody\n"
+		   "aws_secret_access_key = nothing\n\n[framefs]\n"
+		   "aws_access_key_id = %s\naws_secret_access_key = %s\n",
+		C.access_key, C.secret_key);
+	fclose(f);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_PROFILE", "framefs", 1);
+	snprintf(opts, sizeof(opts), "frames=64,credentials=%s", path);
+	start_on(&M, "cred", opts);
+	unsetenv("AWS_PROFILE");
+	setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+	fd = open(mpath(&M, "c"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "cred", 4), 4);
+	assert_int_equal(close(fd), 0);
+	fd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
+	assert_true(fd >= 0);
+	memset(buf, 0, sizeof(buf));
+	for (ssize_t n, at = 0;
+	     (n = read(fd, buf + at, sizeof(buf) - 1 - (size_t)at)) > 0;)
+		at += n;
+	close(fd);
+	stats = strstr(buf, C.secret_key);
+	assert_null(stats);
+	assert_non_null(strstr(buf, "store s3"));
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("cred/", "c", "cred", 4);
+	unlink(path);
+}
+
+static int teardown_all(void **state)
+{
+	(void)state;
+	mnt_stop_all();
+	ceph_cleanup(&C);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_fs_s3_eviction, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_mmap, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_credentials_file,
+					  teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, teardown_all);
+}
