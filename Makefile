@@ -61,7 +61,7 @@ sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined -Dlock_checks=true)
 	$(call setup,$(BUILD)-tsan,-Db_sanitize=thread -Dlock_checks=true)
 	@rc=0; \
-	 meson test -C $(BUILD)-asan --suite unit --suite mount --suite s3 --print-errorlogs || rc=$$?; \
+	 meson test -C $(BUILD)-asan --suite unit --suite mount --print-errorlogs || rc=$$?; \
 	 meson test -C $(BUILD)-tsan --suite concurrency --suite mount --print-errorlogs || rc=$$?; \
 	 python3 tests/summary.py $(BUILD)-asan/meson-logs/testlog.json \
 	   $(BUILD)-tsan/meson-logs/testlog.json; exit $$rc
