@@ -172,13 +172,20 @@ int mnt_start(struct mnt *m, const char *opts)
 {
 	size_t n = strlen(m->dir);
 
-	/* A template the caller set, or ours (also over the dir of an
-	 * earlier start of the same struct). */
-	if (n < 6 || strcmp(m->dir + n - 6, "XXXXXX"))
-		snprintf(m->dir, sizeof(m->dir), "/tmp/framefs-test.XXXXXX");
-	if (!mkdtemp(m->dir)) {
-		say(m, "mkdtemp %s: %s", m->dir, strerror(errno));
-		return -1;
+	/* The dir of an earlier start of the same struct, stopped: again
+	 * (its backing may be in it, and mnt_cleanup removes one dir) */
+	if (n >= 6 && strcmp(m->dir + n - 6, "XXXXXX") && !m->pid &&
+	    access(m->dir, F_OK) == 0 && !is_fuse(m->mp)) {
+		/* reused */
+	} else {
+		/* a template the caller set, or ours */
+		if (n < 6 || strcmp(m->dir + n - 6, "XXXXXX"))
+			snprintf(m->dir, sizeof(m->dir),
+				 "/tmp/framefs-test.XXXXXX");
+		if (!mkdtemp(m->dir)) {
+			say(m, "mkdtemp %s: %s", m->dir, strerror(errno));
+			return -1;
+		}
 	}
 	if (!m->backing[0]) {
 		snprintf(m->backing, sizeof(m->backing), "%s/backing", m->dir);

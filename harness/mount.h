@@ -45,7 +45,9 @@ struct mnt {
 
 bool mnt_available(void);
 /* Starts framefs on a new temp dir (or on m->backing if set before the
- * call and dir is empty).  Returns 0, or -1 with the reason on stderr. */
+ * call and dir is empty; after an earlier start of m has stopped, on that
+ * start's dir again, so mnt_cleanup removes everything).  Returns 0, or
+ * -1 with the reason on stderr. */
 int mnt_start(struct mnt *m, const char *opts);
 /* Starts framefs again on the same dirs. */
 int mnt_restart(struct mnt *m);
