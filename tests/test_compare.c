@@ -328,13 +328,22 @@ static void test_compare_matrix(void **state)
 					assert_true(r >= 0);
 					assert_string_equal(get(t, r, "status"),
 							    "ok");
-					/* One fault, one READ.  With refscan a
-					 * page dropped between its READ and its
-					 * fault's mapping is read twice for the
-					 * one fault: the daemon spares the pages
-					 * of its last 16 READs for 20 ms, which
-					 * leaves a few in ten thousand on a
-					 * loaded machine. */
+					/* One fault, one READ.  With refscan, a
+					 * fault can wait on a page the scanner
+					 * has locked and then read it, and the
+					 * kernel counts a fault major only if
+					 * it read the page or retried after an
+					 * attempt that did (mm_account_fault:
+					 * VM_FAULT_MAJOR or FAULT_FLAG_TRIED;
+					 * x86 sets TRIED after a per-VMA-lock
+					 * retry only when that attempt was
+					 * major).  So one fault in a few
+					 * hundred can be a READ counted minor,
+					 * or a major counted with no READ of
+					 * its own (traced with perf: 19 of 795
+					 * cells had one READ more; CI has seen
+					 * one major more): a small tolerance
+					 * both ways. */
 					if (w == 1 && s == 0)
 						assert_int_equal(
 						  num(t, r, "majflt"),
@@ -343,8 +352,7 @@ static void test_compare_matrix(void **state)
 						long mf = num(t, r, "majflt");
 						long rd = num(t, r, "fs_reads");
 
-						assert_true(rd >= mf);
-						assert_true(rd - mf <=
+						assert_true(labs(rd - mf) <=
 							    mf / 200 + 1);
 					}
 					assert_true(num(t, r, "fs_frame_misses")
