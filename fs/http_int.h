@@ -44,6 +44,7 @@ struct webdav {
 	char *bucket;			/* decoded */
 	char *key_prefix;		/* decoded, "" or ends in '/' */
 	char sigv4[96];			/* CURLOPT_AWS_SIGV4 */
+	char region[64];		/* what requests are signed for */
 	int s3_if_match;		/* atomic: S3_IF_MATCH_* (the probe) */
 };
 
@@ -69,8 +70,9 @@ struct req {
 	const char *url;		/* or a full URL (probe scratch) */
 	struct curl_slist *hdrs;	/* extra request headers; owned */
 	const char *range;		/* CURLOPT_RANGE or NULL */
-	const char *body;		/* PROPFIND request body or NULL */
+	const char *body;		/* PROPFIND, POST request body or NULL */
 	bool idempotent;
+	bool own_auth;			/* S3: signed by s3.c, not by curl */
 	/* request body (PUT): iovecs or a file, up_len bytes */
 	const struct iovec *up_iov;
 	int up_n;
@@ -138,5 +140,9 @@ int s3_mkdir(struct webdav *dav, const char *path);
 int s3_delete(struct webdav *dav, const char *path);
 int s3_move(struct webdav *dav, const char *from, const char *to,
 	    bool overwrite, bool keep_source);
+int s3_put_parts(struct webdav *dav, const char *path, const void *data,
+		 uint64_t size, uint64_t base, const uint8_t *dirty,
+		 uint64_t part, const char *if_etag, char *new_etag);
+int s3_uploads(struct webdav *dav);
 
 #endif

@@ -56,6 +56,12 @@
  * clean spool is dropped when revalidate finds the object changed.  The
  * spool costs a full download per written object and O(size) per
  * write-back: the price of a server that can only replace objects whole.
+ * Except on S3, whose multipart upload can copy a part on the server: the
+ * spool remembers which S3_PART-byte parts its writes and truncates
+ * touched since the version it was downloaded at (spool_base bytes), and
+ * an object of two parts or more is written back as a multipart upload
+ * that sends the touched parts and copies the others (webdav_put_parts),
+ * so a page changed in a large object costs one part, not the object.
  * truncate without a spool is webdav_truncate, conditional on the ETag.
  * fallocate: modes 0 and KEEP_SIZE allocate nothing (there is nothing to
  * allocate over HTTP; mode 0 extends the size); PUNCH_HOLE and ZERO_RANGE
@@ -104,6 +110,8 @@
 #define STALE_MS 1000			/* getattr trusts the node this long */
 #define SPOOL_CHUNK (1u << 20)		/* bytes per GET of a spool download */
 #define ZERO_CHUNK 65536		/* bytes per iovec of fallocate's zeros */
+#define S3_PART (8ull << 20)		/* bytes per part of a multipart upload
+					 * (S3: at least 5 MiB, 10,000 parts) */
 
 struct store_obj {
 	char *path;			/* under h->lock: from the base, no
@@ -125,6 +133,11 @@ struct store_obj {
 	int spool_fd;			/* under io_lock (written also under
 					 * h->lock): the spool, or -1 */
 	bool spool_dirty;		/* under io_lock and h->lock */
+	uint64_t spool_base;		/* under io_lock: the size of the
+					 * version the spool began at */
+	uint8_t *parts;			/* under io_lock: S3_PART parts that
+					 * changed since, 1 each; NULL none */
+	uint64_t nparts;		/* under io_lock: parts' length */
 	struct store_obj *hnext;	/* under h->lock: hash chain */
 	struct store_obj *prev, *next;	/* under h->lock: all nodes */
 };
@@ -252,6 +265,7 @@ static void node_free(struct store_obj *n)
 {
 	if (n->spool_fd >= 0)
 		close(n->spool_fd);
+	free(n->parts);
 	pthread_rwlock_destroy(&n->io_lock);
 	free(n->path);
 	free(n);
@@ -1053,6 +1067,39 @@ static int64_t download(struct http *h, const char *path, int fd, char *etag)
 	return rc;
 }
 
+/* The spool is the version of base bytes it was downloaded at, or that
+ * was written back last.  Caller holds n->io_lock for writing. */
+static void spool_parts_clear(struct store_obj *n, uint64_t base)
+{
+	free(n->parts);
+	n->parts = NULL;
+	n->nparts = 0;
+	n->spool_base = base;
+}
+
+/* Bytes [from, to) of the spool changed.  Caller holds n->io_lock for
+ * writing. */
+static void spool_parts_mark(struct store_obj *n, uint64_t from, uint64_t to)
+{
+	uint64_t first = from / S3_PART, end = (to + S3_PART - 1) / S3_PART;
+
+	if (to <= from || first >= n->spool_base / S3_PART + 1)
+		return;		/* past the base: uploaded anyway */
+	if (end > n->nparts) {
+		uint8_t *p = realloc(n->parts, end);
+
+		if (!p) {
+			/* no memory for the map: the whole object changed */
+			n->spool_base = 0;
+			return;
+		}
+		memset(p + n->nparts, 0, end - n->nparts);
+		n->parts = p;
+		n->nparts = end;
+	}
+	memset(n->parts + first, 1, end - first);
+}
+
 /* Makes n's spool if it has none.  Caller holds n->io_lock for writing. */
 static int spool_make(struct http *h, struct store_obj *n)
 {
@@ -1084,6 +1131,7 @@ static int spool_make(struct http *h, struct store_obj *n)
 		rc = -EIO;
 		goto out_close;
 	}
+	spool_parts_clear(n, (uint64_t)size);
 	pthread_mutex_lock(&h->lock);
 	n->spool_fd = fd;
 	n->size = (uint64_t)size;
@@ -1097,6 +1145,42 @@ out_close:
 out:
 	free(path);
 	return rc;
+}
+
+/* The spool's bytes v to the server, conditional on etag: on S3 as a
+ * multipart upload when the object has two parts or more and one of them
+ * can be copied on the server, else one PUT.  Caller holds n->io_lock
+ * for writing. */
+static int spool_put(struct http *h, struct store_obj *n, const char *path,
+		     const struct iovec *v, const char *etag, char *new_etag)
+{
+	uint64_t size = v->iov_len, np = (size + S3_PART - 1) / S3_PART;
+	uint8_t *dirty;
+	bool copy = false;
+	int rc;
+
+	if (!webdav_is_s3(h->dav) || !etag[0] || np < 2 || np > 10000)
+		goto whole;
+	if (!(dirty = calloc(np, 1)))
+		goto whole;
+	for (uint64_t i = 0; i < np; i++) {
+		uint64_t end = i * S3_PART + S3_PART < size ? i * S3_PART +
+								  S3_PART
+							    : size;
+
+		dirty[i] = i < n->nparts ? n->parts[i] : 0;
+		copy |= !dirty[i] && end <= n->spool_base;
+	}
+	if (copy)
+		rc = webdav_put_parts(h->dav, path, v->iov_base, size,
+				      n->spool_base, dirty, S3_PART, etag,
+				      new_etag);
+	free(dirty);
+	if (copy)
+		return rc;
+whole:
+	return webdav_put(h->dav, path, v, size ? 1 : 0, 0, (int64_t)size,
+			  etag[0] ? etag : NULL, new_etag);
 }
 
 /* PUTs n's spool back whole if it is dirty, conditional on the ETag it
@@ -1125,8 +1209,7 @@ static int spool_flush(struct http *h, struct store_obj *n)
 			goto out;
 		}
 	}
-	rc = webdav_put(h->dav, path, &v, v.iov_len ? 1 : 0, 0,
-			(int64_t)v.iov_len, etag[0] ? etag : NULL, new_etag);
+	rc = spool_put(h, n, path, &v, etag, new_etag);
 	if (v.iov_len)
 		munmap(v.iov_base, v.iov_len);
 	if (rc == -ESTALE) {
@@ -1134,6 +1217,7 @@ static int spool_flush(struct http *h, struct store_obj *n)
 		rc = -EIO;
 	}
 	if (rc == 0) {
+		spool_parts_clear(n, (uint64_t)st.st_size);
 		pthread_mutex_lock(&h->lock);
 		n->spool_dirty = false;
 		snprintf(n->etag, sizeof(n->etag), "%s", new_etag);
@@ -1157,6 +1241,7 @@ static void spool_drop(struct http *h, struct store_obj *n)
 	n->spool_fd = -1;
 	n->spool_dirty = false;
 	pthread_mutex_unlock(&h->lock);
+	spool_parts_clear(n, 0);
 	if (fd >= 0)
 		close(fd);
 }
@@ -1234,8 +1319,11 @@ static int writev_locked(struct http *h, struct store_obj *obj,
 	int rc;
 
 	if (h->spool) {
-		if ((rc = spool_make(h, obj)) < 0 ||
-		    (rc = pwrite_all(obj->spool_fd, iov, n, off)) < 0)
+		if ((rc = spool_make(h, obj)) < 0)
+			return rc;
+		/* marked first: a failed pwrite may have written a part */
+		spool_parts_mark(obj, off, off + len);
+		if ((rc = pwrite_all(obj->spool_fd, iov, n, off)) < 0)
 			return rc;
 		pthread_mutex_lock(&h->lock);
 		obj->spool_dirty = true;
@@ -1306,8 +1394,16 @@ static int truncate_locked(struct http *h, struct store_obj *obj,
 	int rc;
 
 	if (h->spool) {
+		uint64_t old;
+
 		if ((rc = spool_make(h, obj)) < 0)
 			return rc;
+		pthread_mutex_lock(&h->lock);
+		old = obj->size;
+		pthread_mutex_unlock(&h->lock);
+		/* what lies between the two ends changed (zeros, or gone) */
+		spool_parts_mark(obj, old < size ? old : size,
+				 old < size ? size : old);
 		if (ftruncate(obj->spool_fd, (off_t)size) < 0)
 			return -errno;
 		pthread_mutex_lock(&h->lock);

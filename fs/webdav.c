@@ -71,7 +71,7 @@ static const char *const method_names[WEBDAV_NMETHODS] = {
 	[WEBDAV_PUT] = "PUT",		[WEBDAV_PROPFIND] = "PROPFIND",
 	[WEBDAV_MKCOL] = "MKCOL",	[WEBDAV_DELETE] = "DELETE",
 	[WEBDAV_MOVE] = "MOVE",		[WEBDAV_COPY] = "COPY",
-	[WEBDAV_OPTIONS] = "OPTIONS",
+	[WEBDAV_OPTIONS] = "OPTIONS",	[WEBDAV_POST] = "POST",
 };
 
 const char *webdav_method_name(enum webdav_method m)
@@ -445,7 +445,9 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	SET(CURLOPT_USERAGENT, "framefs/" FRAMEFS_VERSION);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_FILETIME, 1L);
-	if (dav->s3) {
+	if (dav->s3 && r->own_auth) {
+		/* signed by s3.c: Authorization is among r->hdrs */
+	} else if (dav->s3) {
 		SET(CURLOPT_AWS_SIGV4, dav->sigv4);
 		SET(CURLOPT_USERNAME, dav->user);
 		SET(CURLOPT_PASSWORD, dav->password);
@@ -479,6 +481,11 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 		SET(CURLOPT_SEEKFUNCTION, seek_cb);
 		SET(CURLOPT_SEEKDATA, r);
 		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->up_len);
+		break;
+	case WEBDAV_POST:
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDS, r->body ? r->body : "");
+		SET(CURLOPT_POSTFIELDSIZE, r->body ? (long)strlen(r->body) : 0L);
 		break;
 	case WEBDAV_PROPFIND:
 		SET(CURLOPT_CUSTOMREQUEST, "PROPFIND");
@@ -1772,6 +1779,21 @@ out:
 	return rc;
 }
 
+int webdav_put_parts(struct webdav *dav, const char *path, const void *data,
+		     uint64_t size, uint64_t base, const uint8_t *dirty,
+		     uint64_t part, const char *if_etag, char *new_etag)
+{
+	if (!dav->s3)
+		return -EOPNOTSUPP;
+	return s3_put_parts(dav, path, data, size, base, dirty, part, if_etag,
+			    new_etag);
+}
+
+int webdav_uploads(struct webdav *dav)
+{
+	return dav->s3 ? s3_uploads(dav) : -EOPNOTSUPP;
+}
+
 int webdav_move(struct webdav *dav, const char *from, const char *to,
 		bool overwrite)
 {
@@ -1959,6 +1981,12 @@ int webdav_stats_format(const struct webdav_stats *s, char *buf, size_t len)
 	OUT("http_stale %llu\n", (unsigned long long)s->stale);
 	OUT("http_writes_confirmed %llu\n", (unsigned long long)s->confirmed);
 	OUT("http_writes_resent %llu\n", (unsigned long long)s->rewritten);
+	OUT("http_multipart_uploads %llu\n",
+	    (unsigned long long)s->multipart);
+	OUT("http_multipart_aborted %llu\n",
+	    (unsigned long long)s->multipart_aborted);
+	OUT("http_parts_uploaded %llu\n", (unsigned long long)s->parts_put);
+	OUT("http_parts_copied %llu\n", (unsigned long long)s->parts_copied);
 	OUT("http_rtt_p50_us %llu\n",
 	    (unsigned long long)webdav_rtt_quantile_us(s, 0.50));
 	OUT("http_rtt_p90_us %llu\n",

@@ -115,6 +115,7 @@ enum webdav_method {
 	WEBDAV_MOVE,
 	WEBDAV_COPY,
 	WEBDAV_OPTIONS,
+	WEBDAV_POST,		/* S3: multipart uploads */
 	WEBDAV_NMETHODS
 };
 
@@ -134,6 +135,11 @@ struct webdav_stats {
 					 * landed after all (see put_req) */
 	uint64_t rewritten;		/* PUTs sent again after a cut try
 					 * wrote a part of their body */
+	uint64_t multipart;		/* S3: multipart uploads completed */
+	uint64_t multipart_aborted;	/* S3: multipart uploads aborted */
+	uint64_t parts_put;		/* S3: parts uploaded (UploadPart) */
+	uint64_t parts_copied;		/* S3: parts copied on the server
+					 * (UploadPartCopy) */
 	uint64_t rtt_us[WEBDAV_RTT_BUCKETS];	/* tries that got a response */
 };
 
@@ -218,6 +224,22 @@ int webdav_create(struct webdav *dav, const char *path,
  * if_etag and new_etag as for webdav_put. */
 int webdav_truncate(struct webdav *dav, const char *path, uint64_t size,
 		    const char *if_etag, char *new_etag);
+
+/* S3: writes path as a multipart upload of the size bytes at data, in
+ * parts of part bytes (the last one shorter): part i is uploaded if
+ * dirty[i], else copied on the server (UploadPartCopy) from the version
+ * if_etag of the object, which must hold those same bytes and base bytes
+ * in all (a part that reaches past base is uploaded).  The copies are
+ * conditional on if_etag (x-amz-copy-source-if-match): -ESTALE if the
+ * object changed.  Any failure aborts the upload, so none is left behind
+ * on the server.  new_etag as for webdav_put.  -EOPNOTSUPP on a DAV or
+ * plain HTTP server. */
+int webdav_put_parts(struct webdav *dav, const char *path, const void *data,
+		     uint64_t size, uint64_t base, const uint8_t *dirty,
+		     uint64_t part, const char *if_etag, char *new_etag);
+/* S3: how many multipart uploads are in progress under the base (one
+ * listing page: at most 1,000), or -errno. */
+int webdav_uploads(struct webdav *dav);
 
 /* MKCOL: -EEXIST if anything is there, -ENOENT if the parent is not. */
 int webdav_mkcol(struct webdav *dav, const char *path);

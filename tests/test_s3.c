@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "ceph.h"
 #include "webdav.h"
@@ -43,6 +44,12 @@ static void need_ceph(void)
 }
 
 /* A handle on bucket "ftest" (and prefix, "" or "p/"). */
+static void log_line(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "webdav: %s\n", line);
+}
+
 static struct webdav *s3_open(const char *prefix, const char *secret)
 {
 	struct webdav_opts o;
@@ -51,6 +58,7 @@ static struct webdav *s3_open(const char *prefix, const char *secret)
 
 	webdav_opts_default(&o);
 	o.backoff_ms = 20;
+	o.log = log_line;
 	o.s3_region = C.region;
 	o.s3_access_key = C.access_key;
 	o.s3_secret_key = secret ? secret : C.secret_key;
@@ -322,6 +330,141 @@ static int teardown_all(void **state)
 	return 0;
 }
 
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+/* POST KEY?uploads= signed by curl itself: the HTTP status. */
+static long start_upload(const char *key)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hd = curl_slist_append(
+		NULL, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	char url[256], sig[128], userpwd[256];
+	long status = 0;
+
+	snprintf(url, sizeof(url), "%s/ftest/%s?uploads=", C.endpoint, key);
+	snprintf(sig, sizeof(sig), "aws:amz:%s:s3", C.region);
+	snprintf(userpwd, sizeof(userpwd), "%s:%s", C.access_key,
+		 C.secret_key);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);
+	curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hd);
+	return status;
+}
+
+/* Multipart: of a 20 MiB object in 8 MiB parts, one part sent and two
+ * copied on the gateway (SigV4 signed by s3.c for UploadPartCopy); a part
+ * with a name that needs encoding; an object changed under the copies:
+ * -ESTALE, the upload aborted (none left), the other writer's bytes stay.
+ * The gateway's bytes are read back through a second handle. */
+static void test_s3_multipart(void **state)
+{
+	enum { PART = 8 << 20, SIZE = 20 << 20 };
+	char *a = malloc(SIZE), *b = malloc(SIZE), *got = malloc(SIZE + 1);
+	char etag[WEBDAV_ETAG_MAX], etag2[WEBDAV_ETAG_MAX];
+	uint8_t dirty[3] = { 0, 1, 0 };
+	struct webdav_stats st;
+	struct webdav *dav, *other;
+	struct webdav_attr at;
+	uint64_t out0;
+
+	(void)state;
+	need_ceph();
+	dav = s3_open("mp/", NULL);
+	other = s3_open("mp/", NULL);
+	assert_int_equal(webdav_probe(dav, NULL), 0);
+	pattern(a, SIZE, 1);
+	memcpy(b, a, SIZE);
+	memset(b + PART + 4096, 'X', 4096);	/* part 1 changes */
+	assert_int_equal(put_whole(dav, "dir one/big file", a, SIZE, etag), 0);
+	webdav_stats(dav, &st);
+	out0 = st.bytes_out;
+	assert_int_equal(webdav_put_parts(dav, "dir one/big file", b, SIZE,
+					  SIZE, dirty, PART, etag, etag2), 0);
+	assert_false(webdav_etag_same(etag, etag2));
+	webdav_stats(dav, &st);
+	assert_int_equal(st.multipart, 1);
+	assert_int_equal(st.parts_put, 1);
+	assert_int_equal(st.parts_copied, 2);
+	assert_true(st.bytes_out - out0 >= (uint64_t)PART);
+	assert_true(st.bytes_out - out0 < (uint64_t)PART + 65536);
+	assert_int_equal(webdav_stat(other, "dir one/big file", &at), 0);
+	assert_int_equal(at.size, SIZE);
+	assert_true(webdav_etag_same(at.etag, etag2));
+	assert_int_equal(webdav_get(other, "dir one/big file", 0, SIZE + 1,
+				    got, NULL), SIZE);
+	assert_memory_equal(got, b, SIZE);
+
+	/* longer, and the last part copied whole from the old end: 3 parts
+	 * of the old 20 MiB, the new bytes past it sent */
+	{
+		char *c = malloc(SIZE + 5000);
+		uint8_t d2[3] = { 0, 0, 0 };
+
+		memcpy(c, b, SIZE);
+		memset(c + SIZE, 'Z', 5000);
+		assert_int_equal(webdav_put_parts(dav, "dir one/big file", c,
+						  SIZE + 5000, SIZE, d2, PART,
+						  etag2, etag), 0);
+		assert_int_equal(webdav_get(other, "dir one/big file", 0,
+					    SIZE + 1, got, NULL), SIZE + 1);
+		assert_int_equal(webdav_get(other, "dir one/big file", 0,
+					    SIZE, got, NULL), SIZE);
+		assert_memory_equal(got, c, SIZE);
+		assert_int_equal(webdav_get(other, "dir one/big file", SIZE,
+					    5001, got, NULL), 5000);
+		assert_memory_equal(got, c + SIZE, 5000);
+		free(c);
+	}
+
+	/* someone else's write in between: refused before any upload */
+	assert_int_equal(put_whole(other, "dir one/big file", a, SIZE,
+				   NULL), 0);
+	assert_int_equal(webdav_put_parts(dav, "dir one/big file", b, SIZE,
+					  SIZE, dirty, PART, etag, etag2),
+			 -ESTALE);
+	assert_int_equal(webdav_get(other, "dir one/big file", 0, SIZE + 1,
+				    got, NULL), SIZE);
+	assert_memory_equal(got, a, SIZE);
+
+	/* a part that fails (its range is past the object's end): the
+	 * upload is aborted, none is left, the object stays */
+	assert_int_equal(put_whole(other, "dir one/big file", a, SIZE / 2,
+				   etag), 0);
+	assert_true(webdav_put_parts(dav, "dir one/big file", b, SIZE, SIZE,
+				     dirty, PART, etag, etag2) < 0);
+	webdav_stats(dav, &st);
+	assert_int_equal(st.multipart, 2);
+	assert_int_equal(st.multipart_aborted, 1);
+	assert_int_equal(webdav_uploads(other), 0);
+	assert_int_equal(webdav_stat(other, "dir one/big file", &at), 0);
+	assert_int_equal(at.size, SIZE / 2);
+	assert_true(webdav_etag_same(at.etag, etag));
+	webdav_free(dav);
+
+	/* and webdav_uploads sees one that is left: started by hand */
+	dav = s3_open("mp2/", NULL);
+	assert_int_equal(webdav_uploads(dav), 0);
+	assert_int_equal(start_upload("mp2/orphan"), 200);
+	assert_int_equal(webdav_uploads(dav), 1);
+	webdav_free(dav);
+	webdav_free(other);
+	free(a);
+	free(b);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_s3_list_1500),
 		cmocka_unit_test(test_s3_move),
 		cmocka_unit_test(test_s3_if_match),
+		cmocka_unit_test(test_s3_multipart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
