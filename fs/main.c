@@ -978,6 +978,7 @@ int main(int argc, char *argv[])
 	char *mp_real = NULL;
 	int ret = 1;
 	uint32_t left;
+	char dump[64];
 
 	cmdline_parse(argc, argv, &cl);
 	opts_check(&cl, &fs.o);
@@ -1056,14 +1057,33 @@ out:
 				  cs.frames_dirty, fs.backing);
 	}
 	left = fs.cache ? pager_final_flush(&fs) : 0;
+	/* Never dropped: saved where the user can take them back.  First
+	 * what the store holds itself (an object store's spool, whole),
+	 * then the frames over it, each page at its offset. */
+	snprintf(dump, sizeof(dump), "/var/tmp/framefs-unwritten.%d",
+		 (int)getpid());
+	if (fs.store) {
+		int err;
+		uint32_t files = store_save_unwritten(fs.store, dump, &err);
+
+		if (files) {
+			fprintf(stderr, "framefs: %u file%s could not be "
+				"written to %s; saved under %s/ whole (each "
+				"at its path)\n", files, files == 1 ? "" : "s",
+				fs.backing, dump);
+			ret = 1;
+		}
+		if (err) {
+			fprintf(stderr, "framefs: files could not be written "
+				"to %s nor saved under %s/ (%s); their data is "
+				"lost\n", fs.backing, dump, strerror(-err));
+			ret = 1;
+		}
+	}
 	if (left) {
-		/* Never dropped: saved where the user can take them back. */
-		char dump[64];
 		uint32_t saved;
 		int err = 0;
 
-		snprintf(dump, sizeof(dump), "/var/tmp/framefs-unwritten.%d",
-			 (int)getpid());
 		saved = pager_save_unwritten(&fs, dump, &err);
 		if (saved)
 			fprintf(stderr, "framefs: %u dirty pages could not be "

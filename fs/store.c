@@ -221,6 +221,13 @@ unsigned int store_caps(struct store *s)
 	return s->caps;
 }
 
+uint32_t store_save_unwritten(struct store *s, const char *dir, int *err)
+{
+	*err = 0;
+	return s->ops->save_unwritten ? s->ops->save_unwritten(s, dir, err)
+				      : 0;
+}
+
 void store_free(struct store *s)
 {
 	if (s && s->ops->destroy)

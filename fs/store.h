@@ -190,6 +190,15 @@ struct store_ops {
 	 * "dir" and the directory, "http" and the URL. */
 	const char *(*kind)(struct store *s);
 	const char *(*where)(struct store *s);
+	/* At the unmount, after the last write-back: what the store still
+	 * holds that is not on the backing (a spool whose PUT failed or was
+	 * refused) is written back one last time, and what still cannot be
+	 * is saved whole under dir (made if needed), each object at its
+	 * path, and is then no longer the store's to write.  Returns the
+	 * objects saved; *err the first error of one that could not be
+	 * saved either (its data is lost: said in the log).  NULL: 0. */
+	uint32_t (*save_unwritten)(struct store *s, const char *dir,
+				   int *err);
 	void (*destroy)(struct store *s);	/* the wrapped store too */
 };
 
@@ -288,6 +297,7 @@ int store_stats_format(struct store *s, char *buf, size_t len);
 const char *store_kind(struct store *s);
 const char *store_where(struct store *s);
 unsigned int store_caps(struct store *s);
+uint32_t store_save_unwritten(struct store *s, const char *dir, int *err);
 void store_free(struct store *s);
 
 #endif

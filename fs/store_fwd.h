@@ -190,6 +190,12 @@ static inline const char *fwd_where(struct store *s)
 	return store_where(s->inner);
 }
 
+static inline uint32_t fwd_save_unwritten(struct store *s, const char *dir,
+					  int *err)
+{
+	return store_save_unwritten(s->inner, dir, err);
+}
+
 /* Every op but the data calls (readv, writev, fsync, truncate,
  * fallocate), name and destroy, forwarded. */
 #define STORE_FWD_META \
@@ -202,6 +208,7 @@ static inline const char *fwd_where(struct store *s)
 	.readdir = fwd_readdir, .closedir = fwd_closedir, .open = fwd_open, \
 	.revalidate = fwd_revalidate, .path = fwd_path, \
 	.release = fwd_release, .stats_format = fwd_stats_format, \
-	.kind = fwd_kind, .where = fwd_where
+	.kind = fwd_kind, .where = fwd_where, \
+	.save_unwritten = fwd_save_unwritten
 
 #endif

@@ -1625,6 +1625,77 @@ static void http_release(struct store *s, struct store_obj *obj)
 
 /* ---- the store -------------------------------------------------------- */
 
+/* The spool of n, whole, at dir + "/" + n's path. */
+static int spool_save(struct http *h, struct store_obj *n, const char *dir)
+{
+	char path[PATH_MAX + 128];
+	struct stat st;
+	off_t in = 0;
+	int fd, rc = 0;
+
+	pthread_mutex_lock(&h->lock);
+	snprintf(path, sizeof(path), "%s/%s", dir, n->path);
+	pthread_mutex_unlock(&h->lock);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			rc = -errno;
+		*p = '/';
+	}
+	if (rc < 0 || fstat(n->spool_fd, &st) < 0)
+		return rc < 0 ? rc : -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (rc == 0 && in < st.st_size) {
+		ssize_t k = copy_file_range(n->spool_fd, &in, fd, NULL,
+					    (size_t)(st.st_size - in), 0);
+
+		if (k <= 0)
+			rc = k < 0 ? -errno : -EIO;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static uint32_t http_save_unwritten(struct store *s, const char *dir,
+				    int *err)
+{
+	struct http *h = H(s);
+	uint32_t saved = 0;
+	bool made = false;
+
+	*err = 0;
+	for (struct store_obj *n = h->all; n; n = n->next) {
+		int rc;
+
+		pthread_rwlock_wrlock(&n->io_lock);
+		if (!n->spool_dirty || spool_flush(h, n) == 0) {
+			pthread_rwlock_unlock(&n->io_lock);
+			continue;
+		}
+		if (!made && mkdir(dir, 0700) < 0 && errno != EEXIST)
+			rc = -errno;
+		else {
+			made = true;
+			rc = spool_save(h, n, dir);
+		}
+		if (rc == 0) {
+			saved++;
+			spool_drop(h, n);	/* the user's now, under dir */
+		} else {
+			say(h, "/%s: written data not saved under %s: %s",
+			    n->path, dir, strerror(-rc));
+			if (!*err)
+				*err = rc;
+		}
+		pthread_rwlock_unlock(&n->io_lock);
+	}
+	return saved;
+}
+
 static int http_stats_format(struct store *s, char *buf, size_t len)
 {
 	struct http *h = H(s);
@@ -1665,7 +1736,7 @@ static void http_destroy(struct store *s)
 		nx = n->next;
 		if (n->spool_dirty && spool_flush(h, n) < 0)
 			say(h, "/%s: written data lost: the spool could not "
-			    "be written back", n->path);
+			    "be written back nor saved", n->path);
 		node_free(n);
 	}
 	webdav_free(h->dav);
@@ -1699,6 +1770,7 @@ static const struct store_ops http_ops = {
 	.path = http_path,
 	.release = http_release,
 	.stats_format = http_stats_format,
+	.save_unwritten = http_save_unwritten,
 	.kind = http_kind,
 	.where = http_where,
 	.destroy = http_destroy,

@@ -6,7 +6,9 @@
  * remount, and on the gateway itself with signed GETs of fs/webdav.c's S3
  * dialect (never only through the mount's own view); mmap shared, private
  * and across a fork; a 100 MiB file written through a shared mapping and
- * read back after a remount; a directory of more than 1,000 objects
+ * read back after a remount; multipart write-back of a large object (only
+ * the touched parts sent, the others copied on the gateway, a conflict
+ * refused with no upload left); a directory of more than 1,000 objects
  * through readdir; two mounts of one bucket (a file written and closed on
  * one is read whole on the other after open); refusals (no bucket, a
  * wrong secret, no credentials).  Every case SKIPs without /dev/fuse or
@@ -282,6 +284,114 @@ static void test_fs_s3_big_mmap(void **s)
 	close(fd);
 }
 
+/* A 20 MiB object in 8 MiB parts, through the mount: a pwrite, a page
+ * dirtied through a shared mapping, a shortening truncate, each written
+ * back at fsync as a multipart upload that sends only the parts touched
+ * (counted, and bytes out under one part and a bit) and copies the others
+ * on the gateway; the gateway's bytes equal the model's.  Then an object
+ * changed on the gateway under dirty pages: fsync EIO, the other writer's
+ * bytes stay, no upload is left, the pages are saved at the unmount. */
+static void test_fs_s3_multipart(void **s)
+{
+	enum { PART = 8 << 20, SIZE = (20 << 20) + 1000, SHORT = 17 << 20 };
+	char *model = malloc(SIZE), *other = malloc(SIZE), page[PS];
+	struct webdav *gw = gateway("mpm/");
+	uint64_t out0;
+	char dump[64], *argv[4];
+	char *p;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	fill(model, SIZE, 7);
+	{
+		struct iovec v = { model, SIZE };
+
+		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SIZE, NULL,
+					    NULL), 0);
+	}
+	start_on(&M, "mpm", "frames=256");
+	fd = open(mpath(&M, "big"), O_RDWR);
+	assert_true(fd >= 0);
+
+	/* a pwrite in part 1 */
+	memset(page, 'W', PS);
+	assert_int_equal(pwrite(fd, page, PS, 9 << 20), (ssize_t)PS);
+	memcpy(model + (9 << 20), page, PS);
+	out0 = mnt_stat(&M, "http_bytes_out");
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_stat(&M, "http_multipart_uploads"), 1);
+	assert_int_equal(mnt_stat(&M, "http_parts_uploaded"), 1);
+	assert_int_equal(mnt_stat(&M, "http_parts_copied"), 2);
+	assert_true(mnt_stat(&M, "http_bytes_out") - out0 >= PART);
+	assert_true(mnt_stat(&M, "http_bytes_out") - out0 < PART + 65536);
+	assert_on_gateway("mpm/", "big", model, SIZE);
+
+	/* a page of part 0 through a shared mapping */
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	memset(p + 3 * PS, 'M', PS);
+	memset(model + 3 * PS, 'M', PS);
+	assert_int_equal(msync(p, SIZE, MS_SYNC), 0);
+	munmap(p, SIZE);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_stat(&M, "http_multipart_uploads"), 2);
+	assert_int_equal(mnt_stat(&M, "http_parts_uploaded"), 2);
+	assert_int_equal(mnt_stat(&M, "http_parts_copied"), 4);
+	assert_on_gateway("mpm/", "big", model, SIZE);
+
+	/* shorter: part 2 sent (what is left of it), parts 0 and 1 copied */
+	assert_int_equal(ftruncate(fd, SHORT), 0);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_stat(&M, "http_multipart_uploads"), 3);
+	assert_int_equal(mnt_stat(&M, "http_parts_uploaded"), 3);
+	assert_int_equal(mnt_stat(&M, "http_parts_copied"), 6);
+	assert_on_gateway("mpm/", "big", model, SHORT);
+
+	/* changed on the gateway under a dirty page of part 0 */
+	assert_int_equal(pwrite(fd, page, PS, 0), (ssize_t)PS);
+	fill(other, SHORT, 8);
+	{
+		struct iovec v = { other, SHORT };
+
+		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SHORT, NULL,
+					    NULL), 0);
+	}
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(webdav_uploads(gw), 0);
+	assert_on_gateway("mpm/", "big", other, SHORT);
+	close(fd);
+	snprintf(dump, sizeof(dump), "/var/tmp/framefs-unwritten.%d",
+		 (int)M.pid);
+	assert_int_equal(mnt_stop(&M), 1);	/* saved, not written */
+	{
+		/* the file as this mount had it: the spool, whole */
+		char path[128], *saved = malloc(SHORT);
+		int sfd;
+
+		memcpy(model, page, PS);
+		snprintf(path, sizeof(path), "%s/big", dump);
+		sfd = open(path, O_RDONLY);
+		if (sfd < 0)
+			fail_msg("%s: not saved", path);
+		assert_int_equal(pread(sfd, saved, SHORT, 0), SHORT);
+		assert_int_equal(pread(sfd, page, 1, SHORT), 0);
+		assert_memory_equal(saved, model, SHORT);
+		close(sfd);
+		free(saved);
+	}
+	argv[0] = "rm";
+	argv[1] = "-rf";
+	argv[2] = dump;
+	argv[3] = NULL;
+	assert_int_equal(run_cmd(argv, NULL, 0), 0);
+	assert_on_gateway("mpm/", "big", other, SHORT);
+	webdav_free(gw);
+	free(model);
+	free(other);
+}
+
 /* readdir of a directory of 1,100 objects (more than one listing page). */
 static void test_fs_s3_listing(void **s)
 {
@@ -455,6 +565,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_eviction, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
