@@ -118,6 +118,7 @@ struct fs_opts {
 					 * shared-credentials format) */
 	const char *s3_endpoint;	/* s3_endpoint=URL, or NULL */
 	const char *s3_region;		/* s3_region=NAME, or NULL */
+	bool s3_virtual;		/* s3_addressing=virtual */
 	uint32_t http_retries;		/* tries after a failed first */
 };
 

@@ -43,6 +43,8 @@ struct webdav {
 	char *origin;			/* ENDPOINT, no trailing '/' */
 	char *bucket;			/* decoded */
 	char *key_prefix;		/* decoded, "" or ends in '/' */
+	bool s3_virtual;		/* origin is BUCKET.HOST, base
+					 * ORIGIN/PREFIX/ */
 	char sigv4[96];			/* CURLOPT_AWS_SIGV4 */
 	char region[64];		/* what requests are signed for */
 	int s3_if_match;		/* atomic: S3_IF_MATCH_* (the probe) */

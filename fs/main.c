@@ -51,7 +51,7 @@ struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
 	     *netrc, *http_retries, *fetch_ahead, *s3_endpoint, *s3_region,
-	     *credentials;
+	     *credentials, *s3_addressing;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -73,6 +73,7 @@ static const struct {
 	O("netrc", netrc), O("http_retries", http_retries),
 	O("fetch_ahead", fetch_ahead), O("s3_endpoint", s3_endpoint),
 	O("s3_region", s3_region), O("credentials", credentials),
+	O("s3_addressing", s3_addressing),
 };
 #undef O
 
@@ -155,8 +156,11 @@ static void usage(FILE *out)
 "  http_retries=N         a URL's requests are tried again N times, 0..20,\n"
 "                         with backoff, after no answer, a timeout or a 5xx\n"
 "                         (default 3)\n"
-"  s3_endpoint=URL        an s3://BUCKET[/PREFIX] store's server, path-style\n"
+"  s3_endpoint=URL        an s3://BUCKET[/PREFIX] store's server\n"
 "                         (default https://s3.amazonaws.com)\n"
+"  s3_addressing=path|virtual  the bucket in the URL's path (default:\n"
+"                         ENDPOINT/BUCKET/KEY) or in its host name\n"
+"                         (BUCKET.HOST/KEY)\n"
 "  s3_region=NAME         the region its requests are signed for (default\n"
 "                         us-east-1)\n"
 "  credentials=FILE       its keys, AWS shared-credentials format; else\n"
@@ -186,7 +190,23 @@ static void usage(FILE *out)
 "  framefs -o frames=4096,netrc=$HOME/.netrc https://host/dav/ /mnt/ff\n"
 "  framefs -o s3_endpoint=http://127.0.0.1:7480,s3_region=default \\\n"
 "          s3://bucket/prefix /mnt/ff\n"
+"  framefs -o s3_region=eu-west-1,s3_addressing=virtual s3://bucket /mnt/ff\n"
 "\n", DEFAULT_FRAMES, DEFAULT_THREADS);
+}
+
+/* The host of URL (scheme://HOST[:PORT]/...) is an IPv4 or IPv6 address. */
+static bool ip_host(const char *url)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	if (!h)
+		return false;
+	h += 3;
+	if (*h == '[')
+		return true;
+	n = strcspn(h, ":/");
+	return n && strspn(h, "0123456789.") == n;
 }
 
 /* A -o option the command line cannot run with: "framefs: -o NAME=VALUE:
@@ -481,16 +501,30 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	o->credentials = r->credentials;
 	o->s3_endpoint = r->s3_endpoint;
 	o->s3_region = r->s3_region;
+	if (r->s3_addressing && strcmp(r->s3_addressing, "path") &&
+	    strcmp(r->s3_addressing, "virtual"))
+		opt_fail("s3_addressing", r->s3_addressing,
+			 "not path or virtual");
+	o->s3_virtual = r->s3_addressing &&
+			!strcmp(r->s3_addressing, "virtual");
+	if (o->s3_virtual && ip_host(r->s3_endpoint ? r->s3_endpoint :
+				     "https://s3.amazonaws.com"))
+		opt_fail("s3_addressing", r->s3_addressing, "the bucket "
+			 "cannot go into an IP address: give s3_endpoint a "
+			 "host name");
 	if (r->s3_endpoint && strncasecmp(r->s3_endpoint, "http://", 7) &&
 	    strncasecmp(r->s3_endpoint, "https://", 8))
 		opt_fail("s3_endpoint", r->s3_endpoint, "not an http:// or "
 			 "https:// URL");
 	if (!is_s3(r->backing) &&
-	    (r->s3_endpoint || r->s3_region || r->credentials))
+	    (r->s3_endpoint || r->s3_region || r->credentials ||
+	     r->s3_addressing))
 		opt_fail(r->s3_endpoint ? "s3_endpoint" :
-			 r->s3_region ? "s3_region" : "credentials",
+			 r->s3_region ? "s3_region" :
+			 r->credentials ? "credentials" : "s3_addressing",
 			 r->s3_endpoint ? r->s3_endpoint :
-			 r->s3_region ? r->s3_region : r->credentials,
+			 r->s3_region ? r->s3_region :
+			 r->credentials ? r->credentials : r->s3_addressing,
 			 "only for an s3:// store");
 	if (is_s3(r->backing) && r->netrc)
 		opt_fail("netrc", r->netrc, "not for an s3:// store "
@@ -705,6 +739,7 @@ static int open_url(struct fs *fs, const char *url)
 		}
 		wo.s3_access_key = key;
 		wo.s3_secret_key = secret;
+		wo.s3_virtual = fs->o.s3_virtual;
 	}
 	wo.retries = fs->o.http_retries;
 	wo.netrc = fs->o.netrc;

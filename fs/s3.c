@@ -3,7 +3,9 @@
  * retries with backoff and jitter (503 SlowDown among them), counters and
  * conditional writes (If-Match: an S3 server is not a DAV server).
  *
- * A bucket, path-style: the base URL is ENDPOINT/BUCKET/PREFIX/ and an
+ * A bucket, path-style: the base URL is ENDPOINT/BUCKET/PREFIX/ (with
+ * virtual-host addressing, SCHEME://BUCKET.HOST/PREFIX/, and requests on
+ * the bucket itself go to SCHEME://BUCKET.HOST/) and an
  * object's URL the base plus its path, each segment percent-encoded as
  * SigV4's canonical URI wants it (curl_easy_escape keeps exactly the
  * unreserved characters).  Requests are signed by libcurl
@@ -77,6 +79,28 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	if (!dav->origin || !dav->bucket || !dav->key_prefix || !dav->user ||
 	    !dav->password)
 		return -ENOMEM;
+	if (o->s3_virtual) {
+		/* BUCKET.HOST: the base loses /BUCKET, the origin gains it */
+		const char *rest = dav->base + strlen(dav->origin) + 1;
+		char *origin, *base;
+
+		rest = strchr(rest, '/');	/* past the encoded bucket */
+		if (!rest || asprintf(&origin, "%.*s%s.%s",
+				      (int)(scheme_end + 3 - dav->base),
+				      dav->base, dav->bucket,
+				      scheme_end + 3) < 0)
+			return -ENOMEM;
+		origin[strlen(origin) - strlen(host_end)] = '\0';
+		if (asprintf(&base, "%s%s", origin, rest) < 0) {
+			free(origin);
+			return -ENOMEM;
+		}
+		free(dav->origin);
+		free(dav->base);
+		dav->origin = origin;
+		dav->base = base;
+		dav->s3_virtual = true;
+	}
 	snprintf(dav->region, sizeof(dav->region), "%s",
 		 o->s3_region && *o->s3_region ? o->s3_region : "us-east-1");
 	snprintf(dav->sigv4, sizeof(dav->sigv4), "aws:amz:%s:s3",
@@ -104,6 +128,16 @@ static int append_enc(char *out, size_t len, size_t *n, const char *s)
 	*n += k;
 	curl_free(e);
 	return 0;
+}
+
+/* The bucket's URL, for a request on the bucket itself (a listing),
+ * into out; its length in *n. */
+static int bucket_url(struct webdav *dav, char *out, size_t len, size_t *n)
+{
+	*n = (size_t)snprintf(out, len, "%s/", dav->origin);
+	if (*n >= len)
+		return -ENAMETOOLONG;
+	return dav->s3_virtual ? 0 : append_enc(out, len, n, dav->bucket);
 }
 
 static bool is_s3(const xmlNode *n, const char *name)
@@ -235,11 +269,10 @@ static int list_prefix(struct webdav *dav, struct listing *l, unsigned max)
 	do {
 		struct req r = { .m = WEBDAV_GET, .idempotent = true,
 				 .sink = SINK_MEM, .dn_max = LIST_MAX_BYTES };
-		size_t n = (size_t)snprintf(url, sizeof(url), "%s/",
-					    dav->origin);
+		size_t n;
 
 		/* SigV4's canonical query: keys in order, values encoded */
-		if ((rc = append_enc(url, sizeof(url), &n, dav->bucket)) < 0)
+		if ((rc = bucket_url(dav, url, sizeof(url), &n)) < 0)
 			return rc;
 		n += (size_t)snprintf(url + n, sizeof(url) - n, "?");
 		if (token[0]) {
@@ -890,10 +923,10 @@ int s3_uploads(struct webdav *dav)
 	struct req r = { .m = WEBDAV_GET, .url = url, .path = "",
 			 .idempotent = true, .sink = SINK_MEM,
 			 .dn_max = LIST_MAX_BYTES };
-	size_t n = (size_t)snprintf(url, sizeof(url), "%s/", dav->origin);
+	size_t n;
 	int rc, count = 0;
 
-	if ((rc = append_enc(url, sizeof(url), &n, dav->bucket)) < 0)
+	if ((rc = bucket_url(dav, url, sizeof(url), &n)) < 0)
 		return rc;
 	n += (size_t)snprintf(url + n, sizeof(url) - n, "?prefix=");
 	if ((rc = append_enc(url, sizeof(url), &n, dav->key_prefix)) < 0)

@@ -74,6 +74,8 @@ struct webdav_opts {
 	const char *s3_region;
 	const char *s3_access_key;
 	const char *s3_secret_key;
+	bool s3_virtual;		/* virtual-host addressing: the
+					 * bucket goes into the host name */
 	bool no_env_credentials;	/* ignore FRAMEFS_HTTP_USER/_PASSWORD */
 	/* Optional: one line per notable event (a retry, a 412, a probe
 	 * result), no trailing newline.  Called from any thread. */

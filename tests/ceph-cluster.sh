@@ -86,6 +86,9 @@ osd data = $dir/osd/\$cluster-\$id
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$rgwp
 rgw data = $dir/rgw
+# virtual-host addressing: BUCKET.localhost (curl resolves *.localhost to
+# the loopback itself); 127.0.0.1 stays path-style
+rgw dns name = localhost
 EOF
 	local c=(-c "$dir/ceph.conf")
 	t0=$(date +%s)

@@ -392,6 +392,75 @@ static void test_fs_s3_multipart(void **s)
 	free(other);
 }
 
+/* Virtual-host addressing: the bucket in the host name (BUCKET.localhost,
+ * which curl resolves to the loopback, and the gateway's rgw dns name);
+ * a file written through the mount is on the gateway (path-style), a
+ * listing and a large object's multipart write-back (its signed copies)
+ * work; an IP address endpoint is refused. */
+static void test_fs_s3_virtual_host(void **s)
+{
+	enum { SIZE = (9 << 20) + 10 };
+	char *a = malloc(SIZE), ep[96], all[256], err[512];
+	const char *port;
+	struct dirent *e;
+	DIR *d;
+	int fd, n = 0;
+
+	(void)s;
+	need_ceph();
+	port = strrchr(C.endpoint, ':');
+	assert_non_null(port);
+	snprintf(ep, sizeof(ep), "http://localhost%s", port);
+	memset(&M, 0, sizeof(M));
+	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/vh");
+	snprintf(all, sizeof(all), "frames=256,s3_endpoint=%s,s3_region=%s,"
+		 "s3_addressing=virtual", ep, C.region);
+	if (mnt_start(&M, all) != 0)
+		fail_msg("framefs did not mount %s with -o %s", M.source, all);
+	{
+		char st[16384];
+		int sfd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
+		ssize_t k;
+
+		assert_true(sfd >= 0);
+		k = read(sfd, st, sizeof(st) - 1);
+		close(sfd);
+		assert_true(k > 0);
+		st[k] = '\0';
+		if (!strstr(st, "store_path http://" BUCKET ".localhost:"))
+			fail_msg("no virtual-host store_path in:\n%s", st);
+	}
+	fill(a, SIZE, 11);
+	fd = open(mpath(&M, "v"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, a, SIZE), SIZE);
+	assert_int_equal(fsync(fd), 0);
+	assert_on_gateway("vh/", "v", a, SIZE);
+	/* one page more: a multipart write-back, part 0 copied */
+	memset(a + SIZE - 10, 'V', 10);
+	assert_int_equal(pwrite(fd, a + SIZE - 10, 10, SIZE - 10), 10);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stat(&M, "http_parts_copied"), 1);
+	assert_on_gateway("vh/", "v", a, SIZE);
+	d = opendir(M.mp);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += !strcmp(e->d_name, "v");
+	closedir(d);
+	assert_int_equal(n, 1);
+	free(a);
+	/* the bucket cannot go into an IP address */
+	{
+		char *argv[] = { getenv("FRAMEFS"), "-o", all, M.source,
+				 M.mp, NULL };
+
+		snprintf(all, sizeof(all), "s3_endpoint=%s,s3_addressing="
+			 "virtual", C.endpoint);
+		assert_int_equal(run_cmd(argv, err, sizeof(err)), 2);
+		assert_non_null(strstr(err, "give s3_endpoint a host name"));
+	}
+}
+
 /* readdir of a directory of 1,100 objects (more than one listing page). */
 static void test_fs_s3_listing(void **s)
 {
@@ -566,6 +635,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_virtual_host, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
