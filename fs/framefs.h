@@ -114,6 +114,7 @@ struct fs_opts {
 	bool reclaim_direct;		/* reclaim=direct: a miss with no
 					 * free frame evicts one itself */
 	const char *netrc;		/* netrc=FILE: http credentials */
+	const char *cacert;		/* cacert=FILE: CAs to trust, PEM */
 	const char *credentials;	/* credentials=FILE: S3's (the AWS
 					 * shared-credentials format) */
 	const char *s3_endpoint;	/* s3_endpoint=URL, or NULL */

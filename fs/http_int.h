@@ -21,6 +21,7 @@ struct webdav {
 	char *base_path;		/* its path, decoded, ends in '/' */
 	struct webdav_opts o;		/* copied; o.netrc points at netrc */
 	char *netrc;			/* owned copy of opts->netrc */
+	char *cacert;			/* owned copy of opts->cacert */
 	char *user;			/* from the environment, or NULL */
 	char *password;			/* wiped at free */
 	CURLSH *share;
@@ -36,6 +37,7 @@ struct webdav {
 	uint64_t rng;			/* atomic: jitter */
 	uint64_t probe_seq;		/* atomic: scratch names */
 	struct webdav_stats st;		/* atomic counters */
+	char last_error[CURL_ERROR_SIZE];	/* under pool_lock */
 	/* The S3 dialect (s3.c): webdav_opts.s3_region set.  base is then
 	 * ENDPOINT/BUCKET/PREFIX/ (path-style), user and password the
 	 * access key and the secret. */

@@ -51,7 +51,7 @@ struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
 	     *netrc, *http_retries, *fetch_ahead, *s3_endpoint, *s3_region,
-	     *credentials, *s3_addressing;
+	     *credentials, *s3_addressing, *cacert;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -73,7 +73,7 @@ static const struct {
 	O("netrc", netrc), O("http_retries", http_retries),
 	O("fetch_ahead", fetch_ahead), O("s3_endpoint", s3_endpoint),
 	O("s3_region", s3_region), O("credentials", credentials),
-	O("s3_addressing", s3_addressing),
+	O("s3_addressing", s3_addressing), O("cacert", cacert),
 };
 #undef O
 
@@ -153,6 +153,9 @@ static void usage(FILE *out)
 "  netrc=FILE             a URL's credentials (machine HOST login USER\n"
 "                         password PASS); else FRAMEFS_HTTP_USER and\n"
 "                         FRAMEFS_HTTP_PASSWORD; never on the command line\n"
+"  cacert=FILE            trust the certificate authorities in FILE (PEM)\n"
+"                         for an https:// or s3:// store's server, instead\n"
+"                         of the system's (/etc/ssl/certs)\n"
 "  http_retries=N         a URL's requests are tried again N times, 0..20,\n"
 "                         with backoff, after no answer, a timeout or a 5xx\n"
 "                         (default 3)\n"
@@ -533,6 +536,12 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 		opt_fail(r->netrc ? "netrc" : "http_retries",
 			 r->netrc ? r->netrc : r->http_retries,
 			 "only for an http:// or https:// store");
+	if (r->cacert && !is_url(r->backing))
+		opt_fail("cacert", r->cacert, "only for an https:// store or "
+			 "an s3:// one");
+	if (r->cacert && access(r->cacert, R_OK) < 0)
+		opt_fail("cacert", r->cacert, strerror(errno));
+	o->cacert = r->cacert;
 	/* Reading ahead more than the pool can hold would evict pages before
 	 * anyone used them: at most half the pool, as the kernel's own
 	 * max_sane_readahead() once held readahead to half of free memory. */
@@ -743,6 +752,7 @@ static int open_url(struct fs *fs, const char *url)
 	}
 	wo.retries = fs->o.http_retries;
 	wo.netrc = fs->o.netrc;
+	wo.cacert = fs->o.cacert;
 	wo.log = http_log;
 	fs->backing = strdup(url);
 	if (!fs->backing) {
@@ -969,7 +979,8 @@ static void cmdline_free(struct cmdline *cl)
 		       &cl->dirty_expire, &cl->latency, &cl->trace,
 		       &cl->threads, &cl->reclaim, &cl->netrc,
 		       &cl->http_retries, &cl->fetch_ahead, &cl->s3_endpoint,
-		       &cl->s3_region, &cl->credentials, &cl->fuse_opts };
+		       &cl->s3_region, &cl->credentials, &cl->s3_addressing,
+		       &cl->cacert, &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);

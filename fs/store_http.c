@@ -1830,6 +1830,7 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 	struct http *h = calloc(1, sizeof(*h));
 	struct webdav_opts o;
 	const char *tmp = getenv("TMPDIR");
+	char why[CURL_ERROR_SIZE];
 	int rc;
 
 	if (!h) {
@@ -1853,9 +1854,12 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 		if (rc == -ENOENT && !o.s3_region)
 			rc = probe_file(url, &o);
 		/* url has no credentials in it: webdav_new refuses those */
-		snprintf(err, errlen, "%s: %s", url,
+		webdav_last_error(h->dav, why, sizeof(why));
+		snprintf(err, errlen, "%s: %s%s%s%s", url,
 			 rc == -ENOENT && o.s3_region ? "no such bucket"
-						      : probe_why(rc));
+						      : probe_why(rc),
+			 rc == -EIO && why[0] ? " (" : "",
+			 rc == -EIO ? why : "", rc == -EIO && why[0] ? ")" : "");
 		goto out_dav;
 	}
 	h->base.ops = &http_ops;

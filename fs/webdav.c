@@ -445,6 +445,8 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	SET(CURLOPT_USERAGENT, "framefs/" FRAMEFS_VERSION);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_FILETIME, 1L);
+	if (dav->cacert)
+		SET(CURLOPT_CAINFO, dav->cacert);
 	if (dav->s3 && r->own_auth) {
 		/* signed by s3.c: Authorization is among r->hdrs */
 	} else if (dav->s3) {
@@ -587,6 +589,11 @@ int dav_do_req(struct webdav *dav, struct req *r)
 			dav_say(dav, "%s /%s: %s", method_names[r->m],
 			    r->path ? r->path : "",
 			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			pthread_mutex_lock(&dav->pool_lock);
+			snprintf(dav->last_error, sizeof(dav->last_error),
+				 "%s", errbuf[0] ? errbuf
+						 : curl_easy_strerror(cc));
+			pthread_mutex_unlock(&dav->pool_lock);
 			return cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 		}
 		dav_say(dav, "%s /%s: %s; retry %u of %u", method_names[r->m],
@@ -600,6 +607,13 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		ADD(dav, retries, 1);
 		backoff(dav, attempt++);
 	}
+}
+
+void webdav_last_error(struct webdav *dav, char *buf, size_t len)
+{
+	pthread_mutex_lock(&dav->pool_lock);
+	snprintf(buf, len, "%s", dav->last_error);
+	pthread_mutex_unlock(&dav->pool_lock);
 }
 
 void dav_req_done(struct req *r)
@@ -1119,6 +1133,7 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 	else
 		webdav_opts_default(&dav->o);
 	dav->o.netrc = NULL;
+	dav->o.cacert = NULL;
 	dav->o.s3_access_key = dav->o.s3_secret_key = NULL;	/* copies */
 	if (!dav->o.backoff_max_ms)
 		dav->o.backoff_max_ms = dav->o.backoff_ms;
@@ -1143,6 +1158,18 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 		if (!dav->netrc)
 			goto fail;
 		dav->o.netrc = dav->netrc;
+	}
+	if (opts && opts->cacert) {
+		if (access(opts->cacert, R_OK) < 0) {
+			rc = -errno;
+			set_err(err, errlen, "cacert %s: %s", opts->cacert,
+				strerror(errno));
+			goto fail;
+		}
+		dav->cacert = strdup(opts->cacert);
+		if (!dav->cacert)
+			goto fail;
+		dav->o.cacert = dav->cacert;
 	}
 	u = getenv("FRAMEFS_HTTP_USER");
 	p = getenv("FRAMEFS_HTTP_PASSWORD");
@@ -1203,6 +1230,7 @@ void webdav_free(struct webdav *dav)
 	}
 	free(dav->user);
 	free(dav->netrc);
+	free(dav->cacert);
 	free(dav->base);
 	free(dav->base_path);
 	free(dav->origin);

@@ -68,6 +68,8 @@ struct webdav_opts {
 	uint32_t backoff_max_ms;	/* cap of one backoff */
 	uint32_t pool_size;		/* idle easy handles kept */
 	const char *netrc;		/* netrc file for credentials, or NULL */
+	const char *cacert;		/* CAs to trust (PEM) instead of the
+					 * system's, or NULL (copied) */
 	/* S3 (s3.c): a region makes the base URL ENDPOINT/BUCKET/PREFIX/
 	 * an S3 bucket, signed with SigV4 by the access key and secret
 	 * (copied; never logged). */
@@ -257,6 +259,11 @@ int webdav_move(struct webdav *dav, const char *from, const char *to,
 		bool overwrite);
 int webdav_copy(struct webdav *dav, const char *from, const char *to,
 		bool overwrite);
+
+/* The text of the last request that got no answer (curl's: "SSL
+ * certificate problem: ...", "Could not resolve host: ..."), "" if none,
+ * into buf. */
+void webdav_last_error(struct webdav *dav, char *buf, size_t len);
 
 /* A snapshot of the counters (each exact, the set not atomic). */
 void webdav_stats(struct webdav *dav, struct webdav_stats *out);

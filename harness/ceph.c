@@ -103,8 +103,9 @@ static void stop_at_exit(void)
 int ceph_start(struct ceph *c)
 {
 	static bool registered;
-	char mon[16], rgw[16], path[300], line[256];
-	char *argv[] = { (char *)script(), "start", c->dir, mon, rgw, NULL };
+	char mon[16], rgw[16], tls[16], path[300], line[400];
+	char *argv[] = { (char *)script(), "start", c->dir, mon, rgw, tls,
+			 NULL };
 	FILE *f;
 
 	if (!argv[0]) {
@@ -122,6 +123,9 @@ int ceph_start(struct ceph *c)
 	}
 	snprintf(mon, sizeof(mon), "%d", free_port());
 	snprintf(rgw, sizeof(rgw), "%d", free_port());
+	snprintf(tls, sizeof(tls), "%d", free_port());
+	if (access("/usr/bin/openssl", X_OK) != 0)
+		argv[5] = NULL;	/* no https then: tls_endpoint "" */
 	if (!registered) {
 		atexit(stop_at_exit);
 		registered = true;
@@ -153,6 +157,11 @@ int ceph_start(struct ceph *c)
 			snprintf(c->access_key, sizeof(c->access_key), "%s", v);
 		else if (!strcmp(line, "secret_key"))
 			snprintf(c->secret_key, sizeof(c->secret_key), "%s", v);
+		else if (!strcmp(line, "tls_endpoint"))
+			snprintf(c->tls_endpoint, sizeof(c->tls_endpoint),
+				 "%s", v);
+		else if (!strcmp(line, "cacert"))
+			snprintf(c->cacert, sizeof(c->cacert), "%s", v);
 	}
 	if (f)
 		fclose(f);

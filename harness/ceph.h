@@ -26,6 +26,9 @@ struct ceph {
 	char region[32];
 	char access_key[64];
 	char secret_key[64];
+	char tls_endpoint[64];	/* https://127.0.0.1:PORT, "" without the
+				 * openssl program */
+	char cacert[320];	/* the CA of its certificate, PEM */
 	bool up;
 	char why[256];		/* the last failure, one line */
 };

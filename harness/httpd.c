@@ -132,6 +132,65 @@ static int write_file(const char *path, const char *text)
 	return rc;
 }
 
+/* argv, quiet; 0 if it exits 0. */
+static int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return 0;
+}
+
+/* A CA (h->cacert) and a server certificate it signs for 127.0.0.1 and
+ * localhost (dir/tls/server.pem, server.key), EC P-256, two days. */
+static int make_certs(struct httpd *h)
+{
+	char d[272], ca_key[340], srv_key[340], srv_csr[340], srv_pem[340],
+		ext[340];
+	char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec",
+		       "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		       "-keyout", ca_key, "-out", h->cacert, "-days", "2",
+		       "-subj", "/CN=framefs test CA", NULL };
+	char *csr[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt",
+			"ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+			srv_key, "-out", srv_csr, "-subj", "/CN=127.0.0.1",
+			NULL };
+	char *sign[] = { "openssl", "x509", "-req", "-in", srv_csr, "-CA",
+			 h->cacert, "-CAkey", ca_key, "-CAcreateserial",
+			 "-out", srv_pem, "-days", "2", "-extfile", ext,
+			 NULL };
+
+	snprintf(d, sizeof(d), "%s/tls", h->dir);
+	mkdir(d, 0755);
+	snprintf(h->cacert, sizeof(h->cacert), "%s/tls/ca.pem", h->dir);
+	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", d);
+	snprintf(srv_key, sizeof(srv_key), "%s/server.key", d);
+	snprintf(srv_csr, sizeof(srv_csr), "%s/server.csr", d);
+	snprintf(srv_pem, sizeof(srv_pem), "%s/server.pem", d);
+	snprintf(ext, sizeof(ext), "%s/ext.cnf", d);
+	if (write_file(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n") < 0)
+		return -1;
+	if (run_quiet(ca) < 0 || run_quiet(csr) < 0 || run_quiet(sign) < 0)
+		return -1;
+	return chmod(srv_key, 0644);	/* www-data's workers do not read
+					 * it; the root parent does */
+}
+
 static int apache_conf(struct httpd *h, bool as_www)
 {
 	char conf[4096], path[400];
@@ -177,6 +236,15 @@ static int apache_conf(struct httpd *h, bool as_www)
 		"</Location>\n",
 		h->dir, h->port,
 		as_www ? "User www-data\nGroup www-data\n" : "", APACHE_MODS);
+	if (h->tls)
+		n += snprintf(conf + n, sizeof(conf) - (size_t)n,
+			"LoadModule socache_shmcb_module %2$s/mod_socache_shmcb.so\n"
+			"LoadModule ssl_module %2$s/mod_ssl.so\n"
+			"SSLSessionCache shmcb:%1$s/run/ssl_scache(512000)\n"
+			"SSLEngine on\n"
+			"SSLCertificateFile %1$s/tls/server.pem\n"
+			"SSLCertificateKeyFile %1$s/tls/server.key\n",
+			h->dir, APACHE_MODS);
 	if (h->auth)
 		n += snprintf(conf + n, sizeof(conf) - (size_t)n,
 			"Alias /auth %1$s/dav\n"
@@ -264,8 +332,8 @@ static int nginx_conf(struct httpd *h, bool as_www)
 	return write_file(path, conf);
 }
 
-/* Any HTTP answer from url. */
-static bool answers(const char *url)
+/* Any HTTP answer from url (over TLS trusting cacert, if not ""). */
+static bool answers(const char *url, const char *cacert)
 {
 	CURL *c = curl_easy_init();
 	long code = 0;
@@ -273,6 +341,8 @@ static bool answers(const char *url)
 	if (!c)
 		return false;
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (cacert[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
@@ -349,7 +419,7 @@ static int spawn(struct httpd *h)
 	for (int i = 0; i < 500; i++) {
 		int st;
 
-		if (answers(h->url))
+		if (answers(h->url, h->cacert))
 			return 0;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			h->pid = 0;
@@ -412,9 +482,16 @@ int httpd_start(struct httpd *h, enum httpd_kind kind)
 		return -1;
 	}
 	h->auth_url[0] = '\0';
+	h->cacert[0] = '\0';
+	if (kind == HTTPD_APACHE && h->tls && make_certs(h) < 0) {
+		h->cacert[0] = '\0';
+		say(h, "no test certificate (is the openssl program "
+		    "installed?)");
+		return -1;
+	}
 	if (kind == HTTPD_APACHE) {
-		snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%d/dav/",
-			 h->port);
+		snprintf(h->url, sizeof(h->url), "%s://127.0.0.1:%d/dav/",
+			 h->tls ? "https" : "http", h->port);
 		if (h->auth) {
 			snprintf(h->user, sizeof(h->user), "framefs");
 			snprintf(h->password, sizeof(h->password),
@@ -424,7 +501,8 @@ int httpd_start(struct httpd *h, enum httpd_kind kind)
 				return -1;
 			}
 			snprintf(h->auth_url, sizeof(h->auth_url),
-				 "http://127.0.0.1:%d/auth/", h->port);
+				 "%s://127.0.0.1:%d/auth/",
+				 h->tls ? "https" : "http", h->port);
 		}
 		if (apache_conf(h, as_www) < 0) {
 			say(h, "cannot write the Apache config");

@@ -36,6 +36,11 @@ struct httpd {
 	enum httpd_kind kind;
 	bool auth;		/* set before start (Apache): also serve the
 				 * dir at /auth/ behind Basic auth */
+	bool tls;		/* set before start (Apache): https:// with
+				 * a certificate for 127.0.0.1 and localhost
+				 * signed by a CA made for the test (the
+				 * openssl program), in cacert */
+	char cacert[300];	/* that CA, PEM */
 	char dir[256];		/* temp dir: conf, logs, run, lock */
 	char root[300];		/* the served directory */
 	char url[128];		/* base URL of root, ends in '/' */

@@ -3,8 +3,12 @@
 # 127.0.0.1, for the S3 tests: one monitor, one OSD on memstore, RADOS
 # Gateway; no mgr (S3 does not need one), no cephadm, no containers.
 #
-#   ceph-cluster.sh start DIR MON_PORT RGW_PORT   bring it up in DIR (made
-#                                                 empty by the caller)
+#   ceph-cluster.sh start DIR MON_PORT RGW_PORT [TLS_PORT]
+#                         bring it up in DIR (made empty by the caller);
+#                         with TLS_PORT the gateway also serves https on
+#                         it, with a certificate for 127.0.0.1 and
+#                         localhost signed by a CA made here (DIR/tls/
+#                         ca.pem; the openssl program)
 #   ceph-cluster.sh stop DIR                      stop it, by PID
 #
 # Everything the cluster writes is under DIR: config, data, logs (the
@@ -47,13 +51,32 @@ stop_all() { # DIR
 	stop_one "$1" mon
 }
 
-start() { # DIR MON_PORT RGW_PORT
-	local dir="$1" monp="$2" rgwp="$3" fsid t0 i
+# A CA and a server certificate it signs, in DIR/tls.
+make_certs() { # DIR
+	local t="$1/tls" ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	mkdir -p "$t" &&
+	echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$t/ext.cnf" &&
+	openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" \
+		-days 2 -subj "/CN=framefs test CA" >>"$1/log/setup.log" 2>&1 &&
+	openssl req "${ec[@]}" -keyout "$t/server.key" -out "$t/server.csr" \
+		-subj "/CN=127.0.0.1" >>"$1/log/setup.log" 2>&1 &&
+	openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
+		-CAcreateserial -out "$t/server.pem" -days 2 \
+		-extfile "$t/ext.cnf" >>"$1/log/setup.log" 2>&1
+}
+
+start() { # DIR MON_PORT RGW_PORT [TLS_PORT]
+	local dir="$1" monp="$2" rgwp="$3" tlsp="${4:-}" tls_fe="" fsid t0 i
 	for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph; do
 		command -v "$b" >/dev/null || die "$b: not installed"
 	done
 	[ -d "$dir" ] || die "$dir: no such directory"
 	mkdir -p "$dir"/{run,log,mon,osd/ceph-0,rgw} || die "$dir: cannot write"
+	if [ -n "$tlsp" ]; then
+		command -v openssl >/dev/null || die "openssl: not installed"
+		make_certs "$dir" || die "no test certificate (see $dir/log/setup.log)"
+		tls_fe=" ssl_endpoint=127.0.0.1:$tlsp ssl_certificate=$dir/tls/server.pem ssl_private_key=$dir/tls/server.key"
+	fi
 	fsid=$(cat /proc/sys/kernel/random/uuid)
 	cat >"$dir/ceph.conf" <<EOF
 [global]
@@ -84,7 +107,7 @@ mon cluster log file = $dir/log/cluster.log
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$rgwp
+rgw frontends = beast endpoint=127.0.0.1:$rgwp$tls_fe
 rgw data = $dir/rgw
 # virtual-host addressing: BUCKET.localhost (curl resolves *.localhost to
 # the loopback itself); 127.0.0.1 stays path-style
@@ -135,19 +158,24 @@ region=default
 access_key=FRAMEFSTESTACCESS
 secret_key=framefs-test-secret
 EOF
+	[ -n "$tlsp" ] && cat >>"$dir/s3.env" <<EOF
+tls_endpoint=https://127.0.0.1:$tlsp
+cacert=$dir/tls/ca.pem
+EOF
 	echo "ceph-cluster: S3 at http://127.0.0.1:$rgwp, up in $(($(date +%s) - t0)) s"
 }
 
 case "${1:-}" in
 start)
-	[ $# -eq 4 ] || die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT"
-	start "$2" "$3" "$4"
+	[ $# -eq 4 ] || [ $# -eq 5 ] ||
+		die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT [TLS_PORT]"
+	start "$2" "$3" "$4" "${5:-}"
 	;;
 stop)
 	[ $# -eq 2 ] || die "usage: ceph-cluster.sh stop DIR"
 	stop_all "$2"
 	;;
 *)
-	die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT | stop DIR"
+	die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT [TLS_PORT] | stop DIR"
 	;;
 esac

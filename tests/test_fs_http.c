@@ -699,6 +699,62 @@ static void test_fs_http_netrc(void **s)
 	free(txt);
 }
 
+/* ---- https -------------------------------------------------------------- */
+
+/* Apache over TLS with a certificate of a CA made for the test: with
+ * cacert=FILE the mount reads and writes; without it the system's CAs do
+ * not know that CA, and the mount is refused with one line that says so. */
+static void test_fs_http_https(void **s)
+{
+	char a[3 * PS], *back, opts[400], *log;
+	size_t len;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	if (!httpd_available(HTTPD_APACHE)) {
+		print_message("apache2 is not installed\n");
+		skip();
+	}
+	H.tls = true;
+	if (httpd_start(&H, HTTPD_APACHE) != 0)
+		fail_msg("server did not start: %s", H.why);
+	assert_int_equal(strncmp(H.url, "https://", 8), 0);
+	/* the system's CAs: refused, nothing mounted */
+	assert_int_not_equal(start_url(NULL, "frames=64"), 0);
+	log = daemon_log();
+	if (!strstr(log, "SSL certificate problem"))
+		fail_msg("no word of the certificate in:\n%s", log);
+	free(log);
+	unlink(log_path);
+	log_path[0] = '\0';
+	mnt_cleanup(&M);
+	memset(&M, 0, sizeof(M));
+	/* the test's CA */
+	snprintf(opts, sizeof(opts), "frames=64,cacert=%s", H.cacert);
+	if (start_url(NULL, opts) != 0)
+		fail_msg("framefs did not mount %s: %s", H.url, M.why);
+	fill(a, sizeof(a), 21);
+	fd = open(mpath(&M, "tls"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, a, sizeof(a)), (ssize_t)sizeof(a));
+	assert_int_equal(close(fd), 0);
+	back = get_server("tls", &len);
+	assert_int_equal(len, sizeof(a));
+	assert_memory_equal(back, a, sizeof(a));
+	free(back);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	memset(a, 0, sizeof(a));
+	fd = open(mpath(&M, "tls"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, a, sizeof(a)), (ssize_t)sizeof(a));
+	close(fd);
+	back = get_server("tls", &len);
+	assert_memory_equal(back, a, sizeof(a));
+	free(back);
+	assert_true(mnt_stat(&M, "http_requests_get") > 0);
+}
+
 int main(void)
 {
 #define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -712,6 +768,7 @@ int main(void)
 		CASE(test_fs_http_flaky_server),
 		CASE(test_fs_http_refusals),
 		CASE(test_fs_http_netrc),
+		CASE(test_fs_http_https),
 	};
 #undef CASE
 

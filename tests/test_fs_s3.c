@@ -461,6 +461,51 @@ static void test_fs_s3_virtual_host(void **s)
 	}
 }
 
+/* The gateway over TLS (its beast frontend, a certificate of a CA made for
+ * the test): with cacert=FILE a file written through the mount is on the
+ * gateway; without it the mount is refused with one line naming the
+ * certificate problem. */
+static void test_fs_s3_https(void **s)
+{
+	char a[2 * PS], all[512], err[512];
+	int fd;
+
+	(void)s;
+	need_ceph();
+	if (!C.tls_endpoint[0]) {
+		print_message("no openssl program: no https gateway\n");
+		skip();
+	}
+	{
+		char mp[] = "/tmp/framefs-tls-mnt.XXXXXX";
+		char *argv[] = { getenv("FRAMEFS"), "-o", all,
+				 "s3://" BUCKET "/tls", mp, NULL };
+		int rc;
+
+		assert_non_null(mkdtemp(mp));
+		snprintf(all, sizeof(all), "s3_endpoint=%s,s3_region=%s",
+			 C.tls_endpoint, C.region);
+		rc = run_cmd(argv, err, sizeof(err));
+		if (rmdir(mp) != 0)	/* busy: it mounted after all */
+			fail_msg("%s: mounted without the test's CA", mp);
+		assert_int_equal(rc, 1);
+		if (!strstr(err, "SSL certificate problem"))
+			fail_msg("no word of the certificate in: %s", err);
+	}
+	memset(&M, 0, sizeof(M));
+	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/tls");
+	snprintf(all, sizeof(all), "frames=64,s3_endpoint=%s,s3_region=%s,"
+		 "cacert=%s", C.tls_endpoint, C.region, C.cacert);
+	if (mnt_start(&M, all) != 0)
+		fail_msg("framefs did not mount %s with -o %s", M.source, all);
+	fill(a, sizeof(a), 31);
+	fd = open(mpath(&M, "t"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, a, sizeof(a)), (ssize_t)sizeof(a));
+	assert_int_equal(close(fd), 0);
+	assert_on_gateway("tls/", "t", a, sizeof(a));
+}
+
 /* readdir of a directory of 1,100 objects (more than one listing page). */
 static void test_fs_s3_listing(void **s)
 {
@@ -636,6 +681,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_virtual_host, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_https, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(gcc libc6-dev make pkg-config meson ninja-build python3
       libcmocka-dev fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libzstd-dev
-      groff-base gnuplot-nox sqlite3
+      groff-base gnuplot-nox sqlite3 openssl
       apache2 apache2-utils nginx libxml2-dev
       ceph-mon ceph-osd radosgw ceph-common)
 
