@@ -175,9 +175,14 @@ static void *relay_main(void *arg)
 
 static void refuse(struct proxy *p, int cfd)
 {
+	/* the body S3 sends with its 503 (a DAV client ignores it) */
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-				   "Content-Length: 0\r\n"
-				   "Connection: close\r\n\r\n";
+				   "Content-Type: application/xml\r\n"
+				   "Content-Length: 87\r\n"
+				   "Connection: close\r\n\r\n"
+				   "<Error><Code>SlowDown</Code><Message>"
+				   "Please reduce your request rate."
+				   "</Message></Error>";
 	char req[8192];
 	struct pollfd rf = { cfd, POLLIN, 0 };
 

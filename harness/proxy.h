@@ -6,7 +6,8 @@
  *   struct proxy *p = proxy_start(apache.port);   NULL: errno
  *   ... "http://127.0.0.1:<proxy_port(p)>/dav/" ...
  *   proxy_refuse(p, 1)        the next new connection is answered "503
- *                             Service Unavailable" and closed (after at
+ *                             Service Unavailable" (with S3's SlowDown
+ *                             error as its body) and closed (after at
  *                             least one relayed since the last 503, so a
  *                             retry always gets through)
  *   proxy_delay(p, 2)         2 ms before each chunk the server sends

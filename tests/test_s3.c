@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "ceph.h"
+#include "proxy.h"
 #include "webdav.h"
 
 static struct ceph C;
@@ -465,6 +466,60 @@ static void test_s3_multipart(void **state)
 	free(got);
 }
 
+/* 503 SlowDown (the fault proxy in front of the gateway): retried with
+ * backoff, the calls succeed; with no retries allowed, -EIO. */
+static void test_s3_slowdown(void **state)
+{
+	struct webdav_opts o;
+	struct webdav_stats st;
+	struct webdav *dav;
+	struct proxy *p;
+	char url[256], err[256], buf[64], etag[WEBDAV_ETAG_MAX];
+	const char *port;
+
+	(void)state;
+	need_ceph();
+	port = strrchr(C.endpoint, ':');
+	assert_non_null(port);
+	p = proxy_start(atoi(port + 1));
+	assert_non_null(p);
+	webdav_opts_default(&o);
+	o.backoff_ms = 20;
+	o.log = log_line;
+	o.s3_region = C.region;
+	o.s3_access_key = C.access_key;
+	o.s3_secret_key = C.secret_key;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ftest/slow/",
+		 proxy_port(p));
+	dav = webdav_new(url, &o, err, sizeof(err));
+	assert_non_null(dav);
+	assert_int_equal(webdav_probe(dav, NULL), 0);
+	webdav_free(dav);
+	/* a new handle: new connections, the first one refused (the proxy
+	 * refuses only after one it relayed) */
+	dav = webdav_new(url, &o, err, sizeof(err));
+	assert_non_null(dav);
+	proxy_refuse(p, 1);
+	assert_int_equal(put_whole(dav, "s", "slow down", 9, etag), 0);
+	assert_int_equal(webdav_get(dav, "s", 0, sizeof(buf), buf, NULL), 9);
+	assert_memory_equal(buf, "slow down", 9);
+	webdav_stats(dav, &st);
+	assert_int_equal(proxy_refused(p), 1);
+	assert_true(st.status_5xx >= 1);
+	assert_true(st.retries >= 1);
+	webdav_free(dav);
+	/* no retries: the 503 is the answer */
+	o.retries = 0;
+	dav = webdav_new(url, &o, err, sizeof(err));
+	assert_non_null(dav);
+	proxy_refuse(p, 1);
+	assert_int_equal(webdav_get(dav, "s", 0, sizeof(buf), buf, NULL),
+			 -EIO);
+	assert_int_equal(proxy_refused(p), 2);
+	webdav_free(dav);
+	proxy_stop(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_s3_move),
 		cmocka_unit_test(test_s3_if_match),
 		cmocka_unit_test(test_s3_multipart),
+		cmocka_unit_test(test_s3_slowdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
