@@ -70,6 +70,9 @@ static int run_script(struct ceph *c, char *const argv[])
 
 		if (!f || !freopen("/dev/null", "w", stdout))
 			_exit(127);
+		/* Nothing else of the caller's: a file it holds open on a
+		 * mount, inherited by radosgw, would keep that mount busy */
+		closefrom(3);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -215,6 +218,20 @@ int ceph_bucket(struct ceph *c, const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+int ceph_rgw_stop(struct ceph *c)
+{
+	char *argv[] = { (char *)script(), "rgw-stop", c->dir, NULL };
+
+	return argv[0] ? run_script(c, argv) : -1;
+}
+
+int ceph_rgw_start(struct ceph *c)
+{
+	char *argv[] = { (char *)script(), "rgw-start", c->dir, NULL };
+
+	return argv[0] ? run_script(c, argv) : -1;
 }
 
 void ceph_cleanup(struct ceph *c)

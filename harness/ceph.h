@@ -39,6 +39,10 @@ bool ceph_available(void);
 int ceph_start(struct ceph *c);
 /* PUT /name: 0, or -1 with the reason in c->why. */
 int ceph_bucket(struct ceph *c, const char *name);
+/* The gateway alone, stopped by PID and started again on the same port
+ * (it listens again in about 8 s): 0, or -1 with the reason in c->why. */
+int ceph_rgw_stop(struct ceph *c);
+int ceph_rgw_start(struct ceph *c);
 void ceph_cleanup(struct ceph *c);
 
 #endif

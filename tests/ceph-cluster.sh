@@ -10,6 +10,8 @@
 #                         localhost signed by a CA made here (DIR/tls/
 #                         ca.pem; the openssl program)
 #   ceph-cluster.sh stop DIR                      stop it, by PID
+#   ceph-cluster.sh rgw-stop DIR, rgw-start DIR   the gateway alone (a
+#                                                 store that goes away)
 #
 # Everything the cluster writes is under DIR: config, data, logs (the
 # cluster log too), admin sockets, PID files.  start prints the gateway's
@@ -49,6 +51,25 @@ stop_all() { # DIR
 	stop_one "$1" rgw
 	stop_one "$1" osd
 	stop_one "$1" mon
+}
+
+# radosgw of the cluster in DIR, started and listening (its port in
+# DIR/run/rgw.port); 1 with a line on stderr if it is not.
+rgw_up() { # DIR
+	local dir="$1" rgwp i
+	rgwp=$(cat "$dir/run/rgw.port") || return 1
+	radosgw -c "$dir/ceph.conf" -f -n client.rgw.a >>"$dir/log/rgw.out" 2>&1 &
+	echo $! >"$dir/run/rgw.pid"
+	for i in $(seq 1 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$rgwp") 2>/dev/null && return 0
+		kill -0 "$(cat "$dir/run/rgw.pid")" 2>/dev/null || {
+			echo "ceph-cluster: radosgw exited (see $dir/log/client.rgw.a.log)" >&2
+			return 1
+		}
+		sleep 0.2
+	done
+	echo "ceph-cluster: radosgw did not listen in 60 s" >&2
+	return 1
 }
 
 # A CA and a server certificate it signs, in DIR/tls.
@@ -139,15 +160,8 @@ EOF
 		[ "$i" = 100 ] && { stop_all "$dir"; die "the OSD did not come up"; }
 		sleep 0.2
 	done
-	radosgw "${c[@]}" -f -n client.rgw.a >"$dir/log/rgw.out" 2>&1 &
-	echo $! >"$dir/run/rgw.pid"
-	for i in $(seq 1 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$rgwp") 2>/dev/null && break
-		kill -0 "$(cat "$dir/run/rgw.pid")" 2>/dev/null ||
-			{ stop_all "$dir"; die "radosgw exited (see $dir/log/client.rgw.a.log)"; }
-		[ "$i" = 300 ] && { stop_all "$dir"; die "radosgw did not listen in 60 s"; }
-		sleep 0.2
-	done
+	echo "$rgwp" >"$dir/run/rgw.port"
+	rgw_up "$dir" || { stop_all "$dir"; exit 1; }
 	timeout 60 radosgw-admin "${c[@]}" user create --uid=framefs \
 		--display-name=framefs --access-key=FRAMEFSTESTACCESS \
 		--secret-key=framefs-test-secret >>"$dir/log/setup.log" 2>&1 ||
@@ -175,7 +189,15 @@ stop)
 	[ $# -eq 2 ] || die "usage: ceph-cluster.sh stop DIR"
 	stop_all "$2"
 	;;
+rgw-stop)
+	[ $# -eq 2 ] || die "usage: ceph-cluster.sh rgw-stop DIR"
+	stop_one "$2" rgw
+	;;
+rgw-start)
+	[ $# -eq 2 ] || die "usage: ceph-cluster.sh rgw-start DIR"
+	rgw_up "$2" || exit 1
+	;;
 *)
-	die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT [TLS_PORT] | stop DIR"
+	die "usage: ceph-cluster.sh start DIR MON_PORT RGW_PORT [TLS_PORT] | stop DIR | rgw-stop DIR | rgw-start DIR"
 	;;
 esac

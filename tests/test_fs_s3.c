@@ -506,6 +506,39 @@ static void test_fs_s3_https(void **s)
 	assert_on_gateway("tls/", "t", a, sizeof(a));
 }
 
+/* The gateway stopped under dirty data and started again: fsync reports
+ * EIO and keeps everything; once the gateway is back the next fsync
+ * writes it, and the object on the gateway is the model.  (The page is
+ * written after the stop: the script's process, forked with the file
+ * open, closes it, and that close is a FLUSH that would write the page
+ * back while the gateway is still up.) */
+static void test_fs_s3_gateway_restart(void **s)
+{
+	char a[4 * PS];
+	int fd;
+
+	(void)s;
+	need_ceph();
+	start_on(&M, "gone", "frames=64,http_retries=2,"
+		 "dirty_expire_ms=600000");
+	fill(a, sizeof(a), 41);
+	fd = open(mpath(&M, "g"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, a, 3 * PS, 0), (ssize_t)(3 * PS));
+	assert_int_equal(fsync(fd), 0);
+	if (ceph_rgw_stop(&C) != 0)
+		fail_msg("the gateway did not stop: %s", C.why);
+	assert_int_equal(pwrite(fd, a + 3 * PS, PS, 3 * PS), (ssize_t)PS);
+	assert_int_equal(fsync(fd), -1);
+	assert_int_equal(errno, EIO);
+	assert_true(mnt_stat(&M, "http_transport_errors") > 0);
+	if (ceph_rgw_start(&C) != 0)
+		fail_msg("the gateway did not start again: %s", C.why);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(close(fd), 0);
+	assert_on_gateway("gone/", "g", a, sizeof(a));
+}
+
 /* readdir of a directory of 1,100 objects (more than one listing page). */
 static void test_fs_s3_listing(void **s)
 {
@@ -682,6 +715,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_virtual_host, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_https, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_gateway_restart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
