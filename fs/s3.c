@@ -162,6 +162,10 @@ static char *child_text(const xmlNode *n, const char *name)
 	const xmlNode *c = child(n, name);
 	char *t = c ? (char *)xmlNodeGetContent(c) : NULL;
 
+	if (t && !*t) {
+		xmlFree(t);	/* <ETag></ETag>: "" is never freed */
+		t = NULL;
+	}
 	return t ? t : (char *)"";
 }
 
