@@ -7,7 +7,8 @@
 #                  passthrough_ll and the native dir, then the live
 #                  kernel against its model (root and cgroup v1, else SKIP),
 #                  then framefs over Apache/nginx against libcurl, the
-#                  directory store, davfs2 and rclone (SKIP where missing)
+#                  directory store, davfs2 and rclone (SKIP where missing),
+#                  then framefs on a Ceph gateway against libcurl and s3fs
 #   make install   the five programs and their man pages under PREFIX
 #                  (default /usr/local), inside DESTDIR if it is set
 #   make format-check  what clang-format (.clang-format) would change: a
@@ -56,6 +57,7 @@ bench: build
 	$(BUILD)/bench/fs_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/kernel_bench $(BENCH_FLAGS)
 	$(BUILD)/bench/http_bench $(BENCH_FLAGS)
+	$(BUILD)/bench/s3_bench $(BENCH_FLAGS)
 
 sanitize: deps
 	$(call setup,$(BUILD)-asan,-Db_sanitize=address,undefined -Dlock_checks=true)

@@ -128,7 +128,7 @@ mon cluster log file = $dir/log/cluster.log
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$rgwp$tls_fe
+rgw frontends = beast endpoint=127.0.0.1:$rgwp$tls_fe tcp_nodelay=1
 rgw data = $dir/rgw
 # virtual-host addressing: BUCKET.localhost (curl resolves *.localhost to
 # the loopback itself); 127.0.0.1 stays path-style
