@@ -647,17 +647,32 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 		goto out;
 	for (int i = 0; i < n; i++) {
 		size_t k2 = strcspn(hdrs[i], ":");
+		char *h;
 
-		snprintf(line, sizeof(line), "%.*s: %s", (int)k2, hdrs[i],
-			 hdrs[i] + k2 + 1);
-		if ((rc = dav_add_hdr(r, line)) < 0)
+		/* as long as the value signed: a key's path can be long */
+		if (asprintf(&h, "%.*s: %s", (int)k2, hdrs[i],
+			     hdrs[i] + k2 + 1) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = dav_add_hdr(r, h);
+		free(h);
+		if (rc < 0)
 			goto out;
 	}
-	snprintf(line, sizeof(line),
-		 "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/s3/"
-		 "aws4_request, SignedHeaders=%s, Signature=%s",
-		 dav->user, day, dav->region, names, sig);
-	rc = dav_add_hdr(r, line);
+	{
+		char *auth;
+
+		if (asprintf(&auth, "Authorization: AWS4-HMAC-SHA256 "
+			     "Credential=%s/%s/%s/s3/aws4_request, "
+			     "SignedHeaders=%s, Signature=%s", dav->user, day,
+			     dav->region, names, sig) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = dav_add_hdr(r, auth);
+		free(auth);
+	}
 out:
 	free(canon);
 	free(names);
@@ -716,7 +731,7 @@ struct upload {
 /* POST ?uploads: the upload's id. */
 static int upload_start(struct upload *u)
 {
-	char url[URL_MAX + 16], id[1024];
+	char url[URL_MAX + 16], id[1024] = "";
 	struct req r = { .m = WEBDAV_POST, .path = u->path, .url = url,
 			 .sink = SINK_MEM, .dn_max = 1 << 16 };
 	size_t n = 0;
@@ -729,10 +744,14 @@ static int upload_start(struct upload *u)
 	if (rc == 200)
 		rc = result_text(u->dav, &r, "InitiateMultipartUploadResult",
 				 "UploadId", id, sizeof(id));
+	if (rc == 0 && !id[0]) {
+		dav_say(u->dav, "POST /%s?uploads: no UploadId", u->path);
+		rc = -EIO;
+	}
 	rc = dav_finish(u->dav, &r, rc, false);
 	dav_req_done(&r);
-	if (rc == 0)
-		rc = append_enc(u->id, sizeof(u->id), &n, id);
+	if (rc == 0 && (rc = append_enc(u->id, sizeof(u->id), &n, id)) < 0)
+		u->id[0] = '\0';	/* an id too long to send: none to abort */
 	return rc;
 }
 
@@ -789,10 +808,48 @@ static int upload_part(struct upload *u, int i, const void *data,
 	return rc;
 }
 
-/* POST ?uploadId: the parts in order make the object. */
-static int upload_complete(struct upload *u, int nparts, char *new_etag)
+/* The ETag S3 gives an object made of nparts parts: the MD5 of their
+ * MD5s, then "-N" (AWS's rule, RGW's too); "" if a part's ETag is not
+ * the hex MD5 it should be. */
+static void multipart_etag(const struct upload *u, int nparts, char *out,
+			   size_t len)
 {
-	char url[URL_MAX + 1100], etag[WEBDAV_ETAG_MAX];
+	unsigned char *all = malloc((size_t)nparts * 16), md[16];
+	char hexmd[33];
+	unsigned int mdlen = 16;
+
+	out[0] = '\0';
+	if (!all)
+		return;
+	for (int i = 0; i < nparts; i++) {
+		const char *e = u->etags[i];
+
+		if (*e == '"')
+			e++;
+		for (int k = 0; k < 16; k++) {
+			unsigned int byte;
+
+			if (sscanf(e + 2 * k, "%2x", &byte) != 1) {
+				free(all);
+				return;
+			}
+			all[i * 16 + k] = (unsigned char)byte;
+		}
+	}
+	if (EVP_Digest(all, (size_t)nparts * 16, md, &mdlen, EVP_md5(),
+		       NULL) == 1 && mdlen == 16) {
+		hex(md, 16, hexmd);
+		snprintf(out, len, "\"%s-%d\"", hexmd, nparts);
+	}
+	free(all);
+}
+
+/* POST ?uploadId: the parts in order make the object, if it is still
+ * if_etag (If-Match: AWS checks it; RGW 16 takes no notice). */
+static int upload_complete(struct upload *u, int nparts, const char *if_etag,
+			   char *new_etag)
+{
+	char url[URL_MAX + 1100], etag[WEBDAV_ETAG_MAX] = "";
 	struct req r = { .m = WEBDAV_POST, .path = u->path, .url = url,
 			 .sink = SINK_MEM, .dn_max = 1 << 16,
 			 .idempotent = true };
@@ -815,19 +872,24 @@ static int upload_complete(struct upload *u, int nparts, char *new_etag)
 	snprintf(url, sizeof(url), "%s?uploadId=%s", u->url, u->id);
 	r.body = body;
 	rc = dav_add_hdr(&r, "Content-Type: application/xml");
+	if (rc == 0 && LOAD(&u->dav->s3_if_match) != S3_IF_MATCH_NONE)
+		rc = dav_add_if(u->dav, &r, if_etag);
 	if (rc == 0)
 		rc = dav_do_req(u->dav, &r);
 	if (rc == 200)
 		rc = result_text(u->dav, &r, "CompleteMultipartUploadResult",
 				 "ETag", etag, sizeof(etag));
-	rc = dav_finish(u->dav, &r, rc, false);
+	rc = dav_finish(u->dav, &r, rc, true);
 	dav_req_done(&r);
 	free(body);
+	if (rc == 0 && !etag[0])
+		multipart_etag(u, nparts, etag, sizeof(etag));
 	if (rc == 0 && !etag[0]) {
 		struct webdav_attr a;
 
-		/* RGW 16 answers <ETag></ETag>: ask (a write by another in
-		 * between would be taken for ours, a window of one RTT) */
+		/* RGW 16 answers <ETag></ETag>, and a part's ETag was not an
+		 * MD5: ask (a write by another in between would be taken for
+		 * ours, a window of one RTT) */
 		if ((rc = dav_head_stat(u->dav, u->path, &a)) == 0)
 			snprintf(etag, sizeof(etag), "%s", a.etag);
 	}
@@ -905,14 +967,18 @@ int s3_put_parts(struct webdav *dav, const char *path, const void *data,
 			break;
 	}
 	if (rc == 0 && (rc = still(dav, path, if_etag)) == 0)
-		rc = upload_complete(&u, (int)nparts, new_etag);
+		rc = upload_complete(&u, (int)nparts, if_etag, new_etag);
 	if (rc < 0) {
-		if (i < nparts || rc != -ESTALE)
-			dav_say(dav, "/%s: multipart upload aborted at %s %llu "
-				"of %llu: %s", path, i < nparts || rc ?
-				"part" : "completion", (unsigned long long)i + 1,
+		if (i < nparts)
+			dav_say(dav, "/%s: multipart upload aborted at part "
+				"%llu of %llu: %s", path,
+				(unsigned long long)i + 1,
 				(unsigned long long)nparts, strerror(-rc));
-		upload_abort(&u);
+		else if (rc != -ESTALE)
+			dav_say(dav, "/%s: multipart upload aborted at its "
+				"completion: %s", path, strerror(-rc));
+		if (u.id[0])
+			upload_abort(&u);
 	}
 	else
 		ADD(dav, multipart, 1);

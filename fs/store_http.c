@@ -1085,6 +1085,8 @@ static void spool_parts_mark(struct store_obj *n, uint64_t from, uint64_t to)
 
 	if (to <= from || first >= n->spool_base / S3_PART + 1)
 		return;		/* past the base: uploaded anyway */
+	if (end > n->spool_base / S3_PART + 1)
+		end = n->spool_base / S3_PART + 1;	/* the same */
 	if (end > n->nparts) {
 		uint8_t *p = realloc(n->parts, end);
 
@@ -1176,7 +1178,9 @@ static int spool_put(struct http *h, struct store_obj *n, const char *path,
 				      n->spool_base, dirty, S3_PART, etag,
 				      new_etag);
 	free(dirty);
-	if (copy)
+	/* a server without UploadPartCopy (or any other failure but a
+	 * change by someone else): the whole object, one PUT */
+	if (copy && (rc == 0 || rc == -ESTALE))
 		return rc;
 whole:
 	return webdav_put(h->dav, path, v, size ? 1 : 0, 0, (int64_t)size,
@@ -1628,7 +1632,7 @@ static void http_release(struct store *s, struct store_obj *obj)
 /* The spool of n, whole, at dir + "/" + n's path. */
 static int spool_save(struct http *h, struct store_obj *n, const char *dir)
 {
-	char path[PATH_MAX + 128];
+	char path[PATH_MAX + 128], *buf;
 	struct stat st;
 	off_t in = 0;
 	int fd, rc = 0;
@@ -1647,13 +1651,22 @@ static int spool_save(struct http *h, struct store_obj *n, const char *dir)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	/* read and write: the spool ($TMPDIR) and dir may be on two file
+	 * systems, where copy_file_range says EXDEV */
+	if (!(buf = malloc(SPOOL_CHUNK)))
+		rc = -ENOMEM;
 	while (rc == 0 && in < st.st_size) {
-		ssize_t k = copy_file_range(n->spool_fd, &in, fd, NULL,
-					    (size_t)(st.st_size - in), 0);
+		ssize_t k = pread(n->spool_fd, buf, SPOOL_CHUNK, in);
+		struct iovec v = { buf, k > 0 ? (size_t)k : 0 };
 
+		if (k < 0 && errno == EINTR)
+			continue;
 		if (k <= 0)
 			rc = k < 0 ? -errno : -EIO;
+		else if ((rc = pwrite_all(fd, &v, 1, (uint64_t)in)) == 0)
+			in += k;
 	}
+	free(buf);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);

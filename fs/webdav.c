@@ -506,10 +506,13 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
  * r->status), or -errno when no try got a usable response. */
 int dav_do_req(struct webdav *dav, struct req *r)
 {
-	char url[URL_MAX], errbuf[CURL_ERROR_SIZE];
+	char url[URL_MAX + 1200], errbuf[CURL_ERROR_SIZE];	/* S3's
+						 * query strings come on top */
 	uint32_t attempt = 0;
 	int rc;
 
+	if (r->url && strlen(r->url) >= sizeof(url))
+		return -ENAMETOOLONG;	/* cut, it would be another request */
 	if (r->url)
 		snprintf(url, sizeof(url), "%s", r->url);
 	else if ((rc = dav_make_url(dav, r->path, url, sizeof(url))) < 0)

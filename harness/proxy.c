@@ -190,8 +190,8 @@ static void refuse(struct proxy *p, int cfd)
 	 * the refusal */
 	if (poll(&rf, 1, 1000) == 1)
 		(void)!read(cfd, req, sizeof(req));
+	ADD(&p->refused, 1);	/* before the client can hear it */
 	(void)!write(cfd, busy, sizeof(busy) - 1);
-	ADD(&p->refused, 1);
 	p->relayed = 0;
 	close(cfd);
 }
