@@ -35,6 +35,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,6 +196,28 @@ static void usage(FILE *out)
 "          s3://bucket/prefix /mnt/ff\n"
 "  framefs -o s3_region=eu-west-1,s3_addressing=virtual s3://bucket /mnt/ff\n"
 "\n", DEFAULT_FRAMES, DEFAULT_THREADS);
+}
+
+/* Where the unmount saves what it cannot write: /var/tmp/framefs-unwritten.
+ * PID, made here, 0700.  /var/tmp is everyone's: a name that is there
+ * already and is not our own directory (a link someone made, say) is not
+ * used; a mkdtemp name next to it is.  The saves write into it with the
+ * daemon's rights, so it must be ours. */
+static void dump_dir(char *dump, size_t len)
+{
+	struct stat st;
+
+	snprintf(dump, len, "/var/tmp/framefs-unwritten.%d", (int)getpid());
+	if (mkdir(dump, 0700) == 0)
+		return;
+	if (errno == EEXIST && lstat(dump, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && !(st.st_mode & 077))
+		return;		/* ours, from a daemon of the same PID */
+	snprintf(dump, len, "/var/tmp/framefs-unwritten.%d.XXXXXX",
+		 (int)getpid());
+	if (!mkdtemp(dump))
+		snprintf(dump, len, "/var/tmp/framefs-unwritten.%d",
+			 (int)getpid());	/* the saves will say why */
 }
 
 /* The host of URL (scheme://HOST[:PORT]/...) is an IPv4 or IPv6 address. */
@@ -1106,8 +1129,7 @@ out:
 	/* Never dropped: saved where the user can take them back.  First
 	 * what the store holds itself (an object store's spool, whole),
 	 * then the frames over it, each page at its offset. */
-	snprintf(dump, sizeof(dump), "/var/tmp/framefs-unwritten.%d",
-		 (int)getpid());
+	dump_dir(dump, sizeof(dump));
 	if (fs.store) {
 		int err;
 		uint32_t files = store_save_unwritten(fs.store, dump, &err);
@@ -1143,6 +1165,7 @@ out:
 				dump, strerror(err ? -err : EIO));
 		ret = 1;
 	}
+	rmdir(dump);	/* if nothing was saved in it */
 	if (fs.trace && trace_writer_close(fs.trace) < 0) {
 		fprintf(stderr, "framefs: -o trace=%s: could not write the whole "
 			"trace\n", fs.o.trace_path);
