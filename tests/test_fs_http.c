@@ -53,6 +53,7 @@ static struct httpd H;		/* the case's server */
 static char log_path[64];	/* the daemon's stdout and stderr */
 static char dump_dir[128];	/* unwritten pages the daemon saved */
 static char netrc_path[64];
+static char planted[2][128];	/* a link at the save dir's name, its target */
 static struct proxy *P;		/* the flaky server's proxy, or NULL */
 
 static int setup(void **state)
@@ -89,6 +90,11 @@ static int teardown(void **state)
 	if (dump_dir[0])
 		nftw(dump_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	dump_dir[0] = '\0';
+	if (planted[0][0]) {
+		unlink(planted[0]);
+		nftw(planted[1], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	planted[0][0] = '\0';
 	return 0;
 }
 
@@ -477,15 +483,18 @@ static void test_fs_http_server_restart(void **s)
 }
 
 /* The server gone at the unmount: the daemon says how many pages it
- * could not write, saves them where it says, and exits non-zero. */
-static void test_fs_http_unmount_server_down(void **s)
+ * could not write, saves them where it says, and exits non-zero.  With
+ * plant, /var/tmp/framefs-unwritten.PID is there already, a link to a
+ * directory of someone else's choosing: the daemon saves beside it, under
+ * a name of its own, and writes nothing through the link. */
+static void unmount_server_down(bool plant)
 {
 	enum { N = 12 };
 	char buf[N * PS], *log, *at, path[400], *back;
+	char *own = planted[0], *trap = planted[1];
 	unsigned n = 0;
 	size_t len;
 
-	(void)s;
 	need_server(HTTPD_APACHE, false);
 	start("frames=64,dirty_expire_ms=600000,dirty_background=100,"
 	      "dirty_max=100,http_retries=0");
@@ -500,6 +509,15 @@ static void test_fs_http_unmount_server_down(void **s)
 		/* no close yet: a close writes back */
 		assert_int_equal(httpd_stop(&H), 0);
 		close(fd);
+	}
+	snprintf(own, sizeof(planted[0]), "/var/tmp/framefs-unwritten.%d",
+		 (int)M.pid);
+	if (plant) {
+		snprintf(trap, sizeof(planted[1]),
+			 "/var/tmp/framefs-test-trap.XXXXXX");
+		assert_non_null(mkdtemp(trap));
+		if (symlink(trap, own) != 0)
+			fail_msg("%s: %s", own, strerror(errno));
 	}
 	assert_int_equal(mnt_stop(&M), 1);
 	log = daemon_log();
@@ -522,6 +540,36 @@ static void test_fs_http_unmount_server_down(void **s)
 	assert_int_equal(len, sizeof(buf));
 	assert_memory_equal(back, buf, sizeof(buf));
 	free(back);
+	if (plant) {
+		struct stat st;
+		int empty = rmdir(trap);	/* fails if anything went in */
+
+		if (empty != 0)
+			fail_msg("the daemon wrote through the link into %s",
+				 trap);
+		if (strncmp(dump_dir, own, strlen(own)) ||
+		    dump_dir[strlen(own)] != '.')
+			fail_msg("saved under %s, not beside %s", dump_dir,
+				 own);
+		assert_int_equal(lstat(dump_dir, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 077, 0);
+	} else {
+		assert_string_equal(dump_dir, own);
+		own[0] = '\0';
+	}
+}
+
+static void test_fs_http_unmount_server_down(void **s)
+{
+	(void)s;
+	unmount_server_down(false);
+}
+
+static void test_fs_http_unmount_save_dir_taken(void **s)
+{
+	(void)s;
+	unmount_server_down(true);
 }
 
 /* ---- a flaky server: a fault-injecting proxy in front of Apache --------- */
@@ -765,6 +813,7 @@ int main(void)
 		CASE(test_fs_http_changed_under_dirty),
 		CASE(test_fs_http_server_restart),
 		CASE(test_fs_http_unmount_server_down),
+		CASE(test_fs_http_unmount_save_dir_taken),
 		CASE(test_fs_http_flaky_server),
 		CASE(test_fs_http_refusals),
 		CASE(test_fs_http_netrc),
