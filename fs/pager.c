@@ -521,7 +521,12 @@ struct ahead {
 /* fetch_ahead: after a run of misses pgno..pgno+nmiss-1 that reached the
  * end of its READ, frames for the other pages of the window that holds
  * the run's last page: the file's fetch_ahead KB that start at a multiple
- * of fetch_ahead KB (the next window if the run is the whole window).
+ * of fetch_ahead KB (the next window if the run is the whole window),
+ * except the READ's own pages, first..: a page of it served from a frame
+ * that an evictor freed since would be loaded again, and its owed
+ * invalidation drop the kernel's copy just filled.  Taking stops at the
+ * first page the pool has no free frame for: a frame freed while the
+ * window is taken is for the requests that wait.
  * Aligned windows, as the chunks of s3fs and rclone and the read-around
  * of the kernel's mmap faults: random misses fetch each window once, whole,
  * where windows that start at the miss overlapped and broke into pieces
@@ -540,8 +545,9 @@ struct ahead {
  * being fetched, when it gets there, and only its first READ waits for a
  * store read.  (The middle page, tried first, left the stream waiting on
  * each next window: 459 against 500 MB/s on Apache at readahead=128.) */
-static void take_ahead(struct fs *fs, struct inode *in, uint64_t pgno,
-		       int nmiss, uint64_t eof, struct ahead *ah)
+static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
+		       uint64_t pgno, int nmiss, uint64_t eof,
+		       struct ahead *ah)
 {
 	uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size;
 	uint64_t run_end = pgno + (uint64_t)nmiss, start, mark = 0, p, end;
@@ -558,10 +564,14 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t pgno,
 	ah->taken = 0;
 	for (p = start; p < end; p++) {
 		struct frame *f = NULL;
+		int rc = 0;
 
-		if ((p < pgno || p >= run_end) &&
-		    cache_get_ahead(fs->cache, in->id, p, fs->low_free,
-				    &f) == 1) {
+		if (p < first || p >= run_end)	/* not this READ's page */
+			rc = cache_get_ahead(fs->cache, in->id, p,
+					     fs->low_free, &f);
+		if (rc == -ENOBUFS || rc == -ENOMEM)
+			break;	/* frames freed now are for requests */
+		if (rc == 1) {
 			if (!ah->taken++)
 				ah->pgno = p;
 			if (!mark && p >= run_end)
@@ -686,7 +696,8 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 			rc = load_run(fs, in, pgno, fr, nmiss);
 			if (rc == 0 && ah && n == nmiss &&
 			    pgno + (uint64_t)n > last)
-				take_ahead(fs, in, pgno, nmiss, eof, ah);
+				take_ahead(fs, in, off / ps, pgno, nmiss,
+					   eof, ah);
 			if (rc < 0) {
 				for (int i = nmiss; i < n; i++)
 					cache_unpin(fs->cache, fr[i]);
@@ -732,7 +743,7 @@ ssize_t pager_read(struct fs *fs, struct inode *in, char *buf, size_t len,
 
 		if (next && mark >= off / ps && mark <= last && next > last &&
 		    next <= eof)
-			take_ahead(fs, in, next, 0, eof, ah);
+			take_ahead(fs, in, next, next, 0, eof, ah);
 	}
 	/* As in pager_read_reply: nothing past a truncate that ran
 	 * meanwhile. */
