@@ -1004,14 +1004,6 @@ static void test_fs_readahead(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
-/* fetch_ahead=KB: a frame miss also fetches, into free frames, the other
- * pages of its window (the KB of the file that start at a multiple of KB:
- * pages before the miss too) that are not resident, in one store read
- * after the reply; the pages come back right and later READs of them are
- * frame hits; a READ of a window's mark (its first page taken after the
- * miss) starts the next window.  0 and 4 (one page) read nothing more.
- * readahead=0, so each pread is one READ of one page; the resident pages
- * are followed here the way the rules say. */
 /* The pages of the window start.. that fetch_ahead takes (the ones not
  * resident), as fetch_case's model; the mark and the next window's start
  * move when it takes any.  p is the page of the READ. */
@@ -1035,6 +1027,14 @@ static unsigned fetch_window(bool *resident, unsigned npg, unsigned start,
 	return taken;
 }
 
+/* fetch_ahead=KB: a frame miss also fetches, into free frames, the other
+ * pages of its window (the KB of the file that start at a multiple of KB:
+ * pages before the miss too) that are not resident, in one store read
+ * after the reply; the pages come back right and later READs of them are
+ * frame hits; a READ of a window's mark (its first page taken after the
+ * miss) starts the next window.  0 and 4 (one page) read nothing more.
+ * readahead=0, so each pread is one READ of one page; the resident pages
+ * are followed here the way the rules say. */
 static void fetch_case(unsigned fa_kb)
 {
 	enum { NPG = 64 };
