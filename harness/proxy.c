@@ -19,6 +19,7 @@
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define HOLD_MAX_MS 10000	/* proxy_hold releases by itself then */
 #define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 
 struct proxy {
@@ -30,6 +31,9 @@ struct proxy {
 	unsigned gen;			/* relays of older gens close */
 	long cut_bytes;			/* armed cut_request, -1 none */
 	int drop;			/* armed drop_answer */
+	long hold_bytes;		/* armed hold, -1 none */
+	unsigned hold_seq;		/* which arming: relays count anew */
+	int holding, release;
 	void (*on_fault)(void *);
 	void *on_fault_arg;
 	int relays;			/* relay threads running */
@@ -93,6 +97,49 @@ static void fault_done(struct proxy *p)
 	ADD(&p->faults, 1);
 }
 
+/* proxy_hold: if this chunk of n answer bytes takes the connection past
+ * the armed count, and no other did first, sends the bytes up to it,
+ * waits for the release (or a cut, or stop), and sends the rest.  0: not
+ * held, the caller sends the chunk; 1: sent; -1: close the connection. */
+static int held(struct proxy *p, struct relay *r, const char *buf,
+		ssize_t n, unsigned *hseq, long *hcount)
+{
+	long hb = LOAD(&p->hold_bytes);
+	unsigned seq = LOAD(&p->hold_seq);
+	bool cut;
+
+	if (hb < 0)
+		return 0;
+	if (seq != *hseq) {
+		*hseq = seq;
+		*hcount = 0;
+	}
+	if (*hcount + n <= hb ||
+	    !__atomic_compare_exchange_n(&p->hold_bytes, &hb, -1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		*hcount += n;
+		return 0;
+	}
+	if (write_all(r->cfd, buf, (size_t)(hb - *hcount)) < 0)
+		return -1;
+	STORE(&p->holding, 1);
+	for (uint64_t until = now_ms() + HOLD_MAX_MS;
+	     !LOAD(&p->release) && !LOAD(&p->stop) &&
+	     LOAD(&p->gen) == r->gen;)
+		if (now_ms() >= until)
+			STORE(&p->release, 1);	/* a test that waits on it */
+		else
+			usleep(1000);
+	cut = !LOAD(&p->release);
+	STORE(&p->holding, 0);
+	fault_done(p);
+	if (cut || write_all(r->cfd, buf + (hb - *hcount),
+			     (size_t)(n - (hb - *hcount))) < 0)
+		return -1;
+	*hcount += n;
+	return 1;
+}
+
 static void *relay_main(void *arg)
 {
 	struct relay *r = arg;
@@ -100,6 +147,8 @@ static void *relay_main(void *arg)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char buf[65536];
 	long cut_left = -1;	/* this connection's claimed cut */
+	unsigned hseq = 0;	/* the hold armed when hcount began */
+	long hcount = 0;	/* answer bytes relayed since */
 	bool drop = false;	/* this connection's claimed drop */
 	int sfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -147,7 +196,7 @@ static void *relay_main(void *arg)
 			}
 			if (!done && k > 0 && pf[1].revents) {
 				ssize_t n = read(sfd, buf, sizeof(buf));
-				int d = LOAD(&p->delay_ms);
+				int d = LOAD(&p->delay_ms), h;
 
 				if (n <= 0)
 					break;
@@ -157,7 +206,10 @@ static void *relay_main(void *arg)
 				}
 				if (d)
 					usleep((useconds_t)d * 1000);
-				if (write_all(r->cfd, buf, (size_t)n) < 0)
+				h = held(p, r, buf, n, &hseq, &hcount);
+				if (h < 0 || (h == 0 &&
+					      write_all(r->cfd, buf,
+							(size_t)n) < 0))
 					break;
 			}
 			if (done)
@@ -253,6 +305,7 @@ struct proxy *proxy_start(int upstream_port)
 		return NULL;
 	p->upstream = upstream_port;
 	p->cut_bytes = -1;
+	p->hold_bytes = -1;
 	p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
@@ -307,6 +360,23 @@ void proxy_cut_request(struct proxy *p, long bytes)
 void proxy_drop_answer(struct proxy *p)
 {
 	STORE(&p->drop, 1);
+}
+
+void proxy_hold(struct proxy *p, long bytes)
+{
+	STORE(&p->release, 0);
+	ADD(&p->hold_seq, 1);
+	STORE(&p->hold_bytes, bytes);
+}
+
+void proxy_release(struct proxy *p)
+{
+	STORE(&p->release, 1);
+}
+
+int proxy_holding(const struct proxy *p)
+{
+	return LOAD(&p->holding);
 }
 
 void proxy_on_fault(struct proxy *p, void (*fn)(void *), void *arg)

@@ -23,6 +23,12 @@
  *                             thrown away and the connection closed: the
  *                             server carried the request out, the client
  *                             never hears
+ *   proxy_hold(p, n)          one-shot: the first connection to relay more
+ *                             than n bytes of answers from now on sends
+ *                             its first n and holds the rest until
+ *                             proxy_release(p) or proxy_cut_all(p), 10 s
+ *                             at most (an answer that stalls halfway)
+ *   proxy_holding(p)          1 while a connection holds its bytes
  *   proxy_on_fault(p, fn, a)  fn(a) runs once a one-shot fault is done and
  *                             before the client's side is closed (to change
  *                             the object behind the client's back then)
@@ -45,6 +51,9 @@ void proxy_delay(struct proxy *p, int ms);
 void proxy_cut_all(struct proxy *p);
 void proxy_cut_request(struct proxy *p, long bytes);
 void proxy_drop_answer(struct proxy *p);
+void proxy_hold(struct proxy *p, long bytes);
+void proxy_release(struct proxy *p);
+int proxy_holding(const struct proxy *p);
 void proxy_on_fault(struct proxy *p, void (*fn)(void *), void *arg);
 unsigned proxy_refused(const struct proxy *p);
 unsigned proxy_faults(const struct proxy *p);
