@@ -96,6 +96,13 @@ struct req {
 	uint64_t dn_max;		/* bytes to keep at most */
 	uint64_t dn_got;		/* bytes kept */
 	bool dn_full;			/* stopped on purpose at dn_max */
+	webdav_arrived_fn *arrived;	/* SINK_IOV: told of final bytes */
+	void *arrived_arg;
+	uint64_t want_start;		/* the object's offset of dn_iov */
+	int trusted;			/* this try's body is for want_start:
+					 * -1 not known yet, 0 no, 1 yes */
+	uint64_t told;			/* bytes arrived() was told of: no
+					 * retry once there are any */
 	char *mem;			/* SINK_MEM, malloc'd, NUL-ended */
 	size_t mem_len, mem_cap;
 	/* response */

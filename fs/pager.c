@@ -52,9 +52,9 @@
  *      page hits the kernel's copy: a fault fewer than the policy's
  *      misses (tests/test_mmload.c, fifo_loop_exact).  The frames of
  *      fetch_ahead are the exception: they stay pinned, LOADING, past the
- *      reply until the worker has read them (take_ahead); they are the
- *      pool's newest pages (the victims of MRU only), and a mount with
- *      fetch_ahead does not promise exact counts.
+ *      reply until their bytes are in (take_ahead, span_arrived); they
+ *      are the pool's newest pages (the victims of MRU only), and a mount
+ *      with fetch_ahead does not promise exact counts.
  *   6. An evictor frees its frame only once the kernel copies of the
  *      victims chosen before its own are gone (inval_earlier): evictors
  *      run side by side, and one descheduled between choosing a victim
@@ -467,13 +467,45 @@ static int page_load(struct fs *fs, struct inode *in, uint64_t pgno,
 
 /* ---- read and write --------------------------------------------------- */
 
+/* A span of frames being filled by one store read, fr[0..ready) done. */
+struct span {
+	struct fs *fs;
+	struct frame **fr;
+	int n, ready;
+};
+
+/* store_progress of a fetch_ahead window: a frame whose page is in is
+ * ready, and unpinned, at once, so a READ waiting for it (a client's
+ * fault in the window) goes on while the rest of the window arrives: a
+ * 1 MiB GET takes a few ms, its first page a tenth of one. */
+static void span_arrived(void *arg, uint64_t bytes)
+{
+	struct span *sp = arg;
+	uint64_t k = bytes / sp->fs->page_size;
+	int upto = k < (uint64_t)sp->n ? (int)k : sp->n;
+
+	for (; sp->ready < upto; sp->ready++) {
+		struct frame *f = sp->fr[sp->ready];
+
+		if (f) {
+			cache_load_done(sp->fs->cache, f, 0);
+			cache_unpin(sp->fs->cache, f);
+		}
+	}
+}
+
 /* Fills the LOADING frames fr[0..n) of pages pgno.. with one store read
  * (zeros past the store's end) and ends their loading.  A NULL fr[i] is a
- * page of the span not to be filled: its bytes go to scratch. */
+ * page of the span not to be filled: its bytes go to scratch.  Frames
+ * read ahead (ahead) are unpinned once loaded, each as soon as the store
+ * says its bytes are in; a failed read frees the rest (cache_load_done),
+ * and their readers load them again. */
 static int load_span(struct fs *fs, struct inode *in, uint64_t pgno,
-		     struct frame **fr, int n, char *scratch)
+		     struct frame **fr, int n, char *scratch, bool ahead)
 {
 	struct iovec iov[READ_BATCH];
+	struct span sp = { .fs = fs, .fr = fr, .n = n };
+	struct store_progress pr = { .fn = span_arrived, .arg = &sp };
 	size_t ps = fs->page_size;
 	ssize_t got;
 	int orc, err = 0;
@@ -484,11 +516,12 @@ static int load_span(struct fs *fs, struct inode *in, uint64_t pgno,
 					  scratch;
 		iov[i].iov_len = ps;
 	}
-	got = orc < 0 ? orc : store_readv(fs->store, in->obj, iov, n,
-					  pgno * ps);
+	got = orc < 0 ? orc : store_readv_progress(fs->store, in->obj, iov,
+						   n, pgno * ps,
+						   ahead ? &pr : NULL);
 	if (got < 0)
 		err = (int)got;
-	for (int i = 0; i < n; i++) {
+	for (int i = sp.ready; i < n; i++) {
 		size_t have = got <= (ssize_t)(i * ps) ? 0 :
 			      (size_t)got - i * ps < ps ? (size_t)got - i * ps :
 			      ps;
@@ -498,6 +531,8 @@ static int load_span(struct fs *fs, struct inode *in, uint64_t pgno,
 		if (!err)
 			memset((char *)iov[i].iov_base + have, 0, ps - have);
 		cache_load_done(fs->cache, fr[i], err);
+		if (!err && ahead)
+			cache_unpin(fs->cache, fr[i]);
 	}
 	return err;
 }
@@ -505,7 +540,7 @@ static int load_span(struct fs *fs, struct inode *in, uint64_t pgno,
 static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
 		    struct frame **fr, int n)
 {
-	return load_span(fs, in, pgno, fr, n, NULL);
+	return load_span(fs, in, pgno, fr, n, NULL, false);
 }
 
 /* Frames taken for fetch_ahead: pages pgno..pgno+n-1, LOADING and pinned,
@@ -593,20 +628,14 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 static void load_ahead(struct fs *fs, struct inode *in, struct ahead *ah)
 {
 	char *scratch = NULL;
-	int err;
 
 	if (ah->taken < ah->n && !(scratch = malloc(fs->page_size))) {
-		err = -ENOMEM;
 		for (int i = 0; i < ah->n; i++)
 			if (ah->fr[i])
-				cache_load_done(fs->cache, ah->fr[i], err);
+				cache_load_done(fs->cache, ah->fr[i], -ENOMEM);
 	} else {
-		err = load_span(fs, in, ah->pgno, ah->fr, ah->n, scratch);
+		load_span(fs, in, ah->pgno, ah->fr, ah->n, scratch, true);
 	}
-	if (!err)
-		for (int i = 0; i < ah->n; i++)
-			if (ah->fr[i])
-				cache_unpin(fs->cache, ah->fr[i]);
 	free(scratch);
 }
 

@@ -151,7 +151,14 @@ ssize_t store_read(struct store *s, struct store_obj *obj, void *buf,
 ssize_t store_readv(struct store *s, struct store_obj *obj,
 		    const struct iovec *iov, int n, uint64_t off)
 {
-	return CALL(s, readv, -EOPNOTSUPP, obj, iov, n, off);
+	return CALL(s, readv, -EOPNOTSUPP, obj, iov, n, off, NULL);
+}
+
+ssize_t store_readv_progress(struct store *s, struct store_obj *obj,
+			     const struct iovec *iov, int n, uint64_t off,
+			     const struct store_progress *pr)
+{
+	return CALL(s, readv, -EOPNOTSUPP, obj, iov, n, off, pr);
 }
 
 int store_writev(struct store *s, struct store_obj *obj,

@@ -70,6 +70,17 @@ enum {
 	STORE_CAP_PUNCH = 1u << 7,	/* fallocate PUNCH_HOLE, ZERO_RANGE */
 };
 
+/* The reader's ear for a readv whose bytes arrive over time (a GET):
+ * fn(arg, k) says the first k bytes are in the buffers and final.  k only
+ * grows; the store never writes those bytes again, not on a retry (it
+ * fails instead), so the reader may use them, and the buffers that hold
+ * them, at once.  A readv that fails after telling still returns its
+ * error: only the bytes told are good. */
+struct store_progress {
+	void (*fn)(void *arg, uint64_t bytes);
+	void *arg;
+};
+
 struct store_dirent {
 	char name[256];
 	ino_t ino;			/* as store_lookup's st_ino would be,
@@ -154,9 +165,12 @@ struct store_ops {
 	 * may write: -EACCES, -EROFS, ... if it could not. */
 	int (*open)(struct store *s, struct store_obj *obj, bool write);
 	/* Bytes read from off on into n (<= STORE_IOV_MAX) buffers, short
-	 * only at the end of the object, or -errno.  One request. */
+	 * only at the end of the object, or -errno.  One request.  pr, if
+	 * not NULL, may be told as the bytes arrive (struct
+	 * store_progress); a store that does not tell it ignores it. */
 	ssize_t (*readv)(struct store *s, struct store_obj *obj,
-			 const struct iovec *iov, int n, uint64_t off);
+			 const struct iovec *iov, int n, uint64_t off,
+			 const struct store_progress *pr);
 	/* All bytes or -errno.  One request. */
 	int (*writev)(struct store *s, struct store_obj *obj,
 		      const struct iovec *iov, int n, uint64_t off);
@@ -282,6 +296,9 @@ ssize_t store_read(struct store *s, struct store_obj *obj, void *buf,
 		   size_t len, uint64_t off);
 ssize_t store_readv(struct store *s, struct store_obj *obj,
 		    const struct iovec *iov, int n, uint64_t off);
+ssize_t store_readv_progress(struct store *s, struct store_obj *obj,
+			     const struct iovec *iov, int n, uint64_t off,
+			     const struct store_progress *pr);
 int store_writev(struct store *s, struct store_obj *obj,
 		 const struct iovec *iov, int n, uint64_t off);
 int store_fsync(struct store *s, struct store_obj *obj, bool datasync);

@@ -47,14 +47,15 @@ static int injected(struct store *s, struct store_stats d, int err)
 }
 
 static ssize_t fault_readv(struct store *s, struct store_obj *obj,
-			   const struct iovec *iov, int n, uint64_t off)
+			   const struct iovec *iov, int n, uint64_t off,
+			   const struct store_progress *pr)
 {
 	int err = fault_of(s, false);
 
 	if (err)
 		return injected(s, (struct store_stats){ .store_reads = 1 },
 				err);
-	return store_readv(s->inner, obj, iov, n, off);
+	return store_readv_progress(s->inner, obj, iov, n, off, pr);
 }
 
 static int fault_writev(struct store *s, struct store_obj *obj,

@@ -129,9 +129,10 @@ static inline int fwd_open(struct store *s, struct store_obj *obj, bool write)
 }
 
 static inline ssize_t fwd_readv(struct store *s, struct store_obj *obj,
-				const struct iovec *iov, int n, uint64_t off)
+				const struct iovec *iov, int n, uint64_t off,
+				const struct store_progress *pr)
 {
-	return store_readv(s->inner, obj, iov, n, off);
+	return store_readv_progress(s->inner, obj, iov, n, off, pr);
 }
 
 static inline int fwd_writev(struct store *s, struct store_obj *obj,

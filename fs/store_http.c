@@ -42,9 +42,13 @@
  * (weak and strong alike: Apache marks an ETag weak for a second after a
  * write); a server that sends none is compared by size and mtime.
  *
- * Data.  readv is one Range GET for all the buffers.  On a server whose
- * probe found partial PUT (Content-Range) to work in place (Apache
- * mod_dav_fs), writev is one partial PUT, and fsync has nothing to do.
+ * Data.  readv is one Range GET for all the buffers; with a
+ * store_progress it tells the reader of each chunk of the body as it is
+ * in (the pages of a fetch_ahead window are ready one by one, not when
+ * the whole window is), and then fails rather than tries again.  On a
+ * server whose probe found partial PUT (Content-Range) to work in place
+ * (Apache mod_dav_fs), writev is one partial PUT, and fsync has nothing
+ * to do.
  * Where partial PUT does not work (or store_http_spool_always), writes go
  * into a spool: on the first write or truncate the whole object is
  * downloaded once into an unnamed file (O_TMPFILE in $TMPDIR, else
@@ -1280,7 +1284,8 @@ static ssize_t spool_read(int fd, const struct iovec *iov, int n,
 }
 
 static ssize_t http_readv(struct store *s, struct store_obj *obj,
-			  const struct iovec *iov, int n, uint64_t off)
+			  const struct iovec *iov, int n, uint64_t off,
+			  const struct store_progress *pr)
 {
 	struct http *h = H(s);
 	char etag[WEBDAV_ETAG_MAX], *path;
@@ -1299,7 +1304,8 @@ static ssize_t http_readv(struct store *s, struct store_obj *obj,
 		got = rc;
 		goto out;
 	}
-	got = webdav_getv(h->dav, path, off, iov, n, etag);
+	got = webdav_getv(h->dav, path, off, iov, n, etag, pr ? pr->fn : NULL,
+			  pr ? pr->arg : NULL);
 	if (got >= 0 && etag[0]) {
 		/* adopted only by a node that knew no version yet */
 		pthread_mutex_lock(&h->lock);

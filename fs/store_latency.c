@@ -133,7 +133,8 @@ static size_t iov_len(const struct iovec *iov, int n)
 }
 
 static ssize_t lat_readv(struct store *s, struct store_obj *obj,
-			 const struct iovec *iov, int n, uint64_t off)
+			 const struct iovec *iov, int n, uint64_t off,
+			 const struct store_progress *pr)
 {
 	struct lat_store *st = lat_of(s);
 	ssize_t r;
@@ -142,7 +143,7 @@ static ssize_t lat_readv(struct store *s, struct store_obj *obj,
 		return -EINVAL;
 	ADD(store_reads, 1);
 	model_begin(st, obj, off, iov_len(iov, n));
-	r = store_readv(s->inner, obj, iov, n, off);
+	r = store_readv_progress(s->inner, obj, iov, n, off, pr);
 	model_done(st);
 	if (r < 0)
 		ADD(store_errors, 1);

@@ -151,6 +151,24 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* Whether this try's body is the object's bytes from want_start on (see
+ * webdav_getv): a 206 whose Content-Range starts there, or a 200 (the
+ * object from its start) whose dropped bytes end there.  The headers are
+ * all in before the first body byte. */
+static bool body_trusted(struct req *r, long code)
+{
+	struct curl_header *hv;
+	unsigned long long a;
+
+	if (code == 200)
+		return r->skip == r->want_start;
+	return code == 206 && !r->skip &&
+	       curl_easy_header(r->h, "Content-Range", 0, CURLH_HEADER, -1,
+				&hv) == CURLHE_OK &&
+	       sscanf(hv->value, "bytes %llu-", &a) == 1 &&
+	       a == r->want_start;
+}
+
 static size_t write_cb(char *in, size_t size, size_t nmemb, void *arg)
 {
 	struct req *r = arg;
@@ -219,6 +237,14 @@ static size_t write_cb(char *in, size_t size, size_t nmemb, void *arg)
 		}
 		r->dn_got += k;
 		used += k;
+	}
+	if (r->arrived && r->dn_got > r->told) {
+		if (r->trusted < 0)
+			r->trusted = body_trusted(r, code);
+		if (r->trusted) {
+			r->told = r->dn_got;
+			r->arrived(r->arrived_arg, r->told);
+		}
 	}
 	return n;
 }
@@ -544,6 +570,7 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		r->dn_got = 0;
 		r->dn_skip = r->skip;
 		r->dn_full = false;
+		r->trusted = -1;
 		r->mem_len = 0;
 		if (r->dn_file) {
 			rewind(r->dn_file);
@@ -586,7 +613,10 @@ int dav_do_req(struct webdav *dav, struct req *r)
 			ADD(dav, status_5xx, 1);
 		if (r->status && r->status < 500)
 			return (int)r->status;
-		if (!retryable(r, cc) || attempt >= dav->o.retries) {
+		/* Bytes told arrived are the reader's now: a new try would
+		 * write them again. */
+		if (!retryable(r, cc) || attempt >= dav->o.retries ||
+		    r->told) {
 			if (r->status)
 				return (int)r->status;
 			dav_say(dav, "%s /%s: %s", method_names[r->m],
@@ -1253,10 +1283,13 @@ bool webdav_is_s3(const struct webdav *dav)
 }
 
 ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
-		    const struct iovec *iov, int niov, char *etag)
+		    const struct iovec *iov, int niov, char *etag,
+		    webdav_arrived_fn *arrived, void *arg)
 {
 	struct req r = { .m = WEBDAV_GET, .path = path, .idempotent = true,
-			 .sink = SINK_IOV, .dn_iov = iov, .dn_n = niov };
+			 .sink = SINK_IOV, .dn_iov = iov, .dn_n = niov,
+			 .arrived = arrived, .arrived_arg = arg,
+			 .want_start = off };
 	char range[64];
 	uint64_t len = 0;
 	ssize_t n = 0;
@@ -1303,7 +1336,7 @@ ssize_t webdav_get(struct webdav *dav, const char *path, uint64_t off,
 {
 	struct iovec v = { .iov_base = buf, .iov_len = len };
 
-	return webdav_getv(dav, path, off, &v, 1, etag);
+	return webdav_getv(dav, path, off, &v, 1, etag, NULL, NULL);
 }
 
 /* HEAD: a plain HTTP server's stat. */

@@ -178,9 +178,16 @@ int webdav_probe(struct webdav *dav, struct webdav_caps *caps);
  * receives the object's ETag as the server sent it with the data. */
 ssize_t webdav_get(struct webdav *dav, const char *path, uint64_t off,
 		   size_t len, void *buf, char *etag);
-/* The same into niov buffers from off on: one request for the lot. */
+/* The same into niov buffers from off on: one request for the lot.
+ * arrived, if not NULL, is called as the body comes in with the count of
+ * bytes from off that are in the buffers and final (the server's answer
+ * is for these bytes: a 206 for off, or a 200 for the object's start
+ * with off 0); once it has been called the GET is not tried again, it
+ * fails instead (a retry would write the buffers anew). */
+typedef void webdav_arrived_fn(void *arg, uint64_t bytes);
 ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
-		    const struct iovec *iov, int niov, char *etag);
+		    const struct iovec *iov, int niov, char *etag,
+		    webdav_arrived_fn *arrived, void *arg);
 
 /* PROPFIND Depth 0 (HEAD on a plain HTTP server). */
 int webdav_stat(struct webdav *dav, const char *path,

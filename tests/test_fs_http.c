@@ -665,6 +665,70 @@ static void test_fs_http_flaky_server(void **s)
 	free(buf);
 }
 
+/* ---- fetch_ahead: a window's pages ready as they arrive ---------------- */
+
+/* A miss on page 0 with fetch_ahead=1024 fetches pages 1..255 in one GET
+ * after its reply; the proxy holds that answer after its first 128 KiB.
+ * Pages that came in before the hold are read while the rest waits: from
+ * frames (no second miss), with their data.  Then the held connection is
+ * cut: the GET fails after its first pages were used, so it is not tried
+ * again (it would write them anew); the pages it did not bring are
+ * loaded again when read, and the whole file reads back byte for byte. */
+static void test_fs_http_ahead_pages_early(void **s)
+{
+	enum { N = 256 };
+	char *buf = malloc(N * PS), *back = malloc(N * PS), url[128],
+	     page[PS];
+	uint64_t misses, gets, gets0;
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	fill(buf, N * PS, 3);
+	put_server("win", buf, N * PS, 5);
+	P = proxy_start(H.port);
+	assert_non_null(P);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dav/", proxy_port(P));
+	if (start_url(url, "frames=512,readahead=0,fetch_ahead=1024") != 0)
+		fail_msg("framefs did not mount %s: %s", url, M.why);
+	fd = open(mpath(&M, "win"), O_RDONLY);
+	assert_true(fd >= 0);
+	gets0 = mnt_stat(&M, "http_requests_get");	/* the mount's probe */
+	proxy_hold(P, 128 * 1024);
+	assert_int_equal(pread(fd, page, PS, 0), PS);
+	assert_memory_equal(page, buf, PS);
+	for (int i = 0; !proxy_holding(P); i++) {
+		if (i == 1000)
+			fail_msg("the window's GET never passed 128 KiB");
+		usleep(10000);
+	}
+	/* 128 KiB of answer on that connection: at least pages 1..16 are
+	 * in, whatever the miss's answer took of it */
+	for (int p = 1; p <= 16; p += 5) {
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		assert_memory_equal(page, buf + (size_t)p * PS, PS);
+	}
+	misses = mnt_stat(&M, "frame_misses");
+	gets = mnt_stat(&M, "http_requests_get");
+	if (!proxy_holding(P))
+		fail_msg("the early pages waited for the whole window");
+	assert_int_equal(misses, 1);
+	assert_int_equal(gets - gets0, 2);	/* the miss, the window */
+	proxy_cut_all(P);
+	assert_int_equal(pread(fd, back, N * PS, 0), N * PS);
+	assert_memory_equal(back, buf, N * PS);
+	print_message("after the cut: %llu misses, %llu GETs, %llu retries\n",
+		      (unsigned long long)mnt_stat(&M, "frame_misses"),
+		      (unsigned long long)mnt_stat(&M, "http_requests_get"),
+		      (unsigned long long)mnt_stat(&M, "http_retries"));
+	assert_true(mnt_stat(&M, "frame_misses") > 1);
+	assert_int_equal(mnt_stat(&M, "http_retries"), 0);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(buf);
+	free(back);
+}
+
 /* ---- refusals: one line, exit non-zero, nothing mounted -------------- */
 
 static void refused(const char *opts, const char *url, const char *want)
@@ -815,6 +879,7 @@ int main(void)
 		CASE(test_fs_http_unmount_server_down),
 		CASE(test_fs_http_unmount_save_dir_taken),
 		CASE(test_fs_http_flaky_server),
+		CASE(test_fs_http_ahead_pages_early),
 		CASE(test_fs_http_refusals),
 		CASE(test_fs_http_netrc),
 		CASE(test_fs_http_https),

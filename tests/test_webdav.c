@@ -311,7 +311,7 @@ static void test_webdav_range_get(void **state)
 
 	memset(buf, 0, 3 * 4096);
 	webdav_stats(dav, &s0);
-	assert_int_equal(webdav_getv(dav, "range", 1000, v, 3, NULL),
+	assert_int_equal(webdav_getv(dav, "range", 1000, v, 3, NULL, NULL, NULL),
 			 N - 1000);
 	webdav_stats(dav, &s1);
 	assert_int_equal(s1.requests[WEBDAV_GET] - s0.requests[WEBDAV_GET], 1);
