@@ -309,7 +309,9 @@ static void test_fs_fsx_every_policy(void **s)
 /* reclaim=direct: requests evict for themselves, dirty mapped victims
  * included (their invalidation brings WRITEs other workers must serve):
  * fsx on a small pool, with 16 workers and with 2 (one may reclaim while
- * the other serves). */
+ * the other serves); and with fetch_ahead, whose windows take the free
+ * frames a request that reclaims has just made (it stops at the first it
+ * cannot have, leaving the rest to the requests). */
 static void test_fs_fsx_reclaim_direct(void **s)
 {
 	static const char *const opts[] = {
@@ -317,6 +319,9 @@ static void test_fs_fsx_reclaim_direct(void **s)
 		"frames=48,policy=clock,reclaim=direct",
 		"frames=12,threads=2,policy=fifo,reclaim=direct",
 		"frames=16,threads=2,policy=arc,reclaim=direct",
+		"frames=48,policy=lru,reclaim=direct,fetch_ahead=64",
+		"frames=16,threads=2,policy=clock,reclaim=direct,"
+		"fetch_ahead=1024",
 	};
 	const char *bin = getenv("FSX");
 	char errbuf[4096];
