@@ -101,8 +101,8 @@ struct req {
 	uint64_t want_start;		/* the object's offset of dn_iov */
 	int trusted;			/* this try's body is for want_start:
 					 * -1 not known yet, 0 no, 1 yes */
-	uint64_t told;			/* bytes arrived() was told of: no
-					 * retry once there are any */
+	uint64_t told;			/* bytes arrived() was told of */
+	bool used;			/* arrived() used some: no retry */
 	char *mem;			/* SINK_MEM, malloc'd, NUL-ended */
 	size_t mem_len, mem_cap;
 	/* response */

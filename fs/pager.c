@@ -478,7 +478,7 @@ struct span {
  * ready, and unpinned, at once, so a READ waiting for it (a client's
  * fault in the window) goes on while the rest of the window arrives: a
  * 1 MiB GET takes a few ms, its first page a tenth of one. */
-static void span_arrived(void *arg, uint64_t bytes)
+static bool span_arrived(void *arg, uint64_t bytes)
 {
 	struct span *sp = arg;
 	uint64_t k = bytes / sp->fs->page_size;
@@ -492,6 +492,7 @@ static void span_arrived(void *arg, uint64_t bytes)
 			cache_unpin(sp->fs->cache, f);
 		}
 	}
+	return sp->ready > 0;
 }
 
 /* Fills the LOADING frames fr[0..n) of pages pgno.. with one store read

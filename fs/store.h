@@ -71,13 +71,13 @@ enum {
 };
 
 /* The reader's ear for a readv whose bytes arrive over time (a GET):
- * fn(arg, k) says the first k bytes are in the buffers and final.  k only
- * grows; the store never writes those bytes again, not on a retry (it
- * fails instead), so the reader may use them, and the buffers that hold
- * them, at once.  A readv that fails after telling still returns its
- * error: only the bytes told are good. */
+ * fn(arg, k) says the first k bytes are in the buffers and final, k only
+ * growing, and returns whether the reader used any (gave their buffers
+ * away).  Once it has, the store never writes the buffers again, not on
+ * a retry (it fails instead).  A readv that fails after telling still
+ * returns its error: only the bytes told are good. */
 struct store_progress {
-	void (*fn)(void *arg, uint64_t bytes);
+	bool (*fn)(void *arg, uint64_t bytes);
 	void *arg;
 };
 

@@ -180,6 +180,10 @@ static size_t write_cb(char *in, size_t size, size_t nmemb, void *arg)
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &code);
 	if (r->sink == SINK_NONE || code < 200 || code >= 300)
 		return n;
+	if (code == 206)
+		r->dn_skip = 0;	/* a 206 to a try that expected the 200 of
+				 * a server without ranges: it starts where
+				 * it says (checked after) */
 	if (r->dn_skip) {
 		size_t k = r->dn_skip < n ? (size_t)r->dn_skip : n;
 
@@ -243,7 +247,7 @@ static size_t write_cb(char *in, size_t size, size_t nmemb, void *arg)
 			r->trusted = body_trusted(r, code);
 		if (r->trusted) {
 			r->told = r->dn_got;
-			r->arrived(r->arrived_arg, r->told);
+			r->used |= r->arrived(r->arrived_arg, r->told);
 		}
 	}
 	return n;
@@ -616,7 +620,7 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		/* Bytes told arrived are the reader's now: a new try would
 		 * write them again. */
 		if (!retryable(r, cc) || attempt >= dav->o.retries ||
-		    r->told) {
+		    r->used) {
 			if (r->status)
 				return (int)r->status;
 			dav_say(dav, "%s /%s: %s", method_names[r->m],
@@ -1310,7 +1314,9 @@ ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
 		/* The server ignored Range and sent the whole object from
 		 * its start (servers without ranges): the first off bytes
 		 * were kept as if they were ours.  Once more, dropping them
-		 * (the object may be large: this costs what it costs). */
+		 * (the object may be large: this costs what it costs).  The
+		 * first try told arrived nothing: a 200 is trusted only from
+		 * the object's start (body_trusted). */
 		r.skip = off;
 		st = dav_do_req(dav, &r);
 	}

@@ -182,9 +182,10 @@ ssize_t webdav_get(struct webdav *dav, const char *path, uint64_t off,
  * arrived, if not NULL, is called as the body comes in with the count of
  * bytes from off that are in the buffers and final (the server's answer
  * is for these bytes: a 206 for off, or a 200 for the object's start
- * with off 0); once it has been called the GET is not tried again, it
- * fails instead (a retry would write the buffers anew). */
-typedef void webdav_arrived_fn(void *arg, uint64_t bytes);
+ * with off 0), and returns whether it used any (made them the reader's);
+ * once it has, the GET is not tried again, it fails instead (a retry
+ * would write the buffers anew). */
+typedef bool webdav_arrived_fn(void *arg, uint64_t bytes);
 ssize_t webdav_getv(struct webdav *dav, const char *path, uint64_t off,
 		    const struct iovec *iov, int niov, char *etag,
 		    webdav_arrived_fn *arrived, void *arg);
