@@ -155,5 +155,8 @@ int s3_put_parts(struct webdav *dav, const char *path, const void *data,
 		 uint64_t size, uint64_t base, const uint8_t *dirty,
 		 uint64_t part, const char *if_etag, char *new_etag);
 int s3_uploads(struct webdav *dav);
+/* Aborts the uploads in the journal of uploads in progress (s3.c) that a
+ * framefs now gone left on this bucket: how many. */
+int s3_sweep(struct webdav *dav);
 
 #endif

@@ -28,14 +28,20 @@
 #include "http_int.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -726,7 +732,140 @@ struct upload {
 	char id[1024];			/* UploadId, encoded */
 	char src[URL_MAX];		/* x-amz-copy-source */
 	char (*etags)[WEBDAV_ETAG_MAX];	/* per part */
+	char jpath[PATH_MAX];		/* its journal entry, or "" */
 };
+
+/* ---- the journal of uploads in progress --------------------------------
+ *
+ * A multipart upload keeps its parts on the server, unseen by listings,
+ * until it is completed or aborted.  A failed one is aborted at once
+ * (s3_put_parts); a daemon killed during one cannot abort it, so each
+ * upload is written down, while it runs, in a journal entry on this
+ * machine, and the next mount of the bucket aborts those whose daemon is
+ * gone (s3_sweep, from s3_probe).  An entry is one file under
+ * $XDG_STATE_HOME/framefs/s3-uploads (~/.local/state without it), the
+ * directory 0700 and owned by the user: the object's URL, the upload id,
+ * the daemon's pid and the kernel's start time of that pid, so that an
+ * entry of a daemon still running (a second mount of the bucket) is left
+ * alone, and a reused pid is not taken for it.  Only uploads a framefs
+ * started are ended: another client's, which ListMultipartUploads would
+ * show, are not the mount's to end.  An entry that cannot be written
+ * costs only that: the upload goes on, and a failure still aborts it. */
+
+#define JOURNAL_MAGIC "framefs-s3-upload 1"
+
+/* The kernel's start time of pid (field 22 of /proc/PID/stat), or 0. */
+static unsigned long long proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after the command's ")": state is field 3, start time field 22 */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+			  "%*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+/* The journal's directory, made if need be (0700, each level this user's
+ * own, no links): 0 or -errno. */
+static int journal_dir(char *out, size_t len)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct stat st;
+	int n;
+
+	if (x && *x == '/')
+		n = snprintf(out, len, "%s/framefs/s3-uploads", x);
+	else if (home && *home == '/')
+		n = snprintf(out, len, "%s/.local/state/framefs/s3-uploads",
+			     home);
+	else
+		return -ENOENT;
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	for (char *s = out + 1;; s++) {
+		bool end = *s == '\0';
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			if (!end)
+				*s = '/';
+			return -e;
+		}
+		if (!end)
+			*s = '/';
+		else
+			break;
+	}
+	if (lstat(out, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+/* Writes u's entry (after its upload began). */
+static void journal_add(struct upload *u)
+{
+	static unsigned seq;
+	char dir[PATH_MAX], body[URL_MAX + 1200];
+	int fd, n, rc;
+
+	u->jpath[0] = '\0';
+	if ((rc = journal_dir(dir, sizeof(dir))) < 0) {
+		dav_say(u->dav, "/%s: no journal of uploads (%s): a daemon "
+			"killed during this one leaves it on the server",
+			u->path, strerror(-rc));
+		return;
+	}
+	n = snprintf(u->jpath, sizeof(u->jpath), "%s/%d-%u.upload", dir,
+		     (int)getpid(),
+		     __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	if (n < 0 || (size_t)n >= sizeof(u->jpath)) {
+		u->jpath[0] = '\0';
+		return;
+	}
+	n = snprintf(body, sizeof(body), JOURNAL_MAGIC "\n%d %llu\n%s\n%s\n",
+		     (int)getpid(), proc_start(getpid()), u->url, u->id);
+	fd = open(u->jpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC, 0600);
+	if (fd < 0 || n < 0 || (size_t)n >= sizeof(body) ||
+	    write(fd, body, (size_t)n) != n || fsync(fd) < 0) {
+		dav_say(u->dav, "%s: %s", u->jpath, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(u->jpath);
+		}
+		u->jpath[0] = '\0';
+		return;
+	}
+	close(fd);
+}
+
+static void journal_del(struct upload *u)
+{
+	if (u->jpath[0])
+		unlink(u->jpath);
+	u->jpath[0] = '\0';
+}
 
 /* POST ?uploads: the upload's id. */
 static int upload_start(struct upload *u)
@@ -898,8 +1037,9 @@ static int upload_complete(struct upload *u, int nparts, const char *if_etag,
 	return rc;
 }
 
-/* DELETE ?uploadId: the server drops the parts. */
-static void upload_abort(struct upload *u)
+/* DELETE ?uploadId: the server drops the parts.  0 (or none was there)
+ * or -errno. */
+static int upload_abort(struct upload *u)
 {
 	char url[URL_MAX + 1100];
 	struct req r = { .m = WEBDAV_DELETE, .path = u->path, .url = url,
@@ -916,7 +1056,9 @@ static void upload_abort(struct upload *u)
 		dav_say(u->dav, "/%s: a multipart upload could not be "
 			"aborted (%s): its parts stay on the server until it "
 			"is", u->path, strerror(-rc));
-	ADD(u->dav, multipart_aborted, 1);
+	else
+		ADD(u->dav, multipart_aborted, 1);
+	return rc;
 }
 
 /* path is still the version etag: 0, -ESTALE (with the log line of a
@@ -956,6 +1098,7 @@ int s3_put_parts(struct webdav *dav, const char *path, const void *data,
 	if ((rc = still(dav, path, if_etag)) < 0 ||
 	    (rc = upload_start(&u)) < 0)
 		goto out;
+	journal_add(&u);
 	for (i = 0; i < nparts; i++) {
 		uint64_t off = i * part, len = size - off < part ? size - off
 								 : part;
@@ -977,14 +1120,74 @@ int s3_put_parts(struct webdav *dav, const char *path, const void *data,
 		else if (rc != -ESTALE)
 			dav_say(dav, "/%s: multipart upload aborted at its "
 				"completion: %s", path, strerror(-rc));
-		if (u.id[0])
-			upload_abort(&u);
+		if (u.id[0] && upload_abort(&u) < 0)
+			u.jpath[0] = '\0';	/* the next mount tries */
 	}
 	else
 		ADD(dav, multipart, 1);
+	journal_del(&u);
 out:
 	free(u.etags);
 	return rc;
+}
+
+int s3_sweep(struct webdav *dav)
+{
+	char dir[PATH_MAX];
+	size_t blen = strlen(dav->base);
+	struct dirent *e;
+	int count = 0;
+	DIR *d;
+
+	if (journal_dir(dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d))) {
+		struct upload u;
+		char buf[URL_MAX + 1200], *lines[4], *save = NULL;
+		unsigned long long start;
+		size_t k = strlen(e->d_name);
+		ssize_t n;
+		int fd, pid, i = 0;
+
+		if (k < 8 || strcmp(e->d_name + k - 7, ".upload"))
+			continue;
+		memset(&u, 0, sizeof(u));
+		if (snprintf(u.jpath, sizeof(u.jpath), "%s/%s", dir,
+			     e->d_name) >= (int)sizeof(u.jpath))
+			continue;
+		fd = open(u.jpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (char *t = strtok_r(buf, "\n", &save); t && i < 4;
+		     t = strtok_r(NULL, "\n", &save))
+			lines[i++] = t;
+		if (i < 4 || strcmp(lines[0], JOURNAL_MAGIC) ||
+		    sscanf(lines[1], "%d %llu", &pid, &start) != 2 ||
+		    strlen(lines[2]) >= sizeof(u.url) ||
+		    strlen(lines[3]) >= sizeof(u.id))
+			continue;
+		/* another bucket's, or a daemon's that still runs */
+		if (strncmp(lines[2], dav->base, blen) ||
+		    (kill(pid, 0) == 0 && proc_start(pid) == start))
+			continue;
+		u.dav = dav;
+		snprintf(u.url, sizeof(u.url), "%s", lines[2]);
+		snprintf(u.id, sizeof(u.id), "%s", lines[3]);
+		u.path = u.url + blen;
+		if (upload_abort(&u) < 0)
+			continue;
+		dav_say(dav, "/%s: aborted the multipart upload a framefs "
+			"(pid %d) left when it ended during it", u.path, pid);
+		journal_del(&u);
+		count++;
+	}
+	closedir(d);
+	return count;
 }
 
 int s3_uploads(struct webdav *dav)

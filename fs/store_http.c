@@ -1881,6 +1881,8 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 			 rc == -EIO ? why : "", rc == -EIO && why[0] ? ")" : "");
 		goto out_dav;
 	}
+	if (h->caps.writable)
+		webdav_sweep(h->dav);
 	h->base.ops = &http_ops;
 	h->base.caps = STORE_CAP_REVALIDATE;
 	if (h->caps.plain || !h->caps.writable)

@@ -1864,6 +1864,11 @@ int webdav_uploads(struct webdav *dav)
 	return dav->s3 ? s3_uploads(dav) : -EOPNOTSUPP;
 }
 
+int webdav_sweep(struct webdav *dav)
+{
+	return dav->s3 ? s3_sweep(dav) : 0;
+}
+
 int webdav_move(struct webdav *dav, const char *from, const char *to,
 		bool overwrite)
 {

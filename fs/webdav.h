@@ -252,6 +252,10 @@ int webdav_put_parts(struct webdav *dav, const char *path, const void *data,
 /* S3: how many multipart uploads are in progress under the base (one
  * listing page: at most 1,000), or -errno. */
 int webdav_uploads(struct webdav *dav);
+/* S3: aborts the multipart uploads that a framefs, killed during them,
+ * left under the base, as its journal of uploads in progress on this
+ * machine names them (s3.c): how many.  0 elsewhere. */
+int webdav_sweep(struct webdav *dav);
 
 /* MKCOL: -EEXIST if anything is there, -ENOENT if the parent is not. */
 int webdav_mkcol(struct webdav *dav, const char *path);

@@ -8,7 +8,8 @@
  * and across a fork; a 100 MiB file written through a shared mapping and
  * read back after a remount; multipart write-back of a large object (only
  * the touched parts sent, the others copied on the gateway, a conflict
- * refused with no upload left); a directory of more than 1,000 objects
+ * refused with no upload left; the upload of a daemon killed during it
+ * aborted by the next mount); a directory of more than 1,000 objects
  * through readdir; two mounts of one bucket (a file written and closed on
  * one is read whole on the other after open); refusals (no bucket, a
  * wrong secret, no credentials).  Every case SKIPs without /dev/fuse or
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +62,9 @@ static void need_ceph(void)
 			fail_msg("bucket: %s", C.why);
 		setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
 		setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+		/* the daemons' journal of uploads in progress: in the
+		 * cluster's dir, not the user's home */
+		setenv("XDG_STATE_HOME", C.dir, 1);
 	}
 	if (!C.up)
 		fail_msg("Ceph did not come up: %s", C.why);
@@ -396,6 +401,128 @@ static void test_fs_s3_multipart(void **s)
 	free(other);
 }
 
+/* The journal entries of uploads in progress. */
+static int journal_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strstr(e->d_name, ".upload") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* /proc/PID/stat's start time, as fs/s3.c writes it. */
+static unsigned long long start_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+				&t), 1);
+	return t;
+}
+
+static void entry(const char *path, pid_t pid, unsigned long long start,
+		  const char *url)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "framefs-s3-upload 1\n%d %llu\n%s\nno-such-upload\n",
+		(int)pid, start, url);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A daemon killed during a multipart upload cannot abort it: the parts
+ * stay on the gateway.  Its entry in the journal of uploads in progress
+ * makes the next mount of the bucket abort it; the entries of a daemon
+ * that still runs (here: this process) and of another bucket are left
+ * alone.  The object is as it was before the killed write-back. */
+static void test_fs_s3_orphan_upload(void **s)
+{
+	enum { SIZE = 24 << 20, PART = 8 << 20 };
+	char *data = malloc(SIZE), page[PS], dir[320], live[400], other[400],
+	     url[300];
+	struct webdav *gw;
+	pid_t child, gone;
+	int fd, st;
+
+	(void)s;
+	need_ceph();
+	gw = gateway("orph/");
+	fill(data, SIZE, 11);
+	{
+		struct iovec v = { data, SIZE };
+
+		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SIZE, NULL,
+					    NULL), 0);
+	}
+	snprintf(dir, sizeof(dir), "%s/framefs/s3-uploads", C.dir);
+	assert_int_equal(journal_entries(dir), 0);
+	start_on(&M, "orph", "frames=8192");
+	fd = open(mpath(&M, "big"), O_RDWR);
+	assert_true(fd >= 0);
+	memset(page, 'K', PS);
+	/* parts 0 and 1 sent, part 2 copied (a multipart upload) */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pwrite(fd, page, PS, (off_t)i * PART), PS);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(fsync(fd) == 0 ? 0 : 1);
+	/* the entry is written once the upload has begun; then the parts
+	 * go, 8 MiB each */
+	for (int i = 0; journal_entries(dir) == 0; i++) {
+		if (i == 20000)
+			fail_msg("no upload began in 10 s");
+		usleep(500);
+	}
+	assert_int_equal(kill(M.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	close(fd);
+	mnt_stop(&M);
+	assert_int_equal(webdav_uploads(gw), 1);	/* left on the gateway */
+	assert_int_equal(journal_entries(dir), 1);
+
+	snprintf(live, sizeof(live), "%s/live.upload", dir);
+	snprintf(url, sizeof(url), "%s/" BUCKET "/orph/live", C.endpoint);
+	entry(live, getpid(), start_of(getpid()), url);
+	gone = fork();
+	assert_true(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, &st, 0), gone);
+	snprintf(other, sizeof(other), "%s/other.upload", dir);
+	entry(other, gone, 1, "http://127.0.0.1:9/another-bucket/x");
+
+	start_on(&M, "orph", "frames=256");
+	assert_int_equal(webdav_uploads(gw), 0);
+	assert_int_equal(mnt_stat(&M, "http_multipart_aborted"), 1);
+	assert_int_equal(journal_entries(dir), 2);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("orph/", "big", data, SIZE);
+	unlink(live);
+	unlink(other);
+	webdav_free(gw);
+	free(data);
+}
+
 /* Virtual-host addressing: the bucket in the host name (BUCKET.localhost,
  * which curl resolves to the loopback, and the gateway's rgw dns name);
  * a file written through the mount is on the gateway (path-style), a
@@ -717,6 +844,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_orphan_upload, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_virtual_host, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_https, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_gateway_restart, teardown),
@@ -727,5 +855,7 @@ int main(void)
 					  teardown),
 	};
 
+	if (getenv("TEST_FS_S3_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_FS_S3_ONLY"));
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
 }

@@ -39,6 +39,9 @@ static void need_ceph(void)
 		if (ceph_start(&C) != 0)
 			fail_msg("Ceph: %s", C.why);
 		assert_int_equal(ceph_bucket(&C, "ftest"), 0);
+		/* the journal of uploads in progress: in the cluster's dir,
+		 * not the user's home */
+		setenv("XDG_STATE_HOME", C.dir, 1);
 	}
 	if (!C.up)
 		fail_msg("Ceph did not come up: %s", C.why);
