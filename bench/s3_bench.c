@@ -717,6 +717,8 @@ int main(int argc, char **argv)
 		fail("bucket: %s", b->c.why);
 	setenv("AWS_ACCESS_KEY_ID", b->c.access_key, 1);
 	setenv("AWS_SECRET_ACCESS_KEY", b->c.secret_key, 1);
+	/* the daemons' journal of uploads: in the cluster's dir */
+	setenv("XDG_STATE_HOME", b->c.dir, 1);
 	snprintf(b->url, sizeof(b->url), "%.200s/" BUCKET "/r.dat",
 		 b->c.endpoint);
 	for (uint64_t pg = 0; pg < b->npages; pg++) {

@@ -37,6 +37,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -732,7 +733,7 @@ struct upload {
 	char id[1024];			/* UploadId, encoded */
 	char src[URL_MAX];		/* x-amz-copy-source */
 	char (*etags)[WEBDAV_ETAG_MAX];	/* per part */
-	char jpath[PATH_MAX];		/* its journal entry, or "" */
+	char jpath[64];			/* its journal entry's name, or "" */
 };
 
 /* ---- the journal of uploads in progress --------------------------------
@@ -741,18 +742,22 @@ struct upload {
  * until it is completed or aborted.  A failed one is aborted at once
  * (s3_put_parts); a daemon killed during one cannot abort it, so each
  * upload is written down, while it runs, in a journal entry on this
- * machine, and the next mount of the bucket aborts those whose daemon is
- * gone (s3_sweep, from s3_probe).  An entry is one file under
- * $XDG_STATE_HOME/framefs/s3-uploads (~/.local/state without it), the
- * directory 0700 and owned by the user: the object's URL, the upload id,
- * the daemon's pid and the kernel's start time of that pid, so that an
- * entry of a daemon still running (a second mount of the bucket) is left
- * alone, and a reused pid is not taken for it.  Only uploads a framefs
- * started are ended: another client's, which ListMultipartUploads would
- * show, are not the mount's to end.  An entry that cannot be written
- * costs only that: the upload goes on, and a failure still aborts it. */
+ * machine, and the next writable mount of the bucket aborts those whose
+ * daemon is gone (s3_sweep, from store_http_new).  An entry is one file
+ * in $XDG_STATE_HOME/framefs/s3-uploads (the user's ~/.local/state, from
+ * the password file, without it; every level below the base opened
+ * without following links, the last two made 0700 and checked to be the
+ * user's own): the object's URL, the upload id, and the daemon's pid,
+ * the kernel's start time of that pid, the boot and the host name, so
+ * that an entry of a daemon still running (a second mount of the
+ * bucket), or of another machine that shares the home directory, is left
+ * alone, and a reused pid is not taken for its daemon.  Only uploads a
+ * framefs started are ended: another client's, which
+ * ListMultipartUploads would show, are not the mount's to end.  An entry
+ * that cannot be written costs only that: the upload goes on, and a
+ * failure still aborts it. */
 
-#define JOURNAL_MAGIC "framefs-s3-upload 1"
+#define JOURNAL_MAGIC "framefs-s3-upload 2"
 
 /* The kernel's start time of pid (field 22 of /proc/PID/stat), or 0. */
 static unsigned long long proc_start(pid_t pid)
@@ -779,92 +784,153 @@ static unsigned long long proc_start(pid_t pid)
 	return t;
 }
 
-/* The journal's directory, made if need be (0700, each level this user's
- * own, no links): 0 or -errno. */
-static int journal_dir(char *out, size_t len)
+/* "BOOT_ID HOSTNAME" of this machine's current boot, into out. */
+static void this_boot(char *out, size_t len)
 {
-	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	struct stat st;
-	int n;
+	char id[64] = "-", host[256] = "-";
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 
-	if (x && *x == '/')
-		n = snprintf(out, len, "%s/framefs/s3-uploads", x);
-	else if (home && *home == '/')
-		n = snprintf(out, len, "%s/.local/state/framefs/s3-uploads",
-			     home);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	for (char *s = out + 1;; s++) {
-		bool end = *s == '\0';
+	if (fd >= 0) {
+		ssize_t n = read(fd, id, sizeof(id) - 1);
 
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(out, 0700) < 0 && errno != EEXIST) {
-			int e = errno;
-
-			if (!end)
-				*s = '/';
-			return -e;
-		}
-		if (!end)
-			*s = '/';
-		else
-			break;
+		id[n > 0 ? n : 0] = '\0';
+		id[strcspn(id, "\n ")] = '\0';
+		close(fd);
 	}
-	if (lstat(out, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077))
-		return -EPERM;
-	return 0;
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "-");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, "\n ")] = '\0';
+	snprintf(out, len, "%s %s", id[0] ? id : "-", host);
 }
 
-/* Writes u's entry (after its upload began). */
+/* One level of the journal's path: name in dir, made (0700) if missing,
+ * opened without following a link; own: it must be the user's, and
+ * nobody else's to enter.  The new fd, or -errno; dir is closed. */
+static int journal_level(int dir, const char *name, bool own)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST) {
+		int e = errno;
+
+		close(dir);
+		return -e;
+	}
+	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			       O_CLOEXEC);
+	close(dir);
+	if (fd < 0)
+		return -errno;
+	if (own && (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+		    (st.st_mode & 077))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* The journal's directory, open: an fd, or -errno. */
+static int journal_dir(void)
+{
+	static const char *const below[] = { ".local", "state", "framefs",
+					     "s3-uploads" };
+	const char *x = getenv("XDG_STATE_HOME");
+	struct passwd pw, *pp = NULL;
+	char pwbuf[4096];
+	struct stat st;
+	int fd, first = 2;
+
+	if (x && *x == '/') {
+		fd = open(x, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &pp) ||
+		    !pp || pp->pw_dir[0] != '/')
+			return -ENOENT;
+		fd = open(pp->pw_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		first = 0;
+	}
+	if (fd < 0)
+		return -errno;
+	/* the base is the user's: never a tree another user may change */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+		close(fd);
+		return -EPERM;
+	}
+	for (int i = first; i < 4 && fd >= 0; i++)
+		fd = journal_level(fd, below[i], i >= 2);
+	return fd;
+}
+
+/* Writes u's entry (after its upload began): under a name a sweep does
+ * not read, renamed into place once whole. */
 static void journal_add(struct upload *u)
 {
 	static unsigned seq;
-	char dir[PATH_MAX], body[URL_MAX + 1200];
-	int fd, n, rc;
+	char body[URL_MAX + 1600], boot[400], tmp[64];
+	unsigned k = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	int dir, fd, n;
 
 	u->jpath[0] = '\0';
-	if ((rc = journal_dir(dir, sizeof(dir))) < 0) {
+	if ((dir = journal_dir()) < 0) {
 		dav_say(u->dav, "/%s: no journal of uploads (%s): a daemon "
 			"killed during this one leaves it on the server",
-			u->path, strerror(-rc));
+			u->path, strerror(-dir));
 		return;
 	}
-	n = snprintf(u->jpath, sizeof(u->jpath), "%s/%d-%u.upload", dir,
-		     (int)getpid(),
-		     __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-	if (n < 0 || (size_t)n >= sizeof(u->jpath)) {
-		u->jpath[0] = '\0';
-		return;
-	}
-	n = snprintf(body, sizeof(body), JOURNAL_MAGIC "\n%d %llu\n%s\n%s\n",
-		     (int)getpid(), proc_start(getpid()), u->url, u->id);
-	fd = open(u->jpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-			    O_CLOEXEC, 0600);
+	this_boot(boot, sizeof(boot));
+	snprintf(tmp, sizeof(tmp), "%d-%u.new", (int)getpid(), k);
+	snprintf(u->jpath, sizeof(u->jpath), "%d-%u.upload", (int)getpid(),
+		 k);
+	n = snprintf(body, sizeof(body), JOURNAL_MAGIC "\n%d %llu %s\n%s\n%s\n",
+		     (int)getpid(), proc_start(getpid()), boot, u->url, u->id);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			      O_CLOEXEC, 0600);
 	if (fd < 0 || n < 0 || (size_t)n >= sizeof(body) ||
-	    write(fd, body, (size_t)n) != n || fsync(fd) < 0) {
-		dav_say(u->dav, "%s: %s", u->jpath, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(u->jpath);
-		}
+	    write(fd, body, (size_t)n) != n || fsync(fd) < 0 ||
+	    renameat(dir, tmp, dir, u->jpath) < 0) {
+		dav_say(u->dav, "journal of uploads: %s", strerror(errno));
+		if (fd >= 0)
+			unlinkat(dir, tmp, 0);
 		u->jpath[0] = '\0';
-		return;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	close(dir);
 }
 
 static void journal_del(struct upload *u)
 {
-	if (u->jpath[0])
-		unlink(u->jpath);
+	int dir;
+
+	if (u->jpath[0] && (dir = journal_dir()) >= 0) {
+		unlinkat(dir, u->jpath, 0);
+		close(dir);
+	}
 	u->jpath[0] = '\0';
+}
+
+/* An entry's URL tail and id are what this file writes: percent-encoded
+ * segments (no query, no fragment, no dot segment) and an encoded id. */
+static bool journal_sane(const char *tail, const char *id)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				 "qrstuvwxyz0123456789%-._~";
+
+	if (!*tail || !*id || id[strspn(id, ok)])
+		return false;
+	for (const char *seg = tail; *seg;) {
+		size_t k = strcspn(seg, "/");
+
+		if (seg[strspn(seg, ok)] != '/' && seg[strspn(seg, ok)] != '\0')
+			return false;
+		if ((k == 1 && seg[0] == '.') ||
+		    (k == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		seg += k + (seg[k] == '/');
+	}
+	return true;
 }
 
 /* POST ?uploads: the upload's id. */
@@ -1133,32 +1199,37 @@ out:
 
 int s3_sweep(struct webdav *dav)
 {
-	char dir[PATH_MAX];
 	size_t blen = strlen(dav->base);
+	char boot[400];
 	struct dirent *e;
-	int count = 0;
+	int dir, count = 0;
 	DIR *d;
 
-	if (journal_dir(dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+	if ((dir = journal_dir()) < 0)
 		return 0;
+	if (!(d = fdopendir(dir))) {
+		close(dir);
+		return 0;
+	}
+	this_boot(boot, sizeof(boot));
 	while ((e = readdir(d))) {
-		struct upload u;
-		char buf[URL_MAX + 1200], *lines[4], *save = NULL;
+		char buf[URL_MAX + 1600], *lines[4], *save = NULL, b[400];
 		unsigned long long start;
 		size_t k = strlen(e->d_name);
+		struct upload u;
+		struct stat st;
 		ssize_t n;
-		int fd, pid, i = 0;
+		int fd, pid, i = 0, off = 0;
 
-		if (k < 8 || strcmp(e->d_name + k - 7, ".upload"))
+		if (k < 8 || k >= sizeof(u.jpath) ||
+		    strcmp(e->d_name + k - 7, ".upload"))
 			continue;
-		memset(&u, 0, sizeof(u));
-		if (snprintf(u.jpath, sizeof(u.jpath), "%s/%s", dir,
-			     e->d_name) >= (int)sizeof(u.jpath))
-			continue;
-		fd = open(u.jpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW |
+						     O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+			    read(fd, buf, sizeof(buf) - 1) : -1;
 		close(fd);
 		if (n <= 0)
 			continue;
@@ -1167,14 +1238,21 @@ int s3_sweep(struct webdav *dav)
 		     t = strtok_r(NULL, "\n", &save))
 			lines[i++] = t;
 		if (i < 4 || strcmp(lines[0], JOURNAL_MAGIC) ||
-		    sscanf(lines[1], "%d %llu", &pid, &start) != 2 ||
-		    strlen(lines[2]) >= sizeof(u.url) ||
+		    sscanf(lines[1], "%d %llu %n", &pid, &start, &off) != 2 ||
+		    !off || strlen(lines[2]) >= sizeof(u.url) ||
 		    strlen(lines[3]) >= sizeof(u.id))
 			continue;
-		/* another bucket's, or a daemon's that still runs */
+		snprintf(b, sizeof(b), "%s", lines[1] + off);
+		/* another bucket's, another machine's, or a daemon's that
+		 * still runs (after a reboot, none does) */
 		if (strncmp(lines[2], dav->base, blen) ||
-		    (kill(pid, 0) == 0 && proc_start(pid) == start))
+		    !journal_sane(lines[2] + blen, lines[3]) ||
+		    strcmp(strchr(b, ' ') ? strchr(b, ' ') : "",
+			   strchr(boot, ' ') ? strchr(boot, ' ') : "") ||
+		    (!strcmp(b, boot) && kill(pid, 0) == 0 &&
+		     proc_start(pid) == start))
 			continue;
+		memset(&u, 0, sizeof(u));
 		u.dav = dav;
 		snprintf(u.url, sizeof(u.url), "%s", lines[2]);
 		snprintf(u.id, sizeof(u.id), "%s", lines[3]);
@@ -1183,7 +1261,7 @@ int s3_sweep(struct webdav *dav)
 			continue;
 		dav_say(dav, "/%s: aborted the multipart upload a framefs "
 			"(pid %d) left when it ended during it", u.path, pid);
-		journal_del(&u);
+		unlinkat(dirfd(d), e->d_name, 0);
 		count++;
 	}
 	closedir(d);

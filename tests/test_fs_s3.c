@@ -436,27 +436,45 @@ static unsigned long long start_of(pid_t pid)
 	return t;
 }
 
-static void entry(const char *path, pid_t pid, unsigned long long start,
-		  const char *url)
+/* An entry as fs/s3.c writes it, of pid on host (this machine's if
+ * NULL, in its current boot), for url. */
+static void entry(const char *dir, const char *name, pid_t pid,
+		  unsigned long long start, const char *host, const char *url)
 {
-	FILE *f = fopen(path, "w");
+	char path[400], boot[64] = "", me[256];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
 
 	assert_non_null(f);
-	fprintf(f, "framefs-s3-upload 1\n%d %llu\n%s\nno-such-upload\n",
-		(int)pid, start, url);
+	assert_non_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	assert_int_equal(gethostname(me, sizeof(me)), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "framefs-s3-upload 2\n%d %llu %s %s\n%s\nno-such-upload\n",
+		(int)pid, start, boot, host ? host : me, url);
 	assert_int_equal(fclose(f), 0);
+}
+
+static bool entry_there(const char *dir, const char *name)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
 }
 
 /* A daemon killed during a multipart upload cannot abort it: the parts
  * stay on the gateway.  Its entry in the journal of uploads in progress
  * makes the next mount of the bucket abort it; the entries of a daemon
- * that still runs (here: this process) and of another bucket are left
- * alone.  The object is as it was before the killed write-back. */
+ * that still runs (here: this process), of another bucket, of another
+ * machine, and one whose URL is not an object's are left alone.  The
+ * object is as it was before the killed write-back. */
 static void test_fs_s3_orphan_upload(void **s)
 {
 	enum { SIZE = 24 << 20, PART = 8 << 20 };
-	char *data = malloc(SIZE), page[PS], dir[320], live[400], other[400],
-	     url[300];
+	char *data = malloc(SIZE), page[PS], dir[320], url[300], bad[320];
 	struct webdav *gw;
 	pid_t child, gone;
 	int fd, st;
@@ -498,27 +516,40 @@ static void test_fs_s3_orphan_upload(void **s)
 	assert_int_equal(webdav_uploads(gw), 1);	/* left on the gateway */
 	assert_int_equal(journal_entries(dir), 1);
 
-	snprintf(live, sizeof(live), "%s/live.upload", dir);
 	snprintf(url, sizeof(url), "%s/" BUCKET "/orph/live", C.endpoint);
-	entry(live, getpid(), start_of(getpid()), url);
+	entry(dir, "live.upload", getpid(), start_of(getpid()), NULL, url);
 	gone = fork();
 	assert_true(gone >= 0);
 	if (gone == 0)
 		_exit(0);
 	assert_int_equal(waitpid(gone, &st, 0), gone);
-	snprintf(other, sizeof(other), "%s/other.upload", dir);
-	entry(other, gone, 1, "http://127.0.0.1:9/another-bucket/x");
+	entry(dir, "bucket.upload", gone, 1, NULL,
+	      "http://127.0.0.1:9/another-bucket/x");
+	entry(dir, "host.upload", gone, 1, "another-host", url);
+	snprintf(bad, sizeof(bad), "%s#", url);	/* a DELETE of the object */
+	entry(dir, "bad.upload", gone, 1, NULL, bad);
 
 	start_on(&M, "orph", "frames=256");
 	assert_int_equal(webdav_uploads(gw), 0);
 	assert_int_equal(mnt_stat(&M, "http_multipart_aborted"), 1);
-	assert_int_equal(journal_entries(dir), 2);
-	assert_int_equal(access(live, F_OK), 0);
-	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(journal_entries(dir), 4);
+	assert_true(entry_there(dir, "live.upload"));
+	assert_true(entry_there(dir, "bucket.upload"));
+	assert_true(entry_there(dir, "host.upload"));
+	assert_true(entry_there(dir, "bad.upload"));
 	assert_int_equal(mnt_stop(&M), 0);
 	assert_on_gateway("orph/", "big", data, SIZE);
-	unlink(live);
-	unlink(other);
+	{
+		static const char *const names[] = { "live.upload",
+			"bucket.upload", "host.upload", "bad.upload" };
+
+		for (int i = 0; i < 4; i++) {
+			char path[400];
+
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			unlink(path);
+		}
+	}
 	webdav_free(gw);
 	free(data);
 }
