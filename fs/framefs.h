@@ -120,6 +120,7 @@ struct fs_opts {
 	const char *s3_endpoint;	/* s3_endpoint=URL, or NULL */
 	const char *s3_region;		/* s3_region=NAME, or NULL */
 	bool s3_virtual;		/* s3_addressing=virtual */
+	uint32_t s3_part_mib;		/* s3_part_size=MIB, or 0: 8 */
 	uint32_t http_retries;		/* tries after a failed first */
 };
 

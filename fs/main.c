@@ -52,7 +52,7 @@ struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
 	     *netrc, *http_retries, *fetch_ahead, *s3_endpoint, *s3_region,
-	     *credentials, *s3_addressing, *cacert;
+	     *credentials, *s3_addressing, *cacert, *s3_part_size;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -75,6 +75,7 @@ static const struct {
 	O("fetch_ahead", fetch_ahead), O("s3_endpoint", s3_endpoint),
 	O("s3_region", s3_region), O("credentials", credentials),
 	O("s3_addressing", s3_addressing), O("cacert", cacert),
+	O("s3_part_size", s3_part_size),
 };
 #undef O
 
@@ -168,6 +169,8 @@ static void usage(FILE *out)
 "                         (BUCKET.HOST/KEY)\n"
 "  s3_region=NAME         the region its requests are signed for (default\n"
 "                         us-east-1)\n"
+"  s3_part_size=MIB       a large object is written back in parts of MIB,\n"
+"                         5..5120 (default 8: objects up to 78 GiB)\n"
 "  credentials=FILE       its keys, AWS shared-credentials format; else\n"
 "                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
 "\n"
@@ -534,6 +537,10 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 			 "not path or virtual");
 	o->s3_virtual = r->s3_addressing &&
 			!strcmp(r->s3_addressing, "virtual");
+	/* S3: parts of 5 MiB at least (but the last), 5 GiB at most */
+	if (r->s3_part_size)
+		o->s3_part_mib = parse_u32("s3_part_size", r->s3_part_size, 5,
+					   5120);
 	if (o->s3_virtual && ip_host(r->s3_endpoint ? r->s3_endpoint :
 				     "https://s3.amazonaws.com"))
 		opt_fail("s3_addressing", r->s3_addressing, "the bucket "
@@ -545,13 +552,15 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 			 "https:// URL");
 	if (!is_s3(r->backing) &&
 	    (r->s3_endpoint || r->s3_region || r->credentials ||
-	     r->s3_addressing))
+	     r->s3_addressing || r->s3_part_size))
 		opt_fail(r->s3_endpoint ? "s3_endpoint" :
 			 r->s3_region ? "s3_region" :
-			 r->credentials ? "credentials" : "s3_addressing",
+			 r->credentials ? "credentials" :
+			 r->s3_addressing ? "s3_addressing" : "s3_part_size",
 			 r->s3_endpoint ? r->s3_endpoint :
 			 r->s3_region ? r->s3_region :
-			 r->credentials ? r->credentials : r->s3_addressing,
+			 r->credentials ? r->credentials :
+			 r->s3_addressing ? r->s3_addressing : r->s3_part_size,
 			 "only for an s3:// store");
 	if (is_s3(r->backing) && r->netrc)
 		opt_fail("netrc", r->netrc, "not for an s3:// store "
@@ -773,6 +782,7 @@ static int open_url(struct fs *fs, const char *url)
 		wo.s3_access_key = key;
 		wo.s3_secret_key = secret;
 		wo.s3_virtual = fs->o.s3_virtual;
+		wo.s3_part_mib = fs->o.s3_part_mib;
 	}
 	wo.retries = fs->o.http_retries;
 	wo.netrc = fs->o.netrc;

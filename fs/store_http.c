@@ -61,8 +61,9 @@
  * spool costs a full download per written object and O(size) per
  * write-back: the price of a server that can only replace objects whole.
  * Except on S3, whose multipart upload can copy a part on the server: the
- * spool remembers which S3_PART-byte parts its writes and truncates
- * touched since the version it was downloaded at (spool_base bytes), and
+ * spool remembers which parts (8 MiB, or -o s3_part_size) its writes and
+ * truncates touched since the version it was downloaded at (spool_base
+ * bytes), and
  * an object of two parts or more is written back as a multipart upload
  * that sends the touched parts and copies the others (webdav_put_parts),
  * so a page changed in a large object costs one part, not the object.
@@ -114,8 +115,8 @@
 #define STALE_MS 1000			/* getattr trusts the node this long */
 #define SPOOL_CHUNK (1u << 20)		/* bytes per GET of a spool download */
 #define ZERO_CHUNK 65536		/* bytes per iovec of fallocate's zeros */
-#define S3_PART (8ull << 20)		/* bytes per part of a multipart upload
-					 * (S3: at least 5 MiB, 10,000 parts) */
+#define S3_PART_MIB 8			/* bytes per part of a multipart upload,
+					 * by default (s3_part_size) */
 
 struct store_obj {
 	char *path;			/* under h->lock: from the base, no
@@ -139,7 +140,7 @@ struct store_obj {
 	bool spool_dirty;		/* under io_lock and h->lock */
 	uint64_t spool_base;		/* under io_lock: the size of the
 					 * version the spool began at */
-	uint8_t *parts;			/* under io_lock: S3_PART parts that
+	uint8_t *parts;			/* under io_lock: h->part parts that
 					 * changed since, 1 each; NULL none */
 	uint64_t nparts;		/* under io_lock: parts' length */
 	struct store_obj *hnext;	/* under h->lock: hash chain */
@@ -162,6 +163,8 @@ struct http {
 	void (*log)(void *arg, const char *line);	/* or NULL: stderr */
 	void *log_arg;
 	char tmpdir[PATH_MAX];		/* where spools live */
+	uint64_t part;			/* S3: bytes per part of a multipart
+					 * upload; constant */
 	pthread_mutex_t lock;		/* the table, the list, node fields */
 	struct store_obj **buckets;	/* under lock: by path hash */
 	size_t nbuckets;		/* under lock: a power of two */
@@ -1083,14 +1086,16 @@ static void spool_parts_clear(struct store_obj *n, uint64_t base)
 
 /* Bytes [from, to) of the spool changed.  Caller holds n->io_lock for
  * writing. */
-static void spool_parts_mark(struct store_obj *n, uint64_t from, uint64_t to)
+static void spool_parts_mark(struct http *h, struct store_obj *n,
+			     uint64_t from, uint64_t to)
 {
-	uint64_t first = from / S3_PART, end = (to + S3_PART - 1) / S3_PART;
+	uint64_t part = h->part, first = from / part,
+		 end = (to + part - 1) / part;
 
-	if (to <= from || first >= n->spool_base / S3_PART + 1)
+	if (to <= from || first >= n->spool_base / part + 1)
 		return;		/* past the base: uploaded anyway */
-	if (end > n->spool_base / S3_PART + 1)
-		end = n->spool_base / S3_PART + 1;	/* the same */
+	if (end > n->spool_base / part + 1)
+		end = n->spool_base / part + 1;	/* the same */
 	if (end > n->nparts) {
 		uint8_t *p = realloc(n->parts, end);
 
@@ -1160,7 +1165,8 @@ out:
 static int spool_put(struct http *h, struct store_obj *n, const char *path,
 		     const struct iovec *v, const char *etag, char *new_etag)
 {
-	uint64_t size = v->iov_len, np = (size + S3_PART - 1) / S3_PART;
+	uint64_t size = v->iov_len, part = h->part,
+		 np = (size + part - 1) / part;
 	uint8_t *dirty;
 	bool copy = false;
 	int rc;
@@ -1170,16 +1176,15 @@ static int spool_put(struct http *h, struct store_obj *n, const char *path,
 	if (!(dirty = calloc(np, 1)))
 		goto whole;
 	for (uint64_t i = 0; i < np; i++) {
-		uint64_t end = i * S3_PART + S3_PART < size ? i * S3_PART +
-								  S3_PART
-							    : size;
+		uint64_t end = i * part + part < size ? i * part + part
+						      : size;
 
 		dirty[i] = i < n->nparts ? n->parts[i] : 0;
 		copy |= !dirty[i] && end <= n->spool_base;
 	}
 	if (copy)
 		rc = webdav_put_parts(h->dav, path, v->iov_base, size,
-				      n->spool_base, dirty, S3_PART, etag,
+				      n->spool_base, dirty, part, etag,
 				      new_etag);
 	free(dirty);
 	/* a server without UploadPartCopy (or any other failure but a
@@ -1332,7 +1337,7 @@ static int writev_locked(struct http *h, struct store_obj *obj,
 		if ((rc = spool_make(h, obj)) < 0)
 			return rc;
 		/* marked first: a failed pwrite may have written a part */
-		spool_parts_mark(obj, off, off + len);
+		spool_parts_mark(h, obj, off, off + len);
 		if ((rc = pwrite_all(obj->spool_fd, iov, n, off)) < 0)
 			return rc;
 		pthread_mutex_lock(&h->lock);
@@ -1412,7 +1417,7 @@ static int truncate_locked(struct http *h, struct store_obj *obj,
 		old = obj->size;
 		pthread_mutex_unlock(&h->lock);
 		/* what lies between the two ends changed (zeros, or gone) */
-		spool_parts_mark(obj, old < size ? old : size,
+		spool_parts_mark(h, obj, old < size ? old : size,
 				 old < size ? size : old);
 		if (ftruncate(obj->spool_fd, (off_t)size) < 0)
 			return -errno;
@@ -1863,6 +1868,8 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 		webdav_opts_default(&o);
 	h->log = o.log;
 	h->log_arg = o.log_arg;
+	h->part = (uint64_t)(o.s3_part_mib ? o.s3_part_mib : S3_PART_MIB)
+		  << 20;
 	h->dav = webdav_new(url, &o, err, errlen);
 	if (!h->dav) {
 		rc = -errno;

@@ -78,6 +78,8 @@ struct webdav_opts {
 	const char *s3_secret_key;
 	bool s3_virtual;		/* virtual-host addressing: the
 					 * bucket goes into the host name */
+	uint32_t s3_part_mib;		/* MiB per part of a multipart upload
+					 * (store_http), 0: 8 */
 	bool no_env_credentials;	/* ignore FRAMEFS_HTTP_USER/_PASSWORD */
 	/* Optional: one line per notable event (a retry, a 412, a probe
 	 * result), no trailing newline.  Called from any thread. */

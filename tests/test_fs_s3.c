@@ -401,6 +401,66 @@ static void test_fs_s3_multipart(void **s)
 	free(other);
 }
 
+/* s3_part_size=MIB: a 12 MiB object in parts of 5 MiB (5, 5, 2) has a
+ * page of its second part changed: that part is sent, the two others
+ * are copied on the gateway; in parts of 16 MiB it is one part, sent
+ * whole with one PUT. */
+static void test_fs_s3_part_size(void **s)
+{
+	enum { SIZE = 12 << 20 };
+	static const struct {
+		unsigned mib, uploads, sent, copied;
+	} cases[] = { { 5, 1, 1, 2 }, { 16, 0, 0, 0 } };
+	char *model = malloc(SIZE), page[PS], opts[64];
+	struct webdav *gw;
+
+	(void)s;
+	need_ceph();
+	gw = gateway("psz/");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t out0, sent;
+		int fd;
+
+		fill(model, SIZE, 20 + (unsigned)i);
+		{
+			struct iovec v = { model, SIZE };
+
+			assert_int_equal(webdav_put(gw, "obj", &v, 1, 0, SIZE,
+						    NULL, NULL), 0);
+		}
+		snprintf(opts, sizeof(opts), "frames=256,s3_part_size=%u",
+			 cases[i].mib);
+		start_on(&M, "psz", opts);
+		fd = open(mpath(&M, "obj"), O_RDWR);
+		assert_true(fd >= 0);
+		memset(page, 'P', PS);
+		assert_int_equal(pwrite(fd, page, PS, 6 << 20), (ssize_t)PS);
+		memcpy(model + (6 << 20), page, PS);
+		out0 = mnt_stat(&M, "http_bytes_out");
+		assert_int_equal(fsync(fd), 0);
+		sent = mnt_stat(&M, "http_bytes_out") - out0;
+		print_message("s3_part_size=%u: %llu bytes sent\n",
+			      cases[i].mib, (unsigned long long)sent);
+		assert_int_equal(mnt_stat(&M, "http_multipart_uploads"),
+				 cases[i].uploads);
+		assert_int_equal(mnt_stat(&M, "http_parts_uploaded"),
+				 cases[i].sent);
+		assert_int_equal(mnt_stat(&M, "http_parts_copied"),
+				 cases[i].copied);
+		if (cases[i].uploads) {
+			assert_true(sent >= 5u << 20);
+			assert_true(sent < (5u << 20) + 65536);
+		} else {
+			assert_true(sent >= SIZE);
+		}
+		close(fd);
+		assert_int_equal(mnt_stop(&M), 0);
+		assert_on_gateway("psz/", "obj", model, SIZE);
+	}
+	webdav_free(gw);
+	free(model);
+}
+
 /* The journal entries of uploads in progress. */
 static int journal_entries(const char *dir)
 {
@@ -876,6 +936,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_orphan_upload, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_part_size, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_virtual_host, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_https, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_gateway_restart, teardown),
