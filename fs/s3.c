@@ -911,6 +911,14 @@ static void journal_del(struct upload *u)
 	u->jpath[0] = '\0';
 }
 
+/* The host name of a "BOOT_ID HOSTNAME" (this_boot). */
+static const char *host_of(const char *boot)
+{
+	const char *h = strchr(boot, ' ');
+
+	return h ? h + 1 : "";
+}
+
 /* An entry's URL tail and id are what this file writes: percent-encoded
  * segments (no query, no fragment, no dot segment) and an encoded id. */
 static bool journal_sane(const char *tail, const char *id)
@@ -923,10 +931,9 @@ static bool journal_sane(const char *tail, const char *id)
 	for (const char *seg = tail; *seg;) {
 		size_t k = strcspn(seg, "/");
 
-		if (seg[strspn(seg, ok)] != '/' && seg[strspn(seg, ok)] != '\0')
-			return false;
-		if ((k == 1 && seg[0] == '.') ||
-		    (k == 2 && seg[0] == '.' && seg[1] == '.'))
+		/* only encoded characters; not "." or ".." */
+		if (strspn(seg, ok) != k || ((k == 1 || k == 2) &&
+					     strspn(seg, ".") == k))
 			return false;
 		seg += k + (seg[k] == '/');
 	}
@@ -1247,8 +1254,7 @@ int s3_sweep(struct webdav *dav)
 		 * still runs (after a reboot, none does) */
 		if (strncmp(lines[2], dav->base, blen) ||
 		    !journal_sane(lines[2] + blen, lines[3]) ||
-		    strcmp(strchr(b, ' ') ? strchr(b, ' ') : "",
-			   strchr(boot, ' ') ? strchr(boot, ' ') : "") ||
+		    strcmp(host_of(b), host_of(boot)) ||
 		    (!strcmp(b, boot) && kill(pid, 0) == 0 &&
 		     proc_start(pid) == start))
 			continue;
