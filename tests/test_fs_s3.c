@@ -122,6 +122,15 @@ static void assert_on_gateway(const char *prefix, const char *name,
 	webdav_free(dav);
 }
 
+/* PUTs len bytes at data as name, through the gateway handle gw. */
+static void put_object(struct webdav *gw, const char *name, char *data,
+		       size_t len)
+{
+	struct iovec v = { data, len };
+
+	assert_int_equal(webdav_put(gw, name, &v, 1, 0, len, NULL, NULL), 0);
+}
+
 static void fill(char *buf, size_t len, unsigned seed)
 {
 	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -309,12 +318,7 @@ static void test_fs_s3_multipart(void **s)
 	(void)s;
 	need_ceph();
 	fill(model, SIZE, 7);
-	{
-		struct iovec v = { model, SIZE };
-
-		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SIZE, NULL,
-					    NULL), 0);
-	}
+	put_object(gw, "big", model, SIZE);
 	/* the spool on another file system than the unmount's save dir
 	 * (/var/tmp): the save must not depend on copy_file_range */
 	setenv("TMPDIR", "/dev/shm", 1);
@@ -360,12 +364,7 @@ static void test_fs_s3_multipart(void **s)
 	/* changed on the gateway under a dirty page of part 0 */
 	assert_int_equal(pwrite(fd, page, PS, 0), (ssize_t)PS);
 	fill(other, SHORT, 8);
-	{
-		struct iovec v = { other, SHORT };
-
-		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SHORT, NULL,
-					    NULL), 0);
-	}
+	put_object(gw, "big", other, SHORT);
 	assert_int_equal(fsync(fd), -1);
 	assert_int_equal(errno, EIO);
 	assert_int_equal(webdav_uploads(gw), 0);
@@ -422,12 +421,7 @@ static void test_fs_s3_part_size(void **s)
 		int fd;
 
 		fill(model, SIZE, 20 + (unsigned)i);
-		{
-			struct iovec v = { model, SIZE };
-
-			assert_int_equal(webdav_put(gw, "obj", &v, 1, 0, SIZE,
-						    NULL, NULL), 0);
-		}
+		put_object(gw, "obj", model, SIZE);
 		snprintf(opts, sizeof(opts), "frames=256,s3_part_size=%u",
 			 cases[i].mib);
 		start_on(&M, "psz", opts);
@@ -529,7 +523,8 @@ static bool entry_there(const char *dir, const char *name)
  * stay on the gateway.  Its entry in the journal of uploads in progress
  * makes the next mount of the bucket abort it; the entries of a daemon
  * that still runs (here: this process), of another bucket, of another
- * machine, and one whose URL is not an object's are left alone.  The
+ * machine, and those whose URL is not an object's (a fragment, a dot
+ * segment) are left alone.  The
  * object is as it was before the killed write-back. */
 static void test_fs_s3_orphan_upload(void **s)
 {
@@ -543,12 +538,7 @@ static void test_fs_s3_orphan_upload(void **s)
 	need_ceph();
 	gw = gateway("orph/");
 	fill(data, SIZE, 11);
-	{
-		struct iovec v = { data, SIZE };
-
-		assert_int_equal(webdav_put(gw, "big", &v, 1, 0, SIZE, NULL,
-					    NULL), 0);
-	}
+	put_object(gw, "big", data, SIZE);
 	snprintf(dir, sizeof(dir), "%s/framefs/s3-uploads", C.dir);
 	assert_int_equal(journal_entries(dir), 0);
 	start_on(&M, "orph", "frames=8192");
@@ -588,22 +578,28 @@ static void test_fs_s3_orphan_upload(void **s)
 	entry(dir, "host.upload", gone, 1, "another-host", url);
 	snprintf(bad, sizeof(bad), "%s#", url);	/* a DELETE of the object */
 	entry(dir, "bad.upload", gone, 1, NULL, bad);
+	/* another prefix's object, once curl has resolved the dots */
+	snprintf(bad, sizeof(bad), "%s/" BUCKET "/orph/../psz/live",
+		 C.endpoint);
+	entry(dir, "dots.upload", gone, 1, NULL, bad);
 
 	start_on(&M, "orph", "frames=256");
 	assert_int_equal(webdav_uploads(gw), 0);
 	assert_int_equal(mnt_stat(&M, "http_multipart_aborted"), 1);
-	assert_int_equal(journal_entries(dir), 4);
+	assert_int_equal(journal_entries(dir), 5);
 	assert_true(entry_there(dir, "live.upload"));
 	assert_true(entry_there(dir, "bucket.upload"));
 	assert_true(entry_there(dir, "host.upload"));
 	assert_true(entry_there(dir, "bad.upload"));
+	assert_true(entry_there(dir, "dots.upload"));
 	assert_int_equal(mnt_stop(&M), 0);
 	assert_on_gateway("orph/", "big", data, SIZE);
 	{
 		static const char *const names[] = { "live.upload",
-			"bucket.upload", "host.upload", "bad.upload" };
+			"bucket.upload", "host.upload", "bad.upload",
+			"dots.upload" };
 
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < 5; i++) {
 			char path[400];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
