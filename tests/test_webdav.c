@@ -311,8 +311,8 @@ static void test_webdav_range_get(void **state)
 
 	memset(buf, 0, 3 * 4096);
 	webdav_stats(dav, &s0);
-	assert_int_equal(webdav_getv(dav, "range", 1000, v, 3, NULL, NULL, NULL),
-			 N - 1000);
+	assert_int_equal(webdav_getv(dav, "range", 1000, v, 3, NULL, NULL,
+				     NULL), N - 1000);
 	webdav_stats(dav, &s1);
 	assert_int_equal(s1.requests[WEBDAV_GET] - s0.requests[WEBDAV_GET], 1);
 	assert_memory_equal(buf, data + 1000, N - 1000);
@@ -321,6 +321,117 @@ static void test_webdav_range_get(void **state)
 	free(data);
 	free(buf);
 	webdav_free(dav);
+}
+
+/* A server that answers a Range GET with 200 and the whole object, and,
+ * in mode 1, the next GET with the 206 it was asked for (a balancer in
+ * front of two servers, one with ranges): one thread, one request at a
+ * time, on as many connections as the client opens. */
+struct fake {
+	int lfd, mode, gets;
+	const char *body;
+	size_t len;
+	pthread_t t;
+};
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+
+	for (int done = 0; done < 2;) {
+		int cfd = accept(f->lfd, NULL, NULL);
+		char req[4096];
+		size_t got = 0;
+
+		if (cfd < 0)
+			break;
+		for (;;) {
+			char head[256], *end;
+			unsigned long long a = 0, b = 0;
+			ssize_t n = read(cfd, req + got, sizeof(req) - 1 - got);
+			int k;
+
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			req[got] = '\0';
+			if (!(end = strstr(req, "\r\n\r\n")))
+				continue;
+			f->gets++;
+			if (f->mode == 1 && f->gets == 2 &&
+			    sscanf(strstr(req, "Range: bytes=") ?
+				   strstr(req, "Range: bytes=") : "",
+				   "Range: bytes=%llu-%llu", &a, &b) == 2) {
+				if (b >= f->len)
+					b = f->len - 1;
+				k = snprintf(head, sizeof(head),
+					     "HTTP/1.1 206 Partial Content\r\n"
+					     "Content-Range: bytes %llu-%llu/%zu"
+					     "\r\nContent-Length: %llu\r\n\r\n",
+					     a, b, f->len, b - a + 1);
+				(void)!send(cfd, head, (size_t)k,
+					    MSG_NOSIGNAL);
+				(void)!send(cfd, f->body + a, b - a + 1,
+					    MSG_NOSIGNAL);
+			} else {
+				k = snprintf(head, sizeof(head),
+					     "HTTP/1.1 200 OK\r\n"
+					     "Content-Length: %zu\r\n\r\n",
+					     f->len);
+				(void)!send(cfd, head, (size_t)k, MSG_NOSIGNAL);
+				(void)!send(cfd, f->body, f->len, MSG_NOSIGNAL);
+			}
+			got = 0;
+			if (++done == 2)
+				break;
+		}
+		close(cfd);
+	}
+	return NULL;
+}
+
+/* A Range GET answered with 200 (the whole object) is sent again,
+ * dropping the bytes before the offset; if that second try is answered
+ * with the 206 asked for, its bytes start where it says: the data is the
+ * object's from the offset, either way. */
+static void test_webdav_range_ignored(void **state)
+{
+	enum { N = 10000, OFF = 1000, LEN = 4096 };
+	char *body = malloc(N), buf[LEN], url[64];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sa);
+
+	(void)state;
+	pattern(body, N, 5);
+	for (int mode = 0; mode < 2; mode++) {
+		struct fake f = { .mode = mode, .body = body, .len = N };
+		struct webdav *dav;
+
+		f.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = 0;
+		assert_int_equal(bind(f.lfd, (struct sockaddr *)&sa,
+				      sizeof(sa)), 0);
+		assert_int_equal(listen(f.lfd, 4), 0);
+		assert_int_equal(getsockname(f.lfd, (struct sockaddr *)&sa,
+					     &slen), 0);
+		assert_int_equal(pthread_create(&f.t, NULL, fake_main, &f), 0);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/",
+			 ntohs(sa.sin_port));
+		dav = dav_open(url, NULL);
+		memset(buf, 0, sizeof(buf));
+		assert_int_equal(webdav_get(dav, "obj", OFF, LEN, buf, NULL),
+				 LEN);
+		assert_int_equal(f.gets, 2);
+		if (memcmp(buf, body + OFF, LEN))
+			fail_msg("mode %d: not the object's bytes from %d",
+				 mode, OFF);
+		webdav_free(dav);
+		shutdown(f.lfd, SHUT_RDWR);
+		pthread_join(f.t, NULL);
+		close(f.lfd);
+	}
+	free(body);
 }
 
 static void test_webdav_put(void **state)
@@ -1036,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_webdav_stat),
 		cmocka_unit_test(test_webdav_list_1500),
 		cmocka_unit_test(test_webdav_range_get),
+		cmocka_unit_test(test_webdav_range_ignored),
 		cmocka_unit_test(test_webdav_put),
 		cmocka_unit_test(test_webdav_namespace),
 		cmocka_unit_test(test_webdav_if_match),
