@@ -563,7 +563,7 @@ static void test_fs_s3_orphan_upload(void **s)
 	assert_int_equal(waitpid(child, &st, 0), child);
 	close(fd);
 	mnt_stop(&M);
-	assert_int_equal(webdav_uploads(gw), 1);	/* left on the gateway */
+	assert_int_equal(webdav_uploads(gw), 1);	/* on the gateway */
 	assert_int_equal(journal_entries(dir), 1);
 
 	snprintf(url, sizeof(url), "%s/" BUCKET "/orph/live", C.endpoint);
