@@ -63,6 +63,13 @@ static void op_init(void *data, struct fuse_conn_info *conn)
 		fprintf(stderr, "framefs: kernel lacks EXPLICIT_INVAL_DATA; "
 			"mtime changes may drop cached pages\n");
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* O_TRUNC as a SETATTR the kernel sends under the inode lock, not as
+	 * a flag of OPEN: an atomic O_TRUNC open runs beside write(), and the
+	 * kernel's size it sets to 0 after our reply can be raised again by a
+	 * write that landed in the daemon before the cut, leaving a size
+	 * above ours over a page that reads back as zeros.  The daemon still
+	 * handles O_TRUNC in OPEN and CREATE, for kernels that send it. */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->max_readahead = fs->o.readahead_kb * 1024;
 }
 
