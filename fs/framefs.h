@@ -90,8 +90,9 @@ struct inode {
 					 * time, so fsync waits for all */
 	uint64_t reads, frame_hits, frame_misses;	/* atomic */
 	uint64_t ahead_mark, ahead_next;	/* fetch_ahead's last window:
-						 * its middle page and the page
-						 * after it; atomic */
+						 * its mark and the page after
+						 * it; atomic */
+	uint32_t ahead_span;		/* its pages; atomic */
 	struct inode *next_key;		/* itab chains; itab_lock */
 	struct inode *next_id;
 };

@@ -106,8 +106,10 @@
 #define READ_BATCH	256		/* missing pages read in one go: a
 				 * whole 1 MiB READ, one store request
 				 * (one GET on a web server) */
-_Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX,
-	       "one store request per run");
+#define STREAM_MAX	1024		/* pages of a fetch_ahead span of a file
+				 * read in sequence: 4 MiB, one GET */
+_Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX &&
+	       STREAM_MAX <= STORE_IOV_MAX, "one store request per run");
 #define WAIT_SLICE_MS	20
 #define WAIT_STEAL_ROUNDS	2	/* then free a frame yourself (rule 2) */
 #define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
@@ -504,7 +506,7 @@ static bool span_arrived(void *arg, uint64_t bytes)
 static int load_span(struct fs *fs, struct inode *in, uint64_t pgno,
 		     struct frame **fr, int n, char *scratch, bool ahead)
 {
-	struct iovec iov[READ_BATCH];
+	struct iovec iov[STREAM_MAX];
 	struct span sp = { .fs = fs, .fr = fr, .n = n };
 	struct store_progress pr = { .fn = span_arrived, .arg = &sp };
 	size_t ps = fs->page_size;
@@ -551,7 +553,7 @@ static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
 struct ahead {
 	uint64_t pgno;
 	int n, taken;
-	struct frame *fr[READ_BATCH];
+	struct frame *fr[STREAM_MAX];
 };
 
 /* fetch_ahead: after a run of misses pgno..pgno+nmiss-1 that reached the
@@ -580,20 +582,33 @@ struct ahead {
  * (nmiss 0), so a stream read sequentially finds its pages fetched, or
  * being fetched, when it gets there, and only its first READ waits for a
  * store read.  (The middle page, tried first, left the stream waiting on
- * each next window: 459 against 500 MB/s on Apache at readahead=128.) */
+ * each next window: 459 against 500 MB/s on Apache at readahead=128.)
+ *
+ * Each window a mark starts is twice the last, up to STREAM_MAX pages, as
+ * the kernel's readahead window grows; a miss starts again at one window.
+ * A stream is fetched in few long GETs: on Apache, 64 MiB in 1 MiB Range
+ * GETs one after another takes 72 ms, in 4 MiB GETs 54, in one GET 49. */
 static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 		       uint64_t pgno, int nmiss, uint64_t eof,
 		       struct ahead *ah)
 {
-	uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size;
+	uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size, span;
 	uint64_t run_end = pgno + (uint64_t)nmiss, start, mark = 0, p, end;
 
 	if (w > READ_BATCH)
 		w = READ_BATCH;
+	span = w;
+	if (!nmiss) {
+		span = 2 * (uint64_t)__atomic_load_n(&in->ahead_span,
+						     __ATOMIC_RELAXED);
+		if (span > STREAM_MAX)
+			span = STREAM_MAX;
+		span = span < w ? w : span / w * w;
+	}
 	start = (nmiss ? run_end - 1 : pgno) / w * w;
 	if (nmiss && pgno <= start && run_end >= start + w)
 		start += w;		/* the run is its whole window */
-	end = start + w;
+	end = start + span;
 	if (end > eof + 1)
 		end = eof + 1;
 	ah->n = 0;
@@ -621,6 +636,8 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 	if (mark) {
 		__atomic_store_n(&in->ahead_mark, mark, __ATOMIC_RELAXED);
 		__atomic_store_n(&in->ahead_next, end, __ATOMIC_RELAXED);
+		__atomic_store_n(&in->ahead_span, (uint32_t)span,
+				 __ATOMIC_RELAXED);
 	}
 }
 

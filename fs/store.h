@@ -54,8 +54,9 @@ struct store;
 struct store_obj;			/* opaque: one object of a store */
 struct store_dir;			/* opaque: an open directory */
 
-#define STORE_IOV_MAX 256		/* most buffers in a readv/writev: 1 MiB
-				 * of pages, the largest READ */
+#define STORE_IOV_MAX 1024		/* most buffers in a readv/writev: 4 MiB
+				 * of pages, the largest fetch_ahead span
+				 * of a file read in sequence (IOV_MAX) */
 
 /* What a store can do (store_caps). */
 enum {

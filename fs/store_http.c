@@ -70,7 +70,7 @@
  * truncate without a spool is webdav_truncate, conditional on the ETag.
  * fallocate: modes 0 and KEEP_SIZE allocate nothing (there is nothing to
  * allocate over HTTP; mode 0 extends the size); PUNCH_HOLE and ZERO_RANGE
- * write zeros through writev, 4 MiB a request (STORE_CAP_PUNCH: the
+ * write zeros through writev, 16 MiB a request (STORE_CAP_PUNCH: the
  * result reads as POSIX says, only no space is freed).
  *
  * Directories.  opendir snapshots the listing (PROPFIND Depth 1) with "."
@@ -115,6 +115,7 @@
 #define STALE_MS 1000			/* getattr trusts the node this long */
 #define SPOOL_CHUNK (1u << 20)		/* bytes per GET of a spool download */
 #define ZERO_CHUNK 65536		/* bytes per iovec of fallocate's zeros */
+#define ZERO_IOVS 256		/* iovecs per request: 16 MiB */
 #define S3_PART_MIB 8			/* bytes per part of a multipart upload,
 					 * by default (s3_part_size) */
 
@@ -1516,11 +1517,11 @@ static int http_fallocate(struct store *s, struct store_obj *obj, int mode,
 	if ((mode & keep) && end > size)
 		end = size;
 	while (off < end && rc == 0) {
-		struct iovec v[STORE_IOV_MAX];
+		struct iovec v[ZERO_IOVS];
 		uint64_t done = 0;
 		int k = 0;
 
-		for (; k < STORE_IOV_MAX && off + done < end; k++) {
+		for (; k < ZERO_IOVS && off + done < end; k++) {
 			uint64_t l = end - off - done;
 
 			v[k].iov_base = (void *)zeros;

@@ -1009,6 +1009,16 @@ static void test_fs_readahead(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* The length of the window a mark starts, after one of span pages:
+ * twice as long, at most 4 MiB, a whole number of fetch_ahead windows. */
+static unsigned grow_span(unsigned span, unsigned window)
+{
+	span *= 2;
+	if (span > 1024)
+		span = 1024;
+	return span < window ? window : span / window * window;
+}
+
 /* The pages of the window start.. that fetch_ahead takes (the ones not
  * resident), as fetch_case's model; the mark and the next window's start
  * move when it takes any.  p is the page of the READ. */
@@ -1037,7 +1047,8 @@ static unsigned fetch_window(bool *resident, unsigned npg, unsigned start,
  * pages before the miss too) that are not resident, in one store read
  * after the reply; the pages come back right and later READs of them are
  * frame hits; a READ of a window's mark (its first page taken after the
- * miss) starts the next window.  0 and 4 (one page) read nothing more.
+ * miss) starts the next window, twice as long as the last (a miss starts
+ * again at one window).  0 and 4 (one page) read nothing more.
  * readahead=0, so each pread is one READ of one page; the resident pages
  * are followed here the way the rules say. */
 static void fetch_case(unsigned fa_kb)
@@ -1045,7 +1056,7 @@ static void fetch_case(unsigned fa_kb)
 	enum { NPG = 64 };
 	static const unsigned order[] = { 40, 32 };
 	unsigned window = fa_kb / 4 > 1 ? fa_kb / 4 : 1, misses = 0, ahead = 0;
-	unsigned hits = 0, mark = 0, next = 0, windows = 0;
+	unsigned hits = 0, mark = 0, next = 0, windows = 0, span = window;
 	bool resident[NPG] = { false }, seen[NPG] = { false };
 	uint64_t a0, m0, h0, r0;
 	unsigned char page[PS];
@@ -1082,14 +1093,18 @@ static void fetch_case(unsigned fa_kb)
 		if (resident[p]) {
 			hits++;
 			/* the window's mark starts the next window */
-			if (window > 1 && p == mark && next > p && next < NPG)
-				took = fetch_window(resident, NPG, next, window,
+			if (window > 1 && p == mark && next > p &&
+			    next < NPG) {
+				span = grow_span(span, window);
+				took = fetch_window(resident, NPG, next, span,
 						   p, &mark, &next);
-			else
+			} else {
 				took = 0;
+			}
 		} else {
 			misses++;
 			resident[p] = true;
+			span = window;
 			took = window > 1 ? fetch_window(resident, NPG,
 							p / window * window,
 							window, p, &mark,
@@ -1146,6 +1161,60 @@ static void fetch_stream_case(unsigned fa_kb)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* A long stream, one page at a time: after the miss's window, each window
+ * a mark starts is twice the last, up to 4 MiB, so a file read in
+ * sequence takes few store reads (with fetch_ahead=64 on 3,000 pages,
+ * windows of 16, 32, ..., 1,024 pages: 9 reads where 16-page windows
+ * would take 189).  Each page comes back right. */
+static void fetch_grow_case(unsigned fa_kb)
+{
+	enum { NPG = 3000 };
+	unsigned w = fa_kb / 4, span = w, next = w, windows = 1;
+	unsigned char page[PS];
+	uint64_t a0, m0, r0;
+	char opts[96];
+	int fd;
+
+	while (next < NPG) {
+		span = grow_span(span, w);
+		next += span;
+		windows++;
+	}
+	snprintf(opts, sizeof(opts), "frames=4096,readahead=0,fetch_ahead=%u",
+		 fa_kb);
+	start(opts);
+	fd = open(mpath(&M, "gr"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (unsigned p = 0; p < NPG; p++) {
+		memset(page, 'a' + p % 26, PS);
+		memcpy(page, &p, sizeof(p));
+		assert_int_equal(pwrite(fd, page, PS, (off_t)p * PS), PS);
+	}
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	a0 = mnt_stat(&M, "frames_fetched_ahead");
+	m0 = mnt_stat(&M, "frame_misses");
+	r0 = mnt_stat(&M, "store_reads");
+	for (unsigned p = 0; p < NPG; p++) {
+		unsigned got;
+
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (got != p || page[PS - 1] != 'a' + p % 26)
+			fail_msg("fetch_ahead=%u: page %u read back as page %u",
+				 fa_kb, p, got);
+	}
+	print_message("fetch_ahead=%-4u a stream of %u pages: %llu store "
+		      "reads\n", fa_kb, (unsigned)NPG,
+		      (unsigned long long)(mnt_stat(&M, "store_reads") - r0));
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, 1);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead") - a0, NPG - 1);
+	/* the miss, and one per window */
+	assert_int_equal(mnt_stat(&M, "store_reads") - r0, 1 + windows);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 static void test_fs_fetch_ahead(void **s)
 {
 	(void)s;
@@ -1157,6 +1226,8 @@ static void test_fs_fetch_ahead(void **s)
 	fetch_stream_case(0);
 	fetch_stream_case(64);
 	fetch_stream_case(1024);
+	fetch_grow_case(64);
+	fetch_grow_case(1024);
 }
 
 /* fetch_ahead takes free frames only, never the few the evictor keeps
