@@ -95,6 +95,8 @@ struct req {
 	uint64_t dn_skip;		/* cursor: still to drop */
 	uint64_t dn_max;		/* bytes to keep at most */
 	uint64_t dn_got;		/* bytes kept */
+	int dn_i;			/* SINK_IOV cursor at dn_got: iovec */
+	size_t dn_off;			/* index and offset in it */
 	bool dn_full;			/* stopped on purpose at dn_max */
 	webdav_arrived_fn *arrived;	/* SINK_IOV: told of final bytes */
 	void *arrived_arg;

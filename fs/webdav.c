@@ -203,17 +203,18 @@ static size_t write_cb(char *in, size_t size, size_t nmemb, void *arg)
 			k = (size_t)(r->dn_max - r->dn_got);
 		switch (r->sink) {
 		case SINK_IOV: {
-			uint64_t at = r->dn_got;
-			int i = 0;
+			/* the cursor, not a walk from the first iovec: a
+			 * 4 MiB GET fills 1024 of them */
+			const struct iovec *v = &r->dn_iov[r->dn_i];
 
-			while (at >= r->dn_iov[i].iov_len) {
-				at -= r->dn_iov[i].iov_len;
-				i++;
+			while (r->dn_off >= v->iov_len) {
+				r->dn_off -= v->iov_len;
+				v = &r->dn_iov[++r->dn_i];
 			}
-			if (k > r->dn_iov[i].iov_len - at)
-				k = r->dn_iov[i].iov_len - (size_t)at;
-			memcpy((char *)r->dn_iov[i].iov_base + at, in + used,
-			       k);
+			if (k > v->iov_len - r->dn_off)
+				k = v->iov_len - r->dn_off;
+			memcpy((char *)v->iov_base + r->dn_off, in + used, k);
+			r->dn_off += k;
 			break;
 		}
 		case SINK_FILE:
@@ -579,6 +580,8 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		if (r->up_file)
 			rewind(r->up_file);
 		r->dn_got = 0;
+		r->dn_i = 0;
+		r->dn_off = 0;
 		r->dn_skip = r->skip;
 		r->dn_full = false;
 		r->trusted = -1;
