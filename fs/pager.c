@@ -636,9 +636,10 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 	if (mark) {
 		__atomic_store_n(&in->ahead_mark, mark, __ATOMIC_RELAXED);
 		__atomic_store_n(&in->ahead_next, end, __ATOMIC_RELAXED);
+	}
+	if (mark || nmiss)	/* a miss starts again at one window */
 		__atomic_store_n(&in->ahead_span, (uint32_t)span,
 				 __ATOMIC_RELAXED);
-	}
 }
 
 /* Reads the frames of ah (after the reply) and unpins them; a failed
@@ -932,9 +933,10 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	if (rc < 0)
 		return rc;
 	/* All three steps hold trunc_lock for writing, so no write() lands
-	 * between cutting the size and dropping the frames (an O_TRUNC open
-	 * reaches us without the kernel's inode lock), and no write-back
-	 * runs.  Nothing here waits for an eviction: cache_drop_file dooms
+	 * between cutting the size and dropping the frames (a CREATE with
+	 * O_TRUNC that finds the file, or an OPEN with it from a kernel
+	 * that sends one, reaches us without the kernel's inode lock), and
+	 * no write-back runs.  Nothing here waits for an eviction: cache_drop_file dooms
 	 * evicting frames instead. */
 	pthread_rwlock_wrlock(&in->trunc_lock);
 	/* Step 1: the size, then the store.  In that order: a read that
