@@ -1009,6 +1009,25 @@ static void test_fs_readahead(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* A file of npg pages through the mount, each page holding its number
+ * and then a letter, written back and its frames dropped: the next reads
+ * miss.  Returns it open for reading and writing. */
+static int tagged_file(const char *name, unsigned npg)
+{
+	unsigned char page[PS];
+	int fd = open(mpath(&M, name), O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	for (unsigned p = 0; p < npg; p++) {
+		memset(page, 'a' + p % 26, PS);
+		memcpy(page, &p, sizeof(p));
+		assert_int_equal(pwrite(fd, page, PS, (off_t)p * PS), PS);
+	}
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	return fd;
+}
+
 /* The length of the window a mark starts, after one of span pages:
  * twice as long, at most 4 MiB, a whole number of fetch_ahead windows. */
 static unsigned grow_span(unsigned span, unsigned window)
@@ -1066,15 +1085,7 @@ static void fetch_case(unsigned fa_kb)
 	snprintf(opts, sizeof(opts), "frames=256,readahead=0,fetch_ahead=%u",
 		 fa_kb);
 	start(opts);
-	fd = open(mpath(&M, "fa"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	for (unsigned p = 0; p < NPG; p++) {
-		memset(page, 'a' + p % 26, PS);
-		memcpy(page, &p, sizeof(p));
-		assert_int_equal(pwrite(fd, page, PS, (off_t)p * PS), PS);
-	}
-	assert_int_equal(fsync(fd), 0);
-	assert_int_equal(mnt_control(&M, "drop"), 0);
+	fd = tagged_file("fa", NPG);
 	a0 = mnt_stat(&M, "frames_fetched_ahead");
 	m0 = mnt_stat(&M, "frame_misses");
 	h0 = mnt_stat(&M, "frame_hits");
@@ -1183,15 +1194,7 @@ static void fetch_grow_case(unsigned fa_kb)
 	snprintf(opts, sizeof(opts), "frames=4096,readahead=0,fetch_ahead=%u",
 		 fa_kb);
 	start(opts);
-	fd = open(mpath(&M, "gr"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	for (unsigned p = 0; p < NPG; p++) {
-		memset(page, 'a' + p % 26, PS);
-		memcpy(page, &p, sizeof(p));
-		assert_int_equal(pwrite(fd, page, PS, (off_t)p * PS), PS);
-	}
-	assert_int_equal(fsync(fd), 0);
-	assert_int_equal(mnt_control(&M, "drop"), 0);
+	fd = tagged_file("gr", NPG);
 	a0 = mnt_stat(&M, "frames_fetched_ahead");
 	m0 = mnt_stat(&M, "frame_misses");
 	r0 = mnt_stat(&M, "store_reads");
