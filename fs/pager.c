@@ -936,8 +936,8 @@ int pager_truncate(struct fs *fs, struct inode *in, uint64_t size)
 	 * between cutting the size and dropping the frames (a CREATE with
 	 * O_TRUNC that finds the file, or an OPEN with it from a kernel
 	 * that sends one, reaches us without the kernel's inode lock), and
-	 * no write-back runs.  Nothing here waits for an eviction: cache_drop_file dooms
-	 * evicting frames instead. */
+	 * no write-back runs.  Nothing here waits for an eviction:
+	 * cache_drop_file dooms evicting frames instead. */
 	pthread_rwlock_wrlock(&in->trunc_lock);
 	/* Step 1: the size, then the store.  In that order: a read that
 	 * loads from the cut store and then checks the size (pager_read)

@@ -116,7 +116,7 @@
 #define SPOOL_CHUNK (1u << 20)		/* bytes per GET of a spool download */
 #define ZERO_CHUNK 65536		/* bytes per iovec of fallocate's zeros */
 #define ZERO_IOVS 256		/* iovecs per request: 16 MiB */
-#define S3_PART_MIB 8			/* bytes per part of a multipart upload,
+#define S3_PART_MIB 8			/* MiB per part of a multipart upload,
 					 * by default (s3_part_size) */
 
 struct store_obj {
