@@ -123,6 +123,9 @@ struct fs_opts {
 	bool s3_virtual;		/* s3_addressing=virtual */
 	uint32_t s3_part_mib;		/* s3_part_size=MIB, or 0: 8 */
 	uint32_t http_retries;		/* tries after a failed first */
+	bool readonly;			/* -o ro (the last of ro and rw): no
+					 * request that writes, the probe's
+					 * included */
 };
 
 /* fs counters, all atomic, monotonic; names are the .framefs/stats names */

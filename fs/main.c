@@ -57,6 +57,7 @@ struct cmdline {
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
 	bool allow_other, default_permissions;
+	bool readonly;		/* ro given after any rw */
 	char *fuse_opts;	/* libfuse's -o options passed on, joined */
 };
 
@@ -184,7 +185,9 @@ static void usage(FILE *out)
 "  default_permissions         the kernel checks each caller against the\n"
 "                              modes and owners of the backing files\n"
 "  auto_unmount                unmount when the daemon dies\n"
-"  ro, rw, nosuid, suid, nodev, dev, noexec, exec   mount flags\n"
+"  ro, rw, nosuid, suid, nodev, dev, noexec, exec   mount flags (ro on\n"
+"                              a URL: no request that writes, the\n"
+"                              probe's included)\n"
 "  fsname=NAME, subtype=NAME   what /proc/mounts shows\n"
 "  clone_fd                    one /dev/fuse descriptor per worker\n"
 "  debug                       the same as -d\n"
@@ -311,6 +314,8 @@ static void cmdline_opt(struct cmdline *cl, char *item)
 			cl->allow_other = true;
 		if (!strcmp(f, "default_permissions"))
 			cl->default_permissions = true;
+		if (!strcmp(f, "ro") || !strcmp(f, "rw"))
+			cl->readonly = f[1] == 'o';
 		if (eq)
 			*eq = '=';
 		if (fuse_opt_add_opt_escaped(&cl->fuse_opts, item) < 0)
@@ -790,6 +795,7 @@ static int open_url(struct fs *fs, const char *url)
 	wo.retries = fs->o.http_retries;
 	wo.netrc = fs->o.netrc;
 	wo.cacert = fs->o.cacert;
+	wo.readonly = fs->o.readonly;
 	wo.log = http_log;
 	fs->backing = strdup(url);
 	if (!fs->backing) {
@@ -1066,6 +1072,7 @@ int main(int argc, char *argv[])
 	cmdline_parse(argc, argv, &cl);
 	opts_check(&cl, &fs.o);
 	fs.o.clone_fd = cl.clone_fd;
+	fs.o.readonly = cl.readonly;
 	if (is_url(cl.backing)) {
 		/* The mountpoint first: no request for a mount that
 		 * cannot be made. */

@@ -1359,12 +1359,14 @@ int s3_probe(struct webdav *dav, struct webdav_caps *caps)
 	STORE(&dav->partial_put, 0);
 	rc = list_prefix(dav, &l, 1);
 	if (rc == 0) {
-		probe_writes(dav, &c);
+		if (!dav->o.readonly)	/* a read-only mount writes nothing */
+			probe_writes(dav, &c);
 		snprintf(c.server, sizeof(c.server), "S3");
 		dav_say(dav, "probe: S3 bucket %s%s%s, %s, %s, partial PUT "
 			"no (objects are written whole)", dav->bucket,
 			*dav->key_prefix ? ", prefix " : "", dav->key_prefix,
-			c.writable ? "writable" : "not writable",
+			c.writable ? "writable" :
+			dav->o.readonly ? "mounted read-only" : "not writable",
 			if_match_name[LOAD(&dav->s3_if_match)]);
 		dav->caps = c;
 		if (caps)

@@ -1889,6 +1889,9 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 			 rc == -EIO ? why : "", rc == -EIO && why[0] ? ")" : "");
 		goto out_dav;
 	}
+	/* Uploads a killed daemon left are ended by a writable mount only
+	 * (a read-only one writes nothing: its probe did not try, so
+	 * writable is false). */
 	if (h->caps.writable)
 		webdav_sweep(h->dav);
 	h->base.ops = &http_ops;

@@ -81,6 +81,9 @@ struct webdav_opts {
 	uint32_t s3_part_mib;		/* MiB per part of a multipart upload
 					 * (store_http), 0: 8 */
 	bool no_env_credentials;	/* ignore FRAMEFS_HTTP_USER/_PASSWORD */
+	bool readonly;			/* a read-only mount: webdav_probe
+					 * writes no scratch object (caps say
+					 * not writable) */
 	/* Optional: one line per notable event (a retry, a 412, a probe
 	 * result), no trailing newline.  Called from any thread. */
 	void (*log)(void *arg, const char *line);
@@ -93,7 +96,8 @@ struct webdav_caps {
 				 * none (plain HTTP) */
 	bool plain;		/* no WebDAV: read-only, stat by HEAD, no
 				 * listing */
-	bool writable;		/* a scratch object could be PUT */
+	bool writable;		/* a scratch object could be PUT (not
+				 * tried for a read-only mount) */
 	bool partial_put;	/* PUT with Content-Range writes in place
 				 * (verified by reading back) */
 	bool ranges;		/* DAV: a Range GET of the scratch object

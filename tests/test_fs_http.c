@@ -353,6 +353,64 @@ static void test_fs_http_nginx_readonly(void **s)
 	free(buf);
 }
 
+/* The request counters of .framefs/stats for the methods that write. */
+static const char *const write_methods[] = {
+	"http_requests_put", "http_requests_delete", "http_requests_mkcol",
+	"http_requests_move", "http_requests_copy", "http_requests_post",
+};
+
+/* -o ro on a writable collection: the mount makes no request that
+ * writes, the probe's scratch object included (the served directory's
+ * mtime stays as it was), and writes are refused (EROFS).  With "ro,rw"
+ * the last one counts: a writable mount, whose probe writes. */
+static void test_fs_http_apache_ro(void **s)
+{
+	enum { N = 8 };
+	char *buf = malloc(N * PS), *back = malloc(N * PS);
+	struct stat before, after;
+	struct timespec tv[2];
+	int fd;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	fill(buf, N * PS, 3);
+	put_server("data", buf, N * PS, 5);
+	clock_gettime(CLOCK_REALTIME, &tv[0]);
+	tv[0].tv_sec -= 10;
+	tv[1] = tv[0];
+	assert_int_equal(utimensat(AT_FDCWD, H.root, tv, 0), 0);
+	assert_int_equal(stat(H.root, &before), 0);
+	start("frames=64,ro");
+	fd = open(mpath(&M, "data"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, back, N * PS, 0), (ssize_t)(N * PS));
+	assert_memory_equal(back, buf, N * PS);
+	close(fd);
+	assert_int_equal(open(mpath(&M, "data"), O_WRONLY), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(mkdir(mpath(&M, "d"), 0755), -1);
+	assert_int_equal(errno, EROFS);
+	assert_true(mnt_stat(&M, "http_requests_get") >= 1);
+	for (size_t i = 0; i < sizeof(write_methods) / sizeof(*write_methods);
+	     i++)
+		if (mnt_stat(&M, write_methods[i]) != 0)
+			fail_msg("-o ro: %s is %llu", write_methods[i],
+				 (unsigned long long)mnt_stat(&M,
+							write_methods[i]));
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(stat(H.root, &after), 0);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+
+	start("frames=64,ro,rw");
+	assert_true(mnt_stat(&M, "http_requests_put") >= 1);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(stat(H.root, &after), 0);
+	assert_true(after.st_mtim.tv_sec > before.st_mtim.tv_sec);
+	free(back);
+	free(buf);
+}
+
 /* ---- consistency ----------------------------------------------------- */
 
 /* Close-to-open: a file changed on the server is seen whole at the next
@@ -873,6 +931,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		CASE(test_fs_http_apache_basics),
 		CASE(test_fs_http_nginx_readonly),
+		CASE(test_fs_http_apache_ro),
 		CASE(test_fs_http_close_to_open),
 		CASE(test_fs_http_changed_under_dirty),
 		CASE(test_fs_http_server_restart),

@@ -521,7 +521,8 @@ static bool entry_there(const char *dir, const char *name)
 
 /* A daemon killed during a multipart upload cannot abort it: the parts
  * stay on the gateway.  Its entry in the journal of uploads in progress
- * makes the next mount of the bucket abort it; the entries of a daemon
+ * makes the next writable mount of the bucket abort it (a read-only
+ * one writes nothing); the entries of a daemon
  * that still runs (here: this process), of another bucket, of another
  * machine, and those whose URL is not an object's (a fragment, a dot
  * segment) are left alone.  The
@@ -582,6 +583,17 @@ static void test_fs_s3_orphan_upload(void **s)
 	snprintf(bad, sizeof(bad), "%s/" BUCKET "/orph/../psz/live",
 		 C.endpoint);
 	entry(dir, "dots.upload", gone, 1, NULL, bad);
+
+	/* A read-only mount ends none: it writes nothing, not even the
+	 * probe's scratch object. */
+	start_on(&M, "orph", "frames=256,ro");
+	assert_int_equal(mnt_stat(&M, "http_multipart_aborted"), 0);
+	assert_int_equal(mnt_stat(&M, "http_requests_put"), 0);
+	assert_int_equal(mnt_stat(&M, "http_requests_delete"), 0);
+	assert_int_equal(mnt_stat(&M, "http_requests_post"), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_int_equal(webdav_uploads(gw), 1);
+	assert_int_equal(journal_entries(dir), 6);
 
 	start_on(&M, "orph", "frames=256");
 	assert_int_equal(webdav_uploads(gw), 0);
