@@ -9,7 +9,8 @@
  *
  * Lock order (outer first): fs->ctl_cmd_lock, inode->trunc_lock,
  * inode->flush_lock,
- * fs->itab_lock, cache->lock (inside cache/), fs->wait_lock, fs->trace_lock.
+ * fs->itab_lock, fs->choose_lock, cache->lock (inside cache/), fs->wait_lock,
+ * fs->trace_lock.
  * Two leaves, under which nothing else is taken: fs->infl_lock and
  * fs->ctl_lock.  The store's own locks (store_dir.c's io_lock, the hdd
  * model's arm) are taken only inside store calls, which take no lock of
@@ -197,6 +198,8 @@ struct fs {
 	bool threads_started;
 
 	/* Requests in flight and invalidations owed (pager.c). */
+	pthread_mutex_t choose_lock;	/* evict_one: a victim chosen and
+					 * recorded (victim_add) as one step */
 	pthread_mutex_t infl_lock;
 	struct inflight *infl;		/* ninfl slots; infl_lock */
 	uint32_t ninfl;

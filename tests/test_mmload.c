@@ -794,12 +794,6 @@ static void test_mmload_fifo_loop_exact(void **state)
 	int fd;
 
 	NEED_FUSE();
-#ifdef __SANITIZE_THREAD__
-	print_message("SKIP: under TSan one run in about 100 is a fault off "
-		      "(cause not found); the plain and ASan builds check "
-		      "the count\n");
-	skip();
-#endif
 	assert_int_equal(mnt_start(m, "frames=64,readahead=0,policy=fifo"), 0);
 	snprintf(arg, sizeof(arg), "%s", mpath(m, "loop.dat"));
 	fd = open(arg, O_RDWR | O_CREAT | O_TRUNC, 0644);
