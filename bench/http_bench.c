@@ -37,11 +37,12 @@
  *           but on the server (framefs: frames dropped; davfs2 and rclone:
  *           a fresh mount on an empty cache dir), open() timed apart
  *           (davfs2 downloads the whole file in open()); framefs with
- *           fetch_ahead=0 (one GET per fault) and 1024.  "warm": munmap,
- *           the client's kernel copy dropped, the same N pages again: the
- *           data is in the daemon's cache (frames, davfs2's and rclone
- *           full's cache files; rclone with --vfs-cache-mode off has none
- *           and fetches again).  µs per load, each load timed.
+ *           fetch_ahead=0 (one GET per fault), 1024 and 4096.  "warm":
+ *           munmap, the client's kernel copy dropped, the same N pages
+ *           again: the data is in the daemon's cache (frames, davfs2's
+ *           and rclone full's cache files; rclone with --vfs-cache-mode
+ *           off has none and fetches again).  µs per load, each load
+ *           timed.
  *  4 hit    the same pread of part 1 on pages already in frames, the
  *           client's kernel copy dropped (fs_bench's "frame hit" case):
  *           the frame-hit path of the http store against the directory
@@ -146,11 +147,12 @@ static const struct {
 
 /* Part 3's targets. */
 enum mm {
-	MM_FF, MM_FF_FA, MM_FF_DIR, MM_DAVFS, MM_RCLONE_OFF, MM_RCLONE_FULL,
-	NMM
+	MM_FF, MM_FF_FA, MM_FF_FA4, MM_FF_DIR, MM_DAVFS, MM_RCLONE_OFF,
+	MM_RCLONE_FULL, NMM
 };
 static const char *const mm_name[NMM] = {
-	"framefs, Apache", "framefs, Apache, fa=1024", "framefs, dir store",
+	"framefs, Apache", "framefs, Apache, fa=1024",
+	"framefs, Apache, fa=4096", "framefs, dir store",
 	"davfs2, Apache", "rclone, cache off", "rclone, cache full"
 };
 
@@ -1058,6 +1060,7 @@ static void part_mmap(struct bench *b)
 	shuffle(b, 1000);
 	ff_mount(b, FR_DAV, FR_DAV, 0, 0);
 	ff_mount(b, FR_NGX, FR_DAV, 0, 1024);	/* a free slot: fa=1024 */
+	ff_mount(b, NFR, FR_DAV, 0, 4096);	/* another: fa=4096 */
 	ff_mount(b, FR_DIR, FR_DIR, 0, 0);
 	for (int t = 0; t < NMM; t++) {
 		struct mm_res *r = &b->mm[t];
@@ -1067,9 +1070,10 @@ static void part_mmap(struct bench *b)
 		switch (t) {
 		case MM_FF:
 		case MM_FF_FA:
+		case MM_FF_FA4:
 		case MM_FF_DIR: {
 			int slot = t == MM_FF ? FR_DAV : t == MM_FF_FA ? FR_NGX
-							      : FR_DIR;
+				 : t == MM_FF_FA4 ? NFR : FR_DIR;
 
 			ff_cold(b, slot);
 			mm_run(b, mpath(&b->ff[slot], "r.dat"), r, mm_name[t]);
@@ -1238,9 +1242,12 @@ static void print_report(struct bench *b)
 	printf("  seq Apache, ra=1024, warm frames / curl: %.2f (no GET: the "
 	       "most a cold read can reach here)\n",
 	       seq[SQ_FF_DAV_WARM] / seq[SQ_CURL_DAV]);
-	for (int k = 0; k < 2 * (NMM - MM_DAVFS); k++) {
+	for (int k = 0; k < 3 * (NMM - MM_DAVFS); k++) {
+		static const int mine[3] = { MM_FF, MM_FF_FA, MM_FF_FA4 };
+		static const char *const fa[3] = { "", ", fa=1024",
+						   ", fa=4096" };
 		int t = MM_DAVFS + k % (NMM - MM_DAVFS);
-		int me = k < NMM - MM_DAVFS ? MM_FF : MM_FF_FA;
+		int me = mine[k / (NMM - MM_DAVFS)];
 		struct mm_res *f = &b->mm[me], *o = &b->mm[t];
 
 		if (o->skipped) {
@@ -1249,7 +1256,7 @@ static void print_report(struct bench *b)
 		}
 		printf("  mmap%s vs %-18s cold: %s (%.2f s vs %.2f s, open "
 		       "included); warm: %s (%.1f vs %.1f us/load)\n",
-		       me == MM_FF_FA ? ", fa=1024" : "", mm_name[t],
+		       fa[k / (NMM - MM_DAVFS)], mm_name[t],
 		       f->cold_total_ms < o->cold_total_ms ?
 		       "faster" : "slower", f->cold_total_ms / 1e3,
 		       o->cold_total_ms / 1e3,

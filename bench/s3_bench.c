@@ -21,8 +21,8 @@
  *  3 mmap   mmap(MAP_SHARED), MADV_RANDOM, one load from each of N
  *           distinct random pages, cold (framefs: a fresh mount; s3fs: a
  *           fresh mount, no cache dir), open() included; framefs at
- *           fetch_ahead=0 and 1024, s3fs as Debian ships it (no use_cache:
- *           ranged GETs from the gateway).
+ *           fetch_ahead=0, 1024 and 4096, s3fs as Debian ships it (no
+ *           use_cache: ranged GETs from the gateway).
  *
  * Rounds: parts 1 and 2 run --reps times, the order of the targets
  * rotating; medians.  Every page read or loaded is checked against its
@@ -70,9 +70,10 @@ static const char *const sq_name[NSQ] = {
 	"libcurl GET of the object", "framefs, readahead=1024",
 	"framefs, readahead=128, fetch_ahead=1024"
 };
-enum { MM_FF, MM_FF_FA, MM_S3FS, NMM };
+enum { MM_FF, MM_FF_FA, MM_FF_FA4, MM_S3FS, NMM };
 static const char *const mm_name[NMM] = {
-	"framefs", "framefs, fetch_ahead=1024", "s3fs"
+	"framefs", "framefs, fetch_ahead=1024", "framefs, fetch_ahead=4096",
+	"s3fs"
 };
 
 struct bench {
@@ -535,6 +536,9 @@ static void part_mmap(struct bench *b)
 	ff_stop(b);
 	ff_start(b, 0, 1024);
 	mm_run(b, MM_FF_FA, mpath(&b->m, "r.dat"));
+	ff_stop(b);
+	ff_start(b, 0, 4096);
+	mm_run(b, MM_FF_FA4, mpath(&b->m, "r.dat"));
 	ff_stop(b);
 	if (s3fs_start(b) != 0) {
 		b->mm_skip[MM_S3FS] = true;

@@ -127,7 +127,7 @@ static void usage(FILE *out)
 "                         takes is safe at every value, even one smaller\n"
 "                         than a READ (up to 1 MiB); readahead is held to\n"
 "                         half the pool.\n"
-"  fetch_ahead=KB         the daemon's own reading ahead, 0..1024, in 4 KB\n"
+"  fetch_ahead=KB         the daemon's own reading ahead, 0..4096, in 4 KB\n"
 "                         steps (default 0: a frame miss reads the missing\n"
 "                         pages of its READ and no more).  Above 0, a miss\n"
 "                         also fetches the rest of its window (the KB that\n"
@@ -489,7 +489,7 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 					    1 << 20);
 	if (r->fetch_ahead) {
 		o->fetch_ahead_kb = parse_u32("fetch_ahead", r->fetch_ahead, 0,
-					      1024);
+					      4096);
 		if (o->fetch_ahead_kb % 4)
 			opt_fail("fetch_ahead", r->fetch_ahead,
 				 "not a multiple of 4 (KB of 4 KiB pages)");

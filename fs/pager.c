@@ -108,8 +108,9 @@
 #define READ_BATCH	256		/* missing pages read in one go: a
 				 * whole 1 MiB READ, one store request
 				 * (one GET on a web server) */
-#define STREAM_MAX	1024		/* pages of a fetch_ahead span of a file
-				 * read in sequence: 4 MiB, one GET */
+#define STREAM_MAX	1024		/* pages of a fetch_ahead window at most
+				 * (fetch_ahead=4096), and of a span of a
+				 * file read in sequence: 4 MiB, one GET */
 _Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX &&
 	       STREAM_MAX <= STORE_IOV_MAX, "one store request per run");
 #define WAIT_SLICE_MS	20
@@ -597,8 +598,8 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 	uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size, span;
 	uint64_t run_end = pgno + (uint64_t)nmiss, start, mark = 0, p, end;
 
-	if (w > READ_BATCH)
-		w = READ_BATCH;
+	if (w > STREAM_MAX)
+		w = STREAM_MAX;
 	span = w;
 	if (!nmiss) {
 		span = 2 * (uint64_t)__atomic_load_n(&in->ahead_span,

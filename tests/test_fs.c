@@ -1226,11 +1226,14 @@ static void test_fs_fetch_ahead(void **s)
 	fetch_case(4);
 	fetch_case(64);
 	fetch_case(1024);
+	fetch_case(4096);
 	fetch_stream_case(0);
 	fetch_stream_case(64);
 	fetch_stream_case(1024);
+	fetch_stream_case(4096);
 	fetch_grow_case(64);
 	fetch_grow_case(1024);
+	fetch_grow_case(4096);
 }
 
 /* fetch_ahead takes free frames only, never the few the evictor keeps

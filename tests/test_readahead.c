@@ -6,8 +6,9 @@
  * For every policy a mount can run, at readahead=32, 128 and the largest
  * value framefs takes (1048576 KB), on 64 frames, and on the smallest pool
  * the mount accepts (40 frames, less than one 1 MiB READ); three of the
- * four with the daemon's own fetch_ahead (256 KB and 1024 KB, more than
- * the pool: it takes only free frames, and reads after its reply):
+ * four with the daemon's own fetch_ahead (256, 1024 and 4096 KB, the
+ * largest, all more than the pool: it takes only free frames, and reads
+ * after its reply):
  *   - parallel sequential reads: four processes read one 2,000,000-byte
  *     file with different read sizes; every byte is compared, no read may
  *     come back short, and the file's size must not change;
@@ -61,7 +62,7 @@ static const struct {
 	unsigned frames, readahead_kb, fetch_ahead_kb;
 } configs[] = {
 	{ 64, 32, 1024 }, { 64, 128, 0 }, { 64, 1048576, 256 },
-	{ 40, 1048576, 1024 },
+	{ 40, 1048576, 4096 },
 };
 static unsigned cur_fa;		/* the running configuration's fetch_ahead */
 
