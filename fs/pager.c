@@ -312,7 +312,9 @@ static void pay_owed(struct fs *fs)
 }
 
 /* Frees one clean frame with its invalidation owed (rule 2).  Returns 0 if
- * a frame was freed, else the error of the attempt. */
+ * a frame was freed, else the error of the attempt.  Its victim is not
+ * ordered by rule 6 (a steal bends inclusion anyway, and is counted:
+ * frame_steals). */
 static int steal_frame(struct fs *fs)
 {
 	struct frame *fr;
@@ -574,10 +576,12 @@ struct ahead {
  * (a quarter of a 64 MiB file loaded at random: 190 GETs, about three per
  * window).  A page is taken only if it is not resident or loading and the
  * pool has more free frames than the evictor's mark (never a frame anyone
- * waits for, so never an eviction for a page nobody asked for), in
- * ascending order and never waiting; the frames are left LOADING in ah,
- * to be read after the reply, in one store read from the first page taken
- * to the last.
+ * waits for, so never an eviction for a page nobody asked for), never
+ * waiting, the pages after the READ first and then, if frames are left,
+ * those before it (so that a pool with few free frames spends them where
+ * the reader goes); the frames are left LOADING in ah, to be read after
+ * the reply, in one store read from the lowest page taken to the
+ * highest.
  *
  * The first page taken after the run is the window's mark, as the
  * kernel's PG_readahead marks the page whose access starts the next
@@ -597,6 +601,8 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 {
 	uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size, span;
 	uint64_t run_end = pgno + (uint64_t)nmiss, start, mark = 0, p, end;
+	uint64_t lo, hi;
+	bool full = false;
 
 	if (w > STREAM_MAX)
 		w = STREAM_MAX;
@@ -616,26 +622,44 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 		end = eof + 1;
 	ah->n = 0;
 	ah->taken = 0;
-	for (p = start; p < end; p++) {
-		struct frame *f = NULL;
-		int rc = 0;
+	/* ah->fr[p - start] for page p while taking, then moved down */
+	memset(ah->fr, 0, (size_t)(end - start) * sizeof(ah->fr[0]));
+	lo = end;
+	hi = start;
+	for (int pass = 0; pass < 2 && !full; pass++) {
+		/* The pages after the READ first, where its reader goes
+		 * next; then, with frames left, the window's pages before
+		 * it.  (Taken from the window's start, a miss deep in a
+		 * window on a full pool filled the few free frames with
+		 * pages behind its reader.) */
+		uint64_t a = pass ? start : run_end > start ? run_end : start;
+		uint64_t b = pass ? (first < end ? first : end) : end;
 
-		if (p < first || p >= run_end)	/* not this READ's page */
-			rc = cache_get_ahead(fs->cache, in->id, p,
-					     fs->low_free, &f);
-		if (rc == -ENOBUFS || rc == -ENOMEM)
-			break;	/* frames freed now are for requests */
-		if (rc == 1) {
-			if (!ah->taken++)
-				ah->pgno = p;
+		for (p = a; p < b; p++) {
+			struct frame *f = NULL;
+			int rc = cache_get_ahead(fs->cache, in->id, p,
+						 fs->low_free, &f);
+
+			if (rc == -ENOBUFS || rc == -ENOMEM) {
+				full = true;	/* frames freed now are */
+				break;		/* for requests */
+			}
+			if (rc != 1)
+				continue;
+			ah->fr[p - start] = f;
+			ah->taken++;
+			lo = p < lo ? p : lo;
+			hi = p > hi ? p : hi;
 			if (!mark && p >= run_end)
 				mark = p;
 		}
-		if (ah->taken)
-			ah->fr[ah->n++] = f;
 	}
-	while (ah->n && !ah->fr[ah->n - 1])
-		ah->n--;
+	if (ah->taken) {
+		ah->pgno = lo;
+		ah->n = (int)(hi - lo + 1);
+		memmove(ah->fr, ah->fr + (lo - start),
+			(size_t)ah->n * sizeof(ah->fr[0]));
+	}
 	if (mark) {
 		__atomic_store_n(&in->ahead_mark, mark, __ATOMIC_RELAXED);
 		__atomic_store_n(&in->ahead_next, end, __ATOMIC_RELAXED);

@@ -1218,6 +1218,38 @@ static void fetch_grow_case(unsigned fa_kb)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* fetch_ahead=4096: a miss's window is 4 MiB, 1,024 pages, read in one
+ * store read: a miss on page 700 of a 1,100-page file fetches pages 0 to
+ * 1,023 but its own, and pages 3 and 1,000 are frame hits with their
+ * data. */
+static void fetch_wide_case(void)
+{
+	unsigned char page[PS];
+	uint64_t a0, r0, h0;
+	int fd;
+
+	start("frames=2048,readahead=0,fetch_ahead=4096");
+	fd = tagged_file("wide", 1100);
+	a0 = mnt_stat(&M, "frames_fetched_ahead");
+	r0 = mnt_stat(&M, "store_reads");
+	h0 = mnt_stat(&M, "frame_hits");
+	for (int i = 0; i < 3; i++) {
+		static const unsigned pg[3] = { 700, 3, 1000 };
+		unsigned got;
+
+		assert_int_equal(pread(fd, page, PS, (off_t)pg[i] * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (got != pg[i] || page[PS - 1] != 'a' + pg[i] % 26)
+			fail_msg("fetch_ahead=4096: page %u read back as page "
+				 "%u", pg[i], got);
+	}
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead") - a0, 1023);
+	assert_int_equal(mnt_stat(&M, "store_reads") - r0, 2);
+	assert_int_equal(mnt_stat(&M, "frame_hits") - h0, 2);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 static void test_fs_fetch_ahead(void **s)
 {
 	(void)s;
@@ -1234,21 +1266,25 @@ static void test_fs_fetch_ahead(void **s)
 	fetch_grow_case(64);
 	fetch_grow_case(1024);
 	fetch_grow_case(4096);
+	fetch_wide_case();
 }
 
 /* fetch_ahead takes free frames only, never the few the evictor keeps
  * free: on the smallest pool, reading ahead 1 MiB from one miss evicts
- * nothing. */
+ * nothing.  A miss deep in its window spends the few free frames on the
+ * pages after it, where its reader goes, not on the window's first
+ * pages: after a miss on page 200 of the window 0..255, page 201 is in a
+ * frame and page 100 is not. */
 static void test_fs_fetch_ahead_small_pool(void **s)
 {
 	unsigned char buf[PS];
-	uint64_t ahead, ev;
+	uint64_t ahead, ev, m0, h0;
 	int fd;
 
 	(void)s;
 	NEED_FUSE();
 	start("frames=40,fetch_ahead=1024");
-	fd = make_file(mpath(&M, "fs"), 128 * PS, 'z');
+	fd = make_file(mpath(&M, "fs"), 256 * PS, 'z');
 	assert_int_equal(fsync(fd), 0);
 	assert_int_equal(mnt_control(&M, "drop"), 0);
 	ev = mnt_stat(&M, "evictions");
@@ -1261,6 +1297,18 @@ static void test_fs_fetch_ahead_small_pool(void **s)
 	assert_true(ahead > 0 && ahead < 39);
 	assert_true(mnt_stat(&M, "frames_free") > 0);
 	assert_int_equal(mnt_stat(&M, "evictions"), ev);
+
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	m0 = mnt_stat(&M, "frame_misses");
+	h0 = mnt_stat(&M, "frame_hits");
+	for (int i = 0; i < 3; i++) {
+		static const unsigned pg[3] = { 200, 201, 100 };
+
+		assert_int_equal(pread(fd, buf, PS, (off_t)pg[i] * PS), PS);
+		assert_int_equal(buf[0], 'z');
+	}
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, 2); /* 200, 100 */
+	assert_int_equal(mnt_stat(&M, "frame_hits") - h0, 1);	   /* 201 */
 	close(fd);
 	assert_int_equal(mnt_stop(&M), 0);
 }
