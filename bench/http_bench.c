@@ -1173,7 +1173,8 @@ static void print_report(struct bench *b)
 	}
 
 	printf("\n2. sequential read() of the whole file, 1 MiB buffers, "
-	       "cold; median of %u\n", b->seq_n);
+	       "cold (warm: the file in the frames); median of %u\n",
+	       b->seq_n);
 	printf("  %-34s %9s %9s %9s %9s\n", "", "MB/s", "/curl", "GETs/MiB",
 	       "READs/MiB");
 	for (int t = 0; t < NSQ; t++) {

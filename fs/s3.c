@@ -1367,7 +1367,8 @@ int s3_probe(struct webdav *dav, struct webdav_caps *caps)
 			*dav->key_prefix ? ", prefix " : "", dav->key_prefix,
 			c.writable ? "writable" :
 			dav->o.readonly ? "mounted read-only" : "not writable",
-			if_match_name[LOAD(&dav->s3_if_match)]);
+			c.writable ? if_match_name[LOAD(&dav->s3_if_match)] :
+			"If-Match not probed");
 		dav->caps = c;
 		if (caps)
 			*caps = c;

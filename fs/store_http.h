@@ -5,7 +5,8 @@
  *   store_free(st)
  *
  * The server is probed here (webdav_probe): a WebDAV collection is a
- * read-write store (read-only if nothing could be written to it), a plain
+ * read-write store (read-only if nothing could be written to it, or if
+ * opts->readonly: a read-only mount, whose probe writes nothing), a plain
  * HTTP server a read-only one whose directories cannot be listed.  The
  * design (identity, ETags, the spool for servers without partial PUT) is
  * at the top of store_http.c.

@@ -1990,12 +1990,16 @@ int webdav_probe(struct webdav *dav, struct webdav_caps *caps)
 			probe_writes(dav, &c);
 		STORE(&dav->partial_put, c.partial_put ? 1 : 0);
 	}
-	dav_say(dav, "probe: %s, DAV class %d, %s, partial PUT %s, ranges %s",
-	    c.server[0] ? c.server : "unknown server", c.dav_class,
-	    c.plain ? "plain HTTP (read-only)" :
-	    c.writable ? "writable" :
-	    dav->o.readonly ? "mounted read-only" : "not writable",
-	    c.partial_put ? "yes" : "no", c.ranges ? "yes" : "no");
+	if (!c.plain && dav->o.readonly)	/* nothing written, read */
+		dav_say(dav, "probe: %s, DAV class %d, mounted read-only "
+		    "(partial PUT and ranges not probed)",
+		    c.server[0] ? c.server : "unknown server", c.dav_class);
+	else
+		dav_say(dav, "probe: %s, DAV class %d, %s, partial PUT %s, "
+		    "ranges %s", c.server[0] ? c.server : "unknown server",
+		    c.dav_class, c.plain ? "plain HTTP (read-only)" :
+		    c.writable ? "writable" : "not writable",
+		    c.partial_put ? "yes" : "no", c.ranges ? "yes" : "no");
 	dav->caps = c;
 	if (caps)
 		*caps = c;

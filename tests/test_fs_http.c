@@ -361,14 +361,16 @@ static const char *const write_methods[] = {
 
 /* -o ro on a writable collection: the mount makes no request that
  * writes, the probe's scratch object included (the served directory's
- * mtime stays as it was), and writes are refused (EROFS).  With "ro,rw"
- * the last one counts: a writable mount, whose probe writes. */
+ * mtime stays as it was), and writes are refused (EROFS).  The last of ro and rw counts: "rw,ro" is read-only, "ro,rw"
+ * a writable mount, whose probe writes and which writes a file. */
 static void test_fs_http_apache_ro(void **s)
 {
 	enum { N = 8 };
-	char *buf = malloc(N * PS), *back = malloc(N * PS);
+	char *buf = malloc(N * PS), *back = malloc(N * PS), *back2;
 	struct stat before, after;
 	struct timespec tv[2];
+	uint64_t puts_;
+	size_t len;
 	int fd;
 
 	(void)s;
@@ -402,11 +404,25 @@ static void test_fs_http_apache_ro(void **s)
 	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
 
-	start("frames=64,ro,rw");
-	assert_true(mnt_stat(&M, "http_requests_put") >= 1);
+	/* rw,ro: read-only too, to the kernel and to the store */
+	start("frames=64,rw,ro");
+	assert_int_equal(mkdir(mpath(&M, "d"), 0755), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(mnt_stat(&M, "http_requests_put"), 0);
 	assert_int_equal(mnt_stop(&M), 0);
 	assert_int_equal(stat(H.root, &after), 0);
-	assert_true(after.st_mtim.tv_sec > before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+
+	/* ro,rw: writable, the probe's scratch object and a new file */
+	start("frames=64,ro,rw");
+	puts_ = mnt_stat(&M, "http_requests_put");
+	assert_true(puts_ != UINT64_MAX && puts_ >= 1);
+	assert_int_equal(write_file(mpath(&M, "new"), "x", 1), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	back2 = get_server("new", &len);
+	assert_non_null(back2);
+	assert_int_equal(len, 1);
+	free(back2);
 	free(back);
 	free(buf);
 }

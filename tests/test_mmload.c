@@ -783,10 +783,11 @@ static int fifo_loop_teardown(void **state)
  * frame and evict a page FIFO keeps, and a later touch of it hit the
  * kernel's copy (a fault short in about one run in four, with CPUs busy
  * beside it).
- * Under TSan a run is off by one about once in 100 (2,999 or 3,001, most
- * often the first run of a mount, with no steal and no deferred
- * invalidation): the cause is not found, so that build skips the case,
- * and the plain and ASan builds check the count. */
+ * And an evictor descheduled between choosing its victim and recording it
+ * for rule 6 had the other evictors free the frames of later victims
+ * first, leaving its page in the kernel (2,999 in about one run in 40
+ * under TSan, with no steal and no deferred invalidation); choosing and
+ * recording are now one step (fs/pager.c, choose_lock). */
 static void test_mmload_fifo_loop_exact(void **state)
 {
 	struct mnt *m = *state;

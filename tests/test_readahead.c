@@ -7,8 +7,8 @@
  * value framefs takes (1048576 KB), on 64 frames, and on the smallest pool
  * the mount accepts (40 frames, less than one 1 MiB READ); three of the
  * four with the daemon's own fetch_ahead (256, 1024 and 4096 KB, the
- * largest, all more than the pool: it takes only free frames, and reads
- * after its reply):
+ * largest: as large as the pool or larger; it takes only free frames, and
+ * reads after its reply):
  *   - parallel sequential reads: four processes read one 2,000,000-byte
  *     file with different read sizes; every byte is compared, no read may
  *     come back short, and the file's size must not change;
