@@ -24,6 +24,9 @@ struct webdav {
 	char *cacert;			/* owned copy of opts->cacert */
 	char *user;			/* from the environment, or NULL */
 	char *password;			/* wiped at free */
+	char *token_hdr;		/* S3 temporary credentials:
+					 * "x-amz-security-token: TOKEN" on
+					 * every request, or NULL; wiped */
 	CURLSH *share;
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t pool_lock;

@@ -177,6 +177,7 @@ static void usage(FILE *out)
 "                         5..5120 (default 8: objects up to 78 GiB)\n"
 "  credentials=FILE       its keys, AWS shared-credentials format; else\n"
 "                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
+"                         (and AWS_SESSION_TOKEN, temporary ones)\n"
 "\n"
 "libfuse's options framefs passes on (-o):\n"
 "  allow_other                 let other users use the mount; brings\n"
@@ -684,21 +685,29 @@ static void http_log(void *arg, const char *line)
 /* A WebDAV collection or a plain HTTP server as the store, probed here:
  * one line and -1 if it does not answer, is not a collection, or refuses
  * the credentials. */
+/* The longest session token taken (AWS_SESSION_TOKEN or aws_session_token:
+ * STS does not fix one; theirs run to 1 or 2 KB). */
+#define S3_TOKEN_MAX 8192
+
 /* The S3 keys: from credentials=FILE (the AWS shared-credentials format,
  * profile $AWS_PROFILE or "default"), else AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY.  0, or -1 with the reason in why. */
+ * AWS_SECRET_ACCESS_KEY; with temporary credentials, their session token
+ * too (aws_session_token, AWS_SESSION_TOKEN; "" without).  0, or -1 with
+ * the reason in why. */
 static int s3_keys(const char *file, char *key, size_t klen, char *secret,
-		   size_t slen, char *why, size_t wlen)
+		   size_t slen, char *token, size_t tlen, char *why,
+		   size_t wlen)
 {
 	const char *profile = getenv("AWS_PROFILE");
-	char line[512], want[160];
+	char line[S3_TOKEN_MAX + 64], want[160];
 	bool in = false;
 	FILE *f;
 
-	key[0] = secret[0] = '\0';
+	key[0] = secret[0] = token[0] = '\0';
 	if (!file) {
 		const char *k = getenv("AWS_ACCESS_KEY_ID");
 		const char *s = getenv("AWS_SECRET_ACCESS_KEY");
+		const char *t = getenv("AWS_SESSION_TOKEN");
 
 		if (!k || !*k || !s || !*s) {
 			snprintf(why, wlen, "no S3 credentials: set "
@@ -706,8 +715,14 @@ static int s3_keys(const char *file, char *key, size_t klen, char *secret,
 				 " or -o credentials=FILE");
 			return -1;
 		}
+		if (t && strlen(t) >= tlen) {
+			snprintf(why, wlen, "AWS_SESSION_TOKEN: longer than "
+				 "%zu bytes", tlen - 1);
+			return -1;
+		}
 		snprintf(key, klen, "%s", k);
 		snprintf(secret, slen, "%s", s);
+		snprintf(token, tlen, "%s", t ? t : "");
 		return 0;
 	}
 	snprintf(want, sizeof(want), "[%s]", profile && *profile ? profile :
@@ -721,6 +736,13 @@ static int s3_keys(const char *file, char *key, size_t klen, char *secret,
 	while (fgets(line, sizeof(line), f)) {
 		char *s = line + strspn(line, " \t"), *eq, *v, *end;
 
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(why, wlen, "-o credentials=%s: a line longer "
+				 "than %zu bytes", file, sizeof(line) - 2);
+			explicit_bzero(line, sizeof(line));
+			fclose(f);
+			return -1;
+		}
 		s[strcspn(s, "\r\n")] = '\0';
 		if (*s == '[') {
 			in = !strcmp(s, want);
@@ -736,6 +758,8 @@ static int s3_keys(const char *file, char *key, size_t klen, char *secret,
 			snprintf(key, klen, "%s", v);
 		else if (!strcmp(s, "aws_secret_access_key"))
 			snprintf(secret, slen, "%s", v);
+		else if (!strcmp(s, "aws_session_token"))
+			snprintf(token, tlen, "%s", v);
 	}
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
@@ -771,7 +795,8 @@ static char *s3_base(const char *url, const char *endpoint, char *why,
 static int open_url(struct fs *fs, const char *url)
 {
 	struct webdav_opts wo;
-	char why[400], key[128], secret[256], *s3url = NULL;
+	char why[400], key[128], secret[256], token[S3_TOKEN_MAX];
+	char *s3url = NULL;
 
 	webdav_opts_default(&wo);
 	if (is_s3(url)) {
@@ -781,7 +806,8 @@ static int open_url(struct fs *fs, const char *url)
 				"https://s3.amazonaws.com", why, sizeof(why));
 		if (!s3url ||
 		    s3_keys(fs->o.credentials, key, sizeof(key), secret,
-			    sizeof(secret), why, sizeof(why)) < 0) {
+			    sizeof(secret), token, sizeof(token), why,
+			    sizeof(why)) < 0) {
 			prog_errf("%s", s3url ? why : why[0] ? why :
 				  strerror(ENOMEM));
 			free(s3url);
@@ -789,6 +815,7 @@ static int open_url(struct fs *fs, const char *url)
 		}
 		wo.s3_access_key = key;
 		wo.s3_secret_key = secret;
+		wo.s3_session_token = token[0] ? token : NULL;
 		wo.s3_virtual = fs->o.s3_virtual;
 		wo.s3_part_mib = fs->o.s3_part_mib;
 	}
@@ -804,6 +831,7 @@ static int open_url(struct fs *fs, const char *url)
 	}
 	fs->store = store_http_new(s3url ? s3url : url, &wo, why, sizeof(why));
 	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(token, sizeof(token));
 	free(s3url);
 	if (!fs->store) {
 		/* why names the URL (never its credentials) */

@@ -83,8 +83,13 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 		free(dav->password);
 	}
 	dav->password = strdup(o->s3_secret_key);
+	if (o->s3_session_token && *o->s3_session_token &&
+	    asprintf(&dav->token_hdr, "x-amz-security-token: %s",
+		     o->s3_session_token) < 0)
+		dav->token_hdr = NULL;
 	if (!dav->origin || !dav->bucket || !dav->key_prefix || !dav->user ||
-	    !dav->password)
+	    !dav->password || (o->s3_session_token &&
+			       *o->s3_session_token && !dav->token_hdr))
 		return -ENOMEM;
 	if (o->s3_virtual) {
 		/* BUCKET.HOST: the base loses /BUCKET, the origin gains it */

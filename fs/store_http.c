@@ -1882,9 +1882,13 @@ struct store *store_http_new(const char *url, const struct webdav_opts *opts,
 			rc = probe_file(url, &o);
 		/* url has no credentials in it: webdav_new refuses those */
 		webdav_last_error(h->dav, why, sizeof(why));
+		/* a token the server cannot read is a 400 (Ceph's
+		 * InvalidArgument, AWS's InvalidToken or ExpiredToken) */
 		snprintf(err, errlen, "%s: %s%s%s%s", url,
-			 rc == -ENOENT && o.s3_region ? "no such bucket"
-						      : probe_why(rc),
+			 rc == -ENOENT && o.s3_region ? "no such bucket" :
+			 rc == -EINVAL && o.s3_session_token ?
+			 "the session token was refused (expired, or not "
+			 "this server's)" : probe_why(rc),
 			 rc == -EIO && why[0] ? " (" : "",
 			 rc == -EIO ? why : "", rc == -EIO && why[0] ? ")" : "");
 		goto out_dav;

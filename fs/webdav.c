@@ -558,10 +558,12 @@ int dav_do_req(struct webdav *dav, struct req *r)
 	/* No "Expect: 100-continue" on large PUTs (a round trip) on a DAV
 	 * server; S3: curl would sign the empty header that removes it and
 	 * not send it (403), and the payload is unsigned (see s3.c). */
-	if (dav->s3)
+	if (dav->s3) {
 		r->hdrs = curl_slist_append(r->hdrs, "x-amz-content-sha256: "
 						     "UNSIGNED-PAYLOAD");
-	else
+		if (r->hdrs && dav->token_hdr)	/* signed with the rest */
+			r->hdrs = curl_slist_append(r->hdrs, dav->token_hdr);
+	} else
 		r->hdrs = curl_slist_append(r->hdrs, "Expect:");
 	if (!r->hdrs)
 		return -ENOMEM;
@@ -1182,6 +1184,7 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 	dav->o.netrc = NULL;
 	dav->o.cacert = NULL;
 	dav->o.s3_access_key = dav->o.s3_secret_key = NULL;	/* copies */
+	dav->o.s3_session_token = NULL;
 	if (!dav->o.backoff_max_ms)
 		dav->o.backoff_max_ms = dav->o.backoff_ms;
 	dav->partial_put = -1;
@@ -1274,6 +1277,10 @@ void webdav_free(struct webdav *dav)
 	if (dav->password) {
 		explicit_bzero(dav->password, strlen(dav->password));
 		free(dav->password);
+	}
+	if (dav->token_hdr) {
+		explicit_bzero(dav->token_hdr, strlen(dav->token_hdr));
+		free(dav->token_hdr);
 	}
 	free(dav->user);
 	free(dav->netrc);

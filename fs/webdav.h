@@ -76,6 +76,11 @@ struct webdav_opts {
 	const char *s3_region;
 	const char *s3_access_key;
 	const char *s3_secret_key;
+	const char *s3_session_token;	/* temporary credentials' token
+					 * (AWS_SESSION_TOKEN), or NULL:
+					 * sent, signed, as
+					 * x-amz-security-token (copied;
+					 * never logged) */
 	bool s3_virtual;		/* virtual-host addressing: the
 					 * bucket goes into the host name */
 	uint32_t s3_part_mib;		/* MiB per part of a multipart upload

@@ -135,6 +135,10 @@ rgw data = $dir/rgw
 # virtual-host addressing: BUCKET.localhost (curl resolves *.localhost to
 # the loopback itself); 127.0.0.1 stays path-style
 rgw dns name = localhost
+# STS Lite: temporary credentials (GetSessionToken) for the session-token
+# test; the key encrypts the tokens (16 characters)
+rgw s3 auth use sts = true
+rgw sts key = framefstestsskey
 EOF
 	local c=(-c "$dir/ceph.conf")
 	t0=$(date +%s)
@@ -168,6 +172,11 @@ EOF
 		--display-name=framefs --access-key=FRAMEFSTESTACCESS \
 		--secret-key=framefs-test-secret >>"$dir/log/setup.log" 2>&1 ||
 		{ stop_all "$dir"; die "radosgw-admin user create failed"; }
+	# the user may give itself a policy (the IAM API's PutUserPolicy),
+	# which GetSessionToken needs
+	timeout 60 radosgw-admin "${c[@]}" caps add --uid=framefs \
+		--caps="user-policy=*" >>"$dir/log/setup.log" 2>&1 ||
+		{ stop_all "$dir"; die "radosgw-admin caps add failed"; }
 	cat >"$dir/s3.env" <<EOF
 endpoint=http://127.0.0.1:$rgwp
 region=default

@@ -12,7 +12,8 @@
  * aborted by the next mount); a directory of more than 1,000 objects
  * through readdir; two mounts of one bucket (a file written and closed on
  * one is read whole on the other after open); refusals (no bucket, a
- * wrong secret, no credentials).  Every case SKIPs without /dev/fuse or
+ * wrong secret, no credentials); temporary credentials (a session token
+ * from the gateway's STS).  Every case SKIPs without /dev/fuse or
  * without Ceph's packages.
  */
 #define _GNU_SOURCE
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "ceph.h"
 #include "mount.h"
@@ -162,6 +164,11 @@ static int teardown(void **state)
 {
 	(void)state;
 	mnt_stop_all();
+	if (C.up) {		/* a case that changed the keys, failed */
+		setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+		setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+	}
+	unsetenv("AWS_SESSION_TOKEN");
 	mnt_cleanup(&M);
 	mnt_cleanup(&M2);
 	memset(&M, 0, sizeof(M));
@@ -936,6 +943,180 @@ static int teardown_all(void **state)
 	return 0;
 }
 
+/* ---- temporary credentials ---------------------------------------- */
+
+struct sink {
+	char *p;
+	size_t n, cap;
+};
+
+static size_t sink_cb(char *in, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t k = size * nmemb;
+
+	if (k > s->cap - 1 - s->n)
+		k = s->cap - 1 - s->n;
+	memcpy(s->p + s->n, in, k);
+	s->n += k;
+	s->p[s->n] = '\0';
+	return size * nmemb;
+}
+
+/* A POST of the form body to the gateway's IAM or STS API (service "iam"
+ * or "sts"), signed with the test user's keys.  Returns the HTTP status;
+ * the answer's body in out. */
+static long gw_post(const char *service, const char *body, char *out,
+		    size_t outlen)
+{
+	struct sink s = { .p = out, .cap = outlen };
+	char sig[96], url[160];
+	long code = 0;
+	CURL *h = curl_easy_init();
+
+	assert_non_null(h);
+	out[0] = '\0';
+	snprintf(sig, sizeof(sig), "aws:amz:%s:%s", C.region, service);
+	snprintf(url, sizeof(url), "%s/", C.endpoint);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);
+	curl_easy_setopt(h, CURLOPT_USERNAME, C.access_key);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, C.secret_key);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	return code;
+}
+
+/* The text of <name>...</name> in xml, into out. */
+static void xml_field(const char *xml, const char *name, char *out,
+		      size_t len)
+{
+	char open_tag[64], close_tag[64];
+	const char *a, *b;
+
+	snprintf(open_tag, sizeof(open_tag), "<%s>", name);
+	snprintf(close_tag, sizeof(close_tag), "</%s>", name);
+	a = strstr(xml, open_tag);
+	b = a ? strstr(a, close_tag) : NULL;
+	if (!a || !b || (size_t)(b - a - strlen(open_tag)) >= len)
+		fail_msg("no %s in the gateway's answer: %s", name, xml);
+	a += strlen(open_tag);
+	snprintf(out, len, "%.*s", (int)(b - a), a);
+}
+
+/* Temporary credentials, as AWS hands them out (SSO, roles, a learner
+ * lab): a key, a secret and a session token.  The gateway's STS
+ * (GetSessionToken, once a user policy allows it) gives a set; with
+ * AWS_SESSION_TOKEN the mount writes a file, which is on the gateway; the
+ * same key and secret without the token (access denied), or with a wrong
+ * one (the token refused), are refused at mount (one line, nothing
+ * mounted); aws_session_token in a
+ * credentials file works as the variable does; the token is not in the
+ * stats. */
+static void test_fs_s3_session_token(void **s)
+{
+	static const char policy[] =
+		"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+		"\"Allow\",\"Action\":[\"sts:GetSessionToken\",\"s3:*\"],"
+		"\"Resource\":\"*\"}]}";
+	static char ans[16384], tk[8192], stats[1 << 16];
+	char body[1024], ak[128], sk[256], opts[400], err[1024];
+	char cred[] = "/tmp/ffs3-sts-XXXXXX", mp[] = "/tmp/ffs3-XXXXXX";
+	char *pol, *bin = getenv("FRAMEFS");
+	char *argv[] = { bin, "-o", opts, "s3://" BUCKET "/sts", mp, NULL };
+	FILE *f;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	assert_non_null(bin);
+	pol = curl_easy_escape(NULL, policy, 0);
+	assert_non_null(pol);
+	snprintf(body, sizeof(body), "Action=PutUserPolicy&UserName=framefs&"
+		 "PolicyName=framefs-sts&PolicyDocument=%s", pol);
+	curl_free(pol);
+	if (gw_post("iam", body, ans, sizeof(ans)) != 200)
+		fail_msg("PutUserPolicy: %s", ans);
+	if (gw_post("sts", "Action=GetSessionToken&Version=2011-06-15&"
+		    "DurationSeconds=3600", ans, sizeof(ans)) != 200)
+		fail_msg("GetSessionToken: %s", ans);
+	xml_field(ans, "AccessKeyId", ak, sizeof(ak));
+	xml_field(ans, "SecretAccessKey", sk, sizeof(sk));
+	xml_field(ans, "SessionToken", tk, sizeof(tk));
+
+	setenv("AWS_ACCESS_KEY_ID", ak, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", sk, 1);
+	setenv("AWS_SESSION_TOKEN", tk, 1);
+	start_on(&M, "sts", "frames=64");
+	fd = open(mpath(&M, "t"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "temporary", 9), 9);
+	assert_int_equal(close(fd), 0);
+	fd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
+	assert_true(fd >= 0);
+	memset(stats, 0, sizeof(stats));
+	for (ssize_t n, at = 0;
+	     (n = read(fd, stats + at, sizeof(stats) - 1 - (size_t)at)) > 0;)
+		at += n;
+	close(fd);
+	assert_null(strstr(stats, tk));
+	assert_null(strstr(stats, sk));
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("sts/", "t", "temporary", 9);
+
+	snprintf(opts, sizeof(opts), "s3_endpoint=%s,s3_region=%s",
+		 C.endpoint, C.region);
+	for (int i = 0; i < 2; i++) {
+		int rc;
+
+		if (i == 0)
+			unsetenv("AWS_SESSION_TOKEN");
+		else
+			setenv("AWS_SESSION_TOKEN", "not-a-token", 1);
+		assert_non_null(mkdtemp(mp));
+		rc = run_cmd(argv, err, sizeof(err));
+		rmdir(mp);
+		strcpy(mp, "/tmp/ffs3-XXXXXX");
+		print_message("%s token: exit %d: %s", i ? "a wrong" :
+			      "without the", rc, err);
+		assert_int_equal(rc, 1);
+		assert_non_null(strstr(err, i ? "the session token was refused"
+					      : "access denied"));
+		assert_null(strstr(err, tk));
+	}
+
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	fd = mkstemp(cred);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "[default]\naws_access_key_id = %s\n"
+		   "aws_secret_access_key = %s\naws_session_token = %s\n",
+		ak, sk, tk);
+	fclose(f);
+	snprintf(opts, sizeof(opts), "frames=64,credentials=%s", cred);
+	start_on(&M, "sts", opts);
+	{
+		char got[16] = "";
+
+		fd = open(mpath(&M, "t"), O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, got, sizeof(got)), 9);
+		close(fd);
+		assert_memory_equal(got, "temporary", 9);
+	}
+	assert_int_equal(mnt_stop(&M), 0);
+	unlink(cred);
+	setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -952,6 +1133,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_credentials_file,
+					  teardown),
+		cmocka_unit_test_teardown(test_fs_s3_session_token,
 					  teardown),
 	};
 
