@@ -888,6 +888,25 @@ static void test_fs_s3_refusals(void **s)
 	}
 }
 
+/* Writes text to name on M, then reads M's .framefs/stats into buf. */
+static void write_then_stats(const char *name, const char *text, char *buf,
+			     size_t cap)
+{
+	size_t len = strlen(text);
+	int fd = open(mpath(&M, name), O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	fd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
+	assert_true(fd >= 0);
+	memset(buf, 0, cap);
+	for (ssize_t n, at = 0;
+	     (n = read(fd, buf + at, cap - 1 - (size_t)at)) > 0;)
+		at += n;
+	close(fd);
+}
+
 /* credentials=FILE: the keys from an AWS shared-credentials file, the
  * profile AWS_PROFILE names; the secret nowhere in .framefs/. */
 static void test_fs_s3_credentials_file(void **s)
@@ -916,17 +935,7 @@ static void test_fs_s3_credentials_file(void **s)
 	unsetenv("AWS_PROFILE");
 	setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
 	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
-	fd = open(mpath(&M, "c"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "cred", 4), 4);
-	assert_int_equal(close(fd), 0);
-	fd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
-	assert_true(fd >= 0);
-	memset(buf, 0, sizeof(buf));
-	for (ssize_t n, at = 0;
-	     (n = read(fd, buf + at, sizeof(buf) - 1 - (size_t)at)) > 0;)
-		at += n;
-	close(fd);
+	write_then_stats("c", "cred", buf, sizeof(buf));
 	stats = strstr(buf, C.secret_key);
 	assert_null(stats);
 	assert_non_null(strstr(buf, "store s3"));
@@ -1052,17 +1061,7 @@ static void test_fs_s3_session_token(void **s)
 	setenv("AWS_SECRET_ACCESS_KEY", sk, 1);
 	setenv("AWS_SESSION_TOKEN", tk, 1);
 	start_on(&M, "sts", "frames=64");
-	fd = open(mpath(&M, "t"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "temporary", 9), 9);
-	assert_int_equal(close(fd), 0);
-	fd = open(mpath(&M, ".framefs/stats"), O_RDONLY);
-	assert_true(fd >= 0);
-	memset(stats, 0, sizeof(stats));
-	for (ssize_t n, at = 0;
-	     (n = read(fd, stats + at, sizeof(stats) - 1 - (size_t)at)) > 0;)
-		at += n;
-	close(fd);
+	write_then_stats("t", "temporary", stats, sizeof(stats));
 	assert_null(strstr(stats, tk));
 	assert_null(strstr(stats, sk));
 	assert_int_equal(mnt_stop(&M), 0);
