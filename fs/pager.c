@@ -115,8 +115,8 @@ _Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX &&
 	       STREAM_MAX <= STORE_IOV_MAX, "one store request per run");
 #define WAIT_SLICE_MS	20
 #define WAIT_STEAL_ROUNDS	2	/* then free a frame yourself (rule 2) */
-#define FRAME_WAIT_ERR_ROUNDS	50	/* 1 s: then report the store error */
-#define FRAME_WAIT_MAX_ROUNDS	1500	/* 30 s: then EIO */
+#define FRAME_WAIT_ERR_MS	1000	/* then report the store error */
+#define FRAME_WAIT_MAX_MS	30000	/* then EIO (rule 4: say so again) */
 #define THROTTLE_MAX_ROUNDS	100	/* 2 s */
 
 /* Waits on cv under wait_lock for at most ms. */
@@ -358,13 +358,25 @@ static void flush_kick_clean(struct fs *fs)
 
 /* One round of waiting for the evictor.  Returns 0 to try again, or the
  * error to give the request when frames do not come back (every frame
- * dirty and the store failing); a patient request (rule 4) always gets 0. */
-static int frame_wait(struct fs *fs, unsigned round, bool patient)
+ * dirty and the store failing); a patient request (rule 4) always gets 0.
+ * *since_ms is when the request's first round began (0 before it),
+ * *told_ms how long it had waited when rule 4's wait was last told.  The
+ * limits are in time, not rounds: a round ends at any broadcast of
+ * freed_cv, and with reclaim=direct the evictors, which free nothing
+ * there, broadcast it at once when a round wakes them, so 1,500 rounds,
+ * once taken for 30 s, passed in about 0.1 s, and a WRITE that had
+ * dirtied every frame got EIO when the flusher took longer than that to
+ * clean one (fsx on 16 frames, a loaded machine). */
+static int frame_wait(struct fs *fs, uint64_t *since_ms, uint64_t *told_ms,
+		      bool patient)
 {
+	uint64_t waited;
 	int err;
 
-	if (round == 0)
+	if (*since_ms == 0) {
 		FS_ADD(fs, frame_waits, 1);
+		*since_ms = now_ms(CLOCK_MONOTONIC);
+	}
 	pthread_mutex_lock(&fs->wait_lock);
 	fs->frame_waiters++;
 	pthread_cond_broadcast(&fs->evict_cv);
@@ -372,17 +384,20 @@ static int frame_wait(struct fs *fs, unsigned round, bool patient)
 	fs->frame_waiters--;
 	pthread_mutex_unlock(&fs->wait_lock);
 	err = __atomic_load_n(&fs->flush_err, __ATOMIC_RELAXED);
+	waited = now_ms(CLOCK_MONOTONIC) - *since_ms;
 	if (patient) {		/* rule 4 */
-		if (round && round % FRAME_WAIT_MAX_ROUNDS == 0)
+		if (waited >= *told_ms + FRAME_WAIT_MAX_MS) {
 			fprintf(stderr, "framefs: a write-back of mapped pages "
-				"has waited %u s for a frame%s\n",
-				round / 50, err ? "; the store is failing" :
-				"");
+				"has waited %llu s for a frame%s\n",
+				(unsigned long long)waited / 1000,
+				err ? "; the store is failing" : "");
+			*told_ms = waited;	/* again in 30 s */
+		}
 		return 0;
 	}
-	if (round >= FRAME_WAIT_ERR_ROUNDS && err)
+	if (waited >= FRAME_WAIT_ERR_MS && err)
 		return err;
-	if (round >= FRAME_WAIT_MAX_ROUNDS) {
+	if (waited >= FRAME_WAIT_MAX_MS) {
 		fprintf(stderr, "framefs: no frame freed in 30 s; "
 			"failing the request with EIO\n");
 		return -EIO;
@@ -423,6 +438,7 @@ static bool direct_reclaim(struct fs *fs)
 static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 		    unsigned flags, struct frame **out)
 {
+	uint64_t since_ms = 0, told_ms = 0;
 	uint32_t nfree, ndirty;
 	int rc;
 
@@ -439,7 +455,7 @@ static int page_get(struct fs *fs, struct inode *in, uint64_t pgno,
 			if (rc == -EAGAIN)	/* only dirty frames left */
 				flush_kick_clean(fs);
 		}
-		rc = frame_wait(fs, round, flags & CACHE_WRITE);
+		rc = frame_wait(fs, &since_ms, &told_ms, flags & CACHE_WRITE);
 		if (rc < 0)
 			return rc;
 	}
