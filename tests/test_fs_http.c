@@ -117,6 +117,8 @@ static int start_url(const char *url, const char *opts)
 	int fd;
 
 	snprintf(M.source, sizeof(M.source), "%s", url ? url : H.url);
+	if (log_path[0])	/* a case's earlier mount's (teardown: the last) */
+		unlink(log_path);
 	snprintf(log_path, sizeof(log_path), "/tmp/framefs-log.XXXXXX");
 	fd = mkstemp(log_path);
 	assert_true(fd >= 0);
