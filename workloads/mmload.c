@@ -1646,6 +1646,34 @@ static bool read_full(int fd, void *buf, size_t n)
 	return true;
 }
 
+/* Faults on mmload's own code and libraries are not the file's.  A page
+ * of them that no process had mapped may have been dropped from the page
+ * cache (cold unmapped file pages go first; some machines page them out
+ * proactively, e.g. DAMON's pageout scheme), and would fault, major, the
+ * first time a run executes it: one fault too many in a count that must
+ * be the file's.  So before a run every file-backed mapping of the
+ * process is populated; a mapped page is not dropped that way.  Best
+ * effort: a kernel without MADV_POPULATE_READ (before 5.14) skips it. */
+static void own_pages_in(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4096];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[5];
+		int at = 0;
+
+		if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &lo, &hi, perm,
+			   &at) < 3 || !at || line[at] != '/' ||
+		    perm[0] != 'r')
+			continue;
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+	}
+	fclose(f);
+}
 /* Maps the file and runs the workload once (parent and --fork child),
  * with --trace-out's tracer if tr is given.  With --hold the results are
  * printed (*reported) before the pause, so they can be read beside
@@ -1673,6 +1701,7 @@ static int run_once(const struct opts *o, int fd, uint64_t npages,
 			tracer_finish(tr, true);
 		return 1;
 	}
+	own_pages_in();
 	base = mmap(NULL, len, prot, o->shared ? MAP_SHARED : MAP_PRIVATE, fd,
 		    0);
 	if (base == MAP_FAILED) {
