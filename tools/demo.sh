@@ -221,9 +221,14 @@ for p in $policies; do
 	done
 done
 check "loop:80 > $frames frames: FIFO faults on every touch" "$maj_fifo_loop_80" -eq "$ops"
-# Not exactly equal: when the evictors run relative to the faults varies.
+# Not exactly equal: the evictors keep a few frames free, and how many are
+# free when a fault comes varies from run to run, so each run's FIFO has a
+# little less than $frames frames, by an amount of its own (the mount's FIFO
+# against the simulator's, below, is allowed 100).  Measured between two
+# runs: up to 22 (the quick run under ASan); with refscan, CLOCK's frame
+# hits tell it apart, not its fault count.
 d=$(( (maj_clock_zipf_1_0 - maj_fifo_zipf_1_0) * 1000 / maj_fifo_zipf_1_0 ))
-check "without refscan CLOCK ~ FIFO (zipf majflt, 1000ths apart)" "${d#-}" -le 20
+check "without refscan CLOCK ~ FIFO (zipf majflt, 1000ths apart)" "${d#-}" -le 50
 check "with refscan CLOCK hears of re-use (zipf frame hits)" "$hits_clock_refscan_zipf_1_0" -gt 0
 umount_ff
 
