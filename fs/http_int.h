@@ -22,11 +22,16 @@ struct webdav {
 	struct webdav_opts o;		/* copied; o.netrc points at netrc */
 	char *netrc;			/* owned copy of opts->netrc */
 	char *cacert;			/* owned copy of opts->cacert */
+	/* The credentials.  With S3 they may be replaced while requests
+	 * run (s3_keys_again): read them under creds_lock. */
+	pthread_mutex_t creds_lock;
 	char *user;			/* from the environment, or NULL */
 	char *password;			/* wiped at free */
 	char *token_hdr;		/* S3 temporary credentials:
 					 * "x-amz-security-token: TOKEN" on
 					 * every request, or NULL; wiped */
+	char *creds_file;		/* S3: credentials=FILE, or NULL */
+	uint32_t creds_gen;		/* under creds_lock: keys replaced */
 	CURLSH *share;
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t pool_lock;
@@ -80,6 +85,10 @@ struct req {
 	const char *body;		/* PROPFIND, POST request body or NULL */
 	bool idempotent;
 	bool own_auth;			/* S3: signed by s3.c, not by curl */
+	uint32_t creds_gen;		/* S3: the keys the try was set up
+					 * with (webdav.creds_gen) */
+	bool creds_taken;		/* S3: creds_take ran for it */
+	bool keys_retried;		/* S3: sent again with new keys */
 	/* request body (PUT): iovecs or a file, up_len bytes */
 	const struct iovec *up_iov;
 	int up_n;
@@ -148,6 +157,10 @@ void dav_say(struct webdav *dav, const char *fmt, ...)
 /* s3.c: the S3 dialect of the calls of webdav.h. */
 int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	     size_t errlen);
+/* After the server refused the keys a try of generation gen was signed
+ * with: 1 if there are other keys to try (the credentials file holds new
+ * ones, now taken, or another thread took them since), else 0. */
+int s3_keys_again(struct webdav *dav, uint32_t gen);
 int s3_probe(struct webdav *dav, struct webdav_caps *caps);
 int s3_stat(struct webdav *dav, const char *path, struct webdav_attr *a);
 int s3_list(struct webdav *dav, const char *path, webdav_list_cb cb,

@@ -177,7 +177,9 @@ static void usage(FILE *out)
 "                         5..5120 (default 8: objects up to 78 GiB)\n"
 "  credentials=FILE       its keys, AWS shared-credentials format; else\n"
 "                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
-"                         (and AWS_SESSION_TOKEN, temporary ones)\n"
+"                         (and AWS_SESSION_TOKEN, temporary ones); the\n"
+"                         FILE is read again when the server refuses\n"
+"                         the keys, so they may be rotated or renewed\n"
 "\n"
 "libfuse's options framefs passes on (-o):\n"
 "  allow_other                 let other users use the mount; brings\n"
@@ -682,95 +684,6 @@ static void http_log(void *arg, const char *line)
 		fprintf(stderr, "framefs: %s\n", line);
 }
 
-/* A WebDAV collection or a plain HTTP server as the store, probed here:
- * one line and -1 if it does not answer, is not a collection, or refuses
- * the credentials. */
-/* The longest session token taken (AWS_SESSION_TOKEN or aws_session_token:
- * STS does not fix one; theirs run to 1 or 2 KB). */
-#define S3_TOKEN_MAX 8192
-
-/* The S3 keys: from credentials=FILE (the AWS shared-credentials format,
- * profile $AWS_PROFILE or "default"), else AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY; with temporary credentials, their session token
- * too (aws_session_token, AWS_SESSION_TOKEN; "" without).  0, or -1 with
- * the reason in why. */
-static int s3_keys(const char *file, char *key, size_t klen, char *secret,
-		   size_t slen, char *token, size_t tlen, char *why,
-		   size_t wlen)
-{
-	const char *profile = getenv("AWS_PROFILE");
-	char line[S3_TOKEN_MAX + 64], want[160];
-	bool in = false;
-	FILE *f;
-
-	key[0] = secret[0] = token[0] = '\0';
-	if (!file) {
-		const char *k = getenv("AWS_ACCESS_KEY_ID");
-		const char *s = getenv("AWS_SECRET_ACCESS_KEY");
-		const char *t = getenv("AWS_SESSION_TOKEN");
-
-		if (!k || !*k || !s || !*s) {
-			snprintf(why, wlen, "no S3 credentials: set "
-				 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
-				 " or -o credentials=FILE");
-			return -1;
-		}
-		if (t && strlen(t) >= tlen) {
-			snprintf(why, wlen, "AWS_SESSION_TOKEN: longer than "
-				 "%zu bytes", tlen - 1);
-			return -1;
-		}
-		snprintf(key, klen, "%s", k);
-		snprintf(secret, slen, "%s", s);
-		snprintf(token, tlen, "%s", t ? t : "");
-		return 0;
-	}
-	snprintf(want, sizeof(want), "[%s]", profile && *profile ? profile :
-		 "default");
-	f = fopen(file, "r");
-	if (!f) {
-		snprintf(why, wlen, "-o credentials=%s: %s", file,
-			 strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line + strspn(line, " \t"), *eq, *v, *end;
-
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(why, wlen, "-o credentials=%s: a line longer "
-				 "than %zu bytes", file, sizeof(line) - 2);
-			explicit_bzero(line, sizeof(line));
-			fclose(f);
-			return -1;
-		}
-		s[strcspn(s, "\r\n")] = '\0';
-		if (*s == '[') {
-			in = !strcmp(s, want);
-			continue;
-		}
-		if (!in || !(eq = strchr(s, '=')))
-			continue;
-		for (end = eq; end > s && (end[-1] == ' ' || end[-1] == '\t');)
-			end--;
-		*end = '\0';
-		v = eq + 1 + strspn(eq + 1, " \t");
-		if (!strcmp(s, "aws_access_key_id"))
-			snprintf(key, klen, "%s", v);
-		else if (!strcmp(s, "aws_secret_access_key"))
-			snprintf(secret, slen, "%s", v);
-		else if (!strcmp(s, "aws_session_token"))
-			snprintf(token, tlen, "%s", v);
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
-	if (!key[0] || !secret[0]) {
-		snprintf(why, wlen, "-o credentials=%s: no aws_access_key_id "
-			 "and aws_secret_access_key under %s", file, want);
-		return -1;
-	}
-	return 0;
-}
-
 /* s3://BUCKET[/PREFIX] -> ENDPOINT/BUCKET/PREFIX/ (path-style). */
 static char *s3_base(const char *url, const char *endpoint, char *why,
 		     size_t wlen)
@@ -792,6 +705,9 @@ static char *s3_base(const char *url, const char *endpoint, char *why,
 	return base;
 }
 
+/* A WebDAV collection or a plain HTTP server as the store, probed here:
+ * one line and -1 if it does not answer, is not a collection, or refuses
+ * the credentials. */
 static int open_url(struct fs *fs, const char *url)
 {
 	struct webdav_opts wo;
@@ -805,7 +721,7 @@ static int open_url(struct fs *fs, const char *url)
 		s3url = s3_base(url, fs->o.s3_endpoint ? fs->o.s3_endpoint :
 				"https://s3.amazonaws.com", why, sizeof(why));
 		if (!s3url ||
-		    s3_keys(fs->o.credentials, key, sizeof(key), secret,
+		    s3_keys_read(fs->o.credentials, key, sizeof(key), secret,
 			    sizeof(secret), token, sizeof(token), why,
 			    sizeof(why)) < 0) {
 			prog_errf("%s", s3url ? why : why[0] ? why :
@@ -816,6 +732,7 @@ static int open_url(struct fs *fs, const char *url)
 		wo.s3_access_key = key;
 		wo.s3_secret_key = secret;
 		wo.s3_session_token = token[0] ? token : NULL;
+		wo.s3_credentials = fs->o.credentials;
 		wo.s3_virtual = fs->o.s3_virtual;
 		wo.s3_part_mib = fs->o.s3_part_mib;
 	}

@@ -51,6 +51,85 @@
 
 /* ---- set up ----------------------------------------------------------- */
 
+/* See webdav.h. */
+int s3_keys_read(const char *file, char *key, size_t klen, char *secret,
+		 size_t slen, char *token, size_t tlen, char *why,
+		 size_t wlen)
+{
+	const char *profile = getenv("AWS_PROFILE");
+	char line[S3_TOKEN_MAX + 64], want[160];
+	bool in = false;
+	FILE *f;
+
+	key[0] = secret[0] = token[0] = '\0';
+	if (!file) {
+		const char *k = getenv("AWS_ACCESS_KEY_ID");
+		const char *s = getenv("AWS_SECRET_ACCESS_KEY");
+		const char *t = getenv("AWS_SESSION_TOKEN");
+
+		if (!k || !*k || !s || !*s) {
+			snprintf(why, wlen, "no S3 credentials: set "
+				 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+				 " or -o credentials=FILE");
+			return -1;
+		}
+		if (t && strlen(t) >= tlen) {
+			snprintf(why, wlen, "AWS_SESSION_TOKEN: longer than "
+				 "%zu bytes", tlen - 1);
+			return -1;
+		}
+		snprintf(key, klen, "%s", k);
+		snprintf(secret, slen, "%s", s);
+		snprintf(token, tlen, "%s", t ? t : "");
+		return 0;
+	}
+	snprintf(want, sizeof(want), "[%s]", profile && *profile ? profile :
+		 "default");
+	f = fopen(file, "r");
+	if (!f) {
+		snprintf(why, wlen, "-o credentials=%s: %s", file,
+			 strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line + strspn(line, " \t"), *eq, *v, *end;
+
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(why, wlen, "-o credentials=%s: a line longer "
+				 "than %zu bytes", file, sizeof(line) - 2);
+			explicit_bzero(line, sizeof(line));
+			fclose(f);
+			return -1;
+		}
+		s[strcspn(s, "\r\n")] = '\0';
+		if (*s == '[') {
+			in = !strcmp(s, want);
+			continue;
+		}
+		if (!in || !(eq = strchr(s, '=')))
+			continue;
+		for (end = eq; end > s && (end[-1] == ' ' || end[-1] == '\t');)
+			end--;
+		*end = '\0';
+		v = eq + 1 + strspn(eq + 1, " \t");
+		if (!strcmp(s, "aws_access_key_id"))
+			snprintf(key, klen, "%s", v);
+		else if (!strcmp(s, "aws_secret_access_key"))
+			snprintf(secret, slen, "%s", v);
+		else if (!strcmp(s, "aws_session_token"))
+			snprintf(token, tlen, "%s", v);
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	if (!key[0] || !secret[0]) {
+		snprintf(why, wlen, "-o credentials=%s: no aws_access_key_id "
+			 "and aws_secret_access_key under %s", file, want);
+		return -1;
+	}
+	return 0;
+}
+
+
 int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	     size_t errlen)
 {
@@ -87,9 +166,12 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	    asprintf(&dav->token_hdr, "x-amz-security-token: %s",
 		     o->s3_session_token) < 0)
 		dav->token_hdr = NULL;
+	if (o->s3_credentials)
+		dav->creds_file = strdup(o->s3_credentials);
 	if (!dav->origin || !dav->bucket || !dav->key_prefix || !dav->user ||
 	    !dav->password || (o->s3_session_token &&
-			       *o->s3_session_token && !dav->token_hdr))
+			       *o->s3_session_token && !dav->token_hdr) ||
+	    (o->s3_credentials && !dav->creds_file))
 		return -ENOMEM;
 	if (o->s3_virtual) {
 		/* BUCKET.HOST: the base loses /BUCKET, the origin gains it */
@@ -119,6 +201,70 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 		 dav->region);
 	dav->s3 = true;
 	return 0;
+}
+
+/* The refused keys' replacement, if the credentials file has one: keys
+ * rotated by their owner, or temporary credentials renewed by whatever
+ * writes the file (aws sso, a credential helper).  See http_int.h. */
+int s3_keys_again(struct webdav *dav, uint32_t gen)
+{
+	char key[128], secret[256], why[400], *token, *hdr = NULL;
+	char *nuser = NULL, *npass = NULL;
+	int rc = 0;
+
+	if (!dav->creds_file || !(token = malloc(S3_TOKEN_MAX)))
+		return 0;
+	pthread_mutex_lock(&dav->creds_lock);
+	if (dav->creds_gen != gen) {
+		rc = 1;			/* another request took new keys */
+		goto out;
+	}
+	if (s3_keys_read(dav->creds_file, key, sizeof(key), secret,
+			 sizeof(secret), token, S3_TOKEN_MAX, why,
+			 sizeof(why)) < 0) {
+		dav_say(dav, "the server refused the S3 keys; %s", why);
+		goto out;
+	}
+	if (token[0] && asprintf(&hdr, "x-amz-security-token: %s", token) < 0) {
+		hdr = NULL;
+		goto out;
+	}
+	if (!strcmp(key, dav->user) && !strcmp(secret, dav->password) &&
+	    !strcmp(hdr ? hdr : "", dav->token_hdr ? dav->token_hdr : ""))
+		goto out;		/* the same keys: the refusal stands */
+	if (!(nuser = strdup(key)) || !(npass = strdup(secret)))
+		goto out;
+	free(dav->user);
+	dav->user = nuser;
+	explicit_bzero(dav->password, strlen(dav->password));
+	free(dav->password);
+	dav->password = npass;
+	if (dav->token_hdr) {
+		explicit_bzero(dav->token_hdr, strlen(dav->token_hdr));
+		free(dav->token_hdr);
+	}
+	dav->token_hdr = hdr;
+	nuser = npass = hdr = NULL;
+	dav->creds_gen++;
+	ADD(dav, keys_reread, 1);
+	dav_say(dav, "the server refused the S3 keys; took the new ones in "
+		"%s", dav->creds_file);
+	rc = 1;
+out:
+	pthread_mutex_unlock(&dav->creds_lock);
+	free(nuser);
+	if (npass) {
+		explicit_bzero(npass, strlen(npass));
+		free(npass);
+	}
+	if (hdr) {
+		explicit_bzero(hdr, strlen(hdr));
+		free(hdr);
+	}
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(token, S3_TOKEN_MAX);
+	free(token);
+	return rc;
 }
 
 /* ---- listing ---------------------------------------------------------- */
@@ -601,7 +747,7 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 {
 	const char *host = strstr(dav->origin, "://") + 3;
 	const char *upath = url + strlen(dav->origin), *q = strchr(upath, '?');
-	char date[32], day[16], line[512], hash[65], sig[65];
+	char date[32], day[16], line[512], hash[65], sig[65], key[128];
 	char *creq = NULL, *names = NULL, *canon = NULL, *sts = NULL;
 	unsigned char k[32], d[32];
 	struct tm tm;
@@ -641,7 +787,10 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 		sts = NULL;
 		goto out;
 	}
+	pthread_mutex_lock(&dav->creds_lock);
 	snprintf(line, sizeof(line), "AWS4%s", dav->password);
+	snprintf(key, sizeof(key), "%s", dav->user);
+	pthread_mutex_unlock(&dav->creds_lock);
 	hmac(line, strlen(line), day, k);
 	explicit_bzero(line, sizeof(line));
 	hmac(k, 32, dav->region, k);
@@ -677,7 +826,7 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 
 		if (asprintf(&auth, "Authorization: AWS4-HMAC-SHA256 "
 			     "Credential=%s/%s/%s/s3/aws4_request, "
-			     "SignedHeaders=%s, Signature=%s", dav->user, day,
+			     "SignedHeaders=%s, Signature=%s", key, day,
 			     dav->region, names, sig) < 0) {
 			rc = -ENOMEM;
 			goto out;

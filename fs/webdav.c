@@ -488,9 +488,7 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	if (dav->s3 && r->own_auth) {
 		/* signed by s3.c: Authorization is among r->hdrs */
 	} else if (dav->s3) {
-		SET(CURLOPT_AWS_SIGV4, dav->sigv4);
-		SET(CURLOPT_USERNAME, dav->user);
-		SET(CURLOPT_PASSWORD, dav->password);
+		SET(CURLOPT_AWS_SIGV4, dav->sigv4);	/* keys: creds_take */
 	} else if (dav->user) {
 		SET(CURLOPT_USERNAME, dav->user);
 		SET(CURLOPT_PASSWORD, dav->password ? dav->password : "");
@@ -540,8 +538,58 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	return cc;
 }
 
+/* S3: r's session-token header set to hdr (NULL: none).  It is never the
+ * list's first (x-amz-content-sha256 is), so the list curl holds stays
+ * r->hdrs. */
+static int token_set(struct req *r, const char *hdr)
+{
+	static const char name[] = "x-amz-security-token:";
+	struct curl_slist *prev = r->hdrs, *n;
+
+	for (n = prev ? prev->next : NULL; n; prev = n, n = n->next) {
+		if (strncmp(n->data, name, sizeof(name) - 1))
+			continue;
+		prev->next = n->next;
+		n->next = NULL;
+		explicit_bzero(n->data, strlen(n->data));
+		curl_slist_free_all(n);
+		break;
+	}
+	if (hdr && r->hdrs && !curl_slist_append(r->hdrs, hdr))
+		return -ENOMEM;
+	return 0;
+}
+
+/* S3: the keys a try is signed with, taken as one under creds_lock, as
+ * s3_keys_again may replace them: the access key and the secret for
+ * curl's SigV4 (curl copies them), the session token's header in r->hdrs
+ * (signed with the rest). */
+static int creds_take(struct webdav *dav, CURL *h, struct req *r)
+{
+	CURLcode cc = CURLE_OK;
+	int rc = 0;
+
+	pthread_mutex_lock(&dav->creds_lock);
+	if (!r->own_auth) {
+		cc = curl_easy_setopt(h, CURLOPT_USERNAME, dav->user);
+		if (cc == CURLE_OK)
+			cc = curl_easy_setopt(h, CURLOPT_PASSWORD,
+					      dav->password);
+	}
+	if (cc == CURLE_OK && (!r->creds_taken ||
+			       r->creds_gen != dav->creds_gen))
+		rc = token_set(r, dav->token_hdr);
+	r->creds_gen = dav->creds_gen;
+	r->creds_taken = true;
+	pthread_mutex_unlock(&dav->creds_lock);
+	return cc != CURLE_OK ? -EINVAL : rc;
+}
+
 /* Runs r with retries.  Returns the final HTTP status (also in
- * r->status), or -errno when no try got a usable response. */
+ * r->status), or -errno when no try got a usable response.  S3: a try the
+ * server refuses (403, or 400 as to an expired session token) is sent
+ * once more if the credentials file holds new keys (s3_keys_again): keys
+ * rotated, or a session renewed, under a running mount. */
 int dav_do_req(struct webdav *dav, struct req *r)
 {
 	char url[URL_MAX + 1200], errbuf[CURL_ERROR_SIZE];	/* S3's
@@ -558,12 +606,11 @@ int dav_do_req(struct webdav *dav, struct req *r)
 	/* No "Expect: 100-continue" on large PUTs (a round trip) on a DAV
 	 * server; S3: curl would sign the empty header that removes it and
 	 * not send it (403), and the payload is unsigned (see s3.c). */
-	if (dav->s3) {
+	r->creds_taken = r->keys_retried = false;	/* r may be sent again */
+	if (dav->s3)
 		r->hdrs = curl_slist_append(r->hdrs, "x-amz-content-sha256: "
 						     "UNSIGNED-PAYLOAD");
-		if (r->hdrs && dav->token_hdr)	/* signed with the rest */
-			r->hdrs = curl_slist_append(r->hdrs, dav->token_hdr);
-	} else
+	else
 		r->hdrs = curl_slist_append(r->hdrs, "Expect:");
 	if (!r->hdrs)
 		return -ENOMEM;
@@ -600,6 +647,10 @@ int dav_do_req(struct webdav *dav, struct req *r)
 			handle_put(dav, h);
 			return -EINVAL;
 		}
+		if (dav->s3 && (rc = creds_take(dav, h, r)) < 0) {
+			handle_put(dav, h);
+			return rc;
+		}
 		ADD(dav, requests[r->m], 1);
 		r->h = h;
 		cc = curl_easy_perform(h);
@@ -627,6 +678,13 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		handle_put(dav, h);
 		if (r->status >= 500)
 			ADD(dav, status_5xx, 1);
+		/* (a request signed by s3.c would need signing again) */
+		if (dav->s3 && (r->status == 403 || r->status == 400) &&
+		    !r->own_auth && !r->keys_retried && !r->used &&
+		    s3_keys_again(dav, r->creds_gen)) {
+			r->keys_retried = true;
+			continue;
+		}
 		if (r->status && r->status < 500)
 			return (int)r->status;
 		/* Bytes told arrived are the reader's now: a new try would
@@ -1193,6 +1251,7 @@ struct webdav *webdav_new(const char *url, const struct webdav_opts *opts,
 		pthread_mutex_init(&dav->share_lock[i], NULL);
 	pthread_mutex_init(&dav->pool_lock, NULL);
 	pthread_mutex_init(&dav->caps_lock, NULL);
+	pthread_mutex_init(&dav->creds_lock, NULL);
 	rc = parse_base(dav, url, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -1274,6 +1333,8 @@ void webdav_free(struct webdav *dav)
 		pthread_mutex_destroy(&dav->share_lock[i]);
 	pthread_mutex_destroy(&dav->pool_lock);
 	pthread_mutex_destroy(&dav->caps_lock);
+	pthread_mutex_destroy(&dav->creds_lock);
+	free(dav->creds_file);
 	if (dav->password) {
 		explicit_bzero(dav->password, strlen(dav->password));
 		free(dav->password);
@@ -2085,6 +2146,7 @@ int webdav_stats_format(const struct webdav_stats *s, char *buf, size_t len)
 	    (unsigned long long)s->multipart_aborted);
 	OUT("http_parts_uploaded %llu\n", (unsigned long long)s->parts_put);
 	OUT("http_parts_copied %llu\n", (unsigned long long)s->parts_copied);
+	OUT("http_keys_reread %llu\n", (unsigned long long)s->keys_reread);
 	OUT("http_rtt_p50_us %llu\n",
 	    (unsigned long long)webdav_rtt_quantile_us(s, 0.50));
 	OUT("http_rtt_p90_us %llu\n",

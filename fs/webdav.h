@@ -81,6 +81,10 @@ struct webdav_opts {
 					 * sent, signed, as
 					 * x-amz-security-token (copied;
 					 * never logged) */
+	const char *s3_credentials;	/* the credentials=FILE the keys
+					 * came from, or NULL: read again
+					 * when the server refuses them
+					 * (s3_keys_read; copied) */
 	bool s3_virtual;		/* virtual-host addressing: the
 					 * bucket goes into the host name */
 	uint32_t s3_part_mib;		/* MiB per part of a multipart upload
@@ -155,8 +159,23 @@ struct webdav_stats {
 	uint64_t parts_put;		/* S3: parts uploaded (UploadPart) */
 	uint64_t parts_copied;		/* S3: parts copied on the server
 					 * (UploadPartCopy) */
+	uint64_t keys_reread;		/* S3: new keys taken from the
+					 * credentials file after a refusal */
 	uint64_t rtt_us[WEBDAV_RTT_BUCKETS];	/* tries that got a response */
 };
+
+/* The longest session token taken (AWS_SESSION_TOKEN or aws_session_token:
+ * STS does not fix one; theirs run to 1 or 2 KB). */
+#define S3_TOKEN_MAX 8192
+
+/* The S3 keys: from file (the AWS shared-credentials format, profile
+ * $AWS_PROFILE or "default"), else (file NULL) AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY; with temporary credentials, their session token
+ * too (aws_session_token, AWS_SESSION_TOKEN; "" without).  0, or -1 with
+ * the reason in why (never a key). */
+int s3_keys_read(const char *file, char *key, size_t klen, char *secret,
+		 size_t slen, char *token, size_t tlen, char *why,
+		 size_t wlen);
 
 /* Defaults: connect 5 s, low speed 1 byte/s for 10 s, no whole-try limit,
  * 3 retries, backoff 100 ms up to 2 s, 32 pooled handles. */

@@ -13,7 +13,8 @@
  * through readdir; two mounts of one bucket (a file written and closed on
  * one is read whole on the other after open); refusals (no bucket, a
  * wrong secret, no credentials); temporary credentials (a session token
- * from the gateway's STS).  Every case SKIPs without /dev/fuse or
+ * from the gateway's STS); keys rotated under a mount (the credentials
+ * file read again when the gateway refuses them).  Every case SKIPs without /dev/fuse or
  * without Ceph's packages.
  */
 #define _GNU_SOURCE
@@ -1116,6 +1117,143 @@ static void test_fs_s3_session_token(void **s)
 	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
 }
 
+/* ---- keys rotated under a mount ------------------------------------ */
+
+/* radosgw-admin key create|rm for the test user: access key ak (secret sk
+ * for create). */
+static void user_key(const char *verb, const char *ak, const char *sk)
+{
+	char conf[300], a[96], k[96], err[1024];
+	char *argv[] = { "/usr/bin/radosgw-admin", "-c", conf, "key",
+			 (char *)verb, "--uid=framefs", "--key-type=s3", a,
+			 sk ? k : NULL, NULL };
+
+	snprintf(conf, sizeof(conf), "%s/ceph.conf", C.dir);
+	snprintf(a, sizeof(a), "--access-key=%s", ak);
+	snprintf(k, sizeof(k), "--secret-key=%s", sk ? sk : "");
+	if (run_cmd(argv, err, sizeof(err)) != 0)
+		fail_msg("radosgw-admin key %s %s: %s", verb, ak, err);
+}
+
+/* The credentials file path holds ak and sk (replaced whole, by rename,
+ * as tools that renew credentials do). */
+static void cred_write(const char *path, const char *ak, const char *sk)
+{
+	char tmp[300];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fprintf(f, "[default]\naws_access_key_id = %s\n"
+		   "aws_secret_access_key = %s\n", ak, sk);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void write_sync(const char *name, const char *text)
+{
+	int fd = open(mpath(&M, name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)),
+			 (ssize_t)strlen(text));
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* name's bytes read cold (frames and the kernel's copy dropped): 0 and
+ * the text in got, or -errno. */
+static int read_cold(const char *name, char *got, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	memset(got, 0, len);
+	fd = open(mpath(&M, name), O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, got, len - 1);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* The daemon's log, NUL-terminated (malloc'd). */
+static char *log_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n;
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Keys rotated under a running mount, or temporary credentials renewed:
+ * whatever renews them rewrites the credentials file, and the gateway
+ * refuses the old keys.  The daemon then reads the file again and sends
+ * the refused request once more with the new keys, so writes and reads
+ * go on; refused keys that the file still holds stay refused (EACCES),
+ * until it holds new ones.  The daemon's log says so, without a key. */
+static void test_fs_s3_keys_rotated(void **s)
+{
+	char cred[] = "/tmp/ffs3-rot-XXXXXX", opts[400], got[32], *log;
+	int fd, rc;
+
+	(void)s;
+	need_ceph();
+	fd = mkstemp(cred);
+	assert_true(fd >= 0);
+	close(fd);
+	user_key("create", "FFROTATE1", "rotate-secret-one");
+	cred_write(cred, "FFROTATE1", "rotate-secret-one");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	memset(&M, 0, sizeof(M));
+	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/rot");
+	snprintf(M.log, sizeof(M.log), "%s.log", cred);
+	snprintf(opts, sizeof(opts), "frames=64,credentials=%s,"
+		 "s3_endpoint=%s,s3_region=%s", cred, C.endpoint, C.region);
+	rc = mnt_start(&M, opts);
+	setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+	if (rc != 0)
+		fail_msg("framefs did not mount %s: %s", M.source, M.why);
+	write_sync("a", "first");
+
+	user_key("create", "FFROTATE2", "rotate-secret-two");
+	cred_write(cred, "FFROTATE2", "rotate-secret-two");
+	user_key("rm", "FFROTATE1", NULL);
+	write_sync("b", "second");
+	assert_int_equal(read_cold("a", got, sizeof(got)), 0);
+	assert_string_equal(got, "first");
+	assert_int_equal(mnt_stat(&M, "http_keys_reread"), 1);
+
+	user_key("rm", "FFROTATE2", NULL);
+	assert_int_equal(read_cold("a", got, sizeof(got)), -EACCES);
+	assert_int_equal(mnt_stat(&M, "http_keys_reread"), 1);
+	user_key("create", "FFROTATE3", "rotate-secret-three");
+	cred_write(cred, "FFROTATE3", "rotate-secret-three");
+	assert_int_equal(read_cold("b", got, sizeof(got)), 0);
+	assert_string_equal(got, "second");
+	assert_int_equal(mnt_stat(&M, "http_keys_reread"), 2);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("rot/", "b", "second", 6);
+
+	log = log_text(M.log);
+	assert_non_null(strstr(log, "took the new ones in"));
+	assert_null(strstr(log, "rotate-secret"));
+	free(log);
+	user_key("rm", "FFROTATE3", NULL);
+	unlink(M.log);
+	unlink(cred);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1131,6 +1269,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_listing, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_keys_rotated, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_credentials_file,
 					  teardown),
 		cmocka_unit_test_teardown(test_fs_s3_session_token,
