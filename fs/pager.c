@@ -379,7 +379,12 @@ static int frame_wait(struct fs *fs, uint64_t *since_ms, uint64_t *told_ms,
 	}
 	pthread_mutex_lock(&fs->wait_lock);
 	fs->frame_waiters++;
-	pthread_cond_broadcast(&fs->evict_cv);
+	/* With reclaim=direct the evictors have nothing to free for it:
+	 * woken, they only woke it again at once, and the two took turns
+	 * on the CPUs until the flusher cleaned a frame.  The flusher
+	 * wakes it instead (flusher_main). */
+	if (!fs->o.reclaim_direct)
+		pthread_cond_broadcast(&fs->evict_cv);
 	timed_wait(fs, &fs->freed_cv, WAIT_SLICE_MS);
 	fs->frame_waiters--;
 	pthread_mutex_unlock(&fs->wait_lock);
@@ -428,8 +433,13 @@ static bool direct_reclaim(struct fs *fs)
 	if (most == 0)
 		most = 1;
 	if (__atomic_add_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL) <=
-	    most)
-		ok = evict_one(fs) == 0;
+	    most) {
+		int rc = evict_one(fs);
+
+		ok = rc == 0;
+		if (rc == -EAGAIN)	/* only dirty victims: clean some */
+			flush_kick_clean(fs);
+	}
 	__atomic_sub_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL);
 	return ok;
 }
@@ -1522,6 +1532,10 @@ static void *flusher_main(void *arg)
 		err = flush_round(fs, want_clean);
 		pthread_mutex_lock(&fs->wait_lock);
 		pthread_cond_broadcast(&fs->flushed_cv);
+		/* Frames it cleaned can be evicted now: by the requests
+		 * that wait, with reclaim=direct. */
+		if (fs->frame_waiters && fs->o.reclaim_direct)
+			pthread_cond_broadcast(&fs->freed_cv);
 		if (err)
 			backoff_ms = backoff_ms ? backoff_ms * 2 : 100;
 		else

@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -304,6 +305,85 @@ static void test_fs_fsx_every_policy(void **s)
 {
 	(void)s;
 	every_policy(fsx_case);
+}
+
+/* CPU time the process has used, in ms (/proc/PID/stat). */
+static uint64_t cpu_ms_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* after ") S": fields 4.. ; utime and stime are 14 and 15 */
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %llu %llu", &ut, &st), 2);
+	return (ut + st) * 1000 / (uint64_t)sysconf(_SC_CLK_TCK);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* reclaim=direct: a WRITE that finds every frame dirty waits for the
+ * flusher, idle.  It used to wake the evictors, which have nothing to
+ * free in that mode and woke it again at once: the two took turns on the
+ * CPUs for as long as the write-back took (the daemon used 800 ms of CPU
+ * in 810 ms of writes here).  Each store request takes 100 ms, so the
+ * writes wait about 0.8 s; the daemon must use less than half of that in
+ * CPU time, and the waits must have happened (frame_waits), with the
+ * data whole. */
+static void test_fs_reclaim_direct_waits_idle(void **s)
+{
+	enum { CHUNK = 16 * 4096, N = 8 };
+	char *buf = malloc(CHUNK), *got = malloc(CHUNK);
+	uint64_t c0, t0, cpu, wall;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	assert_non_null(buf);
+	assert_non_null(got);
+	start("frames=16,threads=2,reclaim=direct,store_latency=100000,"
+	      "dirty_max=100,dirty_background=100");
+	fd = open(mpath(&M, "w"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	c0 = cpu_ms_of(M.pid);
+	t0 = wall_ms();
+	for (int i = 0; i < N; i++) {
+		memset(buf, 'a' + i, CHUNK);
+		assert_int_equal(pwrite(fd, buf, CHUNK, (off_t)i * CHUNK),
+				 CHUNK);
+	}
+	assert_int_equal(fsync(fd), 0);
+	wall = wall_ms() - t0;
+	cpu = cpu_ms_of(M.pid) - c0;
+	print_message("writes waited: %llu ms, the daemon's CPU %llu ms, "
+		      "frame_waits %llu\n", (unsigned long long)wall,
+		      (unsigned long long)cpu,
+		      (unsigned long long)mnt_stat(&M, "frame_waits"));
+	assert_true(mnt_stat(&M, "frame_waits") > 0);
+	assert_true(cpu * 2 < wall);
+	for (int i = 0; i < N; i++) {
+		memset(buf, 'a' + i, CHUNK);
+		assert_int_equal(pread(fd, got, CHUNK, (off_t)i * CHUNK),
+				 CHUNK);
+		assert_memory_equal(got, buf, CHUNK);
+	}
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(buf);
+	free(got);
 }
 
 /* reclaim=direct: requests evict for themselves, dirty mapped victims
@@ -2454,6 +2534,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fsx_reclaim_direct,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fs_reclaim_direct_waits_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_refuse_nested_bind,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
