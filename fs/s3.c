@@ -749,6 +749,7 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 	const char *upath = url + strlen(dav->origin), *q = strchr(upath, '?');
 	char date[32], day[16], line[512], hash[65], sig[65], key[128];
 	char *creq = NULL, *names = NULL, *canon = NULL, *sts = NULL;
+	char *token = NULL;
 	unsigned char k[32], d[32];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -756,6 +757,19 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 	FILE *f;
 	int rc = -ENOMEM;
 
+	/* The keys, as one (s3_keys_again may replace them).  A session
+	 * token is signed too: S3 wants every x-amz-* header signed. */
+	pthread_mutex_lock(&dav->creds_lock);
+	snprintf(line, sizeof(line), "AWS4%s", dav->password);
+	snprintf(key, sizeof(key), "%s", dav->user);
+	if (dav->token_hdr)
+		token = strdup(dav->token_hdr +
+			       strlen("x-amz-security-token: "));
+	pthread_mutex_unlock(&dav->creds_lock);
+	if (dav->token_hdr && !token) {
+		explicit_bzero(line, sizeof(line));
+		return -ENOMEM;
+	}
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
 	strftime(day, sizeof(day), "%Y%m%d", &tm);
@@ -766,13 +780,15 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s\n", hdrs[i]);
 	fprintf(f, "x-amz-date:%s\n", date);
+	if (token)
+		fprintf(f, "x-amz-security-token:%s\n", token);
 	fclose(f);
 	if (!(f = open_memstream(&names, &nlen)))
 		goto out;
 	fprintf(f, "host;x-amz-content-sha256");
 	for (int i = 0; i < n; i++)
 		fprintf(f, ";%.*s", (int)strcspn(hdrs[i], ":"), hdrs[i]);
-	fprintf(f, ";x-amz-date");
+	fprintf(f, ";x-amz-date%s", token ? ";x-amz-security-token" : "");
 	fclose(f);
 	if (asprintf(&creq, "%s\n%.*s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD", method,
 		     q ? (int)(q - upath) : (int)strlen(upath), upath,
@@ -787,10 +803,6 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 		sts = NULL;
 		goto out;
 	}
-	pthread_mutex_lock(&dav->creds_lock);
-	snprintf(line, sizeof(line), "AWS4%s", dav->password);
-	snprintf(key, sizeof(key), "%s", dav->user);
-	pthread_mutex_unlock(&dav->creds_lock);
 	hmac(line, strlen(line), day, k);
 	explicit_bzero(line, sizeof(line));
 	hmac(k, 32, dav->region, k);
@@ -835,6 +847,13 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 		free(auth);
 	}
 out:
+	explicit_bzero(line, sizeof(line));
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	if (canon)
+		explicit_bzero(canon, clen);
 	free(canon);
 	free(names);
 	free(creq);
