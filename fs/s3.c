@@ -216,7 +216,7 @@ int s3_keys_again(struct webdav *dav, uint32_t gen)
 		return 0;
 	pthread_mutex_lock(&dav->creds_lock);
 	if (dav->creds_gen != gen) {
-		rc = 1;			/* another request took new keys */
+		rc = 1;		/* another request took new keys */
 		goto out;
 	}
 	if (s3_keys_read(dav->creds_file, key, sizeof(key), secret,

@@ -488,7 +488,8 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	if (dav->s3 && r->own_auth) {
 		/* signed by s3.c: Authorization is among r->hdrs */
 	} else if (dav->s3) {
-		SET(CURLOPT_AWS_SIGV4, dav->sigv4);	/* keys: creds_take */
+		/* the keys: creds_take */
+		SET(CURLOPT_AWS_SIGV4, dav->sigv4);
 	} else if (dav->user) {
 		SET(CURLOPT_USERNAME, dav->user);
 		SET(CURLOPT_PASSWORD, dav->password ? dav->password : "");
@@ -606,7 +607,8 @@ int dav_do_req(struct webdav *dav, struct req *r)
 	/* No "Expect: 100-continue" on large PUTs (a round trip) on a DAV
 	 * server; S3: curl would sign the empty header that removes it and
 	 * not send it (403), and the payload is unsigned (see s3.c). */
-	r->creds_taken = r->keys_retried = false;	/* r may be sent again */
+	/* r may be sent again */
+	r->creds_taken = r->keys_retried = false;
 	if (dav->s3)
 		r->hdrs = curl_slist_append(r->hdrs, "x-amz-content-sha256: "
 						     "UNSIGNED-PAYLOAD");

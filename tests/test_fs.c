@@ -753,6 +753,71 @@ static void test_fs_store_eio(void **s)
 	free(back);
 }
 
+/* Every frame dirty and the store failing: a READ that needs a frame gets
+ * the store's error after FRAME_WAIT_ERR_MS (1 s) of waiting, neither
+ * hangs nor fails at once (the limit was counted in rounds of waiting,
+ * and with reclaim=direct the rounds ran out in about 0.1 s).  The read
+ * takes 2 s: the kernel asks twice (its readahead, then the page).  Once
+ * the store works, the same read succeeds and nothing written was lost.  In
+ * both reclaim modes. */
+static void test_fs_frame_wait_store_error(void **s)
+{
+	static const char *const opts[] = {
+		"frames=16,threads=2,reclaim=direct,dirty_max=100,"
+		"dirty_background=100",
+		"frames=16,threads=2,dirty_max=100,dirty_background=100",
+	};
+	char buf[16 * PS], page[PS];
+
+	(void)s;
+	NEED_FUSE();
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		uint64_t t0, took;
+		int fd, rd;
+
+		memset(&M, 0, sizeof(M));
+		start(opts[i]);
+		rd = open(mpath(&M, "other"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+		assert_true(rd >= 0);
+		memset(page, 'o', PS);
+		assert_int_equal(pwrite(rd, page, PS, 0), PS);
+		assert_int_equal(fsync(rd), 0);
+		assert_int_equal(mnt_control(&M, "drop"), 0);
+		assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
+		fd = open(mpath(&M, "dirty"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd >= 0);
+		memset(buf, 'd', sizeof(buf));
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+		assert_int_equal(mnt_stat(&M, "frames_dirty"), 16);
+
+		t0 = wall_ms();
+		assert_int_equal(pread(rd, page, PS, 0), -1);
+		took = wall_ms() - t0;
+		assert_int_equal(errno, EIO);
+		print_message("-o %s: EIO after %llu ms\n", opts[i],
+			      (unsigned long long)took);
+		assert_true(took >= 900);
+		assert_true(took < 25000);
+
+		assert_int_equal(mnt_control(&M, "fault write off"), 0);
+		/* the failed write-backs' error, reported once (errseq) */
+		if (fsync(fd) != 0)
+			assert_int_equal(errno, EIO);
+		assert_int_equal(fsync(fd), 0);
+		assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
+		assert_int_equal(pread(rd, page, PS, 0), PS);
+		assert_int_equal(page[0], 'o');
+		assert_int_equal(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
+		for (size_t k = 0; k < sizeof(buf); k++)
+			if (buf[k] != 'd')
+				fail_msg("byte %zu of the dirty file lost", k);
+		close(fd);
+		close(rd);
+		assert_int_equal(mnt_stop(&M), 0);
+		mnt_cleanup(&M);
+	}
+}
+
 /* A backing directory on a 1 MiB tmpfs: a 2 MiB file cannot be written
  * back.  fsync says ENOSPC, nothing is dropped, and after the file is cut
  * to fit, it is written. */
@@ -2562,6 +2627,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_eio, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_frame_wait_store_error,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fs_store_enospc, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_crash, setup, teardown),

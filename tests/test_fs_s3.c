@@ -14,8 +14,8 @@
  * one is read whole on the other after open); refusals (no bucket, a
  * wrong secret, no credentials); temporary credentials (a session token
  * from the gateway's STS); keys rotated under a mount (the credentials
- * file read again when the gateway refuses them).  Every case SKIPs without /dev/fuse or
- * without Ceph's packages.
+ * file read again when the gateway refuses them).  Every case SKIPs
+ * without /dev/fuse or without Ceph's packages.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
