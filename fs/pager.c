@@ -11,7 +11,10 @@
  *
  * A request that finds no free frame wakes the evictor and waits for
  * freed_cv.  It never invalidates a kernel page itself (it may be serving
- * the very page the invalidation would wait for).
+ * the very page the invalidation would wait for), except with
+ * reclaim=direct (direct_reclaim): then it evicts for itself, and a
+ * request that cannot waits for freed_cv, which a direct eviction and the
+ * end of a flusher round that cleaned frames broadcast.
  *
  * Requests in flight.  A READ of several pages (kernel readahead) reaches
  * the daemon with every one of its pages locked in the kernel until the
@@ -79,8 +82,8 @@
  * The flusher writes back, coalescing contiguous dirty frames into one
  * store write, when dirty frames pass dirty_background % of the pool, when
  * the oldest dirty file is older than dirty_expire_ms, when the evictor
- * finds only dirty victims ("sync" and fsync write back in the caller's
- * thread).  Writers wait (bounded) while
+ * (or a request, with reclaim=direct) finds only dirty victims ("sync"
+ * and fsync write back in the caller's thread).  Writers wait (bounded) while
  * dirty frames pass dirty_max %.  A failed write-back leaves the frames
  * dirty, is retried with backoff (100 ms doubling to 5 s), and is reported
  * to the next fsync/close of the file through cache_file_error().
@@ -332,6 +335,7 @@ static int steal_frame(struct fs *fs)
 		return rc;
 	FS_ADD(fs, frame_steals, 1);
 	owe_inval(fs, id, pgno);
+	kick_evictor(fs);	/* which pays it (pay_owed) */
 	return 0;
 }
 
@@ -362,11 +366,11 @@ static void flush_kick_clean(struct fs *fs)
  * *since_ms is when the request's first round began (0 before it),
  * *told_ms how long it had waited when rule 4's wait was last told.  The
  * limits are in time, not rounds: a round ends at any broadcast of
- * freed_cv, and with reclaim=direct the evictors, which free nothing
- * there, broadcast it at once when a round wakes them, so 1,500 rounds,
- * once taken for 30 s, passed in about 0.1 s, and a WRITE that had
- * dirtied every frame got EIO when the flusher took longer than that to
- * clean one (fsx on 16 frames, a loaded machine). */
+ * freed_cv, and a round can be short (with reclaim=direct the evictors,
+ * which free nothing there, once broadcast it at once when a round woke
+ * them: 1,500 rounds, taken for 30 s, passed in about 0.1 s, and a WRITE
+ * that had dirtied every frame got EIO when the flusher took longer than
+ * that to clean one; fsx on 16 frames, a loaded machine). */
 static int frame_wait(struct fs *fs, uint64_t *since_ms, uint64_t *told_ms,
 		      bool patient)
 {
@@ -441,6 +445,14 @@ static bool direct_reclaim(struct fs *fs)
 			flush_kick_clean(fs);
 	}
 	__atomic_sub_fetch(&fs->direct_reclaimers, 1, __ATOMIC_ACQ_REL);
+	if (ok) {
+		/* Its slot is free again, for a request that found them
+		 * all taken and waits (nothing else would wake it). */
+		pthread_mutex_lock(&fs->wait_lock);
+		if (fs->frame_waiters)
+			pthread_cond_broadcast(&fs->freed_cv);
+		pthread_mutex_unlock(&fs->wait_lock);
+	}
 	return ok;
 }
 
@@ -1533,8 +1545,10 @@ static void *flusher_main(void *arg)
 		pthread_mutex_lock(&fs->wait_lock);
 		pthread_cond_broadcast(&fs->flushed_cv);
 		/* Frames it cleaned can be evicted now: by the requests
-		 * that wait, with reclaim=direct. */
-		if (fs->frame_waiters && fs->o.reclaim_direct)
+		 * that wait, with reclaim=direct.  Not after a failed
+		 * round: woken, they would kick it again at once, and a
+		 * failing store would be asked without pause. */
+		if (fs->frame_waiters && fs->o.reclaim_direct && !err)
 			pthread_cond_broadcast(&fs->freed_cv);
 		if (err)
 			backoff_ms = backoff_ms ? backoff_ms * 2 : 100;
@@ -1542,10 +1556,24 @@ static void *flusher_main(void *arg)
 			backoff_ms = 0;
 		if (backoff_ms > 5000)
 			backoff_ms = 5000;
-		if (!fs->stopping && ((!fs->want_clean && !fs->flush_kicked) ||
-					  err))
-			timed_wait(fs, &fs->flush_cv,
-				   backoff_ms ? backoff_ms : period);
+		if (err) {
+			/* A failing store: the backoff is waited out, kicked
+			 * or not.  The evictors and the requests that wait
+			 * for a frame kick again as soon as a round fails, and
+			 * the store was asked without pause, the daemon at
+			 * 100 % of a CPU (fsync and sync write back in their
+			 * own thread, not here). */
+			uint64_t until = now_ms(CLOCK_MONOTONIC) + backoff_ms;
+			uint64_t t;
+
+			while (!fs->stopping &&
+			       (t = now_ms(CLOCK_MONOTONIC)) < until)
+				timed_wait(fs, &fs->flush_cv,
+					   (uint32_t)(until - t));
+		} else if (!fs->stopping && !fs->want_clean &&
+			   !fs->flush_kicked) {
+			timed_wait(fs, &fs->flush_cv, period);
+		}
 	}
 	pthread_cond_broadcast(&fs->flushed_cv);
 	pthread_mutex_unlock(&fs->wait_lock);

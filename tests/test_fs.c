@@ -759,7 +759,11 @@ static void test_fs_store_eio(void **s)
  * and with reclaim=direct the rounds ran out in about 0.1 s).  The read
  * takes 2 s: the kernel asks twice (its readahead, then the page).  Once
  * the store works, the same read succeeds and nothing written was lost.  In
- * both reclaim modes. */
+ * both reclaim modes, and the daemon idles while the read waits: the
+ * flusher, kicked by the evictors (or the waiting requests) as soon as a
+ * round failed, asked the failing store again at once, at 100 % of a CPU
+ * (2,000 ms of it in the 2 s of the read), where it now waits out its
+ * backoff. */
 static void test_fs_frame_wait_store_error(void **s)
 {
 	static const char *const opts[] = {
@@ -772,7 +776,7 @@ static void test_fs_frame_wait_store_error(void **s)
 	(void)s;
 	NEED_FUSE();
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		uint64_t t0, took;
+		uint64_t t0, took, c0, cpu;
 		int fd, rd;
 
 		memset(&M, 0, sizeof(M));
@@ -790,14 +794,19 @@ static void test_fs_frame_wait_store_error(void **s)
 		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
 		assert_int_equal(mnt_stat(&M, "frames_dirty"), 16);
 
+		c0 = cpu_ms_of(M.pid);
 		t0 = wall_ms();
 		assert_int_equal(pread(rd, page, PS, 0), -1);
 		took = wall_ms() - t0;
+		cpu = cpu_ms_of(M.pid) - c0;
 		assert_int_equal(errno, EIO);
-		print_message("-o %s: EIO after %llu ms\n", opts[i],
-			      (unsigned long long)took);
+		print_message("-o %s: EIO after %llu ms, the daemon's CPU %llu "
+			      "ms\n", opts[i], (unsigned long long)took,
+			      (unsigned long long)cpu);
 		assert_true(took >= 900);
 		assert_true(took < 25000);
+		/* waiting, not spinning against a failing store */
+		assert_true(cpu * 2 < took);
 
 		assert_int_equal(mnt_control(&M, "fault write off"), 0);
 		/* the failed write-backs' error, reported once (errseq) */
