@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct webdav {
 					 * "x-amz-security-token: TOKEN" on
 					 * every request, or NULL; wiped */
 	char *creds_file;		/* S3: credentials=FILE, or NULL */
+	struct stat creds_st;		/* under creds_lock: the file when
+					 * last read */
 	uint32_t creds_gen;		/* under creds_lock: keys replaced */
 	CURLSH *share;
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];

@@ -57,8 +57,9 @@ int s3_keys_read(const char *file, char *key, size_t klen, char *secret,
 		 size_t wlen)
 {
 	const char *profile = getenv("AWS_PROFILE");
-	char line[S3_TOKEN_MAX + 64], want[160];
+	char line[S3_TOKEN_MAX + 64], want[160], iobuf[4096];
 	bool in = false;
+	int rc = 0;
 	FILE *f;
 
 	key[0] = secret[0] = token[0] = '\0';
@@ -91,15 +92,18 @@ int s3_keys_read(const char *file, char *key, size_t klen, char *secret,
 			 strerror(errno));
 		return -1;
 	}
+	/* stdio's buffer holds the file too: ours, to be wiped */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	while (fgets(line, sizeof(line), f)) {
 		char *s = line + strspn(line, " \t"), *eq, *v, *end;
+		char *to = NULL;
+		size_t cap = 0;
 
 		if (!strchr(line, '\n') && !feof(f)) {
 			snprintf(why, wlen, "-o credentials=%s: a line longer "
 				 "than %zu bytes", file, sizeof(line) - 2);
-			explicit_bzero(line, sizeof(line));
-			fclose(f);
-			return -1;
+			rc = -1;
+			break;
 		}
 		s[strcspn(s, "\r\n")] = '\0';
 		if (*s == '[') {
@@ -112,15 +116,34 @@ int s3_keys_read(const char *file, char *key, size_t klen, char *secret,
 			end--;
 		*end = '\0';
 		v = eq + 1 + strspn(eq + 1, " \t");
+		for (end = v + strlen(v);
+		     end > v && (end[-1] == ' ' || end[-1] == '\t');)
+			*--end = '\0';	/* as the AWS tools read it */
 		if (!strcmp(s, "aws_access_key_id"))
-			snprintf(key, klen, "%s", v);
+			to = key, cap = klen;
 		else if (!strcmp(s, "aws_secret_access_key"))
-			snprintf(secret, slen, "%s", v);
+			to = secret, cap = slen;
 		else if (!strcmp(s, "aws_session_token"))
-			snprintf(token, tlen, "%s", v);
+			to = token, cap = tlen;
+		if (!to)
+			continue;
+		if (strlen(v) >= cap) {
+			snprintf(why, wlen, "-o credentials=%s: %s longer "
+				 "than %zu bytes", file, s, cap - 1);
+			rc = -1;
+			break;
+		}
+		memcpy(to, v, strlen(v) + 1);
 	}
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
+	if (rc < 0) {
+		explicit_bzero(secret, slen);
+		explicit_bzero(token, tlen);
+		key[0] = '\0';
+		return -1;
+	}
 	if (!key[0] || !secret[0]) {
 		snprintf(why, wlen, "-o credentials=%s: no aws_access_key_id "
 			 "and aws_secret_access_key under %s", file, want);
@@ -166,8 +189,11 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	    asprintf(&dav->token_hdr, "x-amz-security-token: %s",
 		     o->s3_session_token) < 0)
 		dav->token_hdr = NULL;
-	if (o->s3_credentials)
+	if (o->s3_credentials) {
 		dav->creds_file = strdup(o->s3_credentials);
+		if (stat(o->s3_credentials, &dav->creds_st) < 0)
+			memset(&dav->creds_st, 0, sizeof(dav->creds_st));
+	}
 	if (!dav->origin || !dav->bucket || !dav->key_prefix || !dav->user ||
 	    !dav->password || (o->s3_session_token &&
 			       *o->s3_session_token && !dav->token_hdr) ||
@@ -203,22 +229,43 @@ int s3_setup(struct webdav *dav, const struct webdav_opts *o, char *err,
 	return 0;
 }
 
+/* The file's identity and times, to tell whether it changed. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* The refused keys' replacement, if the credentials file has one: keys
  * rotated by their owner, or temporary credentials renewed by whatever
- * writes the file (aws sso, a credential helper).  See http_int.h. */
+ * writes the file (aws sso, a credential helper).  The file is read only
+ * if it changed since it was last read (many refusals are not about the
+ * keys: a bucket policy, a HEAD without ListBucket), and never under
+ * creds_lock, which every request takes.  See http_int.h. */
 int s3_keys_again(struct webdav *dav, uint32_t gen)
 {
 	char key[128], secret[256], why[400], *token, *hdr = NULL;
 	char *nuser = NULL, *npass = NULL;
+	struct stat st;
+	bool same;
 	int rc = 0;
 
-	if (!dav->creds_file || !(token = malloc(S3_TOKEN_MAX)))
+	if (!dav->creds_file)
 		return 0;
+	if (stat(dav->creds_file, &st) < 0)
+		memset(&st, 0, sizeof(st));	/* "changed": read, and say */
 	pthread_mutex_lock(&dav->creds_lock);
-	if (dav->creds_gen != gen) {
-		rc = 1;		/* another request took new keys */
-		goto out;
-	}
+	rc = dav->creds_gen != gen;	/* another request took new keys */
+	same = same_file(&st, &dav->creds_st);
+	if (!rc && !same)
+		dav->creds_st = st;	/* read once per change */
+	pthread_mutex_unlock(&dav->creds_lock);
+	if (rc || same || !(token = malloc(S3_TOKEN_MAX)))
+		return rc;
 	if (s3_keys_read(dav->creds_file, key, sizeof(key), secret,
 			 sizeof(secret), token, S3_TOKEN_MAX, why,
 			 sizeof(why)) < 0) {
@@ -229,29 +276,35 @@ int s3_keys_again(struct webdav *dav, uint32_t gen)
 		hdr = NULL;
 		goto out;
 	}
-	if (!strcmp(key, dav->user) && !strcmp(secret, dav->password) &&
-	    !strcmp(hdr ? hdr : "", dav->token_hdr ? dav->token_hdr : ""))
-		goto out;		/* the same keys: the refusal stands */
 	if (!(nuser = strdup(key)) || !(npass = strdup(secret)))
 		goto out;
-	free(dav->user);
-	dav->user = nuser;
-	explicit_bzero(dav->password, strlen(dav->password));
-	free(dav->password);
-	dav->password = npass;
-	if (dav->token_hdr) {
-		explicit_bzero(dav->token_hdr, strlen(dav->token_hdr));
-		free(dav->token_hdr);
+	pthread_mutex_lock(&dav->creds_lock);
+	if (dav->creds_gen != gen) {
+		rc = 1;		/* another request took new keys */
+	} else if (strcmp(key, dav->user) || strcmp(secret, dav->password) ||
+		   strcmp(hdr ? hdr : "",
+			  dav->token_hdr ? dav->token_hdr : "")) {
+		char *old_pass = dav->password, *old_hdr = dav->token_hdr;
+
+		free(dav->user);
+		dav->user = nuser;
+		dav->password = npass;
+		dav->token_hdr = hdr;
+		nuser = npass = hdr = NULL;
+		dav->creds_gen++;
+		rc = 2;
+		npass = old_pass;	/* wiped below, out of the lock */
+		hdr = old_hdr;
 	}
-	dav->token_hdr = hdr;
-	nuser = npass = hdr = NULL;
-	dav->creds_gen++;
-	ADD(dav, keys_reread, 1);
-	dav_say(dav, "the server refused the S3 keys; took the new ones in "
-		"%s", dav->creds_file);
-	rc = 1;
-out:
 	pthread_mutex_unlock(&dav->creds_lock);
+	if (rc == 2) {
+		ADD(dav, keys_reread, 1);
+		dav_say(dav, "the server refused the S3 keys; took the new ones "
+			"in %s", dav->creds_file);
+		rc = 1;
+	}
+	/* else the same keys: the refusal stands */
+out:
 	free(nuser);
 	if (npass) {
 		explicit_bzero(npass, strlen(npass));
@@ -754,28 +807,30 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t clen = 0, nlen = 0;
+	bool had_token;
 	FILE *f;
 	int rc = -ENOMEM;
 
 	/* The keys, as one (s3_keys_again may replace them).  A session
-	 * token is signed too: S3 wants every x-amz-* header signed. */
+	 * token is signed too (S3 wants every x-amz-* header signed), and
+	 * its header added here, the very one signed: creds_take leaves a
+	 * request signed here alone. */
 	pthread_mutex_lock(&dav->creds_lock);
 	snprintf(line, sizeof(line), "AWS4%s", dav->password);
 	snprintf(key, sizeof(key), "%s", dav->user);
-	if (dav->token_hdr)
+	had_token = dav->token_hdr != NULL;
+	if (had_token)
 		token = strdup(dav->token_hdr +
 			       strlen("x-amz-security-token: "));
 	pthread_mutex_unlock(&dav->creds_lock);
-	if (dav->token_hdr && !token) {
-		explicit_bzero(line, sizeof(line));
-		return -ENOMEM;
-	}
+	if (had_token && !token)
+		goto out;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
 	strftime(day, sizeof(day), "%Y%m%d", &tm);
 	/* the canonical headers and their names, in order */
 	if (!(f = open_memstream(&canon, &clen)))
-		return -ENOMEM;
+		goto out;
 	fprintf(f, "host:%s\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n", host);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s\n", hdrs[i]);
@@ -846,8 +901,21 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 		rc = dav_add_hdr(r, auth);
 		free(auth);
 	}
+	if (rc == 0 && token) {
+		char *h;
+
+		if (asprintf(&h, "x-amz-security-token: %s", token) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = dav_add_hdr(r, h);
+		explicit_bzero(h, strlen(h));
+		free(h);
+	}
 out:
 	explicit_bzero(line, sizeof(line));
+	if (creq)
+		explicit_bzero(creq, strlen(creq));
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);

@@ -539,6 +539,15 @@ static CURLcode setup(struct webdav *dav, CURL *h, struct req *r,
 	return cc;
 }
 
+/* Frees a request's headers, a session token among them wiped first. */
+static void hdrs_free(struct curl_slist *l)
+{
+	for (struct curl_slist *n = l; n; n = n->next)
+		if (!strncmp(n->data, "x-amz-security-token:", 21))
+			explicit_bzero(n->data, strlen(n->data));
+	curl_slist_free_all(l);
+}
+
 /* S3: r's session-token header set to hdr (NULL: none).  It is never the
  * list's first (x-amz-content-sha256 is), so the list curl holds stays
  * r->hdrs. */
@@ -552,8 +561,7 @@ static int token_set(struct req *r, const char *hdr)
 			continue;
 		prev->next = n->next;
 		n->next = NULL;
-		explicit_bzero(n->data, strlen(n->data));
-		curl_slist_free_all(n);
+		hdrs_free(n);
 		break;
 	}
 	if (hdr && r->hdrs && !curl_slist_append(r->hdrs, hdr))
@@ -577,8 +585,8 @@ static int creds_take(struct webdav *dav, CURL *h, struct req *r)
 			cc = curl_easy_setopt(h, CURLOPT_PASSWORD,
 					      dav->password);
 	}
-	if (cc == CURLE_OK && (!r->creds_taken ||
-			       r->creds_gen != dav->creds_gen))
+	if (cc == CURLE_OK && !r->own_auth &&	/* own: sign_here's token */
+	    (!r->creds_taken || r->creds_gen != dav->creds_gen))
 		rc = token_set(r, dav->token_hdr);
 	r->creds_gen = dav->creds_gen;
 	r->creds_taken = true;
@@ -727,7 +735,7 @@ void webdav_last_error(struct webdav *dav, char *buf, size_t len)
 
 void dav_req_done(struct req *r)
 {
-	curl_slist_free_all(r->hdrs);
+	hdrs_free(r->hdrs);
 	free(r->mem);
 }
 
@@ -1603,7 +1611,7 @@ static int put_headers(struct webdav *dav, struct req *r,
 	char line[96];
 	int rc = 0;
 
-	curl_slist_free_all(r->hdrs);
+	hdrs_free(r->hdrs);
 	r->hdrs = NULL;
 	if (content_range) {
 		snprintf(line, sizeof(line), "Content-Range: %s",
