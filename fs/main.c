@@ -445,6 +445,9 @@ static bool looks_like_url(const char *s)
 }
 
 /* Fills o from the -o strings, refusing (exit 2) what cannot run. */
+/* netrc= and credentials=, made absolute (opts_check). */
+static char netrc_abs[PATH_MAX], credentials_abs[PATH_MAX];
+
 static void opts_check(struct cmdline *r, struct fs_opts *o)
 {
 	o->nframes = DEFAULT_FRAMES;
@@ -534,12 +537,18 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	if (r->http_retries)
 		o->http_retries = parse_u32("http_retries", r->http_retries, 0,
 					    20);
-	if (r->netrc && access(r->netrc, R_OK) < 0)
+	/* Both are read again after the daemon has gone to the background
+	 * (curl reads netrc for each request, the S3 store its credentials
+	 * when the server refuses them), where the working directory is
+	 * "/": a relative path is made absolute here. */
+	if (r->netrc && (access(r->netrc, R_OK) < 0 ||
+			 !realpath(r->netrc, netrc_abs)))
 		opt_fail("netrc", r->netrc, strerror(errno));
-	o->netrc = r->netrc;
-	if (r->credentials && access(r->credentials, R_OK) < 0)
+	o->netrc = r->netrc ? netrc_abs : NULL;
+	if (r->credentials && (access(r->credentials, R_OK) < 0 ||
+			       !realpath(r->credentials, credentials_abs)))
 		opt_fail("credentials", r->credentials, strerror(errno));
-	o->credentials = r->credentials;
+	o->credentials = r->credentials ? credentials_abs : NULL;
 	o->s3_endpoint = r->s3_endpoint;
 	o->s3_region = r->s3_region;
 	if (r->s3_addressing && strcmp(r->s3_addressing, "path") &&

@@ -36,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -887,6 +888,57 @@ static void test_fs_http_netrc(void **s)
 	free(txt);
 }
 
+/* netrc=FILE as a relative path, the daemon in the background: it goes to
+ * "/" there, and curl, which reads the file for each request, found none
+ * after the mount and sent no credentials (401 on every request after the
+ * probe).  The path is made absolute at mount: a file written through the
+ * mount reaches the server. */
+static void test_fs_http_netrc_relative(void **s)
+{
+	char line[300], opts[200], mp[] = "/tmp/framefs-mp.XXXXXX", cwd[512];
+	char *bin = getenv("FRAMEFS"), *txt, err[1024];
+	char *argv[] = { bin, "-o", opts, H.auth_url, mp, NULL };
+	char *uz[] = { "fusermount3", "-u", mp, NULL };
+	struct statfs sf;
+	int fd, rc, wrc;
+
+	(void)s;
+	need_server(HTTPD_APACHE, true);
+	assert_non_null(bin);
+	snprintf(netrc_path, sizeof(netrc_path), "/tmp/framefs-netrc.XXXXXX");
+	fd = mkstemp(netrc_path);
+	assert_true(fd >= 0);
+	snprintf(line, sizeof(line), "machine 127.0.0.1 login %s password %s\n",
+		 H.user, H.password);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	assert_non_null(mkdtemp(mp));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(opts, sizeof(opts), "frames=64,netrc=%s",
+		 netrc_path + strlen("/tmp/"));
+	assert_int_equal(chdir("/tmp"), 0);
+	rc = run_cmd(argv, err, sizeof(err));	/* no -f: it forks */
+	assert_int_equal(chdir(cwd), 0);
+	if (rc != 0) {
+		rmdir(mp);
+		fail_msg("framefs -o %s %s: exit %d: %s", opts, H.auth_url, rc,
+			 err);
+	}
+	snprintf(line, sizeof(line), "%s/relative", mp);
+	wrc = write_file(line, "netrc", 5);
+	/* unmounted, the daemon writes back and exits on its own */
+	rc = run_cmd(uz, err, sizeof(err));
+	for (int i = 0; i < 100 && statfs(mp, &sf) == 0 &&
+	     sf.f_type == 0x65735546; i++)
+		usleep(50 * 1000);
+	rmdir(mp);
+	assert_int_equal(rc, 0);
+	assert_int_equal(wrc, 0);
+	txt = get_server("relative", NULL);
+	assert_string_equal(txt, "netrc");
+	free(txt);
+}
+
 /* ---- https -------------------------------------------------------------- */
 
 /* Apache over TLS with a certificate of a CA made for the test: with
@@ -959,6 +1011,7 @@ int main(void)
 		CASE(test_fs_http_ahead_pages_early),
 		CASE(test_fs_http_refusals),
 		CASE(test_fs_http_netrc),
+		CASE(test_fs_http_netrc_relative),
 		CASE(test_fs_http_https),
 	};
 #undef CASE
