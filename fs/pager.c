@@ -1563,11 +1563,15 @@ static void *flusher_main(void *arg)
 			 * the store was asked without pause, the daemon at
 			 * 100 % of a CPU (fsync and sync write back in their
 			 * own thread, not here). */
-			uint64_t until = now_ms(CLOCK_MONOTONIC) + backoff_ms;
-			uint64_t t;
+			uint64_t from = now_ms(CLOCK_MONOTONIC), t, until;
 
+			/* at least once a second while requests wait for a
+			 * frame, so they go on soon after the store is back */
 			while (!fs->stopping &&
-			       (t = now_ms(CLOCK_MONOTONIC)) < until)
+			       (t = now_ms(CLOCK_MONOTONIC)) <
+			       (until = from + (fs->frame_waiters &&
+						backoff_ms > 1000 ? 1000 :
+						backoff_ms)))
 				timed_wait(fs, &fs->flush_cv,
 					   (uint32_t)(until - t));
 		} else if (!fs->stopping && !fs->want_clean &&
