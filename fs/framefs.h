@@ -180,6 +180,8 @@ struct fs {
 	pthread_cond_t flushed_cv;	/* flusher finished a round */
 	pthread_cond_t scan_cv;		/* wakes the scanner (stop) */
 	uint32_t frame_waiters;		/* under wait_lock */
+	uint32_t flush_waiters;		/* under wait_lock: writers held
+					 * back (throttle) */
 	uint32_t low_free, high_free;	/* evictor watermarks (0 with
 					 * reclaim=direct) */
 	uint32_t direct_reclaimers;	/* requests evicting now; atomic */

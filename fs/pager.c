@@ -85,8 +85,10 @@
  * (or a request, with reclaim=direct) finds only dirty victims ("sync"
  * and fsync write back in the caller's thread).  Writers wait (bounded) while
  * dirty frames pass dirty_max %.  A failed write-back leaves the frames
- * dirty, is retried with backoff (100 ms doubling to 5 s), and is reported
- * to the next fsync/close of the file through cache_file_error().
+ * dirty, is retried with backoff (100 ms doubling to 5 s, 500 ms at most
+ * while requests wait for frames or writers are held back; kicks do not
+ * cut it short), and is reported to the next fsync/close of the file
+ * through cache_file_error().
  *
  * Write-back and write() hold inode->trunc_lock for reading, truncate holds
  * it for writing while it changes the size and the store, so a write-back
@@ -119,6 +121,8 @@ _Static_assert(READ_BATCH <= STORE_IOV_MAX && WB_BATCH <= STORE_IOV_MAX &&
 #define WAIT_SLICE_MS	20
 #define WAIT_STEAL_ROUNDS	2	/* then free a frame yourself (rule 2) */
 #define FRAME_WAIT_ERR_MS	1000	/* then report the store error */
+#define FLUSH_WAITED_MS		500	/* the flusher's longest backoff while
+					 * requests wait: below the above */
 #define FRAME_WAIT_MAX_MS	30000	/* then EIO (rule 4: say so again) */
 #define THROTTLE_MAX_ROUNDS	100	/* 2 s */
 
@@ -389,6 +393,11 @@ static int frame_wait(struct fs *fs, uint64_t *since_ms, uint64_t *told_ms,
 	 * wakes it instead (flusher_main). */
 	if (!fs->o.reclaim_direct)
 		pthread_cond_broadcast(&fs->evict_cv);
+	/* A flusher in its backoff looks again: a request waits, so it
+	 * asks the store sooner (flusher_main).  (Its kick came before
+	 * this request counted.) */
+	if (__atomic_load_n(&fs->flush_err, __ATOMIC_RELAXED))
+		pthread_cond_signal(&fs->flush_cv);
 	timed_wait(fs, &fs->freed_cv, WAIT_SLICE_MS);
 	fs->frame_waiters--;
 	pthread_mutex_unlock(&fs->wait_lock);
@@ -892,9 +901,11 @@ static void throttle(struct fs *fs)
 	FS_ADD(fs, write_throttles, 1);
 	for (int i = 0; i < THROTTLE_MAX_ROUNDS && ndirty > limit; i++) {
 		pthread_mutex_lock(&fs->wait_lock);
+		fs->flush_waiters++;
 		fs->flush_kicked = true;
 		pthread_cond_signal(&fs->flush_cv);
 		timed_wait(fs, &fs->flushed_cv, WAIT_SLICE_MS);
+		fs->flush_waiters--;
 		pthread_mutex_unlock(&fs->wait_lock);
 		cache_counts(fs->cache, &nfree, &ndirty);
 	}
@@ -1565,13 +1576,18 @@ static void *flusher_main(void *arg)
 			 * own thread, not here). */
 			uint64_t from = now_ms(CLOCK_MONOTONIC), t, until;
 
-			/* at least once a second while requests wait for a
-			 * frame, so they go on soon after the store is back */
+			/* Twice a second while requests wait for a frame or
+			 * writers are held back: they go on soon after the
+			 * store is back, and a READ that waits is not failed
+			 * (FRAME_WAIT_ERR_MS) on an error the store no longer
+			 * has.  They signal flush_cv once counted, so this
+			 * looks again. */
 			while (!fs->stopping &&
 			       (t = now_ms(CLOCK_MONOTONIC)) <
-			       (until = from + (fs->frame_waiters &&
-						backoff_ms > 1000 ? 1000 :
-						backoff_ms)))
+			       (until = from + ((fs->frame_waiters ||
+						 fs->flush_waiters) &&
+						backoff_ms > FLUSH_WAITED_MS ?
+						FLUSH_WAITED_MS : backoff_ms)))
 				timed_wait(fs, &fs->flush_cv,
 					   (uint32_t)(until - t));
 		} else if (!fs->stopping && !fs->want_clean &&
