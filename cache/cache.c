@@ -1113,6 +1113,22 @@ int cache_dirty_oldest(struct cache *c, uint64_t *ino, uint64_t *dirtied_ms)
 	return rc;
 }
 
+void cache_dirty_later(struct cache *c, uint64_t ino)
+{
+	struct cfile *cf;
+
+	cache_lock(c);
+	cf = file_find(c, ino);
+	if (cf && cf->ndirty && c->dirty_tail != cf) {
+		uint64_t since = cf->dirtied_ms;
+
+		dirty_list_del(c, cf);
+		dirty_list_add(c, cf);
+		cf->dirtied_ms = since;
+	}
+	cache_unlock(c);
+}
+
 uint32_t cache_file_ndirty(struct cache *c, uint64_t ino)
 {
 	struct cfile *cf;

@@ -168,6 +168,10 @@ void cache_writeback_done(struct cache *c, struct frame *fr, int err);
 /* The file whose dirty frames are oldest (Linux's b_dirty order): 0 and
  * *ino, *dirtied_ms (CLOCK_MONOTONIC ms), or -ENOENT if nothing is dirty. */
 int cache_dirty_oldest(struct cache *c, uint64_t *ino, uint64_t *dirtied_ms);
+/* After ino's write-back failed: it goes behind the other dirty files, so
+ * that they are written back before it is tried again (its dirtied_ms
+ * unchanged: as old as it was). */
+void cache_dirty_later(struct cache *c, uint64_t ino);
 uint32_t cache_file_ndirty(struct cache *c, uint64_t ino);
 uint32_t cache_file_nresident(struct cache *c, uint64_t ino);
 

@@ -1530,6 +1530,12 @@ static int flush_round(struct fs *fs, bool want_clean)
 		err = pager_flush_file(fs, in);
 		inode_put(fs, in);
 		files++;
+		/* A file that cannot be written back (changed on the
+		 * server, too large for the store) goes behind the others:
+		 * kept at the head, it held back every other file's
+		 * write-back until an fsync, a close or the unmount. */
+		if (err)
+			cache_dirty_later(fs->cache, id);
 		if (err || files > 1024)
 			break;
 	}

@@ -388,6 +388,25 @@ static void test_cache_writeback(void **state)
 	assert_int_equal(cache_frame_state(c, wb[1]), FRAME_DIRTY);
 	assert_int_equal(cache_frame_state(c, wb[2]), FRAME_DIRTY);
 	assert_int_equal(cache_frame_state(c, wb[0]), FRAME_CLEAN);
+	/* A file whose write-back failed goes behind the other dirty
+	 * files, as old as it was; at the tail it stays. */
+	{
+		uint64_t when4, when9;
+
+		assert_int_equal(cache_dirty_oldest(c, &ino, &when4), 0);
+		assert_int_equal(ino, 4);
+		cache_dirty_later(c, 4);
+		assert_int_equal(cache_dirty_oldest(c, &ino, &when9), 0);
+		assert_int_equal(ino, 9);
+		cache_dirty_later(c, 9);
+		assert_int_equal(cache_dirty_oldest(c, &ino, &when), 0);
+		assert_int_equal(ino, 4);
+		assert_int_equal(when, when4);
+		cache_dirty_later(c, 9);	/* already last */
+		assert_int_equal(cache_dirty_oldest(c, &ino, &when), 0);
+		assert_int_equal(ino, 4);
+		assert_int_equal(cache_check(c), 0);
+	}
 
 	/* Two open files sampled before the error each see it once; one
 	 * opened after does not. */

@@ -516,6 +516,73 @@ static void test_fs_http_changed_under_dirty(void **s)
 	free(back);
 }
 
+/* A file that cannot be written back (changed on the server under its
+ * dirty page) does not hold back the others: it stayed the oldest dirty
+ * file, the flusher tried it first each round and stopped at its error,
+ * and a file written later reached the server only at its fsync, close
+ * or the unmount.  Now the flusher writes the later file back on its own
+ * (dirty_expire_ms, the file still open, no fsync), and keeps the
+ * conflicted page, which the unmount saves. */
+static void test_fs_http_conflict_not_blocking(void **s)
+{
+	char a[PS], other[PS], mine[PS], fresh[PS], *back = NULL, *log;
+	size_t len = 0;
+	int fd, fd2;
+	bool there = false, met = false;
+
+	(void)s;
+	need_server(HTTPD_APACHE, false);
+	fill(a, sizeof(a), 7);
+	fill(other, sizeof(other), 8);
+	memset(mine, 'M', sizeof(mine));
+	memset(fresh, 'F', sizeof(fresh));
+	put_server("stuck", a, sizeof(a), 10);
+	start("frames=64,dirty_expire_ms=200");
+	fd = open(mpath(&M, "stuck"), O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, mine, PS, 0), (ssize_t)PS);
+	put_server("stuck", other, sizeof(other), 5);
+	for (int i = 0; i < 200 && !met; i++) {	/* the flusher meets it */
+		log = daemon_log();
+		met = strstr(log, "changed on the server") != NULL;
+		free(log);
+		if (!met)
+			usleep(50 * 1000);
+	}
+	assert_true(met);
+	fd2 = open(mpath(&M, "fresh"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd2 >= 0);
+	assert_int_equal(pwrite(fd2, fresh, PS, 0), (ssize_t)PS);
+	for (int i = 0; i < 200 && !there; i++) {
+		free(back);
+		back = get_server("fresh", &len);
+		there = back && len == PS && !memcmp(back, fresh, PS);
+		if (!there)
+			usleep(50 * 1000);
+	}
+	free(back);
+	if (!there)
+		fail_msg("a file written after the conflict did not reach the "
+			 "server in 10 s (frames_dirty %llu)",
+			 (unsigned long long)mnt_stat(&M, "frames_dirty"));
+	back = get_server("stuck", &len);
+	assert_int_equal(len, sizeof(other));
+	assert_memory_equal(back, other, sizeof(other));
+	free(back);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 1);
+	close(fd2);
+	close(fd);
+	/* The unmount cannot write the conflicted page: it saves it. */
+	assert_int_equal(mnt_stop(&M), 1);
+	log = daemon_log();
+	if (sscanf(strstr(log, "saved under ") ? strstr(log, "saved under ") :
+		   "", "saved under %127s", dump_dir) != 1)
+		fail_msg("no 'saved under' in the daemon's log:\n%s", log);
+	free(log);
+	if (dump_dir[strlen(dump_dir) - 1] == '/')
+		dump_dir[strlen(dump_dir) - 1] = '\0';
+}
+
 /* ---- the server going away --------------------------------------------- */
 
 /* Stopped during write-back: fsync reports the error, nothing is dropped,
@@ -1004,6 +1071,7 @@ int main(void)
 		CASE(test_fs_http_apache_ro),
 		CASE(test_fs_http_close_to_open),
 		CASE(test_fs_http_changed_under_dirty),
+		CASE(test_fs_http_conflict_not_blocking),
 		CASE(test_fs_http_server_restart),
 		CASE(test_fs_http_unmount_server_down),
 		CASE(test_fs_http_unmount_save_dir_taken),
