@@ -49,6 +49,21 @@
 static struct ceph C;
 static bool tried;
 static struct mnt M, M2;
+static char scratch[4][80];	/* a case's files in /tmp: teardown removes
+				 * them, also when the case failed */
+
+/* path (a mkstemp template) made, and remembered for teardown. */
+static int scratch_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	for (int i = 0; fd >= 0 && i < 4; i++)
+		if (!scratch[i][0]) {
+			snprintf(scratch[i], sizeof(scratch[i]), "%s", path);
+			break;
+		}
+	return fd;
+}
 
 static void need_ceph(void)
 {
@@ -78,7 +93,7 @@ static void start_on(struct mnt *m, const char *prefix, const char *opts)
 {
 	char all[512];
 
-	memset(m, 0, sizeof(*m));
+	mnt_cleanup(m);		/* an earlier mount's dir, stopped or not */
 	snprintf(m->source, sizeof(m->source), "s3://" BUCKET "/%s", prefix);
 	snprintf(all, sizeof(all), "%s%ss3_endpoint=%s,s3_region=%s", opts,
 		 *opts ? "," : "", C.endpoint, C.region);
@@ -172,6 +187,16 @@ static int teardown(void **state)
 	unsetenv("AWS_SESSION_TOKEN");
 	mnt_cleanup(&M);
 	mnt_cleanup(&M2);
+	for (int i = 0; i < 4; i++) {
+		char log[sizeof(scratch) + 8];
+
+		if (!scratch[i][0])
+			continue;
+		unlink(scratch[i]);
+		snprintf(log, sizeof(log), "%s.log", scratch[i]);
+		unlink(log);
+		scratch[i][0] = '\0';
+	}
 	memset(&M, 0, sizeof(M));
 	memset(&M2, 0, sizeof(M2));
 	return 0;
@@ -649,7 +674,7 @@ static void test_fs_s3_virtual_host(void **s)
 	port = strrchr(C.endpoint, ':');
 	assert_non_null(port);
 	snprintf(ep, sizeof(ep), "http://localhost%s", port);
-	memset(&M, 0, sizeof(M));
+	mnt_cleanup(&M);
 	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/vh");
 	snprintf(all, sizeof(all), "frames=256,s3_endpoint=%s,s3_region=%s,"
 		 "s3_addressing=virtual", ep, C.region);
@@ -730,7 +755,7 @@ static void test_fs_s3_https(void **s)
 		if (!strstr(err, "SSL certificate problem"))
 			fail_msg("no word of the certificate in: %s", err);
 	}
-	memset(&M, 0, sizeof(M));
+	mnt_cleanup(&M);
 	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/tls");
 	snprintf(all, sizeof(all), "frames=64,s3_endpoint=%s,s3_region=%s,"
 		 "cacert=%s", C.tls_endpoint, C.region, C.cacert);
@@ -919,7 +944,7 @@ static void test_fs_s3_credentials_file(void **s)
 
 	(void)s;
 	need_ceph();
-	fd = mkstemp(path);
+	fd = scratch_file(path);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
@@ -1114,7 +1139,7 @@ static void test_fs_s3_session_token(void **s)
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 	unsetenv("AWS_SESSION_TOKEN");
-	fd = mkstemp(cred);
+	fd = scratch_file(cred);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
@@ -1229,14 +1254,14 @@ static void test_fs_s3_keys_rotated(void **s)
 
 	(void)s;
 	need_ceph();
-	fd = mkstemp(cred);
+	fd = scratch_file(cred);
 	assert_true(fd >= 0);
 	close(fd);
 	user_key("create", "FFROTATE1", "rotate-secret-one");
 	cred_write(cred, "FFROTATE1", "rotate-secret-one");
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	memset(&M, 0, sizeof(M));
+	mnt_cleanup(&M);
 	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/rot");
 	snprintf(M.log, sizeof(M.log), "%s.log", cred);
 	snprintf(opts, sizeof(opts), "frames=64,credentials=%s,"
