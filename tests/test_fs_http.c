@@ -462,6 +462,22 @@ static void test_fs_http_close_to_open(void **s)
 	assert_int_equal(mnt_stop(&M), 0);
 }
 
+/* Unmounts M, which cannot write some dirty pages and must save them:
+ * exit 1, and the dir its log names in dump_dir (teardown removes it). */
+static void stop_saving(void)
+{
+	char *log, *at;
+
+	assert_int_equal(mnt_stop(&M), 1);
+	log = daemon_log();
+	at = strstr(log, "saved under ");
+	if (!at || sscanf(at, "saved under %127s", dump_dir) != 1)
+		fail_msg("no 'saved under' in the daemon's log:\n%s", log);
+	free(log);
+	if (dump_dir[strlen(dump_dir) - 1] == '/')
+		dump_dir[strlen(dump_dir) - 1] = '\0';
+}
+
 /* A file changed on the server while this mount has dirty pages of it:
  * the write-back is refused (If: on the ETag), fsync says EIO, the log
  * says why, the other writer's bytes stay, our pages stay dirty and are
@@ -497,14 +513,7 @@ static void test_fs_http_changed_under_dirty(void **s)
 	free(log);
 	close(fd);
 	/* The unmount cannot write them either: it saves them. */
-	assert_int_equal(mnt_stop(&M), 1);
-	log = daemon_log();
-	if (sscanf(strstr(log, "saved under ") ? strstr(log, "saved under ") :
-		   "", "saved under %127s", dump_dir) != 1)
-		fail_msg("no 'saved under' in the daemon's log:\n%s", log);
-	free(log);
-	if (dump_dir[strlen(dump_dir) - 1] == '/')
-		dump_dir[strlen(dump_dir) - 1] = '\0';
+	stop_saving();
 	snprintf(path, sizeof(path), "%s/conflict", dump_dir);
 	back = slurp_path(path, &len);
 	assert_non_null(back);
@@ -526,6 +535,7 @@ static void test_fs_http_changed_under_dirty(void **s)
 static void test_fs_http_conflict_not_blocking(void **s)
 {
 	char a[PS], other[PS], mine[PS], fresh[PS], *back = NULL, *log;
+	char path[400];
 	size_t len = 0;
 	int fd, fd2;
 	bool there = false, met = false;
@@ -573,14 +583,13 @@ static void test_fs_http_conflict_not_blocking(void **s)
 	close(fd2);
 	close(fd);
 	/* The unmount cannot write the conflicted page: it saves it. */
-	assert_int_equal(mnt_stop(&M), 1);
-	log = daemon_log();
-	if (sscanf(strstr(log, "saved under ") ? strstr(log, "saved under ") :
-		   "", "saved under %127s", dump_dir) != 1)
-		fail_msg("no 'saved under' in the daemon's log:\n%s", log);
-	free(log);
-	if (dump_dir[strlen(dump_dir) - 1] == '/')
-		dump_dir[strlen(dump_dir) - 1] = '\0';
+	stop_saving();
+	snprintf(path, sizeof(path), "%s/stuck", dump_dir);
+	back = slurp_path(path, &len);
+	assert_non_null(back);
+	assert_true(len >= PS);
+	assert_memory_equal(back, mine, PS);
+	free(back);
 }
 
 /* ---- the server going away --------------------------------------------- */
