@@ -1172,6 +1172,7 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 	struct frame *fr[WB_BATCH];
 	uint32_t batches;
 	int err = 0, orc;
+	bool tried = false;
 
 	if (in->type != S_IFREG)
 		return 0;
@@ -1195,6 +1196,7 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 
 		if (n == 0)
 			break;
+		tried = true;
 		for (int i = 0, j; i < n; i = j) {
 			uint64_t ino, p0, p;
 			int rc;
@@ -1217,7 +1219,11 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 	FS_ADD(fs, flushes, 1);
 	if (err)
 		FS_ADD(fs, flush_errors, 1);
-	__atomic_store_n(&fs->flush_err, err, __ATOMIC_RELAXED);
+	/* Only a write-back that asked the store says how the store is: a
+	 * close of a clean file must not clear the error that requests
+	 * waiting for frames are to report (frame_wait). */
+	if (tried)
+		__atomic_store_n(&fs->flush_err, err, __ATOMIC_RELAXED);
 	return err;
 }
 
