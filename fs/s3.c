@@ -822,6 +822,7 @@ static int sign_here(struct webdav *dav, struct req *r, const char *method,
 	if (had_token)
 		token = strdup(dav->token_hdr +
 			       strlen("x-amz-security-token: "));
+	r->creds_gen = dav->creds_gen;	/* the keys signed with */
 	pthread_mutex_unlock(&dav->creds_lock);
 	if (had_token && !token)
 		goto out;
@@ -1209,17 +1210,27 @@ static int upload_start(struct upload *u)
 }
 
 /* Part i (numbered from 1 on the wire) of [off, off+len): sent from data,
- * or copied from the object's version if_etag when data is NULL. */
+ * or copied from the object's version if_etag when data is NULL.  A copy
+ * is signed here, not by curl: refused, it is signed again and sent once
+ * more if the credentials file holds new keys (as dav_do_req does for
+ * the requests curl signs). */
 static int upload_part(struct upload *u, int i, const void *data,
 		       uint64_t off, uint64_t len, const char *if_etag)
 {
 	char url[URL_MAX + 1100], range[64], cond[WEBDAV_ETAG_MAX + 40],
 		copy[URL_MAX + 24];
 	struct iovec v = { (void *)data, (size_t)len };
-	struct req r = { .m = WEBDAV_PUT, .path = u->path, .url = url,
-			 .idempotent = true };
-	int rc = 0;
+	struct req r;
+	bool keys_retried = false;
+	int rc;
 
+again:
+	memset(&r, 0, sizeof(r));
+	r.m = WEBDAV_PUT;
+	r.path = u->path;
+	r.url = url;
+	r.idempotent = true;
+	rc = 0;
 	snprintf(url, sizeof(url), "%s?partNumber=%d&uploadId=%s", u->url,
 		 i + 1, u->id);
 	if (data) {
@@ -1242,6 +1253,12 @@ static int upload_part(struct upload *u, int i, const void *data,
 	}
 	if (rc == 0)
 		rc = dav_do_req(u->dav, &r);
+	if (!data && (rc == 403 || rc == 400) && !keys_retried &&
+	    s3_keys_again(u->dav, r.creds_gen)) {
+		keys_retried = true;
+		dav_req_done(&r);
+		goto again;
+	}
 	if (rc == 200 && !data)
 		rc = result_text(u->dav, &r, "CopyPartResult", "ETag",
 				 u->etags[i], WEBDAV_ETAG_MAX);

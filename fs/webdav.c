@@ -588,7 +588,8 @@ static int creds_take(struct webdav *dav, CURL *h, struct req *r)
 	if (cc == CURLE_OK && !r->own_auth &&	/* own: sign_here's token */
 	    (!r->creds_taken || r->creds_gen != dav->creds_gen))
 		rc = token_set(r, dav->token_hdr);
-	r->creds_gen = dav->creds_gen;
+	if (!r->own_auth)	/* own: the keys sign_here signed with */
+		r->creds_gen = dav->creds_gen;
 	r->creds_taken = true;
 	pthread_mutex_unlock(&dav->creds_lock);
 	return cc != CURLE_OK ? -EINVAL : rc;
@@ -688,7 +689,7 @@ int dav_do_req(struct webdav *dav, struct req *r)
 		handle_put(dav, h);
 		if (r->status >= 500)
 			ADD(dav, status_5xx, 1);
-		/* (a request signed by s3.c would need signing again) */
+		/* (a request signed by s3.c is signed again there) */
 		if (dav->s3 && (r->status == 403 || r->status == 400) &&
 		    !r->own_auth && !r->keys_retried && !r->used &&
 		    s3_keys_again(dav, r->creds_gen)) {

@@ -342,14 +342,15 @@ static void test_fs_s3_multipart(void **s)
 {
 	enum { PART = 8 << 20, SIZE = (20 << 20) + 1000, SHORT = 17 << 20 };
 	char *model = malloc(SIZE), *other = malloc(SIZE), page[PS];
-	struct webdav *gw = gateway("mpm/");
+	struct webdav *gw;
 	uint64_t out0;
 	char dump[64], *argv[4];
 	char *p;
 	int fd;
 
 	(void)s;
-	need_ceph();
+	need_ceph();	/* first: a case run alone starts the cluster */
+	gw = gateway("mpm/");
 	fill(model, SIZE, 7);
 	put_object(gw, "big", model, SIZE);
 	/* the spool on another file system than the unmount's save dir
