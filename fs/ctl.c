@@ -255,9 +255,9 @@ static void ctl_stats_print(struct fs *fs, FILE *out)
 		fs->trace_real ? fs->trace_real :
 		fs->o.trace_path ? fs->o.trace_path : "none",
 		store_kind(fs->store), store_where(fs->store));
-	fprintf(out, "reclaim %s\nfetch_ahead_kb %u\n",
+	fprintf(out, "reclaim %s\nfetch_ahead_kb %u\nfetch_streams %u\n",
 		fs->o.reclaim_direct ? "direct" : "background",
-		fs->o.fetch_ahead_kb);
+		fs->o.fetch_ahead_kb, fs->o.fetch_streams);
 	/* The store's own lines, if it has any (the http store's), last. */
 	{
 		char small[1024], *extra = small;

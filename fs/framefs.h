@@ -98,12 +98,16 @@ struct inode {
 	struct inode *next_id;
 };
 
+#define FS_FETCH_STREAMS_MAX	16	/* fetch_streams=N at most */
+
 struct fs_opts {
 	uint32_t nframes;
 	const char *policy;
 	uint32_t readahead_kb;
 	uint32_t fetch_ahead_kb;	/* a miss's store read covers this much
 					 * from it, into free frames (0: off) */
+	uint32_t fetch_streams;		/* windows a miss fetches, side by
+					 * side (1: its own) */
 	uint32_t refscan;		/* pages per second, 0 = off */
 	uint32_t dirty_background_pct;
 	uint32_t dirty_max_pct;
@@ -193,6 +197,14 @@ struct fs {
 	uint32_t refscan;		/* pages/s; atomic */
 	bool stopping;			/* under wait_lock */
 	pthread_t evictor[FS_EVICTORS], flusher, scanner;
+	/* fetch_streams: threads that read the windows after a miss's own
+	 * (pager.c, struct fetch_job), a queue under fetch_lock. */
+	pthread_mutex_t fetch_lock;
+	pthread_cond_t fetch_cv;
+	struct fetch_job *fetch_head, **fetch_tail;
+	bool fetch_stop;		/* under fetch_lock */
+	uint32_t nfetchers;
+	pthread_t fetcher[FS_FETCH_STREAMS_MAX - 1];
 	struct evictor_arg {
 		struct fs *fs;
 		int idx;		/* 0 also serves "drop" */

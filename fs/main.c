@@ -52,7 +52,8 @@ struct cmdline {
 	char *frames, *cache, *policy, *readahead, *refscan, *dirty_bg,
 	     *dirty_max, *dirty_expire, *latency, *trace, *threads, *reclaim,
 	     *netrc, *http_retries, *fetch_ahead, *s3_endpoint, *s3_region,
-	     *credentials, *s3_addressing, *cacert, *s3_part_size;
+	     *credentials, *s3_addressing, *cacert, *s3_part_size,
+	     *fetch_streams;
 	const char *backing, *mountpoint;	/* as given */
 	bool foreground, debug, clone_fd;
 	bool subtype;		/* subtype= given */
@@ -76,7 +77,7 @@ static const struct {
 	O("fetch_ahead", fetch_ahead), O("s3_endpoint", s3_endpoint),
 	O("s3_region", s3_region), O("credentials", credentials),
 	O("s3_addressing", s3_addressing), O("cacert", cacert),
-	O("s3_part_size", s3_part_size),
+	O("s3_part_size", s3_part_size), O("fetch_streams", fetch_streams),
 };
 #undef O
 
@@ -139,6 +140,11 @@ static void usage(FILE *out)
 "                         fewer, larger store reads (a network store's\n"
 "                         round trips), at the price of frames the\n"
 "                         workload may never use.\n"
+"  fetch_streams=N        with fetch_ahead: a miss fetches its window and\n"
+"                         the N-1 windows after it, each in a store read\n"
+"                         of its own, side by side, 1..16 (default 1);\n"
+"                         for loads at random all over a large file on a\n"
+"                         network store (as s3fs's parallel ranges)\n"
 "  refscan=PAGES_PER_S    reference sampling: invalidate this many resident\n"
 "                         pages per second so re-use faults (default 0 = off)\n"
 "  dirty_background=PCT   start write-back above PCT%% dirty (default 10)\n"
@@ -456,6 +462,7 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 	o->dirty_max_pct = 40;
 	o->dirty_expire_ms = 3000;
 	o->max_threads = DEFAULT_THREADS;
+	o->fetch_streams = 1;
 	o->trace_path = r->trace;
 	{
 		const struct policy_ops *ops;
@@ -499,6 +506,14 @@ static void opts_check(struct cmdline *r, struct fs_opts *o)
 		if (o->fetch_ahead_kb % 4)
 			opt_fail("fetch_ahead", r->fetch_ahead,
 				 "not a multiple of 4 (KB of 4 KiB pages)");
+	}
+	if (r->fetch_streams) {
+		o->fetch_streams = parse_u32("fetch_streams", r->fetch_streams,
+					     1, FS_FETCH_STREAMS_MAX);
+		if (o->fetch_streams > 1 && o->fetch_ahead_kb <= 4)
+			opt_fail("fetch_streams", r->fetch_streams,
+				 "reads windows of fetch_ahead=KB side by "
+				 "side; set fetch_ahead above 4");
 	}
 	if (r->refscan)
 		o->refscan = parse_u32("refscan", r->refscan, 0, 100000000);
@@ -977,7 +992,8 @@ static void cmdline_free(struct cmdline *cl)
 		       &cl->threads, &cl->reclaim, &cl->netrc,
 		       &cl->http_retries, &cl->fetch_ahead, &cl->s3_endpoint,
 		       &cl->s3_region, &cl->credentials, &cl->s3_addressing,
-		       &cl->cacert, &cl->fuse_opts };
+		       &cl->cacert, &cl->s3_part_size, &cl->fetch_streams,
+		       &cl->fuse_opts };
 
 	for (size_t i = 0; i < NELEM(f); i++) {
 		free(*f[i]);

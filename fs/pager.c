@@ -605,8 +605,62 @@ static int load_run(struct fs *fs, struct inode *in, uint64_t pgno,
 struct ahead {
 	uint64_t pgno;
 	int n, taken;
+	int nmore;		/* fetch_streams: its group's other windows, */
+	uint64_t more[FS_FETCH_STREAMS_MAX - 1];	/* their first pages */
 	struct frame *fr[STREAM_MAX];
 };
+
+/* Takes a frame for page p into ah, whose window starts at page start:
+ * 1 taken, 0 not (resident or loading), -1 the pool has no free frame
+ * above the evictor's mark for it (cache_get_ahead never waits). */
+static int take_page(struct fs *fs, struct inode *in, uint64_t start,
+		     uint64_t p, struct ahead *ah)
+{
+	struct frame *f = NULL;
+	int rc = cache_get_ahead(fs->cache, in->id, p, fs->low_free, &f);
+
+	if (rc == -ENOBUFS || rc == -ENOMEM)
+		return -1;
+	if (rc != 1)
+		return 0;
+	ah->fr[p - start] = f;
+	ah->taken++;
+	return 1;
+}
+
+/* The frames taken, pages lo..hi of the window from start, moved down to
+ * ah->fr[0]: one store read from lo to hi. */
+static void ahead_pack(struct ahead *ah, uint64_t start, uint64_t lo,
+		       uint64_t hi)
+{
+	if (!ah->taken)
+		return;
+	ah->pgno = lo;
+	ah->n = (int)(hi - lo + 1);
+	memmove(ah->fr, ah->fr + (lo - start),
+		(size_t)ah->n * sizeof(ah->fr[0]));
+}
+
+/* The frames of the pages of [start, end) not resident or loading, into
+ * ah, as take_ahead takes them (free frames above the evictor's mark,
+ * never waiting); stops once the pool has none left for it. */
+static void take_window(struct fs *fs, struct inode *in, uint64_t start,
+			uint64_t end, struct ahead *ah)
+{
+	uint64_t lo = end, hi = start;
+	int rc = 0;
+
+	ah->n = ah->taken = 0;
+	memset(ah->fr, 0, (size_t)(end - start) * sizeof(ah->fr[0]));
+	for (uint64_t p = start; p < end && rc >= 0; p++) {
+		rc = take_page(fs, in, start, p, ah);
+		if (rc == 1) {
+			lo = p < lo ? p : lo;
+			hi = p;
+		}
+	}
+	ahead_pack(ah, start, lo, hi);
+}
 
 /* fetch_ahead: after a run of misses pgno..pgno+nmiss-1 that reached the
  * end of its READ, frames for the other pages of the window that holds
@@ -641,7 +695,17 @@ struct ahead {
  * Each window a mark starts is twice the last, up to STREAM_MAX pages, as
  * the kernel's readahead window grows; a miss starts again at one window.
  * A stream is fetched in few long GETs: on Apache, 64 MiB in 1 MiB Range
- * GETs one after another takes 72 ms, in 4 MiB GETs 54, in one GET 49. */
+ * GETs one after another takes 72 ms, in 4 MiB GETs 54, in one GET 49.
+ *
+ * fetch_streams=N: a miss also has the other windows of its group, the N
+ * windows that start at a multiple of N windows (aligned, as windows
+ * are), taken and read by the fetch threads, each in a store read of its
+ * own, side by side with the others and with the miss's own window; a
+ * stream's next window starts after the group.  Loads at random over a large file
+ * otherwise start one window per miss, and a load that finds its page in
+ * a window still arriving waits for it: with 4 MiB windows on a Ceph
+ * gateway, 4,000 loads of a 64 MiB object took 0.33 s, and 0.26 with the
+ * 16 windows read side by side after the first miss (medians of 5). */
 static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 		       uint64_t pgno, int nmiss, uint64_t eof,
 		       struct ahead *ah)
@@ -683,29 +747,38 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 		uint64_t b = pass ? (first < end ? first : end) : end;
 
 		for (p = a; p < b; p++) {
-			struct frame *f = NULL;
-			int rc = cache_get_ahead(fs->cache, in->id, p,
-						 fs->low_free, &f);
+			int rc = take_page(fs, in, start, p, ah);
 
-			if (rc == -ENOBUFS || rc == -ENOMEM) {
+			if (rc < 0) {
 				full = true;	/* frames freed now are */
 				break;		/* for requests */
 			}
-			if (rc != 1)
+			if (rc == 0)
 				continue;
-			ah->fr[p - start] = f;
-			ah->taken++;
 			lo = p < lo ? p : lo;
 			hi = p > hi ? p : hi;
 			if (!mark && p >= run_end)
 				mark = p;
 		}
 	}
-	if (ah->taken) {
-		ah->pgno = lo;
-		ah->n = (int)(hi - lo + 1);
-		memmove(ah->fr, ah->fr + (lo - start),
-			(size_t)ah->n * sizeof(ah->fr[0]));
+	ahead_pack(ah, start, lo, hi);
+	/* fetch_streams=N: the other windows of its group (the N windows
+	 * that start at a multiple of N windows), for the fetch threads to
+	 * take and read side by side after the reply (fetch_main), those
+	 * after the READ first, as above.  Taken here, a group of 16 windows
+	 * of 4 MiB held the miss's reply for 1.3 to 1.9 ms.  A stream's
+	 * next window starts after the group. */
+	ah->nmore = 0;
+	if (nmiss && !full && fs->nfetchers) {
+		uint64_t g = (uint64_t)fs->o.fetch_streams * w;
+		uint64_t gs = start / g * g;
+
+		for (uint64_t ws = start + w; ws < gs + g && ws <= eof; ws += w)
+			ah->more[ah->nmore++] = ws;
+		if (ah->nmore)
+			end = gs + g < eof + 1 ? gs + g : eof + 1;
+		for (uint64_t ws = gs; ws < start; ws += w)
+			ah->more[ah->nmore++] = ws;
 	}
 	if (mark) {
 		__atomic_store_n(&in->ahead_mark, mark, __ATOMIC_RELAXED);
@@ -732,6 +805,69 @@ static void load_ahead(struct fs *fs, struct inode *in, struct ahead *ah)
 	free(scratch);
 }
 
+/* A window for the fetch threads to take and read: pages [pgno, end) of
+ * an inode held until then. */
+struct fetch_job {
+	struct fetch_job *next;
+	struct inode *in;
+	uint64_t pgno, end;
+};
+
+static void fetch_queue(struct fs *fs, struct inode *in, uint64_t pgno,
+			uint64_t end)
+{
+	struct fetch_job *j = malloc(sizeof(*j));
+
+	if (!j)
+		return;		/* a window less */
+	inode_hold(fs, in);
+	j->next = NULL;
+	j->in = in;
+	j->pgno = pgno;
+	j->end = end;
+	pthread_mutex_lock(&fs->fetch_lock);
+	*fs->fetch_tail = j;
+	fs->fetch_tail = &j->next;
+	pthread_cond_signal(&fs->fetch_cv);
+	pthread_mutex_unlock(&fs->fetch_lock);
+}
+
+/* A fetch thread: takes the frames of the queued windows, one at a time,
+ * oldest first, as take_ahead does, and reads them; nfetchers of them
+ * side by side. */
+static void *fetch_main(void *arg)
+{
+	struct fs *fs = arg;
+	struct ahead *ah = malloc(sizeof(*ah));
+
+	pthread_mutex_lock(&fs->fetch_lock);
+	for (;;) {
+		struct fetch_job *j = fs->fetch_head;
+
+		if (fs->fetch_stop)
+			break;		/* pager_stop gives up the rest */
+		if (!j) {
+			pthread_cond_wait(&fs->fetch_cv, &fs->fetch_lock);
+			continue;
+		}
+		fs->fetch_head = j->next;
+		if (!fs->fetch_head)
+			fs->fetch_tail = &fs->fetch_head;
+		pthread_mutex_unlock(&fs->fetch_lock);
+		if (ah) {
+			take_window(fs, j->in, j->pgno, j->end, ah);
+			if (ah->taken)
+				load_ahead(fs, j->in, ah);
+		}
+		inode_put(fs, j->in);
+		free(j);
+		pthread_mutex_lock(&fs->fetch_lock);
+	}
+	pthread_mutex_unlock(&fs->fetch_lock);
+	free(ah);
+	return NULL;
+}
+
 void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 		      size_t len, uint64_t off)
 {
@@ -752,8 +888,9 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 		return;
 	}
 	if (fs->o.fetch_ahead_kb > fs->page_size / 1024 &&
-	    (ah = malloc(sizeof(*ah))))
-		ah->n = ah->taken = 0;
+	    (ah = malloc(sizeof(*ah)))) {
+		ah->n = ah->taken = ah->nmore = 0;
+	}
 	n = pager_read(fs, in, buf, len, off, ah);
 	/* The pages read ahead are read after the reply, so the client does
 	 * not wait for them; a READ that wants one meanwhile waits for its
@@ -766,6 +903,20 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 	free(buf);
+	/* Its group's other windows go to the fetch threads, which read them
+	 * side by side with this one. */
+	if (ah && ah->nmore) {
+		uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size;
+		uint64_t npg = (inode_size(in) + fs->page_size - 1) /
+			       fs->page_size;
+
+		if (w > STREAM_MAX)
+			w = STREAM_MAX;
+		for (int i = 0; i < ah->nmore; i++)
+			fetch_queue(fs, in, ah->more[i],
+				    ah->more[i] + w < npg ? ah->more[i] + w :
+							    npg);
+	}
 	if (ah && ah->n) {
 		load_ahead(fs, in, ah);
 		inode_put(fs, in);
@@ -1766,14 +1917,50 @@ int pager_start(struct fs *fs)
 		stop_threads(fs, nev, true, false);
 		return -rc;
 	}
+	/* fetch_streams: the miss's own window is read by its worker after
+	 * the reply, the others by these threads. */
+	pthread_mutex_init(&fs->fetch_lock, NULL);
+	pthread_cond_init(&fs->fetch_cv, NULL);
+	fs->fetch_head = NULL;
+	fs->fetch_tail = &fs->fetch_head;
+	fs->fetch_stop = false;
+	fs->nfetchers = 0;
+	if (fs->o.fetch_ahead_kb > fs->page_size / 1024)
+		while (fs->nfetchers + 1 < fs->o.fetch_streams &&
+		       fs->nfetchers + 1 < FS_FETCH_STREAMS_MAX &&
+		       pthread_create(&fs->fetcher[fs->nfetchers], NULL,
+				      fetch_main, fs) == 0)
+			fs->nfetchers++;
 	fs->threads_started = true;
 	return 0;
 }
 
+/* Stops the fetch threads; the windows still queued are given up. */
+static void fetch_stop(struct fs *fs)
+{
+	struct fetch_job *j;
+
+	pthread_mutex_lock(&fs->fetch_lock);
+	fs->fetch_stop = true;
+	pthread_cond_broadcast(&fs->fetch_cv);
+	pthread_mutex_unlock(&fs->fetch_lock);
+	for (uint32_t i = 0; i < fs->nfetchers; i++)
+		pthread_join(fs->fetcher[i], NULL);
+	fs->nfetchers = 0;
+	while ((j = fs->fetch_head)) {
+		fs->fetch_head = j->next;
+		inode_put(fs, j->in);
+		free(j);
+	}
+	fs->fetch_tail = &fs->fetch_head;
+}
+
 void pager_stop(struct fs *fs)
 {
-	if (fs->threads_started)
+	if (fs->threads_started) {
+		fetch_stop(fs);
 		stop_threads(fs, FS_EVICTORS, true, true);
+	}
 	fs->threads_started = false;
 	free(fs->infl);
 	free(fs->owed);

@@ -1492,6 +1492,184 @@ static void test_fs_fetch_ahead(void **s)
 	fetch_wide_case();
 }
 
+/* The pages of [a, b) not resident, taken into resident[]; how many. */
+static unsigned take_model(bool *resident, unsigned npg, unsigned a,
+			   unsigned b)
+{
+	unsigned n = 0;
+
+	for (unsigned q = a; q < b && q < npg; q++)
+		if (!resident[q]) {
+			resident[q] = true;
+			n++;
+		}
+	return n;
+}
+
+/* fetch_streams=N: a miss takes its window and the other windows of its
+ * group (the N windows that start at a multiple of N windows, those after
+ * the miss's first), each one store read, the others' taken and read by
+ * fetch threads after the reply, side by side with the miss's own; every
+ * page comes back right.
+ * fetch_ahead=64 (16-page windows), readahead=0; the misses are on the
+ * last page of a window, which sets no mark (a READ of a mark would start
+ * a window more), so the pages are followed here by the rules alone: a
+ * miss on page 159 with N=4 takes windows 9, then 10 and 11, then 8. */
+static void streams_case(unsigned streams)
+{
+	enum { NPG = 300, W = 16 };
+	static const unsigned probe[] = { 15, 159, 31, 143, 175, 255, 271,
+					  299, 63 };
+	unsigned char page[PS];
+	unsigned misses = 0, ahead = 0, windows = 0, nlast = 0;
+	unsigned last[NPG / W + 1];
+	bool resident[NPG] = { false };
+	uint64_t a0, m0, r0;
+	char opts[128];
+	int fd;
+
+	snprintf(opts, sizeof(opts), "frames=1024,readahead=0,fetch_ahead=64,"
+		 "fetch_streams=%u", streams);
+	start(opts);
+	assert_int_equal(mnt_stat(&M, "fetch_streams"), streams);
+	fd = tagged_file("fst", NPG);
+	a0 = mnt_stat(&M, "frames_fetched_ahead");
+	m0 = mnt_stat(&M, "frame_misses");
+	r0 = mnt_stat(&M, "store_reads");
+	for (unsigned i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		unsigned p = probe[i], got, ws, g0, gend;
+
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (got != p || page[PS - 1] != 'a' + p % 26)
+			fail_msg("fetch_streams=%u: page %u read back as page "
+				 "%u", streams, p, got);
+		if (resident[p])
+			continue;	/* a frame hit */
+		misses++;
+		resident[p] = true;
+		ws = p / W * W;
+		g0 = ws / (W * streams) * (W * streams);
+		gend = g0 + W * streams;
+		/* the miss's window, then its group's after it, then before */
+		for (unsigned k = 0; k < streams; k++) {
+			unsigned w0 = ws + k * W < gend ? ws + k * W :
+				      g0 + (ws + k * W - gend), t;
+
+			if (w0 >= NPG)
+				continue;
+			t = take_model(resident, NPG, w0, w0 + W);
+			ahead += t;
+			windows += t > 0;
+			if (t)
+				last[nlast++] = w0 + W - 1 < NPG ?
+						w0 + W - 1 : NPG - 1;
+		}
+		/* the group's other windows are taken by the fetch threads
+		 * after the reply: wait for them, 10 s at most */
+		for (int t = 0; t < 1000 &&
+		     mnt_stat(&M, "frames_fetched_ahead") - a0 < ahead; t++)
+			usleep(10000);
+	}
+	/* each window taken is in once its last page is (a frame hit, or
+	 * a page read already, in the kernel's cache) */
+	for (unsigned i = 0; i < nlast; i++)
+		assert_int_equal(pread(fd, page, PS, (off_t)last[i] * PS), PS);
+	print_message("fetch_streams=%-2u %u misses, %u windows, %llu pages "
+		      "read ahead, %llu store reads\n", streams, misses,
+		      windows,
+		      (unsigned long long)(mnt_stat(&M, "frames_fetched_ahead")
+					   - a0),
+		      (unsigned long long)(mnt_stat(&M, "store_reads") - r0));
+	assert_int_equal(mnt_stat(&M, "frame_misses") - m0, misses);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead") - a0, ahead);
+	assert_int_equal(mnt_stat(&M, "store_reads") - r0, misses + windows);
+	/* every page right, the rest of the file loaded as it comes */
+	for (unsigned p = 0; p < NPG; p++) {
+		unsigned got;
+
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (got != p || page[PS - 1] != 'a' + p % 26)
+			fail_msg("fetch_streams=%u: page %u read back as page "
+				 "%u", streams, p, got);
+	}
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	mnt_cleanup(&M);
+	memset(&M, 0, sizeof(M));
+}
+
+/* The windows of fetch_streams are read side by side: with a store that
+ * takes 200 ms a read, the last of 4 windows is in about 200 ms after the
+ * miss's reply, where one fetch thread would take 600 (three windows one
+ * after another: 800 ms in all, measured).  And an unmount with windows
+ * still queued gives them up and exits. */
+static void test_fs_fetch_streams(void **s)
+{
+	unsigned char page[PS];
+	uint64_t t0, took;
+	unsigned got;
+	int fd;
+
+	(void)s;
+	NEED_FUSE();
+	streams_case(1);
+	streams_case(2);
+	streams_case(4);
+	streams_case(16);
+
+	start("frames=512,readahead=0,fetch_ahead=64,fetch_streams=4,"
+	      "store_latency=200000");
+	fd = tagged_file("slow", 64);
+	t0 = wall_ms();
+	assert_int_equal(pread(fd, page, PS, 0), PS);
+	assert_int_equal(pread(fd, page, PS, 63 * PS), PS);
+	took = wall_ms() - t0;
+	memcpy(&got, page, sizeof(got));
+	assert_int_equal(got, 63);
+	print_message("store_latency=200000, fetch_streams=4: the miss and "
+		      "the 4th window in %llu ms\n", (unsigned long long)took);
+	assert_true(took >= 400);
+	assert_true(took < 700);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	mnt_cleanup(&M);
+	memset(&M, 0, sizeof(M));
+
+	/* Windows still queued at the unmount: three misses at once queue
+	 * 45 windows for 15 fetch threads, the unmount comes while the
+	 * first 15 are read, and the rest are given up: the daemon exits
+	 * cleanly. */
+	start("frames=2048,readahead=0,fetch_ahead=64,fetch_streams=16,"
+	      "store_latency=200000");
+	fd = tagged_file("slow2", 1000);
+	{
+		static const unsigned at[3] = { 0, 300, 700 };
+		pid_t kid[3];
+		int st;
+
+		for (int i = 0; i < 3; i++) {
+			kid[i] = fork();
+			assert_true(kid[i] >= 0);
+			if (kid[i] == 0) {
+				unsigned g = ~0u;
+
+				if (pread(fd, page, PS, (off_t)at[i] * PS) ==
+				    PS)
+					memcpy(&g, page, sizeof(g));
+				_exit(g == at[i] ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(waitpid(kid[i], &st, 0), kid[i]);
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+	}
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+}
+
 /* fetch_ahead takes free frames only, never the few the evictor keeps
  * free: on the smallest pool, reading ahead 1 MiB from one miss evicts
  * nothing.  A miss deep in its window spends the few free frames on the
@@ -2718,6 +2896,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fs_readahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fetch_ahead, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fs_fetch_streams, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fs_fetch_ahead_small_pool,
 						setup, teardown),

@@ -331,6 +331,64 @@ static void test_fs_s3_big_mmap(void **s)
 	close(fd);
 }
 
+/* fetch_streams=8 with 256 KB windows: loads at random through a shared
+ * mapping of a 6 MiB object (MADV_RANDOM, one load a page), each checked;
+ * a miss fetches its window and the 7 after it in GETs side by side, so
+ * the object comes in a few misses and their windows: far fewer GETs than
+ * pages.  Then the whole object reads back byte for byte. */
+static void test_fs_s3_fetch_streams(void **s)
+{
+	enum { NPG = 1536, SIZE = NPG * PS };
+	char *model = malloc(SIZE), *back = malloc(SIZE);
+	struct webdav *gw;
+	uint64_t gets0, gets, misses;
+	unsigned char *p;
+	int fd;
+
+	(void)s;
+	need_ceph();
+	assert_non_null(model);
+	assert_non_null(back);
+	gw = gateway("fst/");
+	fill(model, SIZE, 21);
+	put_object(gw, "r.bin", model, SIZE);
+	webdav_free(gw);
+	start_on(&M, "fst", "frames=2048,readahead=0,fetch_ahead=256,"
+		 "fetch_streams=8");
+	fd = open(mpath(&M, "r.bin"), O_RDONLY);
+	assert_true(fd >= 0);
+	gets0 = mnt_stat(&M, "http_requests_get");
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(madvise(p, SIZE, MADV_RANDOM), 0);
+	for (unsigned i = 0; i < NPG; i++) {
+		unsigned pg = (i * 997u) % NPG;	/* every page, scattered */
+
+		if (p[(size_t)pg * PS + 11] != (unsigned char)model[
+		    (size_t)pg * PS + 11])
+			fail_msg("page %u: wrong byte through the mapping", pg);
+	}
+	munmap(p, SIZE);
+	gets = mnt_stat(&M, "http_requests_get") - gets0;
+	misses = mnt_stat(&M, "frame_misses");
+	print_message("%u pages at random: %llu misses, %llu GETs, %llu pages "
+		      "fetched ahead\n", (unsigned)NPG,
+		      (unsigned long long)misses, (unsigned long long)gets,
+		      (unsigned long long)mnt_stat(&M,
+						   "frames_fetched_ahead"));
+	/* 24 windows of 64 pages, 8 started by a miss: a few misses, and
+	 * every other page fetched ahead, in a GET per window */
+	assert_true(misses >= 1 && misses <= 24);
+	assert_true(gets < NPG / 10);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead"), NPG - misses);
+	assert_int_equal(pread(fd, back, SIZE, 0), SIZE);
+	assert_memory_equal(back, model, SIZE);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(model);
+	free(back);
+}
+
 /* A 20 MiB object in 8 MiB parts, through the mount: a pwrite, a page
  * dirtied through a shared mapping, a shortening truncate, each written
  * back at fsync as a multipart upload that sends only the parts touched
@@ -1308,6 +1366,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_eviction, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_mmap, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_big_mmap, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_fetch_streams, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_multipart, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_orphan_upload, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_part_size, teardown),
