@@ -21,10 +21,12 @@
  *  3 mmap   mmap(MAP_SHARED), MADV_RANDOM, one load from each of N
  *           distinct random pages, cold (framefs: a fresh mount; s3fs: a
  *           fresh mount, no cache dir), open() included; framefs at
- *           fetch_ahead=0, 1024 and 4096, s3fs as Debian ships it (no
- *           use_cache: ranged GETs from the gateway).
+ *           fetch_ahead=0, 1024 and 4096, and 4096 with fetch_streams=16
+ *           (a miss's window and the 15 after it, read side by side),
+ *           s3fs as Debian ships it (no use_cache: ranged GETs from the
+ *           gateway).
  *
- * Rounds: parts 1 and 2 run --reps times, the order of the targets
+ * Rounds: parts 1 to 3 run --reps times, the order of the targets
  * rotating; medians.  Every page read or loaded is checked against its
  * tag: wrong data is a failure (exit 1), never a figure.  Exit 0 whatever
  * the timings (no FUSE, no Ceph: SKIP), 1 failure, 2 usage.  Everything
@@ -70,16 +72,17 @@ static const char *const sq_name[NSQ] = {
 	"libcurl GET of the object", "framefs, readahead=1024",
 	"framefs, readahead=128, fetch_ahead=1024"
 };
-enum { MM_FF, MM_FF_FA, MM_FF_FA4, MM_S3FS, NMM };
+enum { MM_FF, MM_FF_FA, MM_FF_FA4, MM_FF_FS16, MM_S3FS, NMM };
 static const char *const mm_name[NMM] = {
 	"framefs", "framefs, fetch_ahead=1024", "framefs, fetch_ahead=4096",
-	"s3fs"
+	"framefs, fetch_ahead=4096, fetch_streams=16", "s3fs"
 };
 
 struct bench {
 	uint64_t size, npages;
 	unsigned samples, reps, faults;
 	uint64_t seed;
+	unsigned parts;			/* PART_* bits to run */
 	struct ceph c;
 	bool c_on;
 	struct mnt m;
@@ -96,11 +99,14 @@ struct bench {
 	double miss_gets;		/* GETs per framefs miss */
 	double seq[NSQ][32];		/* MB/s per round */
 	double seq_gets_mib[NSQ];
-	double mm_ms[NMM], mm_open_ms[NMM];
-	double *mm_us[NMM];
+	double mm_ms[NMM][32], mm_open_ms[NMM][32];	/* per round */
+	double *mm_us[NMM];		/* per load, every round */
 	bool mm_skip[NMM];
 	char s3fs_why[160];
 };
+
+enum { PART_MISS = 1, PART_SEQ = 2, PART_MMAP = 4 };
+static const char *const part_names[] = { "miss", "seq", "mmap" };
 
 static struct bench *cur;
 
@@ -209,16 +215,17 @@ static uint64_t stat_of(struct mnt *m, const char *name)
 	return v;
 }
 
-static void ff_start(struct bench *b, unsigned ra, unsigned fa)
+static void ff_start(struct bench *b, unsigned ra, unsigned fa,
+		     const char *more)
 {
-	char opts[256];
+	char opts[300];
 
 	memset(&b->m, 0, sizeof(b->m));
 	snprintf(b->m.source, sizeof(b->m.source), "s3://" BUCKET);
 	snprintf(opts, sizeof(opts), "frames=%llu,readahead=%u,fetch_ahead=%u,"
-		 "s3_endpoint=%s,s3_region=%s",
+		 "s3_endpoint=%s,s3_region=%s%s%s",
 		 (unsigned long long)(b->npages + 1024), ra, fa, b->c.endpoint,
-		 b->c.region);
+		 b->c.region, more ? "," : "", more ? more : "");
 	b->m.quiet = true;
 	if (mnt_start(&b->m, opts) != 0)
 		fail("framefs did not mount %s: %s", b->m.source, b->m.why);
@@ -368,7 +375,7 @@ static void part_miss(struct bench *b)
 	b->nmiss = b->samples < b->npages ? b->samples : (unsigned)b->npages;
 	b->miss_ff = calloc(b->nmiss, sizeof(double));
 	b->miss_curl = calloc(b->nmiss, sizeof(double));
-	ff_start(b, 0, 0);
+	ff_start(b, 0, 0, NULL);
 	fd = open(mpath(&b->m, "r.dat"), O_RDONLY);
 	if (fd < 0)
 		fail("%s: %s", mpath(&b->m, "r.dat"), strerror(errno));
@@ -466,7 +473,7 @@ static void part_seq(struct bench *b)
 				continue;
 			}
 			ff_start(b, t == SQ_FF_1024 ? 1024 : 128,
-				 t == SQ_FF_FA ? 1024 : 0);
+				 t == SQ_FF_FA ? 1024 : 0, NULL);
 			b->seq[t][r] = seq_ff(b, t);
 			ff_stop(b);
 		}
@@ -494,59 +501,70 @@ static double quantile(const double *v, unsigned n, double q)
 	return r;
 }
 
-/* Cold random loads of path: open, mmap, N loads, each timed. */
-static void mm_run(struct bench *b, int t, const char *path)
+/* Cold random loads of path: open, mmap, N loads, each timed; round r. */
+static void mm_run(struct bench *b, int t, unsigned r, const char *path)
 {
 	uint32_t *p = permutation(b, 3);
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC), t1;
 	volatile const uint64_t *map;
 	unsigned n = b->faults < b->npages ? b->faults : (unsigned)b->npages;
+	double *us;
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0)
 		fail("%s: %s", path, strerror(errno));
-	b->mm_open_ms[t] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+	b->mm_open_ms[t][r] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 	map = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		fail("mmap %s: %s", path, strerror(errno));
 	madvise((void *)map, b->size, MADV_RANDOM);
-	b->mm_us[t] = calloc(n, sizeof(double));
+	if (!b->mm_us[t] &&
+	    !(b->mm_us[t] = calloc((size_t)n * b->reps, sizeof(double))))
+		fail("out of memory");
+	us = b->mm_us[t] + (size_t)n * r;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t pg = p[i], v;
 
 		t1 = now_ns(CLOCK_MONOTONIC);
 		v = map[pg * (PAGE_BYTES / 8)];
-		b->mm_us[t][i] = (double)(now_ns(CLOCK_MONOTONIC) - t1) / 1e3;
+		us[i] = (double)(now_ns(CLOCK_MONOTONIC) - t1) / 1e3;
 		if (v != (TAG_MAGIC | pg))
 			fail("%s: page %llu: wrong data", mm_name[t],
 			     (unsigned long long)pg);
 	}
-	b->mm_ms[t] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+	b->mm_ms[t][r] = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 	munmap((void *)map, b->size);
 	close(fd);
 	free(p);
 }
 
+/* --reps rounds, the order of the targets rotating, each on a fresh
+ * mount. */
 static void part_mmap(struct bench *b)
 {
+	static const unsigned fa[NMM] = { 0, 1024, 4096, 4096, 0 };
 	char path[160];
 
-	ff_start(b, 0, 0);
-	mm_run(b, MM_FF, mpath(&b->m, "r.dat"));
-	ff_stop(b);
-	ff_start(b, 0, 1024);
-	mm_run(b, MM_FF_FA, mpath(&b->m, "r.dat"));
-	ff_stop(b);
-	ff_start(b, 0, 4096);
-	mm_run(b, MM_FF_FA4, mpath(&b->m, "r.dat"));
-	ff_stop(b);
-	if (s3fs_start(b) != 0) {
-		b->mm_skip[MM_S3FS] = true;
-		return;
+	for (unsigned r = 0; r < b->reps; r++) {
+		for (int k = 0; k < NMM; k++) {
+			int t = (k + (int)r) % NMM;
+
+			if (t != MM_S3FS) {
+				ff_start(b, 0, fa[t], t == MM_FF_FS16 ?
+					 "fetch_streams=16" : NULL);
+				mm_run(b, t, r, mpath(&b->m, "r.dat"));
+				ff_stop(b);
+				continue;
+			}
+			if (b->mm_skip[MM_S3FS] || s3fs_start(b) != 0) {
+				b->mm_skip[MM_S3FS] = true;
+				continue;
+			}
+			snprintf(path, sizeof(path), "%s/mnt/r.dat", b->tmp);
+			mm_run(b, MM_S3FS, r, path);
+			s3fs_stop(b);
+		}
 	}
-	snprintf(path, sizeof(path), "%s/mnt/r.dat", b->tmp);
-	mm_run(b, MM_S3FS, path);
-	s3fs_stop(b);
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -562,6 +580,8 @@ static void report(struct bench *b)
 	       "misses, %u rounds, %u mmap loads\n\n",
 	       (unsigned long long)(b->size >> 20), b->c.endpoint, b->nmiss,
 	       b->reps, n);
+	if (!(b->parts & PART_MISS))
+		goto seq;
 	printf("| page miss, 4 KiB | median µs | p90 µs | ratio |\n"
 	       "| --- | --- | --- | --- |\n");
 	printf("| floor: libcurl ranged GET (SigV4) | %.1f | %.1f | 1 |\n",
@@ -569,6 +589,9 @@ static void report(struct bench *b)
 	printf("| framefs miss (%.2f GETs each) | %.1f | %.1f | **%.2f** × "
 	       "floor |\n\n", b->miss_gets, ff50,
 	       quantile(b->miss_ff, b->nmiss, 0.9), ff50 / floor50);
+seq:
+	if (!(b->parts & PART_SEQ))
+		goto mm;
 	printf("| sequential read(), cold | MB/s | / curl | GETs per MiB |\n"
 	       "| --- | --- | --- | --- |\n");
 	for (int t = 0; t < NSQ; t++) {
@@ -580,21 +603,39 @@ static void report(struct bench *b)
 			printf("| %s | %.0f | **%.2f** | %.1f |\n", sq_name[t],
 			       mbs, mbs / curl_mbs, b->seq_gets_mib[t]);
 	}
-	printf("\n| mmap, %u cold loads | open ms | µs/load (p90) | total s "
-	       "| / s3fs |\n| --- | --- | --- | --- | --- |\n", n);
+	printf("\n");
+mm:
+	if (!(b->parts & PART_MMAP))
+		return;
+	printf("| mmap, %u cold loads, median of %u | open ms | µs/load "
+	       "(p90) | total s | / s3fs |\n| --- | --- | --- | --- | --- |\n",
+	       n, b->reps);
 	for (int t = 0; t < NMM; t++) {
+		double tot = quantile(b->mm_ms[t], b->reps, 0.5);
+
 		if (b->mm_skip[t]) {
 			printf("| %s | SKIP: %s | | | |\n", mm_name[t],
 			       b->s3fs_why);
 			continue;
 		}
 		printf("| %s | %.1f | %.1f (%.0f) | %.2f |", mm_name[t],
-		       b->mm_open_ms[t], quantile(b->mm_us[t], n, 0.5),
-		       quantile(b->mm_us[t], n, 0.9), b->mm_ms[t] / 1e3);
+		       quantile(b->mm_open_ms[t], b->reps, 0.5),
+		       quantile(b->mm_us[t], n * b->reps, 0.5),
+		       quantile(b->mm_us[t], n * b->reps, 0.9), tot / 1e3);
 		if (!b->mm_skip[MM_S3FS])
-			printf(" **%.2f** |\n", b->mm_ms[t] / b->mm_ms[MM_S3FS]);
+			printf(" **%.2f** |\n", tot /
+			       quantile(b->mm_ms[MM_S3FS], b->reps, 0.5));
 		else
 			printf(" |\n");
+	}
+	printf("\ntotal s per round:\n");
+	for (int t = 0; t < NMM; t++) {
+		if (b->mm_skip[t])
+			continue;
+		printf("- %s:", mm_name[t]);
+		for (unsigned r = 0; r < b->reps; r++)
+			printf(" %.3f", b->mm_ms[t][r] / 1e3);
+		printf("\n");
 	}
 }
 
@@ -602,7 +643,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: s3_bench [--quick] [--size MB] [--samples N] [--reps N] [--faults N]\n"
-"                [--seed N]\n"
+"                [--seed N] [--only PART]...\n"
 "framefs on an S3 bucket of a Ceph RADOS Gateway (tests/ceph-cluster.sh)\n"
 "against libcurl on the same gateway and s3fs on the same bucket: page\n"
 "miss, sequential read, random mmap loads, as ratios (see the source's\n"
@@ -611,9 +652,12 @@ static void usage(FILE *out)
 "  --quick      8 MiB, 100 misses, 2 rounds, 200 loads (a smoke run)\n"
 "  --size MB    the object (default 64)\n"
 "  --samples N  page misses (default 2000)\n"
-"  --reps N     rounds of the sequential part, 1..32 (default 3)\n"
+"  --reps N     rounds of the sequential and mmap parts, 1..32\n"
+"               (default 3)\n"
 "  --faults N   mmap loads (default 4000)\n"
-"  --seed N     of the random pages (default 1)\n");
+"  --seed N     of the random pages (default 1)\n"
+"  --only PART  run this part alone: miss, seq or mmap (repeatable)\n"
+"example: s3_bench --only mmap --faults 8000\n");
 }
 
 static unsigned long num(const char *opt, const char *v, unsigned long lo,
@@ -641,6 +685,7 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "faults", required_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -678,6 +723,19 @@ int main(int argc, char **argv)
 		case 'S':
 			b->seed = num("--seed", optarg, 0, ~0ul);
 			break;
+		case 'o': {
+			unsigned k = 0;
+
+			while (k < 3 && strcmp(optarg, part_names[k]))
+				k++;
+			if (k == 3) {
+				fprintf(stderr, PROG ": --only %s: not miss, seq "
+					"or mmap\n", optarg);
+				return 2;
+			}
+			b->parts |= 1u << k;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -692,6 +750,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b->npages = b->size / PAGE_BYTES;
+	if (!b->parts)
+		b->parts = PART_MISS | PART_SEQ | PART_MMAP;
 	setenv("FRAMEFS", FRAMEFS_BIN, 0);
 	if (!getenv("CEPH_CLUSTER"))
 		setenv("CEPH_CLUSTER", CEPH_SCRIPT, 0);
@@ -733,12 +793,18 @@ int main(int argc, char **argv)
 	}
 	if (s3_req(b, true, NULL) != 200)
 		fail("PUT of the object failed");
-	fprintf(stderr, PROG ": page misses\n");
-	part_miss(b);
-	fprintf(stderr, PROG ": sequential reads\n");
-	part_seq(b);
-	fprintf(stderr, PROG ": mmap loads\n");
-	part_mmap(b);
+	if (b->parts & PART_MISS) {
+		fprintf(stderr, PROG ": page misses\n");
+		part_miss(b);
+	}
+	if (b->parts & PART_SEQ) {
+		fprintf(stderr, PROG ": sequential reads\n");
+		part_seq(b);
+	}
+	if (b->parts & PART_MMAP) {
+		fprintf(stderr, PROG ": mmap loads\n");
+		part_mmap(b);
+	}
 	report(b);
 	fflush(stdout);	/* before cleanup's children inherit the buffer */
 	cleanup();
