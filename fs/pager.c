@@ -606,7 +606,7 @@ struct ahead {
 	uint64_t pgno;
 	int n, taken;
 	int nmore;		/* fetch_streams: its group's other windows, */
-	uint64_t more[FS_FETCH_STREAMS_MAX - 1];	/* their first pages */
+	uint64_t more[FS_FETCH_STREAMS_MAX - 1][2];	/* [start, end) */
 	struct frame *fr[STREAM_MAX];
 };
 
@@ -651,6 +651,8 @@ static void take_window(struct fs *fs, struct inode *in, uint64_t start,
 	int rc = 0;
 
 	ah->n = ah->taken = 0;
+	if (end <= start)
+		return;
 	memset(ah->fr, 0, (size_t)(end - start) * sizeof(ah->fr[0]));
 	for (uint64_t p = start; p < end && rc >= 0; p++) {
 		rc = take_page(fs, in, start, p, ah);
@@ -767,18 +769,27 @@ static void take_ahead(struct fs *fs, struct inode *in, uint64_t first,
 	 * take and read side by side after the reply (fetch_main), those
 	 * after the READ first, as above.  Taken here, a group of 16 windows
 	 * of 4 MiB held the miss's reply for 1.3 to 1.9 ms.  A stream's
-	 * next window starts after the group. */
-	ah->nmore = 0;
-	if (nmiss && !full && fs->nfetchers) {
+	 * next window starts after the group.  The windows before the
+	 * READ's leave out its pages, as pass 1 above does.  (A READ that
+	 * only reaches a mark, nmiss 0, leaves the group of its miss be.) */
+	if (nmiss) {
 		uint64_t g = (uint64_t)fs->o.fetch_streams * w;
-		uint64_t gs = start / g * g;
+		uint64_t gs = start / g * g, ws;
 
-		for (uint64_t ws = start + w; ws < gs + g && ws <= eof; ws += w)
-			ah->more[ah->nmore++] = ws;
-		if (ah->nmore)
-			end = gs + g < eof + 1 ? gs + g : eof + 1;
-		for (uint64_t ws = gs; ws < start; ws += w)
-			ah->more[ah->nmore++] = ws;
+		ah->nmore = 0;
+		for (ws = start + w; !full && fs->nfetchers && ws < gs + g &&
+		     ws <= eof; ws += w) {
+			ah->more[ah->nmore][0] = ws;
+			ah->more[ah->nmore++][1] = ws + w < eof + 1 ? ws + w :
+								      eof + 1;
+			end = ah->more[ah->nmore - 1][1];
+		}
+		for (ws = gs; !full && fs->nfetchers && ws < start &&
+		     ws < first; ws += w) {
+			ah->more[ah->nmore][0] = ws;
+			ah->more[ah->nmore++][1] = ws + w < first ? ws + w :
+								    first;
+		}
 	}
 	if (mark) {
 		__atomic_store_n(&in->ahead_mark, mark, __ATOMIC_RELAXED);
@@ -855,7 +866,12 @@ static void *fetch_main(void *arg)
 			fs->fetch_tail = &fs->fetch_head;
 		pthread_mutex_unlock(&fs->fetch_lock);
 		if (ah) {
-			take_window(fs, j->in, j->pgno, j->end, ah);
+			/* not past an end of file that moved back since */
+			uint64_t npg = (inode_size(j->in) + fs->page_size -
+					1) / fs->page_size;
+
+			take_window(fs, j->in, j->pgno,
+				    j->end < npg ? j->end : npg, ah);
 			if (ah->taken)
 				load_ahead(fs, j->in, ah);
 		}
@@ -896,7 +912,7 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 	 * not wait for them; a READ that wants one meanwhile waits for its
 	 * load (cache_get).  This thread holds nothing else then, and the
 	 * inode a reference of its own (the file may be closed at once). */
-	if (ah && ah->n)
+	if (ah && (ah->n || ah->nmore))
 		inode_hold(fs, in);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -905,22 +921,12 @@ void pager_read_reply(struct fs *fs, fuse_req_t req, struct inode *in,
 	free(buf);
 	/* Its group's other windows go to the fetch threads, which read them
 	 * side by side with this one. */
-	if (ah && ah->nmore) {
-		uint64_t w = fs->o.fetch_ahead_kb * 1024u / fs->page_size;
-		uint64_t npg = (inode_size(in) + fs->page_size - 1) /
-			       fs->page_size;
-
-		if (w > STREAM_MAX)
-			w = STREAM_MAX;
-		for (int i = 0; i < ah->nmore; i++)
-			fetch_queue(fs, in, ah->more[i],
-				    ah->more[i] + w < npg ? ah->more[i] + w :
-							    npg);
-	}
-	if (ah && ah->n) {
+	for (int i = 0; ah && i < ah->nmore; i++)
+		fetch_queue(fs, in, ah->more[i][0], ah->more[i][1]);
+	if (ah && ah->n)
 		load_ahead(fs, in, ah);
+	if (ah && (ah->n || ah->nmore))
 		inode_put(fs, in);
-	}
 	free(ah);
 }
 
@@ -1288,9 +1294,10 @@ out:
 
 /* Writes frames fr[0..n) (contiguous pages) of in in one store call,
  * clipped at size, and ends their write-back; orc is store_open's answer
- * (an error fails the run without a store call). */
+ * (an error fails the run without a store call).  *asked is set if the
+ * store was asked (opened, and some frame lies before size). */
 static int write_run(struct fs *fs, struct inode *in, int orc,
-		     struct frame **fr, int n, uint64_t size)
+		     struct frame **fr, int n, uint64_t size, bool *asked)
 {
 	struct iovec iov[WB_BATCH];
 	uint64_t ino, pgno, first, ps = fs->page_size;
@@ -1309,9 +1316,11 @@ static int write_run(struct fs *fs, struct inode *in, int orc,
 					    ps);
 		cnt++;
 	}
-	if (cnt)
+	if (cnt) {
 		rc = orc < 0 ? orc : store_writev(fs->store, in->obj, iov, cnt,
 						  first * ps);
+		*asked = true;
+	}
 	for (int i = 0; i < n; i++)
 		cache_writeback_done(fs->cache, fr[i], rc);
 	return rc;
@@ -1347,7 +1356,6 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 
 		if (n == 0)
 			break;
-		tried = true;
 		for (int i = 0, j; i < n; i = j) {
 			uint64_t ino, p0, p;
 			int rc;
@@ -1358,7 +1366,8 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 				if (p != p0 + (uint64_t)(j - i))
 					break;
 			}
-			rc = write_run(fs, in, orc, fr + i, j - i, size);
+			rc = write_run(fs, in, orc, fr + i, j - i, size,
+				       &tried);
 			if (rc && !err)
 				err = rc;
 		}
@@ -1370,9 +1379,10 @@ static int flush_file(struct fs *fs, struct inode *in, bool try)
 	FS_ADD(fs, flushes, 1);
 	if (err)
 		FS_ADD(fs, flush_errors, 1);
-	/* Only a write-back that asked the store says how the store is: a
-	 * close of a clean file must not clear the error that requests
-	 * waiting for frames are to report (frame_wait). */
+	/* Only a write-back that asked the store (or failed to open it)
+	 * says how the store is: a close of a clean file must not clear the
+	 * error that requests waiting for frames are to report
+	 * (frame_wait). */
 	if (tried)
 		__atomic_store_n(&fs->flush_err, err, __ATOMIC_RELAXED);
 	return err;
@@ -1925,13 +1935,19 @@ int pager_start(struct fs *fs)
 	fs->fetch_tail = &fs->fetch_head;
 	fs->fetch_stop = false;
 	fs->nfetchers = 0;
-	if (fs->o.fetch_ahead_kb > fs->page_size / 1024)
-		while (fs->nfetchers + 1 < fs->o.fetch_streams &&
-		       fs->nfetchers + 1 < FS_FETCH_STREAMS_MAX &&
-		       pthread_create(&fs->fetcher[fs->nfetchers], NULL,
-				      fetch_main, fs) == 0)
-			fs->nfetchers++;
 	fs->threads_started = true;
+	if (fs->o.fetch_ahead_kb <= fs->page_size / 1024)
+		return 0;
+	while (fs->nfetchers + 1 < fs->o.fetch_streams &&
+	       fs->nfetchers + 1 < FS_FETCH_STREAMS_MAX) {
+		rc = pthread_create(&fs->fetcher[fs->nfetchers], NULL,
+				    fetch_main, fs);
+		if (rc) {
+			pager_stop(fs);
+			return -rc;
+		}
+		fs->nfetchers++;
+	}
 	return 0;
 }
 

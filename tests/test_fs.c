@@ -391,7 +391,10 @@ static void test_fs_reclaim_direct_waits_idle(void **s)
  * fsx on a small pool, with 16 workers and with 2 (one may reclaim while
  * the other serves); and with fetch_ahead, whose windows take the free
  * frames a request that reclaims has just made (it stops at the first it
- * cannot have, leaving the rest to the requests). */
+ * cannot have, leaving the rest to the requests), its groups of windows
+ * taken by the fetch threads too (fetch_streams), and with the kernel's
+ * readahead (READs of many pages, which the windows before them leave
+ * out). */
 static void test_fs_fsx_reclaim_direct(void **s)
 {
 	static const char *const opts[] = {
@@ -402,6 +405,10 @@ static void test_fs_fsx_reclaim_direct(void **s)
 		"frames=48,policy=lru,reclaim=direct,fetch_ahead=64",
 		"frames=16,threads=2,policy=clock,reclaim=direct,"
 		"fetch_ahead=1024",
+		"frames=48,policy=lru,reclaim=direct,fetch_ahead=64,"
+		"fetch_streams=4",
+		"frames=64,policy=clock,reclaim=direct,readahead=64,"
+		"fetch_ahead=64,fetch_streams=16",
 	};
 	const char *bin = getenv("FSX");
 	char errbuf[4096];
@@ -1632,6 +1639,33 @@ static void test_fs_fetch_streams(void **s)
 		      "the 4th window in %llu ms\n", (unsigned long long)took);
 	assert_true(took >= 400);
 	assert_true(took < 700);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	mnt_cleanup(&M);
+	memset(&M, 0, sizeof(M));
+
+	/* A file cut short while its windows are read, then grown again:
+	 * the pages past the cut read as zeros, never as the bytes a
+	 * window fetched before it (a window past the new end is left
+	 * out; one in flight is dropped by the cut). */
+	start("frames=1024,readahead=0,fetch_ahead=64,fetch_streams=4,"
+	      "store_latency=100000");
+	fd = tagged_file("cut", 256);
+	for (unsigned at = 15; at < 256; at += 64) {
+		assert_int_equal(pread(fd, page, PS, (off_t)at * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		assert_int_equal(got, at);
+	}
+	assert_int_equal(ftruncate(fd, 10 * PS), 0);
+	assert_int_equal(ftruncate(fd, 256 * PS), 0);
+	usleep(300 * 1000);	/* the windows in flight are done */
+	for (unsigned p = 0; p < 256; p++) {
+		assert_int_equal(pread(fd, page, PS, (off_t)p * PS), PS);
+		memcpy(&got, page, sizeof(got));
+		if (p < 10 ? got != p : (got != 0 || page[PS - 1] != 0))
+			fail_msg("page %u after the cut and the growth: %s", p,
+				 p < 10 ? "wrong" : "not zeros");
+	}
 	close(fd);
 	assert_int_equal(mnt_stop(&M), 0);
 	mnt_cleanup(&M);
