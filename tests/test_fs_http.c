@@ -882,6 +882,70 @@ static void test_fs_http_ahead_pages_early(void **s)
 	free(back);
 }
 
+/* fetch_streams=4 with 256 KB windows on Apache and on nginx: loads at
+ * random through a shared mapping of a 6 MiB file (MADV_RANDOM, one load
+ * a page, every page), each checked; a miss fetches the 4 windows of its
+ * group in GETs side by side, so the file comes in a few misses: far
+ * fewer GETs than pages.  Then the whole file reads back byte for byte. */
+static void streams_on(enum httpd_kind kind)
+{
+	enum { NPG = 1536, SIZE = NPG * PS };
+	char *model = malloc(SIZE), *back = malloc(SIZE);
+	uint64_t gets0, gets, misses;
+	unsigned char *p;
+	int fd;
+
+	need_server(kind, false);
+	assert_non_null(model);
+	assert_non_null(back);
+	fill(model, SIZE, 9);
+	put_server("streams", model, SIZE, 5);
+	if (start_url(NULL, "frames=2048,readahead=0,fetch_ahead=256,"
+		      "fetch_streams=4") != 0)
+		fail_msg("framefs did not mount %s: %s", H.url, M.why);
+	fd = open(mpath(&M, "streams"), O_RDONLY);
+	assert_true(fd >= 0);
+	gets0 = mnt_stat(&M, "http_requests_get");
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(madvise(p, SIZE, MADV_RANDOM), 0);
+	for (unsigned i = 0; i < NPG; i++) {
+		unsigned pg = (i * 997u) % NPG;	/* every page, scattered */
+		size_t at = (size_t)pg * PS + 11;
+
+		if (p[at] != (unsigned char)model[at])
+			fail_msg("page %u: wrong byte through the mapping", pg);
+	}
+	munmap(p, SIZE);
+	gets = mnt_stat(&M, "http_requests_get") - gets0;
+	misses = mnt_stat(&M, "frame_misses");
+	print_message("%s: %u pages at random: %llu misses, %llu GETs\n",
+		      kind == HTTPD_APACHE ? "Apache" : "nginx", (unsigned)NPG,
+		      (unsigned long long)misses, (unsigned long long)gets);
+	/* 24 windows in 6 groups of 4 */
+	assert_true(misses >= 6 && misses <= 24);
+	assert_true(gets < NPG / 10);
+	assert_int_equal(mnt_stat(&M, "frames_fetched_ahead"), NPG - misses);
+	assert_int_equal(pread(fd, back, SIZE, 0), SIZE);
+	assert_memory_equal(back, model, SIZE);
+	close(fd);
+	assert_int_equal(mnt_stop(&M), 0);
+	free(model);
+	free(back);
+}
+
+static void test_fs_http_fetch_streams(void **s)
+{
+	(void)s;
+	streams_on(HTTPD_APACHE);
+}
+
+static void test_fs_http_fetch_streams_nginx(void **s)
+{
+	(void)s;
+	streams_on(HTTPD_NGINX);
+}
+
 /* ---- refusals: one line, exit non-zero, nothing mounted -------------- */
 
 static void refused(const char *opts, const char *url, const char *want)
@@ -1086,6 +1150,8 @@ int main(void)
 		CASE(test_fs_http_unmount_save_dir_taken),
 		CASE(test_fs_http_flaky_server),
 		CASE(test_fs_http_ahead_pages_early),
+		CASE(test_fs_http_fetch_streams),
+		CASE(test_fs_http_fetch_streams_nginx),
 		CASE(test_fs_http_refusals),
 		CASE(test_fs_http_netrc),
 		CASE(test_fs_http_netrc_relative),
