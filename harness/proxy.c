@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +32,8 @@ struct proxy {
 	unsigned gen;			/* relays of older gens close */
 	long cut_bytes;			/* armed cut_request, -1 none */
 	int drop;			/* armed drop_answer */
+	char deny[64];			/* armed deny_request's string */
+	int deny_armed;
 	long hold_bytes;		/* armed hold, -1 none */
 	unsigned hold_seq;		/* which arming: relays count anew */
 	int holding, release;
@@ -140,6 +143,29 @@ static int held(struct proxy *p, struct relay *r, const char *buf,
 	return 1;
 }
 
+/* proxy_deny_request: if these client bytes hold the armed string, and
+ * no other connection claimed the fault first, answers 403 in S3's words
+ * instead of relaying them.  1: answered, close the connection. */
+static int denied(struct proxy *p, int cfd, const char *buf, size_t n)
+{
+	static const char no[] = "HTTP/1.1 403 Forbidden\r\n"
+				 "Content-Type: application/xml\r\n"
+				 "Content-Length: 59\r\n"
+				 "Connection: close\r\n\r\n"
+				 "<Error><Code>AccessDenied</Code><Message>"
+				 "</Message></Error>";
+	int one = 1;
+
+	if (!LOAD(&p->deny_armed) ||
+	    !memmem(buf, n, p->deny, strlen(p->deny)) ||
+	    !__atomic_compare_exchange_n(&p->deny_armed, &one, 0, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return 0;
+	(void)!write(cfd, no, sizeof(no) - 1);
+	fault_done(p);
+	return 1;
+}
+
 static void *relay_main(void *arg)
 {
 	struct relay *r = arg;
@@ -169,6 +195,8 @@ static void *relay_main(void *arg)
 				if (n <= 0)
 					break;
 				fwd = (size_t)n;
+				if (denied(p, r->cfd, buf, (size_t)n))
+					break;
 				if (cut_left < 0 && !drop) {
 					long c = __atomic_exchange_n(
 						&p->cut_bytes, -1,
@@ -360,6 +388,13 @@ void proxy_cut_request(struct proxy *p, long bytes)
 void proxy_drop_answer(struct proxy *p)
 {
 	STORE(&p->drop, 1);
+}
+
+void proxy_deny_request(struct proxy *p, const char *what)
+{
+	snprintf(p->deny, sizeof(p->deny), "%s", what);
+	STORE(&p->deny_armed, 1);
+
 }
 
 void proxy_hold(struct proxy *p, long bytes)

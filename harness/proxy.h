@@ -23,6 +23,11 @@
  *                             thrown away and the connection closed: the
  *                             server carried the request out, the client
  *                             never hears
+ *   proxy_deny_request(p, s) one-shot: the next request whose bytes hold
+ *                             the string s (up to 63 characters; in its
+ *                             head, as sent) is answered "403 Forbidden"
+ *                             with S3's AccessDenied, not relayed, and the
+ *                             connection closed
  *   proxy_hold(p, n)          one-shot: the first connection to relay more
  *                             than n bytes of answers from now on sends
  *                             its first n and holds the rest until
@@ -51,6 +56,7 @@ void proxy_delay(struct proxy *p, int ms);
 void proxy_cut_all(struct proxy *p);
 void proxy_cut_request(struct proxy *p, long bytes);
 void proxy_drop_answer(struct proxy *p);
+void proxy_deny_request(struct proxy *p, const char *what);
 void proxy_hold(struct proxy *p, long bytes);
 void proxy_release(struct proxy *p);
 int proxy_holding(const struct proxy *p);

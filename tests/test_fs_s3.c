@@ -41,6 +41,7 @@
 #include "ceph.h"
 #include "mount.h"
 #include "need_fuse.h"
+#include "proxy.h"
 #include "webdav.h"
 
 #define PS 4096u
@@ -1360,6 +1361,82 @@ static void test_fs_s3_keys_rotated(void **s)
 	unlink(cred);
 }
 
+/* A part copy refused for its keys: the mount goes through the fault
+ * proxy, the credentials file gets new keys (the old ones still work),
+ * and the proxy answers the first UploadPartCopy of a write-back with 403
+ * AccessDenied.  The copy, signed by s3.c itself, is signed again with
+ * the file's new keys and sent once more: fsync succeeds, both unchanged
+ * parts are copied on the gateway, and the keys were read again once.
+ * (Before, the refused copy failed the multipart upload, and the object
+ * went whole in one PUT with the old keys: no part copied.) */
+static void test_fs_s3_keys_rotated_copy(void **s)
+{
+	enum { SIZE = 11 << 20 };
+	char cred[] = "/tmp/ffs3-rotc-XXXXXX", opts[400], ep[64];
+	char *model = malloc(SIZE), page[PS];
+	const char *port;
+	struct webdav *gw;
+	struct proxy *px;
+	int fd, rc;
+
+	(void)s;
+	need_ceph();
+	port = strrchr(C.endpoint, ':');
+	assert_non_null(model);
+	assert_non_null(port);
+	fill(model, SIZE, 17);
+	gw = gateway("rotc/");
+	put_object(gw, "big", model, SIZE);
+	webdav_free(gw);
+	fd = scratch_file(cred);
+	assert_true(fd >= 0);
+	close(fd);
+	user_key("create", "FFROTCOPY1", "rotate-copy-one");
+	cred_write(cred, "FFROTCOPY1", "rotate-copy-one");
+	px = proxy_start(atoi(port + 1));
+	assert_non_null(px);
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", proxy_port(px));
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	mnt_cleanup(&M);
+	snprintf(M.source, sizeof(M.source), "s3://" BUCKET "/rotc");
+	snprintf(opts, sizeof(opts), "frames=256,s3_part_size=5,"
+		 "credentials=%s,s3_endpoint=%s,s3_region=%s", cred, ep,
+		 C.region);
+	rc = mnt_start(&M, opts);
+	setenv("AWS_ACCESS_KEY_ID", C.access_key, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", C.secret_key, 1);
+	if (rc != 0)
+		fail_msg("framefs did not mount %s: %s", M.source, M.why);
+	fd = open(mpath(&M, "big"), O_RDWR);
+	assert_true(fd >= 0);
+
+	user_key("create", "FFROTCOPY2", "rotate-copy-two");
+	cred_write(cred, "FFROTCOPY2", "rotate-copy-two");
+	proxy_deny_request(px, "x-amz-copy-source");
+	memset(page, 'K', PS);
+	memcpy(model + (6 << 20), page, PS);
+	assert_int_equal(pwrite(fd, page, PS, 6 << 20), (ssize_t)PS);
+	assert_int_equal(fsync(fd), 0);
+	print_message("keys read again %llu, parts copied %llu, put %llu, "
+		      "refused by the proxy %u\n",
+		      (unsigned long long)mnt_stat(&M, "http_keys_reread"),
+		      (unsigned long long)mnt_stat(&M, "http_parts_copied"),
+		      (unsigned long long)mnt_stat(&M, "http_parts_uploaded"),
+		      proxy_faults(px));
+	assert_int_equal(proxy_faults(px), 1);
+	assert_int_equal(mnt_stat(&M, "http_keys_reread"), 1);
+	assert_int_equal(mnt_stat(&M, "http_parts_copied"), 2);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(mnt_stop(&M), 0);
+	assert_on_gateway("rotc/", "big", model, SIZE);
+	proxy_stop(px);
+	user_key("rm", "FFROTCOPY1", NULL);
+	user_key("rm", "FFROTCOPY2", NULL);
+	unlink(cred);
+	free(model);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1377,6 +1454,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fs_s3_two_mounts, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_refusals, teardown),
 		cmocka_unit_test_teardown(test_fs_s3_keys_rotated, teardown),
+		cmocka_unit_test_teardown(test_fs_s3_keys_rotated_copy,
+					  teardown),
 		cmocka_unit_test_teardown(test_fs_s3_credentials_file,
 					  teardown),
 		cmocka_unit_test_teardown(test_fs_s3_session_token,
