@@ -760,6 +760,43 @@ static void test_fs_store_eio(void **s)
 	free(back);
 }
 
+/* Every frame of a 16-frame pool dirty, and the store failing writes:
+ * *rd is a one-page file "other" written back and out of the frames, *fd
+ * a 16-page file "dirty" all in frames. */
+static void pool_dirty_failing(int *rd, int *fd)
+{
+	char buf[16 * PS], page[PS];
+
+	*rd = open(mpath(&M, "other"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(*rd >= 0);
+	memset(page, 'o', PS);
+	assert_int_equal(pwrite(*rd, page, PS, 0), PS);
+	assert_int_equal(fsync(*rd), 0);
+	assert_int_equal(mnt_control(&M, "drop"), 0);
+	assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
+	*fd = open(mpath(&M, "dirty"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(*fd >= 0);
+	memset(buf, 'd', sizeof(buf));
+	assert_int_equal(write(*fd, buf, sizeof(buf)), sizeof(buf));
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 16);
+}
+
+/* The store back: the failed write-backs' error reported once on fd
+ * (errseq), then every dirty page written and read back. */
+static void dirty_written_back(int fd)
+{
+	char buf[16 * PS];
+
+	if (fsync(fd) != 0)
+		assert_int_equal(errno, EIO);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
+	for (size_t k = 0; k < sizeof(buf); k++)
+		if (buf[k] != 'd')
+			fail_msg("byte %zu of the dirty file lost", k);
+}
+
 /* Every frame dirty and the store failing: a READ that needs a frame gets
  * the store's error after FRAME_WAIT_ERR_MS (1 s) of waiting, neither
  * hangs nor fails at once (the limit was counted in rounds of waiting,
@@ -778,7 +815,7 @@ static void test_fs_frame_wait_store_error(void **s)
 		"dirty_background=100",
 		"frames=16,threads=2,dirty_max=100,dirty_background=100",
 	};
-	char buf[16 * PS], page[PS];
+	char page[PS];
 
 	(void)s;
 	NEED_FUSE();
@@ -788,18 +825,7 @@ static void test_fs_frame_wait_store_error(void **s)
 
 		memset(&M, 0, sizeof(M));
 		start(opts[i]);
-		rd = open(mpath(&M, "other"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-		assert_true(rd >= 0);
-		memset(page, 'o', PS);
-		assert_int_equal(pwrite(rd, page, PS, 0), PS);
-		assert_int_equal(fsync(rd), 0);
-		assert_int_equal(mnt_control(&M, "drop"), 0);
-		assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
-		fd = open(mpath(&M, "dirty"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-		assert_true(fd >= 0);
-		memset(buf, 'd', sizeof(buf));
-		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
-		assert_int_equal(mnt_stat(&M, "frames_dirty"), 16);
+		pool_dirty_failing(&rd, &fd);
 
 		c0 = cpu_ms_of(M.pid);
 		t0 = wall_ms();
@@ -822,15 +848,7 @@ static void test_fs_frame_wait_store_error(void **s)
 		assert_int_equal(mnt_control(&M, "fault write off"), 0);
 		assert_int_equal(pread(rd, page, PS, 0), PS);
 		assert_int_equal(page[0], 'o');
-		/* the failed write-backs' error, reported once (errseq) */
-		if (fsync(fd) != 0)
-			assert_int_equal(errno, EIO);
-		assert_int_equal(fsync(fd), 0);
-		assert_int_equal(mnt_stat(&M, "frames_dirty"), 0);
-		assert_int_equal(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
-		for (size_t k = 0; k < sizeof(buf); k++)
-			if (buf[k] != 'd')
-				fail_msg("byte %zu of the dirty file lost", k);
+		dirty_written_back(fd);
 		close(fd);
 		close(rd);
 		assert_int_equal(mnt_stop(&M), 0);
@@ -845,26 +863,15 @@ static void test_fs_frame_wait_store_error(void **s)
  * where it gets it after 1 s of waiting). */
 static void test_fs_frame_wait_error_clean_closes(void **s)
 {
-	char buf[16 * PS], page[PS];
+	char page[PS];
 	uint64_t t0, took;
 	pid_t closer;
-	int fd, rd, st;
+	int fd, rd, st, err;
 
 	(void)s;
 	NEED_FUSE();
 	start("frames=16,threads=4,dirty_max=100,dirty_background=100");
-	rd = open(mpath(&M, "other"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(rd >= 0);
-	memset(page, 'o', PS);
-	assert_int_equal(pwrite(rd, page, PS, 0), PS);
-	assert_int_equal(fsync(rd), 0);
-	assert_int_equal(mnt_control(&M, "drop"), 0);
-	assert_int_equal(mnt_control(&M, "fault write EIO"), 0);
-	fd = open(mpath(&M, "dirty"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	memset(buf, 'd', sizeof(buf));
-	assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
-	assert_int_equal(mnt_stat(&M, "frames_dirty"), 16);
+	pool_dirty_failing(&rd, &fd);
 
 	closer = fork();
 	assert_true(closer >= 0);
@@ -879,10 +886,11 @@ static void test_fs_frame_wait_error_clean_closes(void **s)
 	}
 	t0 = wall_ms();
 	assert_int_equal(pread(rd, page, PS, 0), -1);
+	err = errno;
 	took = wall_ms() - t0;
 	kill(closer, SIGKILL);
 	waitpid(closer, &st, 0);
-	assert_int_equal(errno, EIO);
+	assert_int_equal(err, EIO);
 	print_message("EIO after %llu ms with a clean file closed over and "
 		      "over\n", (unsigned long long)took);
 	/* 1 s for each of the kernel's two tries; the error cleared by the
@@ -891,13 +899,7 @@ static void test_fs_frame_wait_error_clean_closes(void **s)
 	assert_true(took < 2900);
 
 	assert_int_equal(mnt_control(&M, "fault write off"), 0);
-	if (fsync(fd) != 0)
-		assert_int_equal(errno, EIO);
-	assert_int_equal(fsync(fd), 0);
-	assert_int_equal(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
-	for (size_t k = 0; k < sizeof(buf); k++)
-		if (buf[k] != 'd')
-			fail_msg("byte %zu of the dirty file lost", k);
+	dirty_written_back(fd);
 	close(fd);
 	close(rd);
 	assert_int_equal(mnt_stop(&M), 0);
